@@ -1,0 +1,36 @@
+# Logicnet CRM: `make run` and `make test` work on a fresh machine with Python 3.11+ and a
+# C compiler. Without DATABASE_URL / REDIS_URL they start embedded PostgreSQL and Redis.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test bench lint format messages clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m logicnet.stack run
+
+test: $(VENV)/.installed
+	$(PY) -m logicnet.stack test $(ARGS)
+
+bench: $(VENV)/.installed
+	$(PY) -m logicnet.stack exec -- $(PY) manage.py bench $(ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+messages: $(VENV)/.installed
+	$(PY) -m logicnet.stack exec -- $(PY) manage.py makemessages -l ro --no-obsolete --ignore=.venv
+	$(PY) -m logicnet.stack exec -- $(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles

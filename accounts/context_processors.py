@@ -1,0 +1,14 @@
+from accounts.models import Membership
+
+
+def navigation(request):
+    """The organization switcher: the user's organizations (Membership is not tenant-scoped)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    memberships = Membership.objects.filter(user=user, organization__is_active=True).select_related("organization")
+    return {
+        "my_memberships": memberships.order_by("organization__name"),
+        "current_organization": getattr(request, "organization", None),
+        "current_membership": getattr(request, "membership", None),
+    }

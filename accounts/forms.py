@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+from logicnet.tenancy.roles import Role
+
+
+def normalize_phone(value: str, country: str = "RO") -> str:
+    """E.164 through phonenumbers; raises ValidationError with a clear message."""
+    try:
+        number = phonenumbers.parse(value, country)
+    except phonenumbers.NumberParseException:
+        raise forms.ValidationError(_("Enter a phone number, for example +40 721 234 567.")) from None
+    if not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError(_("This phone number is not valid."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class SignupForm(forms.Form):
+    """The extra sign-up fields (allauth's ACCOUNT_SIGNUP_FORM_CLASS)."""
+
+    field_order = ["full_name", "email", "password1", "password2", "company_name", "phone", "confirm_age"]
+
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    company_name = forms.CharField(
+        label=_("Company name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "organization"})
+    )
+    phone = forms.CharField(
+        label=_("Phone"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
+    )
+    confirm_age = forms.BooleanField(
+        label=_("I am at least 16 years old and accept the privacy policy."),
+        error_messages={"required": _("You must be at least 16 and accept the privacy policy to sign up.")},
+    )
+
+    def clean_full_name(self) -> str:
+        return " ".join(self.cleaned_data["full_name"].split())
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def signup(self, request, user) -> None:
+        from accounts.services import complete_signup
+        from logicnet.audit.services import client_ip
+
+        complete_signup(
+            user=user,
+            full_name=self.cleaned_data["full_name"],
+            phone=self.cleaned_data["phone"],
+            company_name=self.cleaned_data["company_name"].strip(),
+            ip_address=client_ip(request),
+        )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "country", "require_two_factor"]
+
+
+class OrganizationCreateForm(forms.Form):
+    name = forms.CharField(label=_("Company name"), max_length=200)
+
+
+def privacy_policy_version() -> str:
+    return settings.PRIVACY_POLICY_VERSION

@@ -1,0 +1,231 @@
+"""Accounts and organizations: every state change goes through these functions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from accounts.models import Invitation, Membership, Organization, User
+from logicnet.audit.services import record_event
+from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.roles import Role
+
+INVITATION_SALT = "accounts.invitation"
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:48] or "org"
+    slug = base
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base}-{get_random_string(5, 'abcdefghijkmnpqrstuvwxyz23456789')}"
+    return slug
+
+
+def create_organization(*, name: str, owner: User, country: str = "RO") -> Organization:
+    with transaction.atomic():
+        organization = Organization.objects.create(name=name, slug=_unique_slug(name), country=country)
+        Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+        record_event(action="organization.created", actor=owner, organization=organization, target=organization)
+    return organization
+
+
+def complete_signup(
+    *, user: User, full_name: str, phone: str, company_name: str, ip_address: str | None
+) -> Organization:
+    """Record what sign-up asked for, and create the user's organization as its owner."""
+    now = timezone.now()
+    with transaction.atomic():
+        user.full_name = full_name
+        user.phone = phone
+        user.age_confirmed_at = now
+        user.privacy_policy_version = settings.PRIVACY_POLICY_VERSION
+        user.privacy_policy_accepted_at = now
+        user.save(
+            update_fields=[
+                "full_name",
+                "phone",
+                "age_confirmed_at",
+                "privacy_policy_version",
+                "privacy_policy_accepted_at",
+            ]
+        )
+        organization = create_organization(name=company_name, owner=user)
+        record_event(
+            action="account.signed_up",
+            actor=user,
+            organization=organization,
+            ip_address=ip_address,
+            details={"privacy_policy_version": settings.PRIVACY_POLICY_VERSION},
+        )
+    return organization
+
+
+# --- Invitations -----------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps({"i": invitation.pk, "o": invitation.organization_id}, salt=INVITATION_SALT)
+
+
+def read_invitation_token(token: str) -> tuple[int, int]:
+    """(organization_id, invitation_id); raises ValidationError for a bad or expired link."""
+    max_age = settings.INVITATION_MAX_AGE_DAYS * 24 * 3600
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise ValidationError(_("This invitation has expired. Ask for a new one.")) from None
+    except signing.BadSignature:
+        raise ValidationError(_("This invitation link is not valid.")) from None
+    return int(data["o"]), int(data["i"])
+
+
+def invite_member(*, organization: Organization, actor: User, email: str, role: str, ip_address=None) -> Invitation:
+    email = email.strip().lower()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationError(_("%(email)s is already a member.") % {"email": email})
+    if role == Role.OWNER and not _is_owner(organization, actor):
+        raise PermissionDenied
+    with tenant_context(organization):
+        invitation = Invitation.objects.create(organization=organization, email=email, role=role, invited_by=actor)
+        record_event(
+            action="member.invited",
+            actor=actor,
+            organization=organization,
+            target=invitation,
+            ip_address=ip_address,
+            details={"role": role},
+        )
+        link = settings.SITE_URL + reverse("invitation_accept", args=[invitation_token(invitation)])
+        context = {"organization": organization, "inviter": actor, "link": link, "role": Role(role).label}
+        transaction.on_commit(
+            lambda: send_mail(
+                render_to_string("accounts/email/invitation_subject.txt", context).strip(),
+                render_to_string("accounts/email/invitation_message.txt", context),
+                settings.DEFAULT_FROM_EMAIL,
+                [email],
+                html_message=render_to_string("accounts/email/invitation_message.html", context),
+            )
+        )
+    return invitation
+
+
+def revoke_invitation(*, organization: Organization, actor: User, invitation: Invitation) -> None:
+    with tenant_context(organization):
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        record_event(action="member.invitation_revoked", actor=actor, organization=organization, target=invitation)
+
+
+def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) -> Membership:
+    """Join the organization. The invitation must be pending; the address need not match
+    (an invitee may sign in with another address), which the audit row records."""
+    if not invitation.is_pending:
+        raise ValidationError(_("This invitation has already been used or was withdrawn."))
+    with tenant_context(invitation.organization_id):
+        membership, _created = Membership.objects.get_or_create(
+            organization_id=invitation.organization_id, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+        record_event(
+            action="member.joined",
+            actor=user,
+            organization=invitation.organization_id,
+            target=invitation,
+            ip_address=ip_address,
+            details={"role": membership.role, "same_address": user.email.lower() == invitation.email},
+        )
+    return membership
+
+
+# --- Members ---------------------------------------------------------------------------------
+
+
+def _is_owner(organization: Organization, user: User) -> bool:
+    return Membership.objects.filter(organization=organization, user=user, role=Role.OWNER).exists()
+
+
+def _ensure_another_owner(membership: Membership) -> None:
+    others = (
+        Membership.objects.filter(organization_id=membership.organization_id, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .select_for_update()
+    )
+    if membership.role == Role.OWNER and not others.exists():
+        raise ValidationError(_("An organization needs at least one owner. Make someone else owner first."))
+
+
+def change_member_role(*, organization: Organization, actor: User, membership: Membership, role: str) -> Membership:
+    if Role.OWNER in (role, membership.role) and not _is_owner(organization, actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        if role != Role.OWNER:
+            _ensure_another_owner(membership)
+        previous = membership.role
+        membership.role = role
+        membership.save(update_fields=["role"])
+        record_event(
+            action="member.role_changed",
+            actor=actor,
+            organization=organization,
+            target=membership.user,
+            details={"from": previous, "to": role},
+        )
+    return membership
+
+
+def remove_member(*, organization: Organization, actor: User, membership: Membership) -> None:
+    """Remove a member (or let one leave). The last owner cannot go. The removed member's
+    sessions that were working in this organization end at once."""
+    if membership.role == Role.OWNER and actor != membership.user and not _is_owner(organization, actor):
+        raise PermissionDenied
+    with transaction.atomic():
+        _ensure_another_owner(membership)
+        user = membership.user
+        membership.delete()
+        record_event(
+            action="member.left" if actor == user else "member.removed",
+            actor=actor,
+            organization=organization,
+            target=user,
+        )
+        transaction.on_commit(lambda: end_organization_sessions(user=user, organization=organization))
+
+
+def end_organization_sessions(*, user: User, organization: Organization) -> int:
+    from allauth.usersessions.models import UserSession
+
+    ended = 0
+    for session in UserSession.objects.filter(user=user):
+        if organization.pk in session.data.get("organizations", []):
+            session.end()
+            ended += 1
+    return ended
+
+
+def end_user_session(*, user: User, session_id: int, ip_address=None) -> None:
+    from allauth.usersessions.models import UserSession
+
+    session = UserSession.objects.get(pk=session_id, user=user)
+    session.end()
+    record_event(action="session.revoked", actor=user, ip_address=ip_address, details={"session": session_id})
+
+
+def set_two_factor_requirement(*, organization: Organization, actor: User, required: bool) -> None:
+    organization.require_two_factor = required
+    organization.save(update_fields=["require_two_factor"])
+    record_event(
+        action="organization.two_factor_required" if required else "organization.two_factor_optional",
+        actor=actor,
+        organization=organization,
+    )

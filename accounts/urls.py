@@ -1,0 +1,24 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("organizations/new/", views.organization_create, name="organization_create"),
+    path("account/sessions/", views.sessions, name="sessions"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+]
+
+organization_urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("members/", views.members, name="members"),
+    path("members/invite/", views.member_invite, name="member_invite"),
+    path("members/export/", views.members_export, name="members_export"),
+    path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
+    path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("leave/", views.organization_leave, name="organization_leave"),
+    path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("settings/", views.organization_settings, name="organization_settings"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+    path("jobs/<int:job_id>/download/", views.job_download, name="job_download"),
+]

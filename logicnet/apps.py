@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
+
+
+class LogicnetConfig(AppConfig):
+    name = "logicnet"
+    verbose_name = "Logicnet platform"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from logicnet import checks  # noqa: F401  (registers the project's system checks)
+        from logicnet.tenancy.rls import sync_database_security
+
+        # Runs after every migrate, so a new tenant model gets its row-level security policy
+        # and the application role its grants without anyone remembering a migration.
+        post_migrate.connect(sync_database_security, dispatch_uid="logicnet-rls")
+
+
+class LogicnetAdminConfig(AdminConfig):
+    # The Django admin requires a verified second factor (django-otp's OTPAdminSite).
+    default_site = "logicnet.admin_site.LogicnetAdminSite"

@@ -1,0 +1,118 @@
+"""Starting, claiming and finishing jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from logicnet.jobs.models import Job
+from logicnet.jobs.registry import handler_for
+from logicnet.tenancy.context import tenant_context
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)
+
+
+class JobBusy(Exception):
+    """Another worker holds a live lease on the job."""
+
+    def __init__(self, retry_in: float) -> None:
+        super().__init__(f"job is leased for {retry_in:.0f}s more")
+        self.retry_in = retry_in
+
+
+def start_job(*, organization, actor, kind: str, params: dict | None = None) -> Job:
+    """Create a queued job and send its task once the transaction commits."""
+    from logicnet.jobs.tasks import run_job
+
+    handler_for(kind)  # an unknown kind fails here, not in the worker
+    with tenant_context(organization):
+        job = Job.objects.create(organization=organization, kind=kind, params=params or {}, created_by=actor)
+        transaction.on_commit(lambda: run_job.delay(job.pk, job.organization_id))
+    return job
+
+
+def claim_job(*, organization_id: int, job_id: int) -> Job | None:
+    """Atomically move a job to running; None when there is nothing to do.
+
+    Claimable: queued, or running with an expired lease (its worker died). A live lease
+    raises JobBusy so the task can retry after it; too many attempts fail the job.
+    """
+    now = timezone.now()
+    with tenant_context(organization_id):
+        claimable = Q(state=Job.State.QUEUED) | Q(state=Job.State.RUNNING, lease_expires_at__lt=now)
+        claimed = Job.objects.filter(claimable, pk=job_id, attempts__lt=Job.MAX_ATTEMPTS).update(
+            state=Job.State.RUNNING,
+            attempts=F("attempts") + 1,
+            lease_expires_at=now + LEASE,
+            started_at=now,
+            progress_done=0,
+            error="",
+        )
+        job = Job.objects.filter(pk=job_id).first()
+        if claimed:
+            return job
+        if job is None or job.is_finished:
+            return None
+        if job.attempts >= Job.MAX_ATTEMPTS:
+            _finish(job, state=Job.State.FAILED, error=f"gave up after {job.attempts} attempts")
+            return None
+        if job.state == Job.State.RUNNING and job.lease_expires_at:
+            raise JobBusy(max(1.0, (job.lease_expires_at - now).total_seconds() + 1))
+        return None
+
+
+def report_progress(job: Job, done: int, total: int) -> None:
+    job.progress_done, job.progress_total = done, total
+    with tenant_context(job.organization_id):
+        Job.objects.filter(pk=job.pk).update(
+            progress_done=done, progress_total=total, lease_expires_at=timezone.now() + LEASE
+        )
+
+
+def _finish(job: Job, *, state: str, result: dict | None = None, error: str = "") -> None:
+    with tenant_context(job.organization_id):
+        Job.objects.filter(pk=job.pk).update(
+            state=state, result=result or {}, error=error, finished_at=timezone.now(), lease_expires_at=None
+        )
+
+
+def execute_job(*, organization_id: int, job_id: int, final_attempt: bool) -> None:
+    """Claim the job, run its handler, record success; on an error record it as failed only
+    on the final attempt (earlier ones go back to queued and the task retries)."""
+    job = claim_job(organization_id=organization_id, job_id=job_id)
+    if job is None:
+        return
+    handler = handler_for(job.kind)
+    try:
+        result = handler(job, lambda done, total: report_progress(job, done, total))
+    except Exception as exc:
+        log.exception("job %s failed", job.pk)
+        if final_attempt or job.attempts >= Job.MAX_ATTEMPTS:
+            _finish(job, state=Job.State.FAILED, error=str(exc) or exc.__class__.__name__)
+            return
+        with tenant_context(organization_id):
+            Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED, error=str(exc), lease_expires_at=None)
+        raise
+    _finish(job, state=Job.State.SUCCEEDED, result=result)
+
+
+def stalled_jobs() -> list[tuple[int, int]]:
+    """(organization_id, job_id) of queued jobs nobody picked up in 5 minutes and running
+    jobs whose lease expired: their message was lost or their worker died."""
+    from django_scopes import scopes_disabled
+
+    from logicnet.tenancy.context import as_platform_role
+
+    now = timezone.now()
+    with transaction.atomic(), scopes_disabled(), as_platform_role():
+        return list(
+            Job.objects.filter(
+                Q(state=Job.State.QUEUED, created_at__lt=now - timedelta(minutes=5))
+                | Q(state=Job.State.RUNNING, lease_expires_at__lt=now)
+            ).values_list("organization_id", "pk")[:500]
+        )

