@@ -5,7 +5,6 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization
 from logicnet.tenancy.roles import Role
 
 
@@ -67,10 +66,17 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
-class OrganizationSettingsForm(forms.ModelForm):
-    class Meta:
-        model = Organization
-        fields = ["name", "country", "require_two_factor"]
+class OrganizationSettingsForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    country = forms.ChoiceField(
+        label=_("Default country for phone numbers"),
+        choices=lambda: sorted(
+            ((code, code) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda pair: pair[0] != "RO"
+        ),
+    )
+    require_two_factor = forms.BooleanField(
+        label=_("Require two-factor authentication for every member"), required=False
+    )
 
 
 class OrganizationCreateForm(forms.Form):

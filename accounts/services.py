@@ -221,11 +221,24 @@ def end_user_session(*, user: User, session_id: int, ip_address=None) -> None:
     record_event(action="session.revoked", actor=user, ip_address=ip_address, details={"session": session_id})
 
 
-def set_two_factor_requirement(*, organization: Organization, actor: User, required: bool) -> None:
-    organization.require_two_factor = required
-    organization.save(update_fields=["require_two_factor"])
-    record_event(
-        action="organization.two_factor_required" if required else "organization.two_factor_optional",
-        actor=actor,
-        organization=organization,
-    )
+def update_organization(
+    *, organization: Organization, actor: User, name: str, country: str, require_two_factor: bool
+) -> Organization:
+    changed = {
+        field: value
+        for field, value in (("name", name), ("country", country), ("require_two_factor", require_two_factor))
+        if getattr(organization, field) != value
+    }
+    if not changed:
+        return organization
+    with transaction.atomic():
+        for field, value in changed.items():
+            setattr(organization, field, value)
+        organization.save(update_fields=list(changed))
+        record_event(
+            action="organization.settings_changed",
+            actor=actor,
+            organization=organization,
+            details={field: str(value) for field, value in changed.items()},
+        )
+    return organization

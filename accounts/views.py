@@ -180,16 +180,16 @@ def invitation_accept(request, token):
 @requires_role(read=Role.ADMIN, write=Role.ADMIN)
 def organization_settings(request, org_slug):
     organization = request.organization
-    form = OrganizationSettingsForm(request.POST or None, instance=organization)
+    form = OrganizationSettingsForm(request.POST or None, initial=_settings_of(organization))
     if request.method == "POST" and form.is_valid():
-        if "require_two_factor" in form.changed_data:
-            services.set_two_factor_requirement(
-                organization=organization, actor=request.user, required=form.cleaned_data["require_two_factor"]
-            )
-        form.save()
+        services.update_organization(organization=organization, actor=request.user, **form.cleaned_data)
         messages.success(request, _("Settings saved."))
         return redirect("organization_settings", org_slug=org_slug)
     return render(request, "accounts/organization_settings.html", {"form": form})
+
+
+def _settings_of(organization) -> dict:
+    return {f: getattr(organization, f) for f in ("name", "country", "require_two_factor")}
 
 
 # --- Background jobs -------------------------------------------------------------------------

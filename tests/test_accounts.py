@@ -203,3 +203,18 @@ def test_invitations_are_tenant_scoped(alice, charlie, org_a, org_b):
     services.invite_member(organization=org_b, actor=charlie, email="b@example.com", role="member")
     with tenant_context(org_b):
         assert list(Invitation.objects.values_list("email", flat=True)) == ["b@example.com"]
+
+
+def test_organization_settings_admin_only_and_audited(client, alice, bob, org_a):
+    url = reverse("organization_settings", args=[org_a.slug])
+    client.force_login(bob)
+    assert client.get(url).status_code == 403
+    client.force_login(alice)
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"name": "Alpha Renamed", "country": "RO", "require_two_factor": "on"})
+    assert response.status_code == 302
+    org_a.refresh_from_db()
+    assert org_a.name == "Alpha Renamed"
+    assert org_a.require_two_factor
+    with tenant_context(org_a):
+        assert AuditEvent.objects.filter(action="organization.settings_changed").exists()

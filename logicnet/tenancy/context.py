@@ -80,7 +80,7 @@ def as_platform_role() -> Iterator[None]:
 
 
 @contextmanager
-def platform_bypass(*, actor, reason: str, organization=None) -> Iterator[None]:
+def platform_bypass(*, actor, reason: str, organization=None, ip_address: str | None = None) -> Iterator[None]:
     """Cross-tenant work (platform admin, retention sweeps): explicit and audited.
 
     Disables django-scopes and switches the transaction to the platform role. The bypass
@@ -93,6 +93,7 @@ def platform_bypass(*, actor, reason: str, organization=None) -> Iterator[None]:
             action="platform.bypass",
             actor=actor,
             organization=organization,
+            ip_address=ip_address,
             details={"reason": reason},
         )
         with scopes_disabled(), as_platform_role():
