@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -235,11 +236,16 @@ def live_site(live_server, committed_db, mailbox, settings) -> str:
 
 
 @pytest.fixture
-def job_worker(committed_db) -> Iterator[None]:
-    """A real Celery worker (in a thread, solo pool) consuming from the test Redis."""
+def start_job_worker(committed_db) -> Iterator[Callable[[], None]]:
+    """Starts a real Celery worker (a thread, solo pool, consuming from the test Redis) when
+    called, so a test can show a job waiting in the queue first; stopped after the test."""
     from celery.contrib.testing.worker import start_worker
 
     from logicnet.celery import app
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield
+    with ExitStack() as stack:
+
+        def start() -> None:
+            stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30))
+
+        yield start
