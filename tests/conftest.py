@@ -22,6 +22,9 @@ def use_database_role(role: str) -> None:
     if connection.settings_dict["USER"] != user:
         connection.close()
         connection.settings_dict.update(USER=user, PASSWORD=password)
+    # Other threads (an in-process Celery worker, a live server) open their own connection
+    # from settings.DATABASES: make sure it names the same role.
+    settings.DATABASES["default"].update(USER=user, PASSWORD=password)
 
 
 @pytest.fixture(scope="session")

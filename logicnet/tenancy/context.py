@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from django.conf import settings
 from django.db import connection, transaction
 from django_scopes import scope, scopes_disabled
+from psycopg.pq import TransactionStatus
 
 _active_organization: ContextVar[int | None] = ContextVar("active_organization", default=None)
 
@@ -39,21 +40,30 @@ def tenant_context(organization) -> Iterator[None]:
     3. set `app.organization_id` with set_config(..., true): transaction-local, so it can
        never leak into the next transaction on a pooled connection (a session-level
        setting was seen to do exactly that);
-    4. on the way out, restore the previous organization for an enclosing block.
+    4. inside an enclosing transaction, put back the enclosing block's organization (or
+       none) on the way out: a transaction-local setting outlives the savepoint, so without
+       this the rest of the enclosing transaction would still see this organization's rows.
+       On an exception nothing is sent: rolling back the savepoint restores the setting.
     """
     organization_id = int(getattr(organization, "pk", organization))
     previous = _active_organization.get()
+    enclosing_transaction = connection.in_atomic_block
     token = _active_organization.set(organization_id)
     try:
         with scope(organization=organization_id), transaction.atomic():
             _set_organization_setting(organization_id)
-            try:
-                yield
-            finally:
-                if previous is not None and not transaction.get_rollback():
-                    _set_organization_setting(previous)
+            yield
+            if enclosing_transaction and not transaction.get_rollback() and not _transaction_failed():
+                _set_organization_setting(previous)
     finally:
         _active_organization.reset(token)
+
+
+def _transaction_failed() -> bool:
+    """True when PostgreSQL refuses every command until a rollback: sending one more
+    would replace the error that caused it with "current transaction is aborted"."""
+    raw = connection.connection
+    return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
 
 
 @contextmanager
@@ -74,7 +84,9 @@ def as_platform_role() -> Iterator[None]:
     try:
         yield
     finally:
-        if switch and not transaction.get_rollback():
+        # After a failed statement the enclosing atomic block must roll back, and that
+        # rollback undoes SET LOCAL ROLE too; sending the reset would only hide the error.
+        if switch and not transaction.get_rollback() and not _transaction_failed():
             with connection.cursor() as cursor:
                 cursor.execute(f'SET LOCAL ROLE "{previous_role}"')
 

@@ -28,10 +28,16 @@ POLICY_PREDICATE = "organization_id = NULLIF(current_setting('app.organization_i
 
 
 def tenant_models() -> list[type[Model]]:
-    """Every installed model with a foreign key named `organization` to Organization."""
+    """Every installed model with a foreign key named `organization` to Organization.
+
+    Includes the through tables Django creates for a many-to-many to Organization (they
+    are tables of their own); leaves out proxies, whose table is their concrete model's.
+    """
     organization = apps.get_model("accounts", "Organization")
     found = []
-    for model in apps.get_models():
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy:
+            continue
         field = next((f for f in model._meta.get_fields() if f.name == "organization"), None)
         if field is not None and getattr(field, "related_model", None) is organization:
             found.append(model)

@@ -1,0 +1,349 @@
+"""The two tenant walls, proved against the real PostgreSQL as the application role.
+
+Wall 1 is django-scopes (a query outside any organization raises); wall 2 is row-level
+security keyed by the transaction-local `app.organization_id`. Every check that concerns
+tenant tables walks `rls_models()`, so a new tenant model is covered the day it appears
+(and fails here until it has a row factory below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import ProgrammingError, connection, models, transaction
+from django_scopes import ScopeError, scopes_disabled
+
+from accounts.exports import MEMBER_EXPORT
+from accounts.models import Organization, User
+from accounts.services import invite_member
+from logicnet.audit.models import AuditEvent
+from logicnet.audit.services import record_event
+from logicnet.jobs.models import Job
+from logicnet.jobs.services import start_job
+from logicnet.tenancy.context import active_organization_id, as_platform_role, platform_bypass, tenant_context
+from logicnet.tenancy.rls import APPEND_ONLY_TABLES, RLS_EXEMPT, rls_models, tenant_models
+
+# One way to make a row of each model under row-level security, through the real services.
+# A new tenant model needs an entry here: the tests below fail, naming it, until it has one.
+RowFactory = Callable[[Organization, User, int], object]
+RLS_ROW_FACTORIES: dict[str, RowFactory] = {
+    "accounts.Invitation": lambda organization, actor, n: invite_member(
+        organization=organization, actor=actor, email=f"invitee-{n}@example.net", role="member"
+    ),
+    "audit.AuditEvent": lambda organization, actor, n: record_event(
+        action="test.event", actor=actor, organization=organization, details={"n": n}
+    ),
+    "jobs.Job": lambda organization, actor, n: start_job(organization=organization, actor=actor, kind=MEMBER_EXPORT),
+}
+
+RLS_LABELS = sorted(m._meta.label for m in rls_models())
+TENANT_LABELS = sorted(m._meta.label for m in tenant_models() if m._meta.label not in RLS_EXEMPT)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _fetch(sql: str, params: list | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+def _organization_ids(table: str) -> list[int | None]:
+    return sorted({row[0] for row in _fetch(f"SELECT organization_id FROM {_quote(table)}")}, key=lambda x: x or 0)
+
+
+def _current_setting() -> str | None:
+    return _fetch("SELECT current_setting('app.organization_id', true)")[0][0]
+
+
+def _current_user() -> str:
+    return _fetch("SELECT current_user")[0][0]
+
+
+def _model(label: str) -> type[models.Model]:
+    return apps.get_model(label)
+
+
+def _make_rows(label: str, org_a, org_b, alice, charlie) -> None:
+    factory = RLS_ROW_FACTORIES.get(label)
+    if factory is None:
+        pytest.fail(
+            f"{label} is under row-level security but has no entry in RLS_ROW_FACTORIES (tests/test_tenancy.py)"
+        )
+    factory(org_a, alice, 1)
+    factory(org_a, alice, 2)
+    factory(org_b, charlie, 3)
+
+
+# --- (1) every table under row-level security, generically ------------------------------------
+
+
+def test_every_rls_model_has_a_row_factory():
+    missing = [label for label in RLS_LABELS if label not in RLS_ROW_FACTORIES]
+    assert not missing, f"add a row factory to RLS_ROW_FACTORIES for: {', '.join(missing)}"
+    stale = [label for label in RLS_ROW_FACTORIES if label not in RLS_LABELS]
+    assert not stale, f"RLS_ROW_FACTORIES names models that are not under row-level security: {stale}"
+
+
+@pytest.mark.parametrize("label", RLS_LABELS)
+def test_rls_reads_only_the_active_organization(label, org_a, org_b, alice, charlie):
+    table = _model(label)._meta.db_table
+    _make_rows(label, org_a, org_b, alice, charlie)
+
+    with tenant_context(org_a):
+        assert _organization_ids(table) == [org_a.pk]
+    with tenant_context(org_b):
+        assert _organization_ids(table) == [org_b.pk]
+    # No organization set: the policy compares with NULL and no row passes.
+    assert _current_setting() in ("", None)
+    assert _organization_ids(table) == []
+    # The platform role (the audited bypass) sees both: its policy exists on every table.
+    with transaction.atomic(), as_platform_role():
+        assert {org_a.pk, org_b.pk} <= set(_organization_ids(table))
+
+
+@pytest.mark.parametrize("label", RLS_LABELS)
+def test_rls_refuses_writing_a_row_for_another_organization(label, org_a, org_b, alice, charlie):
+    model = _model(label)
+    table = _quote(model._meta.db_table)
+    pk_column = _quote(model._meta.pk.column)
+    _make_rows(label, org_a, org_b, alice, charlie)
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    assert "organization_id" in columns
+    select_list = ", ".join("%s" if c == "organization_id" else _quote(c) for c in columns)
+    insert = f"INSERT INTO {table} ({', '.join(map(_quote, columns))}) SELECT {select_list} FROM {table} WHERE {pk_column} = %s"
+
+    with tenant_context(org_a):
+        (row_of_a,) = _fetch(f"SELECT {pk_column} FROM {table} ORDER BY {pk_column} LIMIT 1")[0]
+        # A copy of one of A's rows, labelled as B's: refused by the policy's WITH CHECK.
+        with pytest.raises(ProgrammingError, match="row-level security"), transaction.atomic():
+            _fetch(insert + " RETURNING 1", [org_b.pk, row_of_a])
+        if model._meta.db_table in APPEND_ONLY_TABLES:
+            with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
+                _fetch(f"UPDATE {table} SET organization_id = %s WHERE {pk_column} = %s", [org_b.pk, row_of_a])
+        else:
+            # Moving A's row to B is refused too; B's rows cannot even be found to change.
+            with pytest.raises(ProgrammingError, match="row-level security"), transaction.atomic():
+                _fetch(f"UPDATE {table} SET organization_id = %s WHERE {pk_column} = %s", [org_b.pk, row_of_a])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET organization_id = organization_id WHERE organization_id = %s", [org_b.pk]
+                )
+                assert cursor.rowcount == 0
+                cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [org_b.pk])
+                assert cursor.rowcount == 0
+    with tenant_context(org_b):
+        assert _organization_ids(model._meta.db_table) == [org_b.pk]
+
+
+# --- (2) the application role ---------------------------------------------------------------------
+
+
+def test_tests_run_as_the_application_role(db):
+    assert _current_user() == settings.DATABASE_APP_USER
+    assert settings.DATABASE_OWNER["USER"] != settings.DATABASE_APP_USER
+
+
+def test_application_role_has_no_power_beyond_its_grants(db):
+    rows = _fetch(
+        "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolinherit FROM pg_roles"
+        " WHERE rolname IN (%s, %s)",
+        [settings.DATABASE_APP_USER, settings.DATABASE_PLATFORM_ROLE],
+    )
+    roles = {name: flags for name, *flags in rows}
+    assert roles[settings.DATABASE_APP_USER] == [False, False, False, False, False]
+    # The platform role bypasses nothing by itself: it sees everything only through the
+    # platform_access policies, table by table.
+    superuser, bypassrls, createrole, createdb, _inherit = roles[settings.DATABASE_PLATFORM_ROLE]
+    assert (superuser, bypassrls, createrole, createdb) == (False, False, False, False)
+
+
+def test_application_roles_own_nothing_in_public(db):
+    app_roles = [settings.DATABASE_APP_USER, settings.DATABASE_PLATFORM_ROLE]
+    tables = _fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = ANY(%s)", [app_roles])
+    assert tables == []
+    owned = _fetch(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = ANY(%s)",
+        [app_roles],
+    )
+    assert owned == []
+    assert _fetch("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] > 0
+
+
+# --- (3) every tenant table has its policy ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", TENANT_LABELS)
+def test_tenant_table_has_forced_row_level_security(label, db):
+    table = _model(label)._meta.db_table
+    rows = _fetch("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table])
+    assert rows == [(True, True)], f"{label}: row-level security must be enabled and forced"
+    policies = {
+        name: (roles, qual, check)
+        for name, roles, qual, check in _fetch(
+            "SELECT policyname, roles::text[], qual, with_check FROM pg_policies"
+            " WHERE schemaname = 'public' AND tablename = %s",
+            [table],
+        )
+    }
+    assert "tenant_isolation" in policies, f"{label} has no tenant_isolation policy"
+    roles, qual, check = policies["tenant_isolation"]
+    assert roles == [settings.DATABASE_APP_USER]
+    for predicate in (qual, check):
+        # Plain equality on organization_id (an index can serve it), keyed by the setting.
+        assert "organization_id =" in predicate
+        assert "current_setting('app.organization_id'" in predicate
+    assert policies["platform_access"][0] == [settings.DATABASE_PLATFORM_ROLE]
+
+
+def test_rls_exemptions_are_justified_and_current():
+    tenant_labels = {m._meta.label for m in tenant_models()}
+    for label, reason in RLS_EXEMPT.items():
+        assert reason.strip(), f"RLS_EXEMPT[{label!r}] needs a reason"
+        assert label in tenant_labels, f"RLS_EXEMPT names {label}, which is not a tenant model"
+
+
+def test_tenant_models_finds_every_model_linked_to_an_organization():
+    """Scan every model (through tables included) for any relation to Organization: each
+    must be a field named `organization`, or tenant_models() (and so RLS) would miss it."""
+    linked, misnamed = set(), []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy:
+            continue
+        for field in model._meta.get_fields():
+            if field.concrete and field.is_relation and field.related_model is Organization:
+                linked.add(model)
+                if field.name != "organization":
+                    misnamed.append(f"{model._meta.label}.{field.name}")
+    assert not misnamed, f"name the organization foreign key `organization`: {misnamed}"
+    found = set(tenant_models())
+    assert found == linked
+    assert {"accounts.Invitation", "accounts.Membership", "audit.AuditEvent", "jobs.Job"} <= {
+        m._meta.label for m in found
+    }
+
+
+# --- (4) django-scopes: the application wall ---------------------------------------------------------
+
+
+def test_scoped_manager_refuses_queries_outside_an_organization(org_a, org_b, alice, charlie):
+    job_a = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    with pytest.raises(ScopeError):
+        Job.objects.all()
+    with tenant_context(org_a):
+        assert list(Job.objects.values_list("pk", flat=True)) == [job_a.pk]
+        assert active_organization_id() == org_a.pk
+    assert active_organization_id() is None
+    with pytest.raises(ScopeError):
+        Job.objects.filter(pk=job_a.pk).exists()
+
+
+def test_wall_two_holds_when_wall_one_is_switched_off(org_a, org_b, alice, charlie):
+    """A query that forgets its filter (scopes disabled) still sees only its tenant."""
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    with tenant_context(org_a), scopes_disabled():
+        assert set(Job.objects.values_list("organization_id", flat=True)) == {org_a.pk}
+    with scopes_disabled():
+        assert Job.objects.count() == 0
+
+
+# --- (5) the audited platform bypass -------------------------------------------------------------
+
+
+def _platform_events(action: str) -> list[AuditEvent]:
+    with transaction.atomic(), scopes_disabled(), as_platform_role():
+        return list(AuditEvent.objects.filter(action=action).order_by("pk"))
+
+
+def test_platform_bypass_sees_every_organization_and_is_audited(org_a, org_b, alice, charlie):
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    assert _platform_events("platform.bypass") == []
+
+    with platform_bypass(actor=alice, reason="retention sweep"):
+        assert _current_user() == settings.DATABASE_PLATFORM_ROLE
+        assert _organization_ids("jobs_job") == [org_a.pk, org_b.pk]
+        assert set(Job.objects.values_list("organization_id", flat=True)) == {org_a.pk, org_b.pk}
+
+    assert _current_user() == settings.DATABASE_APP_USER
+    assert _organization_ids("jobs_job") == []
+    with pytest.raises(ScopeError):
+        Job.objects.all()
+    (event,) = _platform_events("platform.bypass")
+    assert event.actor_id == alice.pk
+    assert event.details == {"reason": "retention sweep"}
+    assert event.organization_id is None
+
+
+def test_platform_bypass_inside_a_tenant_context_returns_to_it(org_a, org_b, alice, charlie):
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    with tenant_context(org_a):
+        with platform_bypass(actor=alice, reason="support ticket", organization=org_a):
+            assert _organization_ids("jobs_job") == [org_a.pk, org_b.pk]
+        assert _current_user() == settings.DATABASE_APP_USER
+        assert _organization_ids("jobs_job") == [org_a.pk]
+        assert Job.objects.count() == 1
+
+
+def test_an_error_inside_the_bypass_is_not_hidden(org_a, alice):
+    """The role is reset only while the transaction can still run commands; otherwise the
+    real error would be replaced by "current transaction is aborted"."""
+    with pytest.raises(ProgrammingError, match="no_such_table"), platform_bypass(actor=alice, reason="failing query"):
+        _fetch("SELECT * FROM no_such_table")
+    assert _current_user() == settings.DATABASE_APP_USER
+
+
+# --- (6) the setting is transaction-local and never outlives its block ------------------------------
+
+
+def test_setting_does_not_leak_into_the_next_transaction(committed_db, org_a, alice):
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    with tenant_context(org_a):
+        assert _current_setting() == str(org_a.pk)
+        assert _organization_ids("jobs_job") == [org_a.pk]
+    assert not connection.in_atomic_block
+    with transaction.atomic():
+        assert _current_setting() in ("", None)
+        assert _organization_ids("jobs_job") == []
+    # Same connection, autocommit: every statement is a transaction of its own.
+    assert _current_setting() in ("", None)
+    assert _organization_ids("jobs_job") == []
+
+
+def test_setting_does_not_outlive_its_block_inside_a_longer_transaction(org_a, org_b, alice, charlie):
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    assert connection.in_atomic_block  # the test's transaction encloses everything below
+    with tenant_context(org_a):
+        assert _organization_ids("jobs_job") == [org_a.pk]
+    assert _current_setting() in ("", None)
+    assert _organization_ids("jobs_job") == []
+
+
+def test_nested_contexts_restore_the_enclosing_organization(org_a, org_b, alice, charlie):
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    with tenant_context(org_a):
+        with tenant_context(org_b):
+            assert _organization_ids("jobs_job") == [org_b.pk]
+            assert active_organization_id() == org_b.pk
+        assert _current_setting() == str(org_a.pk)
+        assert _organization_ids("jobs_job") == [org_a.pk]
+        assert active_organization_id() == org_a.pk
+
+        with pytest.raises(RuntimeError), tenant_context(org_b):
+            assert _organization_ids("jobs_job") == [org_b.pk]
+            raise RuntimeError("the inner block fails")
+        # The savepoint's rollback put the enclosing organization back.
+        assert _current_setting() == str(org_a.pk)
+        assert _organization_ids("jobs_job") == [org_a.pk]
+        assert list(Job.objects.values_list("organization_id", flat=True)) == [org_a.pk]
