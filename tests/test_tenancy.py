@@ -214,8 +214,6 @@ def test_tenant_models_finds_every_model_linked_to_an_organization():
     must be a field named `organization`, or tenant_models() (and so RLS) would miss it."""
     linked, misnamed = set(), []
     for model in apps.get_models(include_auto_created=True):
-        if model._meta.proxy:
-            continue
         for field in model._meta.get_fields():
             if field.concrete and field.is_relation and field.related_model is Organization:
                 linked.add(model)

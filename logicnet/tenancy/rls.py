@@ -31,13 +31,11 @@ def tenant_models() -> list[type[Model]]:
     """Every installed model with a foreign key named `organization` to Organization.
 
     Includes the through tables Django creates for a many-to-many to Organization (they
-    are tables of their own); leaves out proxies, whose table is their concrete model's.
+    are tables of their own) and proxies (the project check looks for their names in views).
     """
     organization = apps.get_model("accounts", "Organization")
     found = []
     for model in apps.get_models(include_auto_created=True):
-        if model._meta.proxy:
-            continue
         field = next((f for f in model._meta.get_fields() if f.name == "organization"), None)
         if field is not None and getattr(field, "related_model", None) is organization:
             found.append(model)
@@ -45,7 +43,9 @@ def tenant_models() -> list[type[Model]]:
 
 
 def rls_models() -> list[type[Model]]:
-    return [m for m in tenant_models() if m._meta.label not in RLS_EXEMPT]
+    """The tenant models whose tables get row-level security (a proxy's table is its
+    concrete model's, so proxies are left out)."""
+    return [m for m in tenant_models() if m._meta.label not in RLS_EXEMPT and not m._meta.proxy]
 
 
 def _quote(name: str) -> str:
