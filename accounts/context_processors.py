@@ -1,4 +1,7 @@
+from functools import partial
+
 from accounts.models import Membership
+from accounts.two_factor import has_two_factor
 
 
 def navigation(request):
@@ -11,4 +14,6 @@ def navigation(request):
         "my_memberships": memberships.order_by("organization__name"),
         "current_organization": getattr(request, "organization", None),
         "current_membership": getattr(request, "membership", None),
+        # Called by the template only when it renders the user menu.
+        "has_two_factor": partial(has_two_factor, user),
     }

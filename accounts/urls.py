@@ -1,11 +1,15 @@
 from django.urls import path
 
-from accounts import views
+from accounts import two_factor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("account/sessions/", views.sessions, name="sessions"),
+    path("account/two-factor/", two_factor_views.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/backup-codes/", two_factor_views.two_factor_backup_codes, name="two_factor_backup_codes"),
+    path("account/two-factor/verify/", two_factor_views.two_factor_verify, name="two_factor_verify"),
+    path("account/two-factor/disable/", two_factor_views.two_factor_disable, name="two_factor_disable"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]
 

@@ -3,9 +3,11 @@ the view and render its template inside the tenant context."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Role, minimum_role_for
@@ -29,7 +31,9 @@ class OrganizationMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
 
+        from accounts.middleware import redirect_preserving_htmx, return_path, url_with_next
         from accounts.models import Membership
+        from accounts.two_factor import two_factor_setup_required
 
         membership = (
             Membership.objects.select_related("organization")
@@ -39,6 +43,10 @@ class OrganizationMiddleware:
         if membership is None:
             # Another organization's URL looks exactly like one that does not exist.
             raise Http404
+        if two_factor_setup_required(user=request.user, organization=membership.organization):
+            message = _("%(name)s requires two-factor authentication. Set it up to continue.")
+            messages.warning(request, message % {"name": membership.organization.name})
+            return redirect_preserving_htmx(request, url_with_next("two_factor_setup", return_path(request)))
         request.organization = membership.organization
         request.membership = membership
         _remember_organization(request, membership.organization_id)

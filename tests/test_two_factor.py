@@ -1,0 +1,357 @@
+"""Two-factor authentication: enrolment, backup codes, the sign-in hold, throttling, turning
+it off, and organizations that require it. Codes are computed with pyotp from the device's
+key, as a phone would."""
+
+from __future__ import annotations
+
+import re
+import time
+from base64 import b32encode
+
+import pyotp
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_scopes import scopes_disabled
+
+from accounts import services, two_factor
+from logicnet.audit.models import AuditEvent
+from logicnet.health import record_worker_heartbeat
+from logicnet.tenancy.context import as_platform_role
+from tests.factories import PASSWORD
+
+VIEW_NAMES = ["two_factor_setup", "two_factor_backup_codes", "two_factor_verify", "two_factor_disable"]
+INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)")
+
+
+def totp_code(device: TOTPDevice, *, steps: int = 0) -> str:
+    """The code the phone shows now, or `steps` periods later. A code is accepted once, so a
+    second verification right after enrolment uses the next period's (within tolerance)."""
+    return pyotp.TOTP(b32encode(device.bin_key).decode()).at(int(time.time()) + steps * device.step)
+
+
+def wrong_code(device: TOTPDevice) -> str:
+    valid = {totp_code(device, steps=s) for s in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
+
+
+def enable(user) -> two_factor.Enrolment:
+    device = two_factor.start_totp_enrolment(user=user)
+    return two_factor.confirm_totp_device(user=user, token=totp_code(device))
+
+
+def sign_in(client: Client, user) -> None:
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def verify(client: Client, device: TOTPDevice, *, next_url: str = "") -> None:
+    response = client.post(reverse("two_factor_verify"), {"code": totp_code(device, steps=1), "next": next_url})
+    assert response.status_code == 302
+
+
+def audit_actions(user) -> list[str]:
+    # Account events form the platform chain, which only the platform role can read.
+    with transaction.atomic(), scopes_disabled(), as_platform_role():
+        events = AuditEvent.objects.filter(organization=None, actor_id=user.pk, action__startswith="two_factor.")
+        return list(events.order_by("sequence").values_list("action", flat=True))
+
+
+def assert_csp_clean(response) -> None:
+    assert b"style=" not in response.content
+    assert not INLINE_SCRIPT.search(response.content)
+
+
+# --- Enrolment -------------------------------------------------------------------------------
+
+
+def test_enrolment_with_the_right_code_turns_two_factor_on(client, alice, org_a):
+    client.force_login(alice)
+    page = client.get(reverse("two_factor_setup"))
+    assert page.status_code == 200
+    device = TOTPDevice.objects.get(user=alice, confirmed=False)
+    assert b"<svg" in page.content
+    assert two_factor.totp_secret_base32(device).encode() in page.content
+    assert b'autocomplete="one-time-code"' in page.content
+    assert b'inputmode="numeric"' in page.content
+    assert b"autofocus" in page.content
+    assert_csp_clean(page)
+    # Reloading keeps the key the person may already have scanned.
+    client.get(reverse("two_factor_setup"))
+    assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+    response = client.post(reverse("two_factor_setup"), {"code": totp_code(device)})
+    assert response["Location"] == reverse("two_factor_backup_codes")
+    device.refresh_from_db()
+    assert device.confirmed
+
+    codes_page = client.get(reverse("two_factor_backup_codes"))
+    codes = codes_page.context["codes"]
+    assert len(codes) == len(set(codes)) == two_factor.BACKUP_CODE_COUNT
+    assert all(code.encode() in codes_page.content for code in codes)
+    assert "no-store" in codes_page["Cache-Control"]
+    assert_csp_clean(codes_page)
+    # Shown once: the next visit offers new codes instead of showing these again.
+    again = client.get(reverse("two_factor_backup_codes"))
+    assert again.context["codes"] is None
+    assert not any(code.encode() in again.content for code in codes)
+
+    # The session that enrolled has proved the device, so it is not held.
+    assert client.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
+    assert audit_actions(alice) == ["two_factor.enrolment_started", "two_factor.enabled"]
+
+
+def test_enrolment_with_a_wrong_code_is_refused(client, alice):
+    client.force_login(alice)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=alice)
+    response = client.post(reverse("two_factor_setup"), {"code": wrong_code(device)})
+    assert response.status_code == 200
+    assert b"That code is not right" in response.content
+    device.refresh_from_db()
+    assert not device.confirmed
+    assert not StaticDevice.objects.filter(user=alice).exists()
+    assert not two_factor.has_two_factor(alice)
+    assert "two_factor.failed" in audit_actions(alice)
+    # Not a code at all: the form says so and the device's throttle is untouched.
+    response = client.post(reverse("two_factor_setup"), {"code": "12ab"})
+    assert b"Enter the 6 digits" in response.content
+
+
+def test_setup_page_of_an_enabled_account_offers_codes_and_turning_off(client, alice):
+    enrolment = enable(alice)
+    client.force_login(alice)
+    verify(client, enrolment.device)
+    page = client.get(reverse("two_factor_setup"))
+    assert page.status_code == 200
+    assert reverse("two_factor_disable").encode() in page.content
+    assert TOTPDevice.objects.filter(user=alice).count() == 1
+
+
+@pytest.mark.parametrize("name", VIEW_NAMES)
+def test_two_factor_pages_send_anonymous_visitors_to_sign_in(client, db, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_navigation_offers_setup_then_turning_off(client, alice, org_a):
+    client.force_login(alice)
+    dashboard = reverse("dashboard", args=[org_a.slug])
+    assert reverse("two_factor_setup").encode() in client.get(dashboard).content
+    enrolment = enable(alice)
+    verify(client, enrolment.device)
+    page = client.get(dashboard)
+    assert reverse("two_factor_disable").encode() in page.content
+    assert f'href="{reverse("two_factor_setup")}"'.encode() not in page.content
+
+
+# --- Sign-in ---------------------------------------------------------------------------------
+
+
+def test_password_sign_in_is_held_until_the_second_factor(client, alice, org_a, settings):
+    # A wrong code then the right one within a second: django-otp's throttle (which has its
+    # own test below) would hold the second; a person retyping is slower than this test.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    record_worker_heartbeat()  # so the health probe answers 200 rather than logging a 503
+    device = enable(alice).device
+    dashboard = reverse("dashboard", args=[org_a.slug])
+    sign_in(client, alice)
+
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two_factor_verify"))
+    response = client.get(dashboard)
+    assert response["Location"] == f"{reverse('two_factor_verify')}?next=%2Fo%2F{org_a.slug}%2F"
+    assert client.get(reverse("sessions")).status_code == 302
+    assert client.get(reverse("two_factor_disable"))["Location"].startswith(reverse("two_factor_verify"))
+    # Signing out and the health probe stay reachable.
+    assert client.get(reverse("account_logout")).status_code == 200
+    assert client.get(reverse("healthz")).status_code == 200
+
+    page = client.get(reverse("two_factor_verify"), {"next": dashboard})
+    assert page.status_code == 200
+    assert b'autocomplete="one-time-code"' in page.content
+    assert b'inputmode="numeric"' in page.content
+    assert_csp_clean(page)
+    response = client.post(reverse("two_factor_verify"), {"code": wrong_code(device), "next": dashboard})
+    assert response.status_code == 200
+    assert b"That code is not right" in response.content
+    assert client.get(dashboard).status_code == 302
+
+    response = client.post(reverse("two_factor_verify"), {"code": totp_code(device, steps=1), "next": dashboard})
+    assert response["Location"] == dashboard
+    assert client.get(dashboard).status_code == 200
+    assert audit_actions(alice)[-2:] == ["two_factor.failed", "two_factor.verified"]
+
+
+def test_enabling_two_factor_holds_the_other_signed_in_sessions(alice, org_a):
+    laptop, stolen = Client(), Client()
+    sign_in(laptop, alice)
+    sign_in(stolen, alice)
+    laptop.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=alice)
+    laptop.post(reverse("two_factor_setup"), {"code": totp_code(device)})
+    assert laptop.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
+    assert stolen.get(reverse("dashboard", args=[org_a.slug]))["Location"].startswith(reverse("two_factor_verify"))
+
+
+def test_verify_never_redirects_off_site(client, alice):
+    device = enable(alice).device
+    sign_in(client, alice)
+    response = client.post(
+        reverse("two_factor_verify"), {"code": totp_code(device, steps=1), "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_verify_page_lets_a_user_without_two_factor_through(client, alice):
+    client.force_login(alice)
+    assert client.get(reverse("two_factor_verify"))["Location"] == reverse("home")
+
+
+def test_backup_codes_work_once(alice, org_a):
+    codes = enable(alice).backup_codes
+    dashboard = reverse("dashboard", args=[org_a.slug])
+    first = Client()
+    sign_in(first, alice)
+    page = first.get(reverse("two_factor_verify"), {"backup": "1"})
+    assert b'autocomplete="off"' in page.content
+    # Typed with spaces and in capitals, as people copy them from paper.
+    typed = f"{codes[0][:4].upper()} {codes[0][4:].upper()}"
+    response = first.post(reverse("two_factor_verify") + "?backup=1", {"code": typed, "next": dashboard})
+    assert response["Location"] == dashboard
+    assert first.get(dashboard).status_code == 200
+    assert StaticToken.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT - 1
+
+    second = Client()
+    sign_in(second, alice)
+    response = second.post(reverse("two_factor_verify"), {"code": codes[0], "next": dashboard})
+    assert response.status_code == 200
+    assert b"That code is not right" in response.content
+    assert second.get(dashboard).status_code == 302
+    assert StaticToken.objects.filter(device__user=alice, token=codes[1]).exists()
+
+
+def test_regenerated_backup_codes_replace_the_old_ones(client, alice):
+    enrolment = enable(alice)
+    client.force_login(alice)
+    verify(client, enrolment.device)
+    response = client.post(reverse("two_factor_backup_codes"))
+    assert response["Location"] == reverse("two_factor_backup_codes")
+    new_codes = client.get(reverse("two_factor_backup_codes")).context["codes"]
+    assert set(new_codes).isdisjoint(enrolment.backup_codes)
+    assert set(StaticToken.objects.filter(device__user=alice).values_list("token", flat=True)) == set(new_codes)
+    assert "two_factor.backup_codes_regenerated" in audit_actions(alice)
+
+
+def test_repeated_wrong_codes_are_throttled_with_a_clear_message(client, alice, settings):
+    # django-otp waits factor * 2**(failures - 1) seconds after each failure. The project's
+    # factor of 1 would open the window again within a second; a larger factor keeps this
+    # test independent of how fast the machine runs it.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60
+    enrolment = enable(alice)
+    device = enrolment.device
+    sign_in(client, alice)
+    first = client.post(reverse("two_factor_verify"), {"code": wrong_code(device)})
+    assert first.status_code == 200
+    throttled = client.post(reverse("two_factor_verify"), {"code": wrong_code(device)})
+    assert throttled.status_code == 429
+    assert b"Too many wrong codes. Wait" in throttled.content
+    assert throttled.context["form"].errors["code"]
+    # While the throttle holds, even the right code is refused, with the same message.
+    right = client.post(reverse("two_factor_verify"), {"code": totp_code(device, steps=1)})
+    assert right.status_code == 429
+    assert b"Too many wrong codes" in right.content
+    assert client.get(reverse("home"))["Location"].startswith(reverse("two_factor_verify"))
+    # A backup code has its own throttle, so the owner is never locked out by a guesser.
+    response = client.post(reverse("two_factor_verify"), {"code": enrolment.backup_codes[0]})
+    assert response["Location"] == reverse("home")
+    assert audit_actions(alice).count("two_factor.failed") == 3
+
+
+# --- Turning it off --------------------------------------------------------------------------
+
+
+def test_turning_off_requires_the_current_password(client, alice):
+    enrolment = enable(alice)
+    client.force_login(alice)
+    verify(client, enrolment.device)
+    page = client.get(reverse("two_factor_disable"))
+    assert page.status_code == 200
+    assert b'autocomplete="current-password"' in page.content
+    assert_csp_clean(page)
+
+    response = client.post(reverse("two_factor_disable"), {"password": "not-my-password"})
+    assert response.status_code == 200
+    assert b"That is not your current password" in response.content
+    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+
+    response = client.post(reverse("two_factor_disable"), {"password": PASSWORD})
+    assert response["Location"] == reverse("home")
+    assert not TOTPDevice.objects.filter(user=alice).exists()
+    assert not StaticDevice.objects.filter(user=alice).exists()
+    assert not two_factor.has_two_factor(alice)
+    assert audit_actions(alice)[-2:] == ["two_factor.disable_refused", "two_factor.disabled"]
+    # A fresh sign-in is no longer held.
+    other = Client()
+    sign_in(other, alice)
+    assert other.get(reverse("sessions")).status_code == 200
+
+
+def test_turning_off_acts_only_on_the_signed_in_account(client, alice, charlie):
+    enable(alice)
+    client.force_login(charlie)
+    # Every test user shares the same password: charlie's own is the right one here.
+    assert client.get(reverse("two_factor_disable"))["Location"] == reverse("two_factor_setup")
+    assert client.post(reverse("two_factor_disable"), {"password": PASSWORD})["Location"] == reverse("two_factor_setup")
+    assert client.post(reverse("two_factor_backup_codes"))["Location"] == reverse("two_factor_setup")
+    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+    assert StaticToken.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT
+
+
+def test_password_guesses_on_the_turn_off_form_are_rate_limited(client, alice):
+    enrolment = enable(alice)
+    client.force_login(alice)
+    verify(client, enrolment.device)
+    responses = [client.post(reverse("two_factor_disable"), {"password": f"guess-{i}"}) for i in range(11)]
+    assert responses[-1].status_code == 429
+    assert b"Too many attempts" in responses[-1].content
+    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+
+
+# --- Organizations that require it -----------------------------------------------------------
+
+
+def test_organization_requiring_two_factor_sends_members_without_a_device_to_setup(
+    client, alice, bob, charlie, org_a, org_b
+):
+    services.update_organization(
+        organization=org_a, actor=alice, name=org_a.name, country=org_a.country, require_two_factor=True
+    )
+    dashboard = reverse("dashboard", args=[org_a.slug])
+
+    client.force_login(bob)
+    response = client.get(dashboard)
+    assert response["Location"] == f"{reverse('two_factor_setup')}?next=%2Fo%2F{org_a.slug}%2F"
+    page = client.get(response["Location"])
+    assert b"Alpha SRL requires two-factor authentication" in page.content
+    device = TOTPDevice.objects.get(user=bob)
+    client.post(reverse("two_factor_setup"), {"code": totp_code(device), "next": dashboard})
+    assert client.get(reverse("two_factor_backup_codes")).context["next"] == dashboard
+    assert client.get(dashboard).status_code == 200
+
+    # An outsider learns nothing about the organization, not even its 2FA rule.
+    outsider = Client()
+    outsider.force_login(charlie)
+    assert outsider.get(dashboard).status_code == 404
+    assert outsider.get(reverse("dashboard", args=[org_b.slug])).status_code == 200
+    assert Client().get(dashboard)["Location"].startswith(reverse("account_login"))
+
+
+def test_organization_without_the_requirement_lets_members_in(client, bob, org_a):
+    client.force_login(bob)
+    assert client.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
