@@ -45,7 +45,10 @@ def record_event(
 ) -> AuditEvent:
     """Append an event to its organization's chain.
 
-    1. lock the chain for this transaction (concurrent writers would fork it);
+    1. lock the chain for this transaction (concurrent writers would fork it), and have
+       PostgreSQL spell the IP address the way the inet column gives it back
+       ("2001:0DB8::0001" is stored as "2001:db8::1"): the hash must cover what a
+       verifier will read, not what the caller passed;
     2. read the chain's last hash, as the platform role (the chain of events with no
        organization is invisible to the tenant policy);
     3. insert the event with the next sequence number and its hash.
@@ -53,7 +56,11 @@ def record_event(
     organization_id = getattr(organization, "pk", organization)
     with transaction.atomic(), scopes_disabled(), as_platform_role():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id or 0])
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s), %s::inet",
+                [_LOCK_NAMESPACE, organization_id or 0, ip_address],
+            )
+            ip_address = cursor.fetchone()[1]
         last = (
             AuditEvent.objects.filter(organization_id=organization_id)
             .order_by("-sequence")
