@@ -25,6 +25,10 @@ class JobBusy(Exception):
         self.retry_in = retry_in
 
 
+class JobLost(Exception):
+    """This worker's lease expired and another attempt claimed the job: stop, touch nothing."""
+
+
 def start_job(*, organization, actor, kind: str, params: dict | None = None) -> Job:
     """Create a queued job and send its task once the transaction commits."""
     from logicnet.jobs.tasks import run_job
@@ -40,7 +44,10 @@ def claim_job(*, organization_id: int, job_id: int) -> Job | None:
     """Atomically move a job to running; None when there is nothing to do.
 
     Claimable: queued, or running with an expired lease (its worker died). A live lease
-    raises JobBusy so the task can retry after it; too many attempts fail the job.
+    raises JobBusy so the task can retry after it, even on the last attempt (failing a job
+    that is still running would lie about it); a job that used up its attempts fails.
+    Each claim increments `attempts`, which identifies the claim: progress and the outcome
+    are saved only while it is still the job's current claim.
     """
     now = timezone.now()
     with tenant_context(organization_id):
@@ -58,47 +65,63 @@ def claim_job(*, organization_id: int, job_id: int) -> Job | None:
             return job
         if job is None or job.is_finished:
             return None
-        if job.attempts >= Job.MAX_ATTEMPTS:
-            _finish(job, state=Job.State.FAILED, error=f"gave up after {job.attempts} attempts")
-            return None
-        if job.state == Job.State.RUNNING and job.lease_expires_at:
+        if job.state == Job.State.RUNNING and job.lease_expires_at and job.lease_expires_at >= now:
             raise JobBusy(max(1.0, (job.lease_expires_at - now).total_seconds() + 1))
+        if job.attempts >= Job.MAX_ATTEMPTS:
+            error = f"gave up after {job.attempts} attempts"
+            _finish(job, state=Job.State.FAILED, error=f"{error}; last error: {job.error}" if job.error else error)
         return None
 
 
 def report_progress(job: Job, done: int, total: int) -> None:
+    """Save progress and renew the lease; JobLost when another attempt took the job over."""
     job.progress_done, job.progress_total = done, total
     with tenant_context(job.organization_id):
-        Job.objects.filter(pk=job.pk).update(
+        renewed = _current_claim(job).update(
             progress_done=done, progress_total=total, lease_expires_at=timezone.now() + LEASE
         )
+    if not renewed:
+        raise JobLost(f"job {job.pk}: attempt {job.attempts} no longer holds the lease")
 
 
-def _finish(job: Job, *, state: str, result: dict | None = None, error: str = "") -> None:
+def _current_claim(job: Job):
+    return Job.objects.filter(pk=job.pk, state=Job.State.RUNNING, attempts=job.attempts)
+
+
+def _finish(job: Job, *, state: str, result: dict | None = None, error: str = "") -> bool:
     with tenant_context(job.organization_id):
-        Job.objects.filter(pk=job.pk).update(
-            state=state, result=result or {}, error=error, finished_at=timezone.now(), lease_expires_at=None
+        return bool(
+            Job.objects.filter(pk=job.pk, attempts=job.attempts)
+            .exclude(state__in=[Job.State.SUCCEEDED, Job.State.FAILED])
+            .update(state=state, result=result or {}, error=error, finished_at=timezone.now(), lease_expires_at=None)
         )
 
 
 def execute_job(*, organization_id: int, job_id: int, final_attempt: bool) -> None:
     """Claim the job, run its handler, record success; on an error record it as failed only
-    on the final attempt (earlier ones go back to queued and the task retries)."""
+    on the final attempt (earlier ones go back to queued and the task retries). A worker
+    whose claim was taken over (its lease expired) records nothing."""
     job = claim_job(organization_id=organization_id, job_id=job_id)
     if job is None:
         return
     handler = handler_for(job.kind)
     try:
         result = handler(job, lambda done, total: report_progress(job, done, total))
+    except JobLost:
+        log.warning("job %s: attempt %s lost its lease to a newer attempt; stopped", job.pk, job.attempts)
+        return
     except Exception as exc:
         log.exception("job %s failed", job.pk)
         if final_attempt or job.attempts >= Job.MAX_ATTEMPTS:
             _finish(job, state=Job.State.FAILED, error=str(exc) or exc.__class__.__name__)
             return
         with tenant_context(organization_id):
-            Job.objects.filter(pk=job.pk).update(state=Job.State.QUEUED, error=str(exc), lease_expires_at=None)
-        raise
-    _finish(job, state=Job.State.SUCCEEDED, result=result)
+            requeued = _current_claim(job).update(state=Job.State.QUEUED, error=str(exc), lease_expires_at=None)
+        if requeued:
+            raise
+        return
+    if not _finish(job, state=Job.State.SUCCEEDED, result=result):
+        log.warning("job %s: attempt %s finished after losing its lease; result dropped", job.pk, job.attempts)
 
 
 def stalled_jobs() -> list[tuple[int, int]]:

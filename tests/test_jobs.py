@@ -1,0 +1,334 @@
+"""Background jobs: the member export end to end on a real Celery worker (a thread of this
+process, consuming from the test Redis), and the claim/lease rules that make a task safe
+to deliver twice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from celery.signals import task_postrun
+from django.db import connections, transaction
+from django.urls import resolve, reverse
+from django.utils import timezone
+
+from accounts.exports import MEMBER_EXPORT, export_path
+from logicnet.audit.models import AuditEvent
+from logicnet.jobs.models import Job
+from logicnet.jobs.registry import job_handler
+from logicnet.jobs.services import JobBusy, claim_job, execute_job, report_progress, stalled_jobs, start_job
+from logicnet.jobs.tasks import requeue_stalled_jobs
+from logicnet.tenancy.context import tenant_context
+from tests.factories import make_member, make_user
+
+WAIT_SECONDS = 30
+
+
+@pytest.fixture
+def reader(org_a):
+    user = make_user("reader@example.com", "Read Only")
+    make_member(org_a, user, "read_only")
+    return user
+
+
+def _close_worker_connections(**kwargs) -> None:
+    # The worker thread's connection would otherwise outlive the test (CONN_MAX_AGE) and
+    # hold the test database open.
+    connections.close_all()
+
+
+@pytest.fixture
+def job_worker(committed_db) -> Iterator[None]:
+    """A real Celery worker, solo pool, in a thread; stopped before the database is flushed.
+
+    Its connections use settings.DATABASES, which conftest points at the application role,
+    so the worker meets row-level security exactly as in production."""
+    from celery.contrib.testing.worker import start_worker
+
+    from logicnet.celery import app
+
+    task_postrun.connect(_close_worker_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            yield
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+
+
+def _job(organization, job_id: int) -> Job:
+    with tenant_context(organization):
+        return Job.objects.get(pk=job_id)
+
+
+def _wait_until_finished(organization, job_id: int) -> Job:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        job = _job(organization, job_id)
+        if job.is_finished:
+            return job
+        time.sleep(0.1)
+    pytest.fail(f"job {job_id} still {job.state} after {WAIT_SECONDS}s")
+
+
+# --- end to end, on a real worker --------------------------------------------------------------------
+
+
+def test_member_export_runs_on_a_worker_and_downloads(job_worker, client, alice, bob, charlie, reader, org_a, org_b):
+    client.force_login(alice)
+    response = client.post(reverse("members_export", args=[org_a.slug]))
+    assert response.status_code == 302
+    match = resolve(response.url)
+    assert (match.url_name, match.kwargs["org_slug"]) == ("job_detail", org_a.slug)
+    job_id = match.kwargs["job_id"]
+
+    job = _wait_until_finished(org_a, job_id)
+    assert job.state == Job.State.SUCCEEDED, job.error
+    assert (job.progress_done, job.progress_total, job.percent) == (3, 3, 100)
+    assert job.attempts == 1
+    assert job.created_by_id == alice.pk
+    assert job.result == {"filename": f"members-{org_a.slug}.csv", "rows": 3}
+    assert job.lease_expires_at is None and job.finished_at is not None
+
+    page = client.get(response.url)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "<html" in content
+    assert '<progress max="100" value="100"' in content
+    assert reverse("job_download", args=[org_a.slug, job_id]) in content
+
+    partial = client.get(response.url, headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    fragment = partial.content.decode()
+    assert fragment.lstrip().startswith(f'<div id="job-{job_id}"')
+    assert "<html" not in fragment
+    assert '<progress max="100" value="100"' in fragment
+    assert "hx-trigger" not in fragment  # finished: the partial stops polling
+
+    download = client.get(reverse("job_download", args=[org_a.slug, job_id]))
+    assert download.status_code == 200
+    assert download["Content-Type"] == "text/csv"
+    assert f'filename="members-{org_a.slug}.csv"' in download["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    download.close()
+    assert rows[0] == ["name", "email", "role", "member_since"]
+    assert sorted((row[1], row[2]) for row in rows[1:]) == [
+        ("alice@example.com", "owner"),
+        ("bob@example.com", "member"),
+        ("reader@example.com", "read_only"),
+    ]
+    assert "charlie" not in str(rows)
+
+    with tenant_context(org_a):
+        actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"export.members_requested", "export.downloaded"} <= actions
+
+    # The outsider sees nothing of it; members below admin may not read it.
+    for user, status in ((charlie, 404), (bob, 403), (reader, 403)):
+        client.force_login(user)
+        assert client.get(reverse("job_detail", args=[org_a.slug, job_id])).status_code == status
+        assert client.get(reverse("job_download", args=[org_a.slug, job_id])).status_code == status
+    client.force_login(reader)
+    assert client.post(reverse("members_export", args=[org_a.slug])).status_code == 403
+    client.force_login(charlie)
+    assert client.post(reverse("members_export", args=[org_a.slug])).status_code == 404
+    with tenant_context(org_a):
+        assert Job.objects.count() == 1
+
+
+def test_a_lost_message_is_sent_again_by_the_stalled_job_sweep(committed_db, alice, org_a):
+    """The job row, not the broker, is the truth: a job whose message never reached a
+    worker is found by the beat sweep and run."""
+    from logicnet.celery import app
+
+    job = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    app.control.purge()  # the message is lost (this test process's own Redis database)
+    with tenant_context(org_a):
+        Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+
+    from celery.contrib.testing.worker import start_worker
+
+    task_postrun.connect(_close_worker_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            assert requeue_stalled_jobs() == 1
+            finished = _wait_until_finished(org_a, job.pk)
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+    assert finished.state == Job.State.SUCCEEDED, finished.error
+    assert export_path(finished).exists()
+
+
+# --- claiming and leases -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued_job(org_a, alice) -> Job:
+    # A `db` test never commits, so start_job's task is never sent: nothing else claims it.
+    return start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+
+
+def _set(job: Job, **fields) -> None:
+    with tenant_context(job.organization_id):
+        Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def test_claim_moves_a_queued_job_to_running_with_a_lease(queued_job, org_a):
+    before = timezone.now()
+    job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    assert job.pk == queued_job.pk
+    assert (job.state, job.attempts) == (Job.State.RUNNING, 1)
+    assert before + timedelta(seconds=50) < job.lease_expires_at <= timezone.now() + timedelta(seconds=60)
+
+
+def test_a_live_lease_cannot_be_claimed_twice(queued_job, org_a):
+    first = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    with pytest.raises(JobBusy) as busy:
+        claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    assert 1 <= busy.value.retry_in <= 61
+    again = _job(org_a, queued_job.pk)
+    assert (again.state, again.attempts, again.lease_expires_at) == (Job.State.RUNNING, 1, first.lease_expires_at)
+
+
+def test_an_expired_lease_is_claimed_again(queued_job, org_a):
+    claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    _set(queued_job, lease_expires_at=timezone.now() - timedelta(seconds=1), progress_done=7)
+    job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    assert (job.state, job.attempts, job.progress_done) == (Job.State.RUNNING, 2, 0)
+    assert job.lease_expires_at > timezone.now()
+
+
+def test_after_max_attempts_the_job_fails_with_a_clear_error(queued_job, org_a):
+    _set(
+        queued_job,
+        state=Job.State.RUNNING,
+        attempts=Job.MAX_ATTEMPTS,
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+        error="worker lost",
+    )
+    assert claim_job(organization_id=org_a.pk, job_id=queued_job.pk) is None
+    job = _job(org_a, queued_job.pk)
+    assert job.state == Job.State.FAILED
+    assert job.error == f"gave up after {Job.MAX_ATTEMPTS} attempts; last error: worker lost"
+    assert job.finished_at is not None and job.lease_expires_at is None
+    assert claim_job(organization_id=org_a.pk, job_id=queued_job.pk) is None  # finished: nothing to do
+
+
+def test_the_last_attempt_still_running_is_not_failed_under_its_worker(queued_job, org_a):
+    """A duplicate delivery while the last attempt runs must wait, not fail a job that is
+    about to succeed."""
+    _set(queued_job, attempts=Job.MAX_ATTEMPTS - 1)
+    claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    with pytest.raises(JobBusy):
+        claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    job = _job(org_a, queued_job.pk)
+    assert (job.state, job.attempts, job.error) == (Job.State.RUNNING, Job.MAX_ATTEMPTS, "")
+
+
+def test_claim_does_not_cross_organizations(queued_job, org_b):
+    assert claim_job(organization_id=org_b.pk, job_id=queued_job.pk) is None
+    assert _job(queued_job.organization_id, queued_job.pk).state == Job.State.QUEUED
+
+
+def test_concurrent_claims_have_one_winner(committed_db, queued_job, org_a):
+    """Two workers given the same message: the conditional UPDATE lets exactly one in."""
+    import threading
+
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def claim() -> None:
+        start.wait()
+        try:
+            outcomes.append("claimed" if claim_job(organization_id=org_a.pk, job_id=queued_job.pk) else "none")
+        except JobBusy:
+            outcomes.append("busy")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claim) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(outcomes) == ["busy", "claimed"]
+    assert _job(org_a, queued_job.pk).attempts == 1
+
+
+def test_stalled_jobs_finds_lost_messages_and_dead_workers(org_a, org_b, alice, charlie):
+    old = timezone.now() - timedelta(minutes=6)
+    lost = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    fresh = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    dead = start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    alive = start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    done = start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    _set(lost, created_at=old)
+    _set(dead, created_at=old, state=Job.State.RUNNING, lease_expires_at=timezone.now() - timedelta(seconds=1))
+    _set(alive, created_at=old, state=Job.State.RUNNING, lease_expires_at=timezone.now() + timedelta(seconds=30))
+    _set(done, created_at=old, state=Job.State.SUCCEEDED)
+    found = set(stalled_jobs())
+    assert (org_a.pk, lost.pk) in found
+    assert (org_b.pk, dead.pk) in found  # across organizations: the sweep is platform work
+    assert not {(org_a.pk, fresh.pk), (org_b.pk, alive.pk), (org_b.pk, done.pk)} & found
+
+
+# --- running a handler ---------------------------------------------------------------------------
+
+
+@job_handler("tests.fails")
+def _failing_handler(job, report) -> dict:
+    report(1, 2)
+    raise ValueError("the source file is unreadable")
+
+
+@job_handler("tests.overtaken")
+def _overtaken_handler(job, report) -> dict:
+    """Runs so long its lease expires and another attempt claims the job, then reports."""
+    with tenant_context(job.organization_id):
+        Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    claim_job(organization_id=job.organization_id, job_id=job.pk)
+    if job.params.get("report"):
+        report(2, 2)
+    return {"from": "the stale attempt"}
+
+
+def test_a_failing_handler_is_retried_then_failed(org_a, alice):
+    job = start_job(organization=org_a, actor=alice, kind="tests.fails")
+    with pytest.raises(ValueError, match="unreadable"):
+        execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=False)
+    queued = _job(org_a, job.pk)
+    assert (queued.state, queued.attempts, queued.error) == (Job.State.QUEUED, 1, "the source file is unreadable")
+    assert queued.lease_expires_at is None
+
+    execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=True)
+    failed = _job(org_a, job.pk)
+    assert (failed.state, failed.attempts, failed.error) == (Job.State.FAILED, 2, "the source file is unreadable")
+
+
+@pytest.mark.parametrize("reports", [True, False], ids=["reports-progress", "returns-quietly"])
+def test_an_overtaken_attempt_leaves_the_job_to_its_successor(reports, org_a, alice):
+    job = start_job(organization=org_a, actor=alice, kind="tests.overtaken", params={"report": reports})
+    execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=False)
+    current = _job(org_a, job.pk)
+    # The second attempt holds the job; the first one's result and progress were dropped.
+    assert (current.state, current.attempts, current.result, current.progress_done) == (Job.State.RUNNING, 2, {}, 0)
+    assert current.lease_expires_at > timezone.now()
+
+
+def test_progress_renews_the_lease(queued_job, org_a):
+    job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    _set(job, lease_expires_at=timezone.now() + timedelta(seconds=5))
+    report_progress(job, 5, 10)
+    saved = _job(org_a, job.pk)
+    assert (saved.progress_done, saved.progress_total, saved.percent) == (5, 10, 50)
+    assert saved.lease_expires_at > timezone.now() + timedelta(seconds=50)
+
+
+def test_an_unknown_kind_is_refused_before_anything_is_queued(org_a, alice):
+    with pytest.raises(KeyError):
+        start_job(organization=org_a, actor=alice, kind="no.such.kind")
+    with tenant_context(org_a), transaction.atomic():
+        assert Job.objects.count() == 0
