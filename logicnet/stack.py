@@ -15,6 +15,7 @@ This module imports nothing from Django: it prepares the environment Django star
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +43,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _load_or_create_secret(path: Path, nbytes: int = 32) -> str:
+def new_master_key(key_id: str) -> str:
+    """One ENCRYPTION_MASTER_KEYS item: `id:base64(32 random bytes)`, an AES-256 key."""
+    return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def _load_or_create_secret(path: Path, create: Callable[[], str] | None = None) -> str:
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(nbytes)
+    value = create() if create else secrets.token_urlsafe(32)
     path.write_text(value + "\n")
     path.chmod(0o600)
     return value
@@ -131,7 +138,23 @@ class Services:
                 self.redis.wait(10)
             except subprocess.TimeoutExpired:
                 self.redis.kill()
-        # The embedded PostgreSQL stops (and, for tests, deletes its data) at interpreter exit.
+        if self.postgres is not None:
+            # Stop it now rather than at interpreter exit: `test` deletes its temporary folder
+            # right after this, and a server whose data folder is gone can no longer be
+            # stopped with pg_ctl (it lingered for a minute, until its own lock-file check).
+            self.postgres.cleanup()  # stops; for tests (cleanup_mode "delete") also deletes
+            self.postgres = None
+
+
+def development_secrets(env: dict[str, str], data_dir: Path) -> None:
+    """Secrets for `run` and `exec`, generated once and kept in .data/secrets/: the data
+    encrypted under the master key in one run must still open in the next."""
+    folder = data_dir / "secrets"
+    env.setdefault("DATABASE_APP_PASSWORD", _load_or_create_secret(folder / "db-app-password"))
+    env.setdefault(
+        "ENCRYPTION_MASTER_KEYS",
+        _load_or_create_secret(folder / "encryption-master-keys", lambda: new_master_key("dev1")),
+    )
 
 
 def base_env(data_dir: Path) -> dict[str, str]:
@@ -152,7 +175,7 @@ def run() -> int:
     data_dir = ROOT / ".data"
     env = base_env(data_dir)
     env.setdefault("DEBUG", "1")
-    env.setdefault("DATABASE_APP_PASSWORD", _load_or_create_secret(data_dir / "secrets" / "db-app-password"))
+    development_secrets(env, data_dir)
     port = env.setdefault("PORT", "8000")
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     services = Services(data_dir, persistent=True)
@@ -170,6 +193,8 @@ def run() -> int:
         say("applying migrations and provisioning the application's database role")
         manage(env, "migrate", "--no-input", role="owner")
         manage(env, "seed_demo")
+        if stopping:  # a SIGTERM sent to this process alone while setting up
+            return 130
         commands = {
             "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
             "worker": [str(VENV_BIN / "celery"), "-A", "logicnet", "worker", "-l", "info", "--concurrency", "2"],
@@ -183,13 +208,15 @@ def run() -> int:
         while not stopping:
             for name, proc in procs.items():
                 code = proc.poll()
-                if code is not None:
+                if code is not None and not stopping:  # under Ctrl-C the children exit too
                     say(f"{name} exited with code {code}; stopping the others")
-                    stopping = True
-                    break
+                    return 1
             time.sleep(0.5)
         return 0
     except subprocess.CalledProcessError as exc:
+        if stopping:  # Ctrl-C reaches the setup command too; its exit is not a failure
+            say("interrupted during setup")
+            return 130
         say(f"setup step failed ({' '.join(map(str, exc.cmd[1:3]))}, exit {exc.returncode})")
         return 1
     finally:
@@ -217,6 +244,7 @@ def test(pytest_args: list[str], *, lint: bool = True) -> int:
         ALLOWED_HOSTS="*",
         HTTPS="0",
         LOGICNET_FAST_PASSWORD_HASHER="1",  # noqa: S106 - a switch, not a password
+        ENCRYPTION_MASTER_KEYS=new_master_key("test1"),  # a fresh key for a throw-away database
         LOGICNET_DB_ROLE="owner",  # pytest-django creates the test databases; tests then switch
     )
     services = Services(data_dir, persistent=False)
@@ -247,7 +275,7 @@ def exec_(command: list[str]) -> int:
     data_dir = ROOT / ".data"
     env = base_env(data_dir)
     env.setdefault("DEBUG", "1")
-    env.setdefault("DATABASE_APP_PASSWORD", _load_or_create_secret(data_dir / "secrets" / "db-app-password"))
+    development_secrets(env, data_dir)
     services = Services(data_dir, persistent=True)
     try:
         services.start(env)
