@@ -22,6 +22,7 @@ RUN DEBUG=0 \
     ALLOWED_HOSTS=build.invalid \
     DATABASE_URL="postgresql://build@/build?host=/nonexistent" \
     REDIS_URL=redis://build.invalid:6379/0 \
+    ENCRYPTION_MASTER_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     python manage.py collectstatic --no-input
 
 # Run as an unprivileged user. /data holds uploads, exports and the beat schedule; the

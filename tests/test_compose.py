@@ -24,6 +24,8 @@ from celery.bin.celery import celery as celery_cli
 from django.conf import settings
 from django.core.management import get_commands
 
+from logicnet.stack import new_master_key
+
 ROOT = Path(settings.BASE_DIR)
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -317,6 +319,7 @@ def test_env_example_sets_what_the_services_need():
         "EMAIL_HOST_PASSWORD",
         "EMAIL_USE_TLS",
         "DEFAULT_FROM_EMAIL",
+        "ENCRYPTION_MASTER_KEYS",
     }
     assert needed - set(values) == set()
     # Everything compose itself substitutes is there too.
@@ -329,8 +332,9 @@ def test_env_example_sets_what_the_services_need():
 
 
 def test_env_example_with_its_secrets_filled_in_passes_the_deploy_check(tmp_path):
+    fillers = {"ENCRYPTION_MASTER_KEYS": lambda: new_master_key("k1")}
     env = {
-        name: secrets.token_urlsafe(50) if value == "CHANGE_ME" else value
+        name: fillers.get(name, lambda: secrets.token_urlsafe(50))() if value == "CHANGE_ME" else value
         for name, value in env_example_values().items()
     }
     env.update(load_compose()["services"]["web"]["environment"])

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
 from logicnet.env import env_bool, env_int, env_list, env_str, env_url
+from logicnet.stack import new_master_key
 
 ROOT = Path(settings.BASE_DIR)
 SETTINGS_FILE = ROOT / "logicnet" / "settings.py"
@@ -56,6 +57,7 @@ def production_environment(tmp_path: Path, **overrides: str | None) -> dict[str,
         "DATABASE_APP_PASSWORD": secrets.token_urlsafe(24),
         "REDIS_URL": settings.REDIS_URL,
         "HTTPS": "1",
+        "ENCRYPTION_MASTER_KEYS": new_master_key("prod1"),
     }
     for name, value in overrides.items():
         if value is None:
