@@ -235,17 +235,29 @@ def live_site(live_server, committed_db, mailbox, settings) -> str:
 # --- Background work ---------------------------------------------------------------------------
 
 
+def _close_worker_connections(**kwargs) -> None:
+    # The worker thread's connection would otherwise outlive the test (CONN_MAX_AGE) and
+    # hold the test database open (as in tests/test_jobs.py).
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture
 def start_job_worker(committed_db) -> Iterator[Callable[[], None]]:
     """Starts a real Celery worker (a thread, solo pool, consuming from the test Redis) when
-    called, so a test can show a job waiting in the queue first; stopped after the test."""
+    called, so a test can show a job waiting in the queue first; stopped after the test,
+    before the database is flushed."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     from logicnet.celery import app
 
     with ExitStack() as stack:
 
         def start() -> None:
+            task_postrun.connect(_close_worker_connections, weak=False)
+            stack.callback(task_postrun.disconnect, _close_worker_connections)
             stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30))
 
         yield start
