@@ -7,9 +7,11 @@ it, and a test checks that every tenant table has one.
 
 from __future__ import annotations
 
+import time
+
 from django.apps import apps
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
 # Models that have an organization but are read before any organization is active.
@@ -52,11 +54,12 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def security_statements() -> list[str]:
+def role_statements() -> list[str]:
+    """The application's roles: cluster-wide, shared by every database on the server."""
     app = _quote(settings.DATABASE_APP_USER)
     platform = _quote(settings.DATABASE_PLATFORM_ROLE)
     password = settings.DATABASE_APP_PASSWORD.replace("'", "''")
-    statements = [
+    return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_APP_USER)})
             THEN CREATE ROLE {app} LOGIN; END IF;
@@ -69,6 +72,14 @@ def security_statements() -> list[str]:
         + (f" PASSWORD '{password}'" if password else ""),
         f"ALTER ROLE {platform} WITH NOLOGIN NOSUPERUSER NOBYPASSRLS",
         f"GRANT {platform} TO {app}",
+    ]
+
+
+def database_statements() -> list[str]:
+    """Grants and row-level security in the current database."""
+    app = _quote(settings.DATABASE_APP_USER)
+    platform = _quote(settings.DATABASE_PLATFORM_ROLE)
+    statements = [
         f"GRANT USAGE ON SCHEMA public TO {app}, {platform}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}, {platform}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}, {platform}",
@@ -89,13 +100,35 @@ def security_statements() -> list[str]:
     return statements
 
 
+def security_statements() -> list[str]:
+    return role_statements() + database_statements()
+
+
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# Raised when another session changes the same role at the same moment (parallel test
+# databases on one server, two deploys migrating at once): "tuple concurrently updated",
+# or a duplicate role from a CREATE ROLE race. The statements are idempotent; run them again.
+_ROLE_RACE_SQLSTATES = {"XX000", "23505", "42710"}
+
+
 def sync_database_security(sender=None, using: str = "default", **kwargs) -> None:
+    """Provision the roles, then the grants and policies. The roles are shared by every
+    database on the server, so that part retries when a concurrent migrate races it."""
+    for attempt in range(1, 6):
+        try:
+            with transaction.atomic(using=using), connections[using].cursor() as cursor:
+                for statement in role_statements():
+                    cursor.execute(statement)
+            break
+        except DatabaseError as exc:
+            if attempt == 5 or getattr(exc.__cause__, "sqlstate", None) not in _ROLE_RACE_SQLSTATES:
+                raise
+            time.sleep(0.05 * attempt)
     # One transaction: between DROP POLICY and CREATE POLICY no other session sees a table
     # without its policy (and FORCE RLS without a policy would show nothing, not everything).
     with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        for statement in security_statements():
+        for statement in database_statements():
             cursor.execute(statement)

@@ -1,0 +1,243 @@
+"""The permission matrix: every URL of the project, walked from the resolver, with each actor.
+
+- anonymous: sent to sign-in from every page that is not public;
+- the outsider (owner of organization B): 404 on every /o/<A>/ URL, GET and POST, and 404
+  on A's objects reached through B's own URLs;
+- a read-only member of A: 403 on every POST, except what READ_ONLY_MAY_POST allows;
+- members, admins and owners: never 403/404 on the pages their role may read.
+
+A new URL needs nothing here unless it is public (add it to PUBLIC_URL_NAMES) or takes an
+argument the matrix cannot fill yet (add it to OBJECT_KWARGS); the coverage test says which.
+The Django admin is tested in test_admin.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.exports import MEMBER_EXPORT
+from accounts.models import Membership
+from accounts.services import invite_member
+from logicnet.jobs.models import Job
+from logicnet.jobs.services import execute_job, start_job
+from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.roles import Role, minimum_role_for
+from tests.factories import make_member, make_user
+
+# Pages anyone may open. allauth's own pages (sign-in, sign-up, password reset, email
+# confirmation...) keep their own rules and are public here as a group.
+PUBLIC_URL_NAMES = {"healthz", "set_language", "invitation_accept"}
+PUBLIC_VIEW_MODULES = ("allauth.",)
+EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py
+
+# The only writes a read-only member may make.
+READ_ONLY_MAY_POST = {"organization_leave"}
+
+ORG_KWARG = "org_slug"
+# How to fill each URL argument with a real object of organization A (see `world`).
+OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
+    "membership_id": lambda world: world.member_membership.pk,
+    "invitation_id": lambda world: world.invitation.pk,
+    "job_id": lambda world: world.job.pk,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str | None
+    pattern: str
+    kwargs: tuple[str, ...]
+    callback: Callable
+
+    @property
+    def in_organization(self) -> bool:
+        return ORG_KWARG in self.kwargs
+
+    @property
+    def object_kwargs(self) -> tuple[str, ...]:
+        return tuple(k for k in self.kwargs if k != ORG_KWARG)
+
+    @property
+    def is_public(self) -> bool:
+        return self.name in PUBLIC_URL_NAMES or self.callback.__module__.startswith(PUBLIC_VIEW_MODULES)
+
+    def __str__(self) -> str:
+        return self.name or self.pattern
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "", kwargs: tuple = ()) -> Iterator[Route]:
+    for entry in resolver.url_patterns:
+        found = kwargs + tuple(entry.pattern.regex.groupindex)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, prefix + str(entry.pattern), inner, found)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}{entry.name}" if entry.name else None
+            yield Route(name, prefix + str(entry.pattern), found, entry.callback)
+
+
+ALL_ROUTES = [r for r in _walk(get_resolver()) if not r.pattern.startswith(EXCLUDED_PREFIXES)]
+UNNAMED = [r for r in ALL_ROUTES if not r.is_public and r.name is None]
+UNFILLABLE = [r for r in ALL_ROUTES if not r.is_public and set(r.object_kwargs) - set(OBJECT_KWARGS)]
+COVERED = [r for r in ALL_ROUTES if not r.is_public and r not in UNNAMED and r not in UNFILLABLE]
+ORG_ROUTES = [r for r in COVERED if r.in_organization]
+ORG_OBJECT_ROUTES = [r for r in ORG_ROUTES if r.object_kwargs]
+ACCOUNT_ROUTES = [r for r in COVERED if not r.in_organization]
+METHODS = ["GET", "POST"]
+
+
+def test_every_url_is_public_or_in_the_matrix():
+    assert not UNNAMED, f"name these URL patterns (or list them as public): {[r.pattern for r in UNNAMED]}"
+    missing = {k for r in UNFILLABLE for k in r.object_kwargs if k not in OBJECT_KWARGS}
+    assert not UNFILLABLE, (
+        f"the permission matrix cannot fill {sorted(missing)} for {[str(r) for r in UNFILLABLE]}: "
+        "add them to OBJECT_KWARGS in tests/test_permissions.py (or the URL to PUBLIC_URL_NAMES)"
+    )
+    stale = PUBLIC_URL_NAMES - {r.name for r in ALL_ROUTES}
+    assert not stale, f"PUBLIC_URL_NAMES lists URLs that no longer exist: {stale}"
+    # The matrix is not empty by accident.
+    assert {"dashboard", "members", "members_export", "job_detail", "job_download"} <= {r.name for r in ORG_ROUTES}
+    assert {"home", "sessions"} <= {r.name for r in ACCOUNT_ROUTES}
+
+
+# --- the world: organization A with every role, and one object of each kind ----------------------
+
+
+@dataclass
+class World:
+    org_a: object
+    org_b: object
+    users: dict[str, object]
+    member_membership: Membership
+    invitation: object
+    job: Job
+
+    def url(self, route: Route, org_slug: str | None = None) -> str:
+        kwargs = {k: OBJECT_KWARGS[k](self) for k in route.object_kwargs}
+        if route.in_organization:
+            kwargs[ORG_KWARG] = org_slug or self.org_a.slug
+        return reverse(route.name, kwargs=kwargs)
+
+
+@pytest.fixture
+def world(alice, bob, charlie, org_a, org_b) -> World:
+    admin = make_user("admin@example.com", "Admin User")
+    reader = make_user("reader@example.com", "Read Only")
+    make_member(org_a, admin, Role.ADMIN)
+    make_member(org_a, reader, Role.READ_ONLY)
+    invitation = invite_member(organization=org_a, actor=alice, email="invitee@example.net", role=Role.MEMBER)
+    job = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=True)  # so its download exists
+    with tenant_context(org_a):
+        job.refresh_from_db()
+    assert job.state == Job.State.SUCCEEDED, job.error
+    return World(
+        org_a=org_a,
+        org_b=org_b,
+        users={Role.OWNER: alice, Role.ADMIN: admin, Role.MEMBER: bob, Role.READ_ONLY: reader, "outsider": charlie},
+        member_membership=Membership.objects.get(organization=org_a, user=bob),
+        invitation=invitation,
+        job=job,
+    )
+
+
+def _request(client, method: str, url: str):
+    return client.get(url) if method == "GET" else client.post(url, {})
+
+
+def _ids(routes):
+    return [str(r) for r in routes]
+
+
+# --- anonymous ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("route", ORG_ROUTES + ACCOUNT_ROUTES, ids=_ids(ORG_ROUTES + ACCOUNT_ROUTES))
+def test_anonymous_is_sent_to_sign_in(route, method, client, world):
+    url = world.url(route)
+    response = _request(client, method, url)
+    assert response.status_code == 302, f"{method} {url}: {response.status_code}"
+    assert response["Location"].startswith(reverse("account_login") + "?next="), response["Location"]
+
+
+# --- the outsider -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids(ORG_ROUTES))
+def test_outsider_gets_404_on_another_organizations_urls(route, method, client, world):
+    client.force_login(world.users["outsider"])
+    url = world.url(route)
+    assert _request(client, method, url).status_code == 404, f"{method} {url}"
+
+
+@pytest.mark.parametrize("route", ORG_OBJECT_ROUTES, ids=_ids(ORG_OBJECT_ROUTES))
+def test_outsider_cannot_reach_another_organizations_objects_through_its_own(route, client, world):
+    """Organization B's owner may do anything in B; A's objects are still not there."""
+    client.force_login(world.users["outsider"])
+    url = world.url(route, org_slug=world.org_b.slug)
+    assert client.post(url, {}).status_code == 404, f"POST {url}"
+    assert client.get(url).status_code in (404, 405), f"GET {url}"  # 405: POST-only, before any lookup
+    # Nothing of A's changed hands.
+    assert Membership.objects.filter(pk=world.member_membership.pk, role=Role.MEMBER).exists()
+    with tenant_context(world.org_a):
+        world.invitation.refresh_from_db()
+    assert world.invitation.is_pending
+
+
+# --- members of organization A ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids(ORG_ROUTES))
+def test_read_only_member_cannot_write(route, client, world):
+    reader = world.users[Role.READ_ONLY]
+    client.force_login(reader)
+    url = world.url(route)
+    response = client.post(url, {})
+    if route.name in READ_ONLY_MAY_POST:
+        assert response.status_code not in (403, 404), f"POST {url}"
+    else:
+        assert response.status_code == 403, f"POST {url}: {response.status_code}"
+    assert Membership.objects.filter(pk=world.member_membership.pk, role=Role.MEMBER).exists()
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.MEMBER, Role.READ_ONLY])
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids(ORG_ROUTES))
+def test_members_read_what_their_role_allows(route, role, client, world):
+    client.force_login(world.users[role])
+    url = world.url(route)
+    response = client.get(url)
+    if Role.at_least(role, minimum_role_for(route.callback, safe_method=True)):
+        # 405: a POST-only URL, reached but not with GET.
+        assert response.status_code not in (403, 404) and response.status_code < 500, (
+            f"GET {url}: {response.status_code}"
+        )
+    else:
+        assert response.status_code == 403, f"GET {url}: {response.status_code}"
+
+
+def test_owner_reads_every_organization_page(client, world):
+    client.force_login(world.users[Role.OWNER])
+    for route in ORG_ROUTES:
+        url = world.url(route)
+        assert client.get(url).status_code in (200, 302, 405), url
+
+
+def test_only_declared_pages_are_above_read_only():
+    """The pages a read-only member may not read, written out: a change here is deliberate."""
+    restricted = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=True) != Role.READ_ONLY}
+    assert {"organization_settings", "job_detail", "job_download"} <= restricted
+    assert not {"dashboard", "members"} & restricted
+
+
+@pytest.mark.parametrize("route", ACCOUNT_ROUTES, ids=_ids(ACCOUNT_ROUTES))
+def test_signed_in_user_reaches_account_pages(route, client, world):
+    client.force_login(world.users[Role.MEMBER])
+    url = world.url(route)
+    response = client.get(url)
+    assert response.status_code not in (403, 404) and response.status_code < 500, f"GET {url}: {response.status_code}"
