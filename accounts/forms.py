@@ -28,7 +28,11 @@ class SignupForm(forms.Form):
         label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
     company_name = forms.CharField(
-        label=_("Company name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "organization"})
+        label=_("Company name"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty if you are joining a team that invited you."),
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
     phone = forms.CharField(
         label=_("Phone"), max_length=32, widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
@@ -44,6 +48,15 @@ class SignupForm(forms.Form):
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
 
+    def clean_company_name(self) -> str:
+        name = " ".join(self.cleaned_data["company_name"].split())
+        # Someone following an invitation link joins that organization; everyone else
+        # signs up to create their own.
+        invited = str(self.data.get("next", "")).startswith("/invitations/")
+        if not name and not invited:
+            raise forms.ValidationError(_("Enter your company's name."))
+        return name
+
     def signup(self, request, user) -> None:
         from accounts.services import complete_signup
         from logicnet.audit.services import client_ip
@@ -52,7 +65,7 @@ class SignupForm(forms.Form):
             user=user,
             full_name=self.cleaned_data["full_name"],
             phone=self.cleaned_data["phone"],
-            company_name=self.cleaned_data["company_name"].strip(),
+            company_name=self.cleaned_data["company_name"],
             ip_address=client_ip(request),
         )
 

@@ -58,7 +58,7 @@ def complete_signup(
                 "privacy_policy_accepted_at",
             ]
         )
-        organization = create_organization(name=company_name, owner=user)
+        organization = create_organization(name=company_name, owner=user) if company_name else None
         record_event(
             action="account.signed_up",
             actor=user,

@@ -218,3 +218,17 @@ def test_organization_settings_admin_only_and_audited(client, alice, bob, org_a)
     assert org_a.require_two_factor
     with tenant_context(org_a):
         assert AuditEvent.objects.filter(action="organization.settings_changed").exists()
+
+
+def test_signup_through_an_invitation_needs_no_company(client, alice, org_a):
+    invitation = services.invite_member(organization=org_a, actor=alice, email="joiner@example.com", role="member")
+    next_url = reverse("invitation_accept", args=[services.invitation_token(invitation)])
+    data = {**SIGNUP, "email": "joiner@example.com", "company_name": "", "next": next_url}
+    response = client.post(reverse("account_signup"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    joiner = User.objects.get(email="joiner@example.com")
+    assert not Membership.objects.filter(user=joiner).exists()  # no organization of their own
+    # Without an invitation the company name is required.
+    response = client.post(reverse("account_signup"), {**SIGNUP, "email": "solo@example.com", "company_name": ""})
+    assert response.status_code == 200
+    assert "company_name" in response.context["form"].errors
