@@ -206,6 +206,23 @@ def test_read_only_member_cannot_write(route, client, world):
     assert Membership.objects.filter(pk=world.member_membership.pk, role=Role.MEMBER).exists()
 
 
+# (route, role) pairs where a member of that role may read but not write; an allowed POST
+# would change the fixture's data, so only the refusals are exercised.
+WRITE_REFUSALS = [
+    pytest.param(route, role, id=f"{route}-{role}")
+    for route in ORG_ROUTES
+    for role in (Role.MEMBER, Role.ADMIN)
+    if not Role.at_least(role, minimum_role_for(route.callback, safe_method=False))
+]
+
+
+@pytest.mark.parametrize(("route", "role"), WRITE_REFUSALS)
+def test_members_cannot_write_above_their_role(route, role, client, world):
+    client.force_login(world.users[role])
+    url = world.url(route)
+    assert client.post(url, {}).status_code == 403, f"POST {url} as {role}"
+
+
 @pytest.mark.parametrize("role", [Role.OWNER, Role.ADMIN, Role.MEMBER, Role.READ_ONLY])
 @pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids(ORG_ROUTES))
 def test_members_read_what_their_role_allows(route, role, client, world):
@@ -233,6 +250,8 @@ def test_only_declared_pages_are_above_read_only():
     restricted = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=True) != Role.READ_ONLY}
     assert {"organization_settings", "job_detail", "job_download"} <= restricted
     assert not {"dashboard", "members"} & restricted
+    admin_writes = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=False) == Role.ADMIN}
+    assert {"member_invite", "member_role", "member_remove", "invitation_revoke", "members_export"} <= admin_writes
 
 
 @pytest.mark.parametrize("route", ACCOUNT_ROUTES, ids=_ids(ACCOUNT_ROUTES))
