@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from logicnet.encryption.config import parse_master_keys
 from logicnet.env import env_bool, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,7 +48,10 @@ INSTALLED_APPS = [
     "logicnet.apps.LogicnetConfig",
     "logicnet.audit",
     "logicnet.jobs",
+    "logicnet.encryption",
+    "logicnet.personal_data",
     "accounts",
+    "contacts",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +145,20 @@ _default.update(
 )
 DATABASES = {"default": _default}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Encryption of personal data ---------------------------------------------------------
+# Master keys wrap every organization's data key: `id:base64(32 random bytes)`, comma- or
+# line-separated, newest first (rotate_master_key re-wraps under the first one). `make run`
+# generates a development key in .data/secrets/; `make test` sets a test key.
+ENCRYPTION_MASTER_KEYS = parse_master_keys("ENCRYPTION_MASTER_KEYS", env_str("ENCRYPTION_MASTER_KEYS"))
+if not DEBUG and not ENCRYPTION_MASTER_KEYS:
+    raise ImproperlyConfigured(
+        "DEBUG is off, so ENCRYPTION_MASTER_KEYS (or ENCRYPTION_MASTER_KEYS_FILE) must be set (see .env.example)"
+    )
+# Unwrapped data keys stay in each process's memory (never Redis) this long, so a key
+# destroyed or a version added by another process takes effect everywhere within it.
+ENCRYPTION_KEY_CACHE_SECONDS = env_int("ENCRYPTION_KEY_CACHE_SECONDS", 60)
+ENCRYPTION_KEY_CACHE_SIZE = env_int("ENCRYPTION_KEY_CACHE_SIZE", 256)
 
 # --- Redis: cache, rate limits, Celery broker ----------------------------------------------
 

@@ -19,8 +19,10 @@ from django_scopes import ScopeError, scopes_disabled
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Organization, User
 from accounts.services import invite_member
+from contacts.services import create_company, create_contact
 from logicnet.audit.models import AuditEvent
 from logicnet.audit.services import record_event
+from logicnet.encryption.keys import create_key_version
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import start_job
 from logicnet.tenancy.context import active_organization_id, as_platform_role, platform_bypass, tenant_context
@@ -37,7 +39,29 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
         action="test.event", actor=actor, organization=organization, details={"n": n}
     ),
     "jobs.Job": lambda organization, actor, n: start_job(organization=organization, actor=actor, kind=MEMBER_EXPORT),
+    "contacts.Contact": lambda organization, actor, n: _contact(organization, actor, n),
+    # Name-token rows are written by the database for each contact or company (a trigger).
+    "contacts.ContactNameToken": lambda organization, actor, n: _contact(organization, actor, n),
+    "contacts.Company": lambda organization, actor, n: create_company(
+        organization=organization, actor=actor, name=f"Company {n} SRL"
+    ),
+    "contacts.CompanyNameToken": lambda organization, actor, n: create_company(
+        organization=organization, actor=actor, name=f"Company {n} SRL"
+    ),
+    "encryption.OrganizationKey": lambda organization, actor, n: _key_version(organization),
 }
+
+
+def _contact(organization, actor, n):
+    return create_contact(
+        organization=organization, actor=actor, data={"first_name": f"Ana {n}", "email": f"contact-{n}@example.net"}
+    )
+
+
+def _key_version(organization):
+    with tenant_context(organization):
+        return create_key_version(organization.pk, reason="test")
+
 
 RLS_LABELS = sorted(m._meta.label for m in rls_models())
 TENANT_LABELS = sorted(m._meta.label for m in tenant_models() if m._meta.label not in RLS_EXEMPT)

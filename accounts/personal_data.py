@@ -1,0 +1,135 @@
+"""Personal-data classification of the accounts models (see logicnet/personal_data)."""
+
+from logicnet.personal_data.registry import (
+    THE_USER,
+    Category,
+    Erasure,
+    Subject,
+    classify,
+    not_personal,
+    personal,
+    user_via,
+)
+
+ACCOUNT = "providing the user's account"
+
+
+def _account(
+    category, *, subject=THE_USER, provided=False, purpose=ACCOUNT, retention="account", erasure=Erasure.DELETE_ROW
+):
+    return personal(category, subject=subject, erasure=erasure, retention=retention, purpose=purpose, provided=provided)
+
+
+classify(
+    "accounts.User",
+    {
+        "id": _account(Category.IDENTITY),
+        "password": _account(Category.IDENTITY, purpose="signing in"),
+        "last_login": _account(Category.USAGE),
+        "is_superuser": not_personal("platform role flag"),
+        "email": _account(Category.CONTACT, provided=True),
+        "full_name": _account(Category.IDENTITY, provided=True),
+        "phone": _account(Category.CONTACT, provided=True),
+        "is_active": not_personal(),
+        "is_staff": not_personal("platform role flag"),
+        "date_joined": _account(Category.USAGE),
+        # Proof of consent and of the age confirmation (GDPR Art. 7(1), 8).
+        "age_confirmed_at": _account(
+            Category.USAGE, purpose="proving the age confirmation (GDPR Art. 8)", provided=True
+        ),
+        "privacy_policy_version": _account(
+            Category.USAGE, purpose="proving which privacy policy was accepted", provided=True
+        ),
+        "privacy_policy_accepted_at": _account(
+            Category.USAGE, purpose="proving which privacy policy was accepted", provided=True
+        ),
+        "language": _account(Category.USAGE, provided=True),
+        "groups": not_personal("platform permissions"),
+        "user_permissions": not_personal("platform permissions"),
+    },
+)
+
+# An organization's name can be a sole trader's own name; it is the owners' data then.
+_OWNERS = Subject("user", "memberships__user")
+classify(
+    "accounts.Organization",
+    {
+        "id": not_personal(),
+        "name": personal(
+            Category.PROFESSIONAL,
+            subject=_OWNERS,
+            erasure=Erasure.ANONYMISE,
+            retention="organization",
+            purpose="providing the service to the organization",
+            provided=True,
+        ),
+        "slug": not_personal("derived from the name once; not updated"),
+        "country": not_personal(),
+        "require_two_factor": not_personal(),
+        "is_active": not_personal(),
+        "created_at": not_personal(),
+    },
+)
+
+classify(
+    "accounts.Membership",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "user": personal(
+            Category.PROFESSIONAL,
+            subject=user_via("user"),
+            erasure=Erasure.DELETE_ROW,
+            retention="membership",
+            purpose="access control",
+        ),
+        "role": personal(
+            Category.PROFESSIONAL,
+            subject=user_via("user"),
+            erasure=Erasure.DELETE_ROW,
+            retention="membership",
+            purpose="access control",
+        ),
+        "created_at": personal(
+            Category.USAGE,
+            subject=user_via("user"),
+            erasure=Erasure.DELETE_ROW,
+            retention="membership",
+            purpose="access control",
+        ),
+    },
+)
+
+_INVITEE = Subject("user", "email__iexact", "email")
+classify(
+    "accounts.Invitation",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "email": personal(
+            Category.CONTACT,
+            subject=_INVITEE,
+            erasure=Erasure.DELETE_ROW,
+            retention="invitation",
+            purpose="inviting a team member",
+        ),
+        "role": not_personal(),
+        "invited_by": personal(
+            Category.PROFESSIONAL,
+            subject=user_via("invited_by"),
+            erasure=Erasure.BLANK,
+            retention="invitation",
+            purpose="inviting a team member",
+        ),
+        "created_at": not_personal(),
+        "accepted_at": not_personal(),
+        "accepted_by": personal(
+            Category.PROFESSIONAL,
+            subject=user_via("accepted_by"),
+            erasure=Erasure.BLANK,
+            retention="invitation",
+            purpose="inviting a team member",
+        ),
+        "revoked_at": not_personal(),
+    },
+)

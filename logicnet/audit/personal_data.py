@@ -1,0 +1,42 @@
+"""Personal-data classification of the audit log.
+
+The log is append-only and hash-chained: erasing a user must not rewrite it. What it holds
+about a person (who did what, from which address) is kept for its retention period under
+the legal basis below, and holds no contact data by design."""
+
+from logicnet.personal_data.registry import Category, Erasure, Subject, classify, not_personal, personal
+
+BASIS = "GDPR Art. 6(1)(c) and (f), Art. 5(2) and 32: accountability and security of processing"
+
+
+def _kept(category, subject):
+    return personal(
+        category,
+        subject=subject,
+        erasure=Erasure.KEEP,
+        retention="security_log",
+        purpose="security and accountability log",
+        legal_basis=BASIS,
+    )
+
+
+ACTOR = Subject("user", "actor_id")
+TARGET = Subject("user", "target_id", lambda user: str(user.pk), also=(("target_type", "user"),))
+
+classify(
+    "audit.AuditEvent",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "sequence": not_personal(),
+        "action": _kept(Category.USAGE, ACTOR),
+        "actor_id": _kept(Category.IDENTITY, ACTOR),
+        "target_type": not_personal(),
+        "target_id": _kept(Category.IDENTITY, TARGET),
+        "ip_address": _kept(Category.DEVICE, ACTOR),
+        "details": _kept(Category.USAGE, ACTOR),
+        "created_at": _kept(Category.USAGE, ACTOR),
+        "previous_hash": not_personal(),
+        "hash": not_personal(),
+    },
+)

@@ -1,0 +1,408 @@
+"""Encrypted model fields, and the search columns derived from them.
+
+An encrypted field is an ordinary Django field (its form field, widget, validators,
+admin and serialization are the plaintext type's) stored as ciphertext text. The row's
+organization picks the key, so encryption happens in `pre_save` (which Django also calls
+for `bulk_create`) and decryption lazily in the attribute descriptor: `from_db_value`
+alone cannot know which organization a row belongs to, and an organization id inside the
+ciphertext would be attacker-controlled.
+
+Values loaded from the database stay sealed until read; a row saved without reading them
+writes the same ciphertext back. Empty values ('' and NULL) are stored as they are:
+that a contact has no phone number is not secret, and erasure can blank a column in SQL.
+
+Writes that bypass the row cannot encrypt and raise EncryptionWriteError: QuerySet.update()
+and bulk_update() with plaintext values, and lookups by value (use a blind index).
+When saving with update_fields, include the derived columns (see `derived_fields_of`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+from django.contrib.postgres.fields import ArrayField
+from django.core import checks, validators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.query_utils import DeferredAttribute
+from django.forms import TextInput
+from django.utils.translation import gettext_lazy as _
+
+from logicnet.encryption import blind, crypto
+from logicnet.encryption.exceptions import DecryptionError, EncryptionWriteError
+from logicnet.encryption.keys import current_keys, decrypt_value, encrypt_value
+
+
+class Sealed:
+    """A ciphertext as loaded from the database, not decrypted yet."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return "<Sealed>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sealed) and other.token == self.token
+
+    def __hash__(self) -> int:
+        return hash(self.token)
+
+    def __reduce__(self):
+        return (Sealed, (self.token,))
+
+    @property
+    def version(self) -> int | None:
+        return crypto.token_version(self.token)
+
+
+def _organization_id(instance) -> int | None:
+    found = instance.__dict__.get("organization_id")
+    return found if found is not None else getattr(instance, "organization_id", None)
+
+
+class DecryptingAttribute(DeferredAttribute):
+    """A data descriptor (it defines __set__), so every read passes here and a sealed value
+    is decrypted, with the instance's organization, the first time it is read."""
+
+    def __get__(self, instance, cls=None):
+        if instance is None:
+            return self
+        data = instance.__dict__
+        attname = self.field.attname
+        value = data[attname] if attname in data else super().__get__(instance, cls)
+        if type(value) is Sealed:
+            value = self.field.decrypt_sealed(instance, value)
+            data[attname] = value
+        return value
+
+    def __set__(self, instance, value) -> None:
+        instance.__dict__[self.field.attname] = value
+
+
+class EncryptedMixin:
+    """Mixed in before a Django field class; stores AES-256-GCM ciphertext in a text column."""
+
+    descriptor_class = DecryptingAttribute
+    encrypted = True
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def db_type(self, connection) -> str:
+        return "text"
+
+    # --- database ------------------------------------------------------------------------
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return Sealed(value)
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        if isinstance(value, Sealed):
+            return value.token
+        if value == "" and self.empty_strings_allowed:
+            return ""
+        raise EncryptionWriteError(
+            f"{self.model._meta.label}.{self.name} is encrypted: a value can only be written by saving its row "
+            "(save() or bulk_create()), and cannot be compared in SQL (look it up through its blind index)"
+        )
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if hasattr(value, "as_sql"):
+            return value
+        return self.get_prep_value(value)
+
+    def get_db_prep_save(self, value, connection):
+        return self.get_db_prep_value(value, connection)
+
+    def get_lookup(self, lookup_name):
+        # Only emptiness can be asked of ciphertext; anything else would compare garbage.
+        if lookup_name in {"isnull", "exact", "in"}:
+            return super().get_lookup(lookup_name)
+        return None
+
+    def get_transform(self, name):
+        return None
+
+    def pre_save(self, model_instance, add):
+        value = model_instance.__dict__.get(self.attname)
+        if isinstance(value, Sealed):
+            return value  # unchanged since loaded: write the same ciphertext back
+        value = getattr(model_instance, self.attname)
+        if value is None or (value == "" and self.empty_strings_allowed):
+            return value
+        return self.seal(model_instance, value)
+
+    # --- encryption ----------------------------------------------------------------------
+
+    def seal(self, instance, value) -> Sealed:
+        organization_id = _organization_id(instance)
+        label = self.model._meta.label
+        if organization_id is None:
+            raise EncryptionWriteError(f"{label}.{self.name}: the row has no organization, so no key to encrypt with")
+        try:
+            value = self.to_python(value)
+            if getattr(self, "max_length", None) and isinstance(value, str) and len(value) > self.max_length:
+                # Enforced here as well as by form and model validation: the column is text,
+                # so nothing else would stop an over-long value (and it is never truncated).
+                raise ValidationError(
+                    validators.MaxLengthValidator.message,
+                    code="max_length",
+                    params={"limit_value": self.max_length, "show_value": len(value), "value": value},
+                )
+            plaintext = self.encode_plaintext(value)
+        except ValidationError as exc:
+            raise ValidationError(
+                {self.name: [f"{label}.{self.name} (organization {organization_id}): {m}" for m in exc.messages]}
+            ) from None
+        return Sealed(encrypt_value(organization_id, label, self.name, plaintext))
+
+    def decrypt_sealed(self, instance, sealed: Sealed):
+        organization_id = _organization_id(instance)
+        label = self.model._meta.label
+        plaintext = decrypt_value(organization_id, label, self.name, sealed.token)
+        try:
+            return self.decode_plaintext(plaintext)
+        except (ValueError, TypeError, ValidationError) as exc:
+            raise DecryptionError(
+                organization_id=organization_id,
+                model=label,
+                field=self.name,
+                reason=f"it decrypts, but not to a valid {type(self).__name__} value ({exc})",
+            ) from None
+
+    def encode_plaintext(self, value) -> bytes:
+        return str(value).encode()
+
+    def decode_plaintext(self, plaintext: bytes):
+        return plaintext.decode()
+
+    # --- checks --------------------------------------------------------------------------
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        if not any(f.name == "organization" for f in self.model._meta.get_fields()):
+            errors.append(
+                checks.Error(
+                    f"{self.model._meta.label}.{self.name} is encrypted but the model has no organization",
+                    hint="Encrypted fields live on tenant models (logicnet.tenancy.models.TenantModel).",
+                    obj=self,
+                    id="encryption.E001",
+                )
+            )
+        if self.unique or self.db_index:
+            errors.append(
+                checks.Error(
+                    f"{self.model._meta.label}.{self.name}: an index on ciphertext finds nothing",
+                    hint="Add a BlindIndexField for exact lookups.",
+                    obj=self,
+                    id="encryption.E002",
+                )
+            )
+        return errors
+
+
+class EncryptedCharField(EncryptedMixin, models.CharField):
+    pass
+
+
+class EncryptedTextField(EncryptedMixin, models.TextField):
+    pass
+
+
+class EncryptedEmailField(EncryptedMixin, models.EmailField):
+    pass
+
+
+class EncryptedPhoneField(EncryptedMixin, models.CharField):
+    default_validators = [
+        validators.RegexValidator(r"^\+?[0-9][0-9 ()./-]*$", _("Enter a phone number: digits, spaces, + ( ) - .")),
+    ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("max_length", 32)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("widget", TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+        return super().formfield(**kwargs)
+
+
+class EncryptedDateField(EncryptedMixin, models.DateField):
+    def encode_plaintext(self, value: datetime.date) -> bytes:
+        return value.isoformat().encode()
+
+    def decode_plaintext(self, plaintext: bytes) -> datetime.date:
+        return datetime.date.fromisoformat(plaintext.decode())
+
+
+class EncryptedDecimalField(EncryptedMixin, models.DecimalField):
+    def decode_plaintext(self, plaintext: bytes):
+        return self.to_python(plaintext.decode())
+
+
+class EncryptedJSONField(EncryptedMixin, models.JSONField):
+    empty_strings_allowed = False  # "" is a JSON value like any other here
+
+    def encode_plaintext(self, value) -> bytes:
+        return json.dumps(value, cls=self.encoder, separators=(",", ":")).encode()
+
+    def decode_plaintext(self, plaintext: bytes):
+        return json.loads(plaintext, cls=self.decoder)
+
+    def to_python(self, value):
+        return value
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else Sealed(value)
+
+
+# --- derived search columns ------------------------------------------------------------------
+
+
+def _unchanged(instance, sources: list[str], attname: str) -> bool:
+    """True when every source is still the sealed value loaded with the row (and the
+    derived value was loaded too): the stored derived value is still right."""
+    data = instance.__dict__
+    return attname in data and all(isinstance(data.get(source), Sealed) for source in sources)
+
+
+class BlindIndexField(models.CharField):
+    """Keyed HMAC of a normalized encrypted value (`kind`: email or phone), for exact lookups
+    and per-organization uniqueness. Computed from its source on every save."""
+
+    KINDS = {"email": blind.email_index, "phone": blind.phone_index}
+
+    def __init__(self, *args, source: str = "", kind: str = "email", **kwargs) -> None:
+        self.source, self.kind = source, kind
+        kwargs.setdefault("max_length", blind.BLIND_INDEX_BYTES * 2)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        kwargs["editable"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        kwargs.update(source=self.source, kind=self.kind)
+        return name, path, args, kwargs
+
+    def compute(self, instance) -> str:
+        value = getattr(instance, self.source)
+        if not value:
+            return ""
+        keys = current_keys(_organization_id(instance))
+        return self.KINDS[self.kind](keys, keys.current_version, value)
+
+    def pre_save(self, model_instance, add):
+        if _unchanged(model_instance, [self.source], self.attname):
+            return model_instance.__dict__[self.attname]
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+class PrefixTokensField(ArrayField):
+    """Keyed 64-bit tokens of every word prefix of its sources, for search as you type.
+
+    Searched through a token table kept equal to this array by a trigger (one row per
+    token, a btree on organization and token): under row-level security a GIN index on the
+    array cannot serve `@>`, which is not a leakproof operator (see contacts/models.py)."""
+
+    def __init__(self, *args, sources: tuple[str, ...] | list[str] = (), **kwargs) -> None:
+        self.sources = list(sources)
+        kwargs.pop("base_field", None)
+        kwargs.setdefault("default", list)
+        kwargs.setdefault("blank", True)
+        kwargs["editable"] = False
+        super().__init__(models.BigIntegerField(), *args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        for key in ("base_field", "size", "editable"):
+            kwargs.pop(key, None)
+        kwargs["sources"] = self.sources
+        return name, path, args, kwargs
+
+    def compute(self, instance) -> list[int]:
+        texts = [getattr(instance, source) or "" for source in self.sources]
+        if not any(texts):
+            return []
+        keys = current_keys(_organization_id(instance))
+        return blind.prefix_tokens(keys, keys.current_version, texts)
+
+    def pre_save(self, model_instance, add):
+        if _unchanged(model_instance, self.sources, self.attname):
+            return model_instance.__dict__[self.attname]
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+DERIVED_FIELD_TYPES = (BlindIndexField, PrefixTokensField)
+
+
+def encrypted_fields_of(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if getattr(f, "encrypted", False)]
+
+
+def derived_fields_of(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, DERIVED_FIELD_TYPES)]
+
+
+def update_derived_fields(instance) -> None:
+    """Recompute the search columns now (before full_clean, so a uniqueness constraint on a
+    blind index is checked against the value about to be saved)."""
+    for field in derived_fields_of(type(instance)):
+        setattr(instance, field.attname, field.compute(instance))
+
+
+def stale_versions(instance, current_version: int) -> set[int]:
+    """Key versions other than the current one named by the row's loaded ciphertexts."""
+    found = set()
+    for field in encrypted_fields_of(type(instance)):
+        value = instance.__dict__.get(field.attname)
+        if isinstance(value, Sealed) and value.version != current_version:
+            found.add(value.version)
+    return found
+
+
+def reseal(instance) -> None:
+    """Decrypt every encrypted field of the row and encrypt it again under the current key
+    version, with its search columns, leaving sealed values ready for bulk_update()."""
+    encrypted = encrypted_fields_of(type(instance))
+    for field in encrypted:
+        getattr(instance, field.attname)  # decrypt into the instance
+    for field in derived_fields_of(type(instance)):
+        setattr(instance, field.attname, field.compute(instance))
+    for field in encrypted:
+        value = instance.__dict__[field.attname]
+        if value is not None and not (value == "" and field.empty_strings_allowed):
+            instance.__dict__[field.attname] = field.seal(instance, value)
+
+
+def write_resealed(model, rows: list) -> None:
+    """UPDATE the rows' encrypted and derived columns with their sealed values in one
+    statement. bulk_update() cannot: it reads values through the attribute, which decrypts."""
+    from django.db.models import Case, Value, When
+
+    if not rows:
+        return
+    updates = {}
+    for field in (*encrypted_fields_of(model), *derived_fields_of(model)):
+        storage = models.TextField() if getattr(field, "encrypted", False) else field
+        whens = []
+        for row in rows:
+            value = row.__dict__[field.attname]
+            if isinstance(value, Sealed):
+                value = value.token
+            whens.append(When(pk=row.pk, then=Value(value, output_field=storage)))
+        updates[field.attname] = Case(*whens, output_field=storage)
+    model._base_manager.filter(pk__in=[row.pk for row in rows]).update(**updates)

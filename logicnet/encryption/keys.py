@@ -1,0 +1,382 @@
+"""Organization data keys: created, wrapped by master keys, cached, rotated, destroyed.
+
+Envelope encryption: each organization has a random 256-bit data key per version, stored
+only wrapped (AES-256-GCM) by a master key from ENCRYPTION_MASTER_KEYS. Unwrapped keys are
+cached in this process's memory (a small LRU with a time limit), never in Redis: the broker
+and cache are shared and unencrypted.
+
+The cache has two rules that keep it honest:
+- a key created by a transaction that has not committed yet is cached only for the
+  connection that created it, and only while that transaction stands: a rolled-back key
+  must never encrypt a value that outlives it;
+- entries expire after ENCRYPTION_KEY_CACHE_SECONDS, so a version added or a key destroyed
+  by another process (a management command) takes effect everywhere within that time.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from logicnet.encryption import crypto
+from logicnet.encryption.exceptions import (
+    DecryptionError,
+    MasterKeyError,
+    OrganizationKeyDestroyed,
+    OrganizationKeyMissing,
+)
+
+_LOCK_NAMESPACE = 7_302_114  # pg_advisory_xact_lock(namespace, organization): one key writer
+
+
+# --- master keys ---------------------------------------------------------------------------
+
+
+def master_keys() -> list[tuple[str, bytes]]:
+    keys = getattr(settings, "ENCRYPTION_MASTER_KEYS", [])
+    if not keys:
+        raise ImproperlyConfigured(
+            "ENCRYPTION_MASTER_KEYS is not set: personal data cannot be encrypted or read (see .env.example)"
+        )
+    return keys
+
+
+def newest_master_key() -> tuple[str, bytes]:
+    return master_keys()[0]
+
+
+def _master_key(key_id: str, *, organization_id: int, version: int) -> bytes:
+    for candidate_id, key in master_keys():
+        if candidate_id == key_id:
+            return key
+    raise MasterKeyError(
+        f"the data key v{version} of organization {organization_id} is wrapped by master key "
+        f"{key_id!r}, which is not in ENCRYPTION_MASTER_KEYS"
+    )
+
+
+def wrap_data_key(organization_id: int, version: int, raw_key: bytes) -> tuple[str, str]:
+    """(master key id, base64 wrapped key) under the newest master key."""
+    key_id, master = newest_master_key()
+    blob = crypto.seal(AESGCM(master), raw_key, crypto.data_key_associated_data(organization_id, version))
+    return key_id, base64.b64encode(blob).decode("ascii")
+
+
+def unwrap_data_key(organization_id: int, version: int, master_key_id: str, wrapped_key: str) -> bytes:
+    master = _master_key(master_key_id, organization_id=organization_id, version=version)
+    try:
+        return crypto.open_sealed(
+            AESGCM(master),
+            base64.b64decode(wrapped_key),
+            crypto.data_key_associated_data(organization_id, version),
+        )
+    except (crypto.InvalidCiphertext, ValueError):
+        raise MasterKeyError(
+            f"master key {master_key_id!r} in ENCRYPTION_MASTER_KEYS does not unwrap the data key "
+            f"v{version} of organization {organization_id}: it is not the key that wrapped it, or the "
+            "wrapped key was altered"
+        ) from None
+
+
+# --- the unwrapped keys of one organization ------------------------------------------------
+
+
+@dataclass
+class OrganizationKeys:
+    organization_id: int
+    current_version: int | None
+    aeads: dict[int, AESGCM]
+    raw: dict[int, bytes]
+    retired: set[int]
+    destroyed_at: object | None
+    country: str
+    loaded_at: float
+    derived: dict[tuple[int, str], bytes] = field(default_factory=dict)
+
+    def aead(self, version: int) -> AESGCM | None:
+        return self.aeads.get(version)
+
+    def derived_key(self, version: int, purpose: str) -> bytes:
+        """A key for another purpose (blind indexes, prefix tokens), derived with HKDF so
+        that no two purposes, organizations or versions share one."""
+        found = self.derived.get((version, purpose))
+        if found is None:
+            found = HKDF(
+                algorithm=hashes.SHA256(),
+                length=32,
+                salt=None,
+                info=f"logicnet|{purpose}|{self.organization_id}|{version}".encode(),
+            ).derive(self.raw[version])
+            self.derived[(version, purpose)] = found
+        return found
+
+    def live_versions(self) -> list[int]:
+        """Newest first: the versions lookups must try while a re-encryption runs."""
+        return sorted(self.aeads, reverse=True)
+
+
+class _KeyCache:
+    def __init__(self) -> None:
+        self._entries: OrderedDict[int, OrganizationKeys] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, organization_id: int) -> OrganizationKeys | None:
+        with self._lock:
+            entry = self._entries.get(organization_id)
+            if entry is None:
+                return None
+            if time.monotonic() - entry.loaded_at > settings.ENCRYPTION_KEY_CACHE_SECONDS:
+                del self._entries[organization_id]
+                return None
+            self._entries.move_to_end(organization_id)
+            return entry
+
+    def put(self, entry: OrganizationKeys) -> None:
+        with self._lock:
+            self._entries[entry.organization_id] = entry
+            self._entries.move_to_end(entry.organization_id)
+            while len(self._entries) > settings.ENCRYPTION_KEY_CACHE_SIZE:
+                self._entries.popitem(last=False)
+
+    def forget(self, organization_id: int | None = None) -> None:
+        with self._lock:
+            if organization_id is None:
+                self._entries.clear()
+            else:
+                self._entries.pop(organization_id, None)
+
+
+_cache = _KeyCache()
+# OrganizationKey pks created by a transaction of this process that has not committed yet,
+# each with the on_commit callback that will clear it. The callback's presence in the
+# connection's pending on_commit list is how we know that transaction still stands (Django
+# drops the callbacks of a rolled-back transaction or savepoint).
+_uncommitted: dict[int, object] = {}
+
+
+def _still_pending(markers: list) -> bool:
+    pending = {id(func) for _sids, func, _robust in connection.run_on_commit}
+    return all(id(marker) in pending for marker in markers)
+
+
+def _connection_entries() -> dict[int, tuple[OrganizationKeys, list]]:
+    """Keys whose creation this connection's open transaction has not committed yet."""
+    return connection.__dict__.setdefault("_logicnet_uncommitted_keys", {})
+
+
+def forget_organization(organization_id: int | None = None) -> None:
+    """Drop cached keys (all organizations when None), in this process."""
+    _cache.forget(organization_id)
+    entries = _connection_entries()
+    if organization_id is None:
+        entries.clear()
+    else:
+        entries.pop(organization_id, None)
+
+
+def _load(organization_id: int) -> OrganizationKeys:
+    from accounts.models import Organization
+    from logicnet.encryption.models import OrganizationKey
+
+    # Filtered by organization explicitly; row-level security is the wall here: outside
+    # that organization's tenant context (or the platform bypass) no key row is visible.
+    with scopes_disabled():
+        rows = list(OrganizationKey.objects.filter(organization_id=organization_id).order_by("version"))
+        country = Organization.objects.filter(pk=organization_id).values_list("country", flat=True).first()
+    destroyed = next((row.destroyed_at for row in rows if row.destroyed_at), None)
+    live = [row for row in rows if row.is_live and row.wrapped_key]
+    raw = (
+        {}
+        if destroyed
+        else {
+            row.version: unwrap_data_key(organization_id, row.version, row.master_key_id, row.wrapped_key)
+            for row in live
+        }
+    )
+    entry = OrganizationKeys(
+        organization_id=organization_id,
+        current_version=max(raw) if raw else None,
+        aeads={version: AESGCM(key) for version, key in raw.items()},
+        raw=raw,
+        retired={row.version for row in rows if row.retired_at},
+        destroyed_at=destroyed,
+        country=country or "RO",
+        loaded_at=time.monotonic(),
+    )
+    # A visible row created by this process but not committed is our own open transaction's.
+    markers = [_uncommitted[row.pk] for row in rows if row.pk in _uncommitted]
+    if markers:
+        if _still_pending(markers):
+            _connection_entries()[organization_id] = (entry, markers)
+    elif entry.current_version is not None or destroyed:
+        _cache.put(entry)
+    return entry
+
+
+def organization_keys(organization_id: int, *, need_version: int | None = None) -> OrganizationKeys:
+    """The organization's keys, from the cache when they hold `need_version`."""
+    entry = _cache.get(organization_id)
+    if entry is not None and (need_version is None or need_version in entry.aeads or entry.destroyed_at):
+        return entry
+    uncommitted = _connection_entries().get(organization_id)
+    if uncommitted is not None:
+        entry, markers = uncommitted
+        if not _still_pending(markers):
+            _connection_entries().pop(organization_id, None)
+        elif need_version is None or need_version in entry.aeads:
+            return entry
+    return _load(organization_id)
+
+
+def _mark_uncommitted(organization_id: int, pk: int) -> None:
+    def committed() -> None:
+        _uncommitted.pop(pk, None)
+        forget_organization(organization_id)
+
+    _uncommitted[pk] = committed
+    transaction.on_commit(committed)
+
+
+def create_key_version(organization_id: int, *, reason: str) -> int:
+    """Add a data key version for the organization (the first, or one for re-encryption).
+
+    1. lock the organization's keys for this transaction (two writers would race for v+1);
+    2. refuse when the organization's key was destroyed (its data is gone for good);
+    3. store the new random key wrapped by the newest master key, and audit it.
+    Must run in the organization's tenant context or the platform bypass.
+    """
+    from logicnet.audit.services import record_event
+    from logicnet.encryption.models import OrganizationKey
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
+        with scopes_disabled():
+            rows = list(OrganizationKey.objects.filter(organization_id=organization_id))
+        destroyed = next((row.destroyed_at for row in rows if row.destroyed_at), None)
+        if destroyed:
+            raise OrganizationKeyDestroyed(
+                f"the data key of organization {organization_id} was destroyed on {destroyed:%Y-%m-%d %H:%M}; "
+                "no new data can be stored for it"
+            )
+        version = max((row.version for row in rows), default=0) + 1
+        master_key_id, wrapped = wrap_data_key(organization_id, version, os.urandom(32))
+        row = OrganizationKey.objects.create(
+            organization_id=organization_id, version=version, wrapped_key=wrapped, master_key_id=master_key_id
+        )
+        record_event(
+            action="encryption.key_created",
+            organization=organization_id,
+            target=row,
+            details={"version": version, "master_key": master_key_id, "reason": reason},
+        )
+        _mark_uncommitted(organization_id, row.pk)
+        forget_organization(organization_id)
+    return version
+
+
+def current_keys(organization_id: int) -> OrganizationKeys:
+    """The keys to encrypt with now; creates the organization's first key on first use."""
+    entry = organization_keys(organization_id)
+    if entry.current_version is None:
+        if entry.destroyed_at:
+            raise OrganizationKeyDestroyed(
+                f"the data key of organization {organization_id} was destroyed on {entry.destroyed_at:%Y-%m-%d %H:%M}"
+            )
+        if entry.retired:
+            raise OrganizationKeyMissing(
+                f"no live data key is visible for organization {organization_id}; "
+                "work inside tenant_context(organization)"
+            )
+        create_key_version(organization_id, reason="first use")
+        entry = organization_keys(organization_id)
+    return entry
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def encrypt_value(organization_id: int, label: str, field_name: str, plaintext: bytes) -> str:
+    entry = current_keys(organization_id)
+    version = entry.current_version
+    blob = crypto.seal(
+        entry.aeads[version], plaintext, crypto.value_associated_data(organization_id, label, field_name, version)
+    )
+    return crypto.make_token(version, blob)
+
+
+def decrypt_value(organization_id: int | None, label: str, field_name: str, token: str) -> bytes:
+    def fail(reason: str) -> DecryptionError:
+        return DecryptionError(organization_id=organization_id, model=label, field=field_name, reason=reason)
+
+    if organization_id is None:
+        raise fail("the row has no organization")
+    try:
+        version, blob = crypto.parse_token(token)
+    except crypto.InvalidCiphertext as exc:
+        raise fail(str(exc)) from None
+    try:
+        entry = organization_keys(organization_id, need_version=version)
+    except (MasterKeyError, OrganizationKeyMissing) as exc:
+        raise fail(str(exc)) from None
+    if entry.destroyed_at:
+        raise fail(f"its data key was destroyed on {entry.destroyed_at:%Y-%m-%d %H:%M}; the value is gone for good")
+    aead = entry.aead(version)
+    if aead is None:
+        if version in entry.retired:
+            raise fail(f"it names data key v{version}, which was retired")
+        raise fail(
+            f"no data key v{version} is visible for this organization "
+            "(read encrypted values inside tenant_context(organization))"
+        )
+    try:
+        return crypto.open_sealed(aead, blob, crypto.value_associated_data(organization_id, label, field_name, version))
+    except crypto.InvalidCiphertext:
+        raise fail(
+            "authentication failed: the value was altered, or was encrypted for another organization, model or field"
+        ) from None
+
+
+# --- key management ------------------------------------------------------------------------
+
+
+def rewrap_all_keys(*, batch_size: int = 500) -> tuple[int, int]:
+    """Re-wrap every live data key under the newest master key; no data is rewritten.
+    Runs under the platform bypass (the caller opens it). Returns (rewrapped, already)."""
+    from logicnet.audit.services import record_event
+    from logicnet.encryption.models import OrganizationKey
+
+    newest_id, _ = newest_master_key()
+    rewrapped = already = 0
+    with scopes_disabled():
+        for row in OrganizationKey.objects.exclude(wrapped_key="").order_by("pk").iterator(chunk_size=batch_size):
+            if row.master_key_id == newest_id:
+                already += 1
+                continue
+            raw = unwrap_data_key(row.organization_id, row.version, row.master_key_id, row.wrapped_key)
+            previous = row.master_key_id
+            row.master_key_id, row.wrapped_key = wrap_data_key(row.organization_id, row.version, raw)
+            row.rewrapped_at = timezone.now()
+            row.save(update_fields=["master_key_id", "wrapped_key", "rewrapped_at"])
+            record_event(
+                action="encryption.key_rewrapped",
+                organization=row.organization_id,
+                target=row,
+                details={"version": row.version, "from": previous, "to": newest_id},
+            )
+            rewrapped += 1
+    forget_organization()
+    return rewrapped, already

@@ -1,0 +1,24 @@
+"""Re-wrap every organization's data key under the newest master key. No data is rewritten.
+
+Rotation: put the new key first in ENCRYPTION_MASTER_KEYS (keep the old one after it),
+deploy, run this command, then remove the old key."""
+
+from django.core.management.base import BaseCommand
+
+from logicnet.encryption.keys import newest_master_key, rewrap_all_keys
+from logicnet.tenancy.context import platform_bypass
+
+
+class Command(BaseCommand):
+    help = "Re-wrap every organization data key under the newest master key (no data is rewritten)."
+
+    def handle(self, *args, **options):
+        newest_id, _ = newest_master_key()
+        with platform_bypass(actor=None, reason="rotate_master_key: re-wrap every data key"):
+            rewrapped, already = rewrap_all_keys()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"re-wrapped {rewrapped} data keys under master key {newest_id!r} ({already} already were); "
+                "older master keys can now be removed from ENCRYPTION_MASTER_KEYS"
+            )
+        )

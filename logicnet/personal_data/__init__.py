@@ -1,0 +1,1 @@
+"""The registry of personal data: see registry.py."""

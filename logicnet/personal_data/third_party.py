@@ -1,0 +1,225 @@
+"""Classification of the models Django and third-party apps install.
+
+They hold account, session and security data of users (Logicnet is the controller); none
+holds contact data."""
+
+from __future__ import annotations
+
+from logicnet.personal_data.registry import Category, Erasure, Subject, classify, not_personal, personal, user_via
+
+
+def _user_sessions(user) -> list[str]:
+    from allauth.usersessions.models import UserSession
+
+    return list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+
+
+def account_rule(
+    category,
+    *,
+    subject,
+    purpose="providing the user's account",
+    provided=False,
+    erasure=Erasure.DELETE_ROW,
+    retention="account",
+):
+    return personal(category, subject=subject, erasure=erasure, retention=retention, purpose=purpose, provided=provided)
+
+
+# --- Django ----------------------------------------------------------------------------------
+
+for label, names in {
+    "auth.Permission": ["id", "name", "content_type", "codename"],
+    "auth.Group": ["id", "name", "permissions"],
+    "contenttypes.ContentType": ["id", "app_label", "model"],
+}.items():
+    classify(label, {name: not_personal("schema metadata") for name in names})
+
+classify(
+    "admin.LogEntry",
+    {
+        "id": not_personal(),
+        "action_time": account_rule(
+            Category.USAGE,
+            subject=user_via("user"),
+            purpose="accountability of platform administrators",
+            retention="security_log",
+        ),
+        "user": account_rule(
+            Category.IDENTITY,
+            subject=user_via("user"),
+            purpose="accountability of platform administrators",
+            retention="security_log",
+        ),
+        "content_type": not_personal(),
+        "object_id": not_personal("a row id"),
+        # The admin names the object it changed (a user's email, an organization's name).
+        "object_repr": account_rule(
+            Category.IDENTITY,
+            subject=user_via("user"),
+            purpose="accountability of platform administrators",
+            retention="security_log",
+            erasure=Erasure.ANONYMISE,
+        ),
+        "action_flag": not_personal(),
+        "change_message": not_personal("names of the changed fields, not their values"),
+    },
+)
+
+classify(
+    "sessions.Session",
+    {
+        "session_key": personal(
+            Category.DEVICE,
+            subject=Subject("user", "session_key__in", _user_sessions),
+            erasure=Erasure.DELETE_ROW,
+            retention="session",
+            purpose="keeping the user signed in",
+        ),
+        "session_data": personal(
+            Category.USAGE,
+            subject=Subject("user", "session_key__in", _user_sessions),
+            erasure=Erasure.DELETE_ROW,
+            retention="session",
+            purpose="keeping the user signed in",
+        ),
+        "expire_date": not_personal(),
+    },
+)
+
+# --- allauth ---------------------------------------------------------------------------------
+
+classify(
+    "account.EmailAddress",
+    {
+        "id": not_personal(),
+        "user": account_rule(Category.IDENTITY, subject=user_via("user")),
+        "email": account_rule(Category.CONTACT, subject=user_via("user"), provided=True),
+        "verified": account_rule(Category.USAGE, subject=user_via("user")),
+        "primary": not_personal(),
+    },
+)
+classify(
+    "account.EmailConfirmation",
+    {
+        "id": not_personal(),
+        "email_address": account_rule(
+            Category.IDENTITY,
+            subject=user_via("email_address__user"),
+            retention="email_confirmation",
+            purpose="verifying the email address",
+        ),
+        "created": not_personal(),
+        "sent": not_personal(),
+        "key": account_rule(
+            Category.IDENTITY,
+            subject=user_via("email_address__user"),
+            retention="email_confirmation",
+            purpose="verifying the email address",
+        ),
+    },
+)
+classify(
+    "usersessions.UserSession",
+    {
+        "id": not_personal(),
+        "user": account_rule(
+            Category.IDENTITY,
+            subject=user_via("user"),
+            retention="session",
+            purpose="showing and ending the user's sessions",
+        ),
+        "created_at": account_rule(
+            Category.USAGE,
+            subject=user_via("user"),
+            retention="session",
+            purpose="showing and ending the user's sessions",
+        ),
+        "ip": account_rule(
+            Category.DEVICE,
+            subject=user_via("user"),
+            retention="session",
+            purpose="showing and ending the user's sessions",
+        ),
+        "last_seen_at": account_rule(
+            Category.USAGE,
+            subject=user_via("user"),
+            retention="session",
+            purpose="showing and ending the user's sessions",
+        ),
+        "session_key": account_rule(
+            Category.DEVICE,
+            subject=user_via("user"),
+            retention="session",
+            purpose="showing and ending the user's sessions",
+        ),
+        "user_agent": account_rule(
+            Category.DEVICE,
+            subject=user_via("user"),
+            retention="session",
+            purpose="showing and ending the user's sessions",
+        ),
+        "data": account_rule(
+            Category.USAGE,
+            subject=user_via("user"),
+            retention="session",
+            purpose="ending the sessions that worked in an organization",
+        ),
+    },
+)
+
+# --- django-otp ------------------------------------------------------------------------------
+
+_DEVICE_COMMON = {
+    "id": not_personal(),
+    "confirmed": not_personal(),
+    "throttling_failure_timestamp": account_rule(
+        Category.USAGE, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+    ),
+    "throttling_failure_count": not_personal(),
+    "created_at": account_rule(
+        Category.USAGE, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+    ),
+    "last_used_at": account_rule(
+        Category.USAGE, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+    ),
+    "user": account_rule(
+        Category.IDENTITY, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+    ),
+    "name": account_rule(
+        Category.DEVICE,
+        subject=user_via("user"),
+        retention="two_factor",
+        purpose="two-factor authentication",
+        provided=True,
+    ),
+}
+classify(
+    "otp_totp.TOTPDevice",
+    {
+        **_DEVICE_COMMON,
+        "key": account_rule(
+            Category.IDENTITY, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+        ),
+        **{name: not_personal("TOTP parameters") for name in ("step", "t0", "digits", "tolerance", "drift", "last_t")},
+    },
+)
+classify("otp_static.StaticDevice", dict(_DEVICE_COMMON))
+classify(
+    "otp_static.StaticToken",
+    {
+        "id": not_personal(),
+        "device": account_rule(
+            Category.IDENTITY,
+            subject=user_via("device__user"),
+            retention="two_factor",
+            purpose="two-factor backup codes",
+        ),
+        "token": account_rule(
+            Category.IDENTITY,
+            subject=user_via("device__user"),
+            retention="two_factor",
+            purpose="two-factor backup codes",
+        ),
+    },
+)

@@ -1,0 +1,364 @@
+"""Encryption at rest: only ciphertext in the database, values bound to their organization,
+model and field, keys that rotate, re-encrypt and can be destroyed."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import secrets
+from decimal import Decimal
+
+import pytest
+from django.core import serializers
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.forms import modelform_factory
+
+from contacts.models import Company, Contact
+from contacts.selectors import find_contacts_by_email
+from contacts.services import create_contact
+from logicnet.encryption import crypto, keys
+from logicnet.encryption.config import parse_master_keys
+from logicnet.encryption.exceptions import DecryptionError, EncryptionWriteError
+from logicnet.encryption.fields import EncryptedDecimalField, EncryptedJSONField
+from logicnet.encryption.models import OrganizationKey
+from logicnet.tenancy.context import platform_bypass, tenant_context
+
+ANA = {
+    "first_name": "Ana",
+    "last_name": "Ionescu",
+    "email": "ana@exemplu.ro",
+    "phone": "0721 234 567",
+    "date_of_birth": datetime.date(1990, 5, 17),
+    "job_title": "Director vânzări",
+    "notes": "Prefers calls after 16:00.",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache():
+    keys.forget_organization()
+    yield
+    keys.forget_organization()
+
+
+def raw_row(table: str, pk: int, organization) -> dict:
+    with tenant_context(organization), connection.cursor() as cursor:
+        cursor.execute(f'SELECT * FROM "{table}" WHERE id = %s', [pk])
+        columns = [c.name for c in cursor.description]
+        return dict(zip(columns, cursor.fetchone(), strict=True))
+
+
+def set_raw(table: str, pk: int, organization, column: str, value) -> None:
+    with tenant_context(organization), connection.cursor() as cursor:
+        cursor.execute(f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s', [value, pk])
+
+
+def read(organization, pk: int, field: str):
+    with tenant_context(organization):
+        return getattr(Contact.objects.get(pk=pk), field)
+
+
+def master_keys_setting(*items: tuple[str, bytes]) -> list[tuple[str, bytes]]:
+    return list(items)
+
+
+def test_database_holds_only_ciphertext(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    row = raw_row("contacts_contact", contact.pk, org_a)
+    for name, value in ANA.items():
+        stored = row[name]
+        assert stored.startswith("v1.1."), name
+        assert str(value) not in stored and "Ana" not in stored and "exemplu" not in stored
+        assert crypto.token_version(stored) == 1
+    # Indexes and tokens are keyed digests, not the value.
+    assert len(row["email_index"]) == 32 and "ana" not in row["email_index"]
+    assert row["name_tokens"] and all(isinstance(t, int) for t in row["name_tokens"])
+    with tenant_context(org_a):
+        loaded = Contact.objects.get(pk=contact.pk)
+        assert [getattr(loaded, name) for name in ANA] == list(ANA.values())
+
+
+def test_every_value_is_encrypted_afresh(org_a, alice):
+    one = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "a1@exemplu.ro"})
+    two = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "a2@exemplu.ro"})
+    assert (
+        raw_row("contacts_contact", one.pk, org_a)["first_name"]
+        != raw_row("contacts_contact", two.pk, org_a)["first_name"]
+    )
+
+
+def test_a_flipped_byte_is_detected_with_a_clear_error(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    stored = raw_row("contacts_contact", contact.pk, org_a)["email"]
+    prefix, blob = stored.rsplit(".", 1)
+    raw = bytearray(base64.b64decode(blob))
+    raw[20] ^= 0x01
+    set_raw("contacts_contact", contact.pk, org_a, "email", f"{prefix}.{base64.b64encode(bytes(raw)).decode()}")
+    with pytest.raises(DecryptionError) as caught:
+        read(org_a, contact.pk, "email")
+    message = str(caught.value)
+    assert f"organization {org_a.pk}" in message and "contacts.Contact.email" in message
+    assert "authentication failed" in message
+    # The other fields of the row still read.
+    assert read(org_a, contact.pk, "first_name") == "Ana"
+
+
+def test_a_value_copied_to_another_column_fails(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    row = raw_row("contacts_contact", contact.pk, org_a)
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", row["last_name"])
+    with pytest.raises(DecryptionError, match=r"contacts\.Contact\.job_title"):
+        read(org_a, contact.pk, "job_title")
+
+
+def test_a_value_copied_into_another_organizations_row_fails(org_a, org_b, alice, charlie):
+    ours = create_contact(organization=org_a, actor=alice, data=ANA)
+    theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan", "email": "b@exemplu.ro"})
+    stolen = raw_row("contacts_contact", ours.pk, org_a)["email"]
+    set_raw("contacts_contact", theirs.pk, org_b, "email", stolen)
+    with pytest.raises(DecryptionError) as caught:
+        read(org_b, theirs.pk, "email")
+    assert f"organization {org_b.pk}" in str(caught.value)
+    assert "encrypted for another organization, model or field" in str(caught.value)
+
+
+def test_values_of_another_model_do_not_open_as_a_contact(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    with tenant_context(org_a):
+        company = Company.objects.create(organization=org_a, name="Ionescu Consult")
+    set_raw("contacts_contact", contact.pk, org_a, "first_name", raw_row("contacts_company", company.pk, org_a)["name"])
+    with pytest.raises(DecryptionError, match=r"contacts\.Contact\.first_name"):
+        read(org_a, contact.pk, "first_name")
+
+
+def test_garbage_in_a_column_is_an_error_not_an_empty_value(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    set_raw("contacts_contact", contact.pk, org_a, "phone", "0721234567")
+    with pytest.raises(DecryptionError, match="not a v1 ciphertext"):
+        read(org_a, contact.pk, "phone")
+
+
+def test_a_wrong_master_key_gives_a_clear_error(org_a, alice, settings):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    key_id = settings.ENCRYPTION_MASTER_KEYS[0][0]
+    settings.ENCRYPTION_MASTER_KEYS = [(key_id, secrets.token_bytes(32))]
+    keys.forget_organization()
+    with pytest.raises(DecryptionError) as caught:
+        read(org_a, contact.pk, "first_name")
+    message = str(caught.value)
+    assert f"organization {org_a.pk}" in message and "contacts.Contact.first_name" in message
+    assert f"master key {key_id!r}" in message and "does not unwrap" in message
+
+
+def test_a_missing_master_key_gives_a_clear_error(org_a, alice, settings):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    key_id = settings.ENCRYPTION_MASTER_KEYS[0][0]
+    settings.ENCRYPTION_MASTER_KEYS = [("other", secrets.token_bytes(32))]
+    keys.forget_organization()
+    with pytest.raises(
+        DecryptionError, match=f"wrapped by master key {key_id!r}, which is not in ENCRYPTION_MASTER_KEYS"
+    ):
+        read(org_a, contact.pk, "email")
+
+
+def test_no_master_keys_at_all_is_improperly_configured(settings):
+    settings.ENCRYPTION_MASTER_KEYS = []
+    with pytest.raises(ImproperlyConfigured, match="ENCRYPTION_MASTER_KEYS"):
+        keys.newest_master_key()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("k1", "id:base64"),
+        ("k1:not base64!", "not valid base64"),
+        ("k1:" + base64.b64encode(b"short").decode(), "must be 32 bytes"),
+        ("k1:{0},k1:{0}".format(base64.b64encode(bytes(32)).decode()), "appears twice"),
+    ],
+)
+def test_malformed_master_keys_are_refused_naming_the_variable(value, message):
+    with pytest.raises(ImproperlyConfigured, match=message) as caught:
+        parse_master_keys("ENCRYPTION_MASTER_KEYS", value)
+    assert "ENCRYPTION_MASTER_KEYS" in str(caught.value)
+
+
+def test_master_keys_parse_from_a_list_or_a_file_body():
+    one, two = base64.b64encode(bytes(32)).decode(), base64.b64encode(bytes(range(32))).decode()
+    assert [k for k, _ in parse_master_keys("X", f"new:{two}, old:{one}")] == ["new", "old"]
+    assert [k for k, _ in parse_master_keys("X", f"new:{two}\nold:{one}\n")] == ["new", "old"]
+
+
+def test_outside_the_tenant_context_keys_stay_hidden(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    with tenant_context(org_a):
+        loaded = Contact.objects.get(pk=contact.pk)
+    keys.forget_organization()
+    with pytest.raises(DecryptionError, match="inside tenant_context"):
+        loaded.email  # noqa: B018  (row-level security hides the key outside the context)
+
+
+def test_a_value_too_long_is_rejected_not_truncated(org_a, alice):
+    with pytest.raises(ValidationError) as caught:
+        create_contact(organization=org_a, actor=alice, data={**ANA, "first_name": "A" * 101})
+    assert "first_name" in caught.value.message_dict
+    with tenant_context(org_a):
+        assert not Contact.objects.exists()
+        # Even a save that skips validation refuses it rather than storing or cutting it.
+        contact = Contact(organization=org_a, first_name="B" * 101)
+        with pytest.raises(ValidationError, match="at most 100 characters"):
+            contact.save()
+
+
+def test_a_value_of_the_wrong_type_names_organization_model_and_field(org_a):
+    with tenant_context(org_a):
+        contact = Contact(organization=org_a, first_name="Ana", date_of_birth="not a date")
+        with pytest.raises(ValidationError) as caught:
+            contact.save()
+    message = caught.value.message_dict["date_of_birth"][0]
+    assert "contacts.Contact.date_of_birth" in message and f"organization {org_a.pk}" in message
+
+
+def test_writes_that_bypass_the_row_are_refused(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    with pytest.raises(EncryptionWriteError, match="blind index"), tenant_context(org_a):
+        Contact.objects.filter(pk=contact.pk).update(first_name="Plain")
+    with pytest.raises(EncryptionWriteError), tenant_context(org_a):
+        list(Contact.objects.filter(first_name="Ana"))
+    with tenant_context(org_a):
+        assert Contact.objects.filter(notes="").count() == 0  # emptiness can be asked
+        assert read(org_a, contact.pk, "first_name") == "Ana"
+
+
+def test_bulk_create_encrypts_and_unread_values_are_written_back_unchanged(org_a):
+    with tenant_context(org_a):
+        Contact.objects.bulk_create(
+            [Contact(organization=org_a, first_name=f"Ștefan {i}", email=f"s{i}@exemplu.ro") for i in range(3)]
+        )
+        first = Contact.objects.order_by("pk").first()
+        before = raw_row("contacts_contact", first.pk, org_a)
+        first.save()  # nothing read, nothing changed: the same ciphertext is written back
+        assert raw_row("contacts_contact", first.pk, org_a)["email"] == before["email"]
+        assert before["first_name"].startswith("v1.")
+        assert sorted(c.first_name for c in Contact.objects.all()) == ["Ștefan 0", "Ștefan 1", "Ștefan 2"]
+
+
+def test_forms_serialization_and_deferred_loading_see_plaintext(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    with tenant_context(org_a):
+        form_class = modelform_factory(Contact, fields=["first_name", "email", "phone", "date_of_birth"])
+        form = form_class(instance=Contact.objects.get(pk=contact.pk))
+        assert form.initial["email"] == "ana@exemplu.ro"
+        assert form.fields["first_name"].max_length == 100
+        assert 'type="tel"' in str(form["phone"])
+        bad = form_class(data={"first_name": "x" * 101, "email": "not-an-email", "phone": "07", "date_of_birth": ""})
+        assert set(bad.errors) == {"first_name", "email"}
+        dumped = serializers.serialize("json", Contact.objects.filter(pk=contact.pk))
+        assert "ana@exemplu.ro" in dumped and "1990-05-17" in dumped
+        deferred = Contact.objects.only("id", "organization").get(pk=contact.pk)
+        assert deferred.last_name == "Ionescu"
+
+
+def test_json_and_decimal_fields_round_trip(org_a):
+    field = EncryptedJSONField()
+    field.set_attributes_from_name("extra")
+    field.model = Contact
+    decimal_field = EncryptedDecimalField(max_digits=10, decimal_places=2)
+    decimal_field.set_attributes_from_name("amount")
+    decimal_field.model = Contact
+    holder = Contact(organization=org_a)
+    with tenant_context(org_a):
+        sealed = field.seal(holder, {"tags": ["vip"], "score": 3})
+        assert field.decrypt_sealed(holder, sealed) == {"tags": ["vip"], "score": 3}
+        sealed_amount = decimal_field.seal(holder, Decimal("1234.50"))
+        assert decimal_field.decrypt_sealed(holder, sealed_amount) == Decimal("1234.50")
+
+
+def test_master_key_rotation_rewraps_keys_and_keeps_every_value_readable(org_a, org_b, alice, charlie, settings):
+    ours = create_contact(organization=org_a, actor=alice, data=ANA)
+    theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan", "email": "b@exemplu.ro"})
+    before = raw_row("contacts_contact", ours.pk, org_a)
+    old = settings.ENCRYPTION_MASTER_KEYS[0]
+    settings.ENCRYPTION_MASTER_KEYS = [("rotated", secrets.token_bytes(32)), old]
+    call_command("rotate_master_key")
+    with platform_bypass(actor=None, reason="test"):
+        assert set(OrganizationKey.objects.values_list("master_key_id", flat=True)) == {"rotated"}
+    # The old master key can go now; no value was rewritten.
+    settings.ENCRYPTION_MASTER_KEYS = settings.ENCRYPTION_MASTER_KEYS[:1]
+    keys.forget_organization()
+    assert raw_row("contacts_contact", ours.pk, org_a)["email"] == before["email"]
+    assert read(org_a, ours.pk, "email") == "ana@exemplu.ro"
+    assert read(org_b, theirs.pk, "first_name") == "Bogdan"
+
+
+def test_reencrypting_an_organization_keeps_values_and_lookups(org_a, org_b, alice, charlie, settings):
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    contacts = [
+        create_contact(organization=org_a, actor=alice, data={**ANA, "email": f"ana{i}@exemplu.ro"}) for i in range(7)
+    ]
+    other = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan"})
+    other_before = raw_row("contacts_contact", other.pk, org_b)
+    call_command("reencrypt_organization", organization=org_a.slug, batch_size=3)
+    for contact in contacts:
+        row = raw_row("contacts_contact", contact.pk, org_a)
+        assert all(row[name].startswith("v1.2.") for name in ANA)
+    assert read(org_a, contacts[3].pk, "email") == "ana3@exemplu.ro"
+    assert [c.pk for c in find_contacts_by_email(org_a, "ANA5@exemplu.ro")] == [contacts[5].pk]
+    with tenant_context(org_a):
+        versions = dict(OrganizationKey.objects.values_list("version", "wrapped_key"))
+    assert versions[1] == "" and versions[2]  # the old version is retired, its key wiped
+    assert raw_row("contacts_contact", other.pk, org_b) == other_before
+
+
+def test_reencryption_resumes_after_an_interruption(org_a, alice, settings):
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    contacts = [
+        create_contact(organization=org_a, actor=alice, data={**ANA, "email": f"r{i}@exemplu.ro"}) for i in range(5)
+    ]
+    from logicnet.encryption.reencryption import reencrypt_organization
+
+    result = reencrypt_organization(org_a, batch_size=2, max_batches=1, report=lambda line: None)
+    assert result == {"finished": False, "version": 2}
+    # Half done: both versions live, every value readable, lookups find rows of either version.
+    with tenant_context(org_a):
+        assert sorted(OrganizationKey.objects.exclude(wrapped_key="").values_list("version", flat=True)) == [1, 2]
+    assert {read(org_a, c.pk, "email") for c in contacts} == {f"r{i}@exemplu.ro" for i in range(5)}
+    assert [c.pk for c in find_contacts_by_email(org_a, "r4@exemplu.ro")] == [contacts[4].pk]
+    call_command("reencrypt_organization", organization=org_a.slug, batch_size=2)
+    for contact in contacts:
+        assert raw_row("contacts_contact", contact.pk, org_a)["email"].startswith("v1.2.")
+
+
+def test_a_destroyed_organization_key_makes_its_data_unreadable(org_a, org_b, alice, charlie):
+    ours = create_contact(organization=org_a, actor=alice, data=ANA)
+    theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan"})
+    call_command("destroy_organization_key", organization=org_a.slug, yes=True)
+    with pytest.raises(DecryptionError, match="destroyed") as caught:
+        read(org_a, ours.pk, "first_name")
+    assert f"organization {org_a.pk}" in str(caught.value)
+    with tenant_context(org_a):
+        assert set(OrganizationKey.objects.values_list("wrapped_key", flat=True)) == {""}
+        # And no new data can be stored for it.
+        with pytest.raises(Exception, match="destroyed"):
+            Contact.objects.create(organization=org_a, first_name="New")
+    assert read(org_b, theirs.pk, "first_name") == "Bogdan"
+
+
+def test_key_events_are_audited(org_a, alice, settings):
+    from logicnet.audit.models import AuditEvent
+
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    create_contact(organization=org_a, actor=alice, data=ANA)
+    call_command("reencrypt_organization", organization=org_a.slug)
+    call_command("destroy_organization_key", organization=org_a.slug, yes=True)
+    with tenant_context(org_a):
+        actions = list(
+            AuditEvent.objects.filter(action__startswith="encryption.")
+            .order_by("sequence")
+            .values_list("action", flat=True)
+        )
+    assert actions[0] == "encryption.key_created"
+    assert {"encryption.reencryption_started", "encryption.reencryption_finished", "encryption.key_destroyed"} <= set(
+        actions
+    )
