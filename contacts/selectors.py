@@ -39,6 +39,14 @@ def find_contacts_by_phone(organization: Organization, value: str) -> list[Conta
         return list(Contact.objects.filter(organization=organization, phone_index__in=digests).order_by("pk"))
 
 
+def token_queryset(model, organization: Organization, tokens: list[int]):
+    """The rows having every token: one join on the model's token table per token."""
+    rows = model.objects.filter(organization=organization)
+    for token in tokens:
+        rows = rows.filter(name_token_rows__organization=organization, name_token_rows__token=token)
+    return rows
+
+
 def _matching(model, organization: Organization, prefix: str, limit: int) -> list:
     """Rows whose name tokens include a token of every query word: one join on the token
     table per word (an index lookup on organization, token, row each), per live key version."""
@@ -48,10 +56,7 @@ def _matching(model, organization: Organization, prefix: str, limit: int) -> lis
         tokens = blind.query_tokens(keys, version, prefix)
         if not tokens:
             return []
-        rows = model.objects.filter(organization=organization)
-        for token in tokens:
-            rows = rows.filter(name_token_rows__organization=organization, name_token_rows__token=token)
-        for row in rows[: limit - len(found)]:
+        for row in token_queryset(model, organization, tokens)[: limit - len(found)]:
             found.setdefault(row.pk, row)
         if len(found) >= limit:
             break
