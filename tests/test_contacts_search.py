@@ -141,3 +141,13 @@ def test_token_rows_follow_their_contact(org_a, ana):
         assert not search_contacts(org_a, "maria")
         contact.delete()
         assert not ContactNameToken.objects.exists()
+
+
+def test_bulk_created_contacts_are_searchable(org_a):
+    from contacts.models import Contact
+
+    with tenant_context(org_a):
+        Contact.objects.bulk_create(
+            [Contact(organization=org_a, first_name=name, last_name="Pop") for name in ("Ștefan", "Ștefania", "Sorin")]
+        )
+        assert sorted(c.first_name for c in search_contacts(org_a, "stef pop")) == ["Ștefan", "Ștefania"]

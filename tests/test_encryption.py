@@ -16,7 +16,7 @@ from django.db import connection
 from django.forms import modelform_factory
 
 from contacts.models import Company, Contact
-from contacts.selectors import find_contacts_by_email
+from contacts.selectors import find_contacts_by_email, search_contacts
 from contacts.services import create_contact
 from logicnet.encryption import crypto, keys
 from logicnet.encryption.config import parse_master_keys
@@ -305,6 +305,7 @@ def test_reencrypting_an_organization_keeps_values_and_lookups(org_a, org_b, ali
         assert all(row[name].startswith("v1.2.") for name in ANA)
     assert read(org_a, contacts[3].pk, "email") == "ana3@exemplu.ro"
     assert [c.pk for c in find_contacts_by_email(org_a, "ANA5@exemplu.ro")] == [contacts[5].pk]
+    assert len(search_contacts(org_a, "ion ana")) == 7  # the token rows followed the new key
     with tenant_context(org_a):
         versions = dict(OrganizationKey.objects.values_list("version", "wrapped_key"))
     assert versions[1] == "" and versions[2]  # the old version is retired, its key wiped
