@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and organizations")
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401
+        from accounts import exports, signals  # noqa: F401  (signal receivers, job handlers)

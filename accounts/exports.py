@@ -33,7 +33,8 @@ def export_members(job, report) -> dict:
         rows = list(members_of(organization).values_list("user__full_name", "user__email", "role", "created_at"))
     path = export_path(job)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
+    # One scratch file per attempt: a stale attempt still writing cannot clobber a newer one.
+    partial = path.with_suffix(f".attempt-{job.attempts}.partial")
     total = len(rows)
     with partial.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)

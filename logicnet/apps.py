@@ -7,6 +7,7 @@ class LogicnetConfig(AppConfig):
     verbose_name = "Logicnet platform"
 
     def ready(self) -> None:
+        from django.apps import apps
         from django.db.models.signals import post_migrate
 
         from logicnet import checks  # noqa: F401  (registers the project's system checks)
@@ -14,7 +15,9 @@ class LogicnetConfig(AppConfig):
 
         # Runs after every migrate, so a new tenant model gets its row-level security policy
         # and the application role its grants without anyone remembering a migration.
-        post_migrate.connect(sync_database_security, dispatch_uid="logicnet-rls")
+        # Connected for one app only: post_migrate fires once per installed app that has
+        # models (this one has none), and every app's tables exist by the time any fires.
+        post_migrate.connect(sync_database_security, sender=apps.get_app_config("audit"), dispatch_uid="logicnet-rls")
 
 
 class LogicnetAdminConfig(AdminConfig):
