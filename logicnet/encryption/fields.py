@@ -30,7 +30,7 @@ from django.forms import TextInput
 from django.utils.translation import gettext_lazy as _
 
 from logicnet.encryption import blind, crypto
-from logicnet.encryption.exceptions import DecryptionError, EncryptionWriteError
+from logicnet.encryption.exceptions import DecryptionError, EncryptionError, EncryptionWriteError
 from logicnet.encryption.keys import current_keys, decrypt_value, encrypt_value
 
 
@@ -162,7 +162,14 @@ class EncryptedMixin:
             raise ValidationError(
                 {self.name: [f"{label}.{self.name} (organization {organization_id}): {m}" for m in exc.messages]}
             ) from None
-        return Sealed(encrypt_value(organization_id, label, self.name, plaintext))
+        try:
+            return Sealed(encrypt_value(organization_id, label, self.name, plaintext))
+        except EncryptionWriteError:
+            raise
+        except EncryptionError as exc:
+            raise EncryptionWriteError(
+                f"cannot encrypt {label}.{self.name} of organization {organization_id}: {exc}"
+            ) from exc
 
     def decrypt_sealed(self, instance, sealed: Sealed):
         organization_id = _organization_id(instance)
@@ -267,6 +274,16 @@ class EncryptedJSONField(EncryptedMixin, models.JSONField):
 # --- derived search columns ------------------------------------------------------------------
 
 
+def _keys_for_write(instance, field):
+    organization_id = _organization_id(instance)
+    try:
+        return current_keys(organization_id)
+    except EncryptionError as exc:
+        raise EncryptionWriteError(
+            f"cannot compute {field.model._meta.label}.{field.name} of organization {organization_id}: {exc}"
+        ) from exc
+
+
 def _unchanged(instance, sources: list[str], attname: str) -> bool:
     """True when every source is still the sealed value loaded with the row (and the
     derived value was loaded too): the stored derived value is still right."""
@@ -298,7 +315,7 @@ class BlindIndexField(models.CharField):
         value = getattr(instance, self.source)
         if not value:
             return ""
-        keys = current_keys(_organization_id(instance))
+        keys = _keys_for_write(instance, self)
         return self.KINDS[self.kind](keys, keys.current_version, value)
 
     def pre_save(self, model_instance, add):
@@ -335,7 +352,7 @@ class PrefixTokensField(ArrayField):
         texts = [getattr(instance, source) or "" for source in self.sources]
         if not any(texts):
             return []
-        keys = current_keys(_organization_id(instance))
+        keys = _keys_for_write(instance, self)
         return blind.prefix_tokens(keys, keys.current_version, texts)
 
     def pre_save(self, model_instance, add):
