@@ -32,7 +32,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
 
 messages: $(VENV)/.installed
-	$(PY) -m logicnet.stack exec -- $(PY) manage.py makemessages -l ro --no-obsolete --ignore=.venv
+	$(PY) -m logicnet.stack exec -- $(PY) manage.py makemessages -l ro --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=tests
 	$(PY) -m logicnet.stack exec -- $(PY) manage.py compilemessages --ignore=.venv
 
 clean:

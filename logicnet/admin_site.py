@@ -1,5 +1,6 @@
 from functools import wraps
 
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from logicnet.audit.services import client_ip
@@ -13,8 +14,8 @@ class LogicnetAdminSite(OTPAdminSite):
     explicit, audited platform bypass (the audit row names the administrator and page).
     """
 
-    site_header = "Logicnet CRM — platform administration"
-    site_title = "Logicnet CRM admin"
+    site_header = _("Logicnet CRM — platform administration")
+    site_title = _("Logicnet CRM admin")
 
     def admin_view(self, view, cacheable=False):
         guarded = super().admin_view(view, cacheable)

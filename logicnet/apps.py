@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LogicnetConfig(AppConfig):
     name = "logicnet"
-    verbose_name = "Logicnet platform"
+    verbose_name = _("Logicnet platform")
 
     def ready(self) -> None:
         from django.apps import apps

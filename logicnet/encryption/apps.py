@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EncryptionConfig(AppConfig):
     name = "logicnet.encryption"
     label = "encryption"
-    verbose_name = "Encryption keys"
+    verbose_name = _("Encryption keys")
 
     def ready(self) -> None:
         from logicnet.encryption import checks  # noqa: F401  (registers the master-key check)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PersonalDataConfig(AppConfig):
     name = "logicnet.personal_data"
     label = "personal_data"
-    verbose_name = "Personal data registry"
+    verbose_name = _("Personal data registry")
 
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
