@@ -7,6 +7,8 @@ already runs there), since outside it row-level security hides the organization'
 
 from __future__ import annotations
 
+from django.db import connection
+
 from accounts.models import Organization
 from contacts.models import Company, Contact
 from logicnet.encryption import blind
@@ -39,28 +41,72 @@ def find_contacts_by_phone(organization: Organization, value: str) -> list[Conta
         return list(Contact.objects.filter(organization=organization, phone_index__in=digests).order_by("pk"))
 
 
-def token_queryset(model, organization: Organization, tokens: list[int]):
-    """The rows having every token: one join on the model's token table per token."""
-    rows = model.objects.filter(organization=organization)
-    for token in tokens:
-        rows = rows.filter(name_token_rows__organization=organization, name_token_rows__token=token)
-    return rows
+# Tokens are probed up to this many rows to find the rarest; the search is then driven by
+# it, so a query costs at most this many index probes even when it matches nothing.
+PROBE_CAP = 2000
+
+
+def _token_rows_sql(model, organization_id: int, tokens: list[int], limit: int) -> tuple[str, list]:
+    """SQL for the ids of rows having every token, driven by the first one.
+
+    Each further token is a LATERAL index probe with LIMIT 1, which PostgreSQL can only run
+    as a nested loop: it stops at the `limit`-th match. Written as plain joins, two common
+    prefixes ("ana pop") were hash-joined, reading every row of both (60 ms at a million)."""
+    table = model._meta.get_field("name_token_rows").related_model._meta.db_table
+    fk = model._meta.get_field("name_token_rows").field.column
+    sql, params = f"SELECT d.{fk} FROM {table} AS d", []
+    for n, token in enumerate(tokens[1:]):
+        sql += (
+            f" JOIN LATERAL (SELECT 1 FROM {table} AS p{n} WHERE p{n}.organization_id = %s AND p{n}.token = %s"
+            f" AND p{n}.{fk} = d.{fk} LIMIT 1) AS m{n} ON true"
+        )
+        params += [organization_id, token]
+    sql += " WHERE d.organization_id = %s AND d.token = %s LIMIT %s"
+    return sql, [*params, organization_id, tokens[0], limit]
+
+
+def _rarest_first(model, organization_id: int, tokens: list[int]) -> list[int] | None:
+    """The tokens ordered by how many rows have them (counted up to PROBE_CAP); None when
+    one has none, so nothing can match."""
+    if len(tokens) == 1:
+        return tokens
+    table = model._meta.get_field("name_token_rows").related_model._meta.db_table
+    counted = []
+    with connection.cursor() as cursor:
+        for token in tokens:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE organization_id = %s AND token = %s LIMIT %s) AS s",
+                [organization_id, token, PROBE_CAP],
+            )
+            (count,) = cursor.fetchone()
+            if count == 0:
+                return None
+            counted.append((count, token))
+    return [token for _count, token in sorted(counted)]
+
+
+def matching_ids(model, organization: Organization, tokens: list[int], limit: int) -> list[int]:
+    ordered = _rarest_first(model, organization.pk, tokens)
+    if not ordered:
+        return []
+    sql, params = _token_rows_sql(model, organization.pk, ordered, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _matching(model, organization: Organization, prefix: str, limit: int) -> list:
-    """Rows whose name tokens include a token of every query word: one join on the token
-    table per word (an index lookup on organization, token, row each), per live key version."""
+    """Rows whose name tokens include a token of every query word, per live key version."""
     keys, versions = _live_keys(organization)
-    found: dict[int, object] = {}
+    ids: list[int] = []
     for version in versions:
         tokens = blind.query_tokens(keys, version, prefix)
         if not tokens:
             return []
-        for row in token_queryset(model, organization, tokens)[: limit - len(found)]:
-            found.setdefault(row.pk, row)
-        if len(found) >= limit:
+        ids += [pk for pk in matching_ids(model, organization, tokens, limit - len(ids)) if pk not in ids]
+        if len(ids) >= limit:
             break
-    return list(found.values())
+    return list(model.objects.filter(organization=organization, pk__in=ids)) if ids else []
 
 
 def search_contacts(organization: Organization, prefix: str, limit: int = 25) -> list[Contact]:

@@ -373,3 +373,11 @@ def test_key_events_are_audited(org_a, alice, settings):
     assert {"encryption.reencryption_started", "encryption.reencryption_finished", "encryption.key_destroyed"} <= set(
         actions
     )
+
+
+def test_the_first_key_is_created_once(org_a):
+    with tenant_context(org_a):
+        first = keys.create_key_version(org_a.pk, reason="first use", unless_one_exists=True)
+        # A second transaction that waited for the lock finds the key instead of adding v2.
+        assert keys.create_key_version(org_a.pk, reason="first use", unless_one_exists=True) == first
+        assert OrganizationKey.objects.count() == 1

@@ -250,7 +250,7 @@ def _mark_uncommitted(organization_id: int, pk: int) -> None:
     transaction.on_commit(committed)
 
 
-def create_key_version(organization_id: int, *, reason: str) -> int:
+def create_key_version(organization_id: int, *, reason: str, unless_one_exists: bool = False) -> int:
     """Add a data key version for the organization (the first, or one for re-encryption).
 
     1. lock the organization's keys for this transaction (two writers would race for v+1);
@@ -272,6 +272,10 @@ def create_key_version(organization_id: int, *, reason: str) -> int:
                 f"the data key of organization {organization_id} was destroyed on {destroyed:%Y-%m-%d %H:%M}; "
                 "no new data can be stored for it"
             )
+        live = [row.version for row in rows if row.is_live and row.wrapped_key]
+        if unless_one_exists and live:
+            # Another transaction created the first key while this one waited for the lock.
+            return max(live)
         version = max((row.version for row in rows), default=0) + 1
         master_key_id, wrapped = wrap_data_key(organization_id, version, os.urandom(32))
         row = OrganizationKey.objects.create(
@@ -301,7 +305,7 @@ def current_keys(organization_id: int) -> OrganizationKeys:
                 f"no live data key is visible for organization {organization_id}; "
                 "work inside tenant_context(organization)"
             )
-        create_key_version(organization_id, reason="first use")
+        create_key_version(organization_id, reason="first use", unless_one_exists=True)
         entry = organization_keys(organization_id)
     return entry
 
