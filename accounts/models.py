@@ -71,6 +71,14 @@ class Organization(models.Model):
     slug = models.SlugField(_("URL name"), max_length=60, unique=True)
     country = models.CharField(_("country"), max_length=2, default="RO")
     require_two_factor = models.BooleanField(_("require two-factor authentication for every member"), default=False)
+
+    class ContactVisibility(models.TextChoices):
+        ALL = "all", _("Members see every contact")
+        OWN = "own", _("Members see the contacts they own and those shared with them")
+
+    contact_visibility = models.CharField(
+        _("contact visibility"), max_length=8, choices=ContactVisibility.choices, default=ContactVisibility.ALL
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -66,6 +66,7 @@ classify(
         "slug": not_personal("derived from the name once; not updated"),
         "country": not_personal(),
         "require_two_factor": not_personal(),
+        "contact_visibility": not_personal(),
         "is_active": not_personal(),
         "created_at": not_personal(),
     },

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -8,6 +9,7 @@ from logicnet.encryption.fields import (
     EncryptedCharField,
     EncryptedDateField,
     EncryptedEmailField,
+    EncryptedJSONField,
     EncryptedPhoneField,
     EncryptedTextField,
     PrefixTokensField,
@@ -15,42 +17,146 @@ from logicnet.encryption.fields import (
 from logicnet.tenancy.models import TenantModel
 
 
-class Company(TenantModel):
-    """A business the organization deals with. Its name can identify a sole trader, so it
-    is encrypted like a person's name."""
+class Label(models.TextChoices):
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    MOBILE = "mobile", _("Mobile")
+    OTHER = "other", _("Other")
 
-    name = EncryptedCharField(_("name"), max_length=200)
-    name_tokens = PrefixTokensField(sources=["name"])
+
+class Tag(TenantModel):
+    """A label staff put on contacts and companies. Tag names are not personal data."""
+
+    name = models.CharField(_("name"), max_length=60)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = _("company")
-        verbose_name_plural = _("companies")
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="tag_unique_name")]
 
     def __str__(self) -> str:
         return self.name
 
 
-class Contact(TenantModel):
+class TrackedModel(TenantModel):
+    """Who created and last changed a row, and a version number for optimistic locking:
+    a save carrying an older version is refused instead of silently overwriting."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Company(TrackedModel):
+    """A business the organization deals with. Its name can identify a sole trader, so it
+    is encrypted like a person's name; so are its phones, address and notes."""
+
+    class Size(models.TextChoices):
+        MICRO = "1-9", _("1 to 9 employees")
+        SMALL = "10-49", _("10 to 49 employees")
+        MEDIUM = "50-249", _("50 to 249 employees")
+        LARGE = "250+", _("250 or more employees")
+
+    name = EncryptedCharField(_("name"), max_length=200)
+    name_tokens = PrefixTokensField(sources=["name"])
+    domain = models.CharField(_("website or domain"), max_length=253, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    size = models.CharField(_("size"), max_length=8, choices=Size.choices, blank=True)
+    phone = EncryptedPhoneField(_("phone"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    tags = models.ManyToManyField(Tag, through="CompanyTag", related_name="companies", blank=True)
+    custom = models.JSONField(default=dict, blank=True)
+    custom_personal = EncryptedJSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="company_org_created_idx"),
+            models.Index(fields=["organization", "domain"], name="company_domain_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(TrackedModel):
     """A person the organization keeps data about (the organization is the controller).
 
     Every personal field is encrypted; the blind indexes and name tokens are what the
-    database can search (see logicnet/encryption/blind.py).
+    database can search (see logicnet/encryption/blind.py). `email` and `phone` are the
+    primary ones; further addresses and numbers live in ContactEmail / ContactPhone.
     """
+
+    class Status(models.TextChoices):
+        LEAD = "lead", _("Lead")
+        PROSPECT = "prospect", _("Prospect")
+        CUSTOMER = "customer", _("Customer")
+        FORMER = "former_customer", _("Former customer")
+
+    class Source(models.TextChoices):
+        # Where the data came from: GDPR Art. 14 / 15(1)(g) give the person a right to know.
+        MANUAL = "manual", _("Entered by staff")
+        IMPORT = "import", _("Imported from a file")
+        WEB_FORM = "web_form", _("Web form")
+        API = "api", _("API")
+
+    MINOR_AGE = 16
 
     first_name = EncryptedCharField(_("first name"), max_length=100)
     last_name = EncryptedCharField(_("last name"), max_length=100, blank=True)
     email = EncryptedEmailField(_("email address"), max_length=254, blank=True)
+    email_label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.WORK)
     phone = EncryptedPhoneField(_("phone"), max_length=32, blank=True)
+    phone_label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.MOBILE)
     date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    # Derived from the date of birth by the services (and refreshed daily by beat): the
+    # database cannot compute an age from an encrypted date.
+    is_minor = models.BooleanField(_("minor (under 16)"), default=False, editable=False)
     job_title = EncryptedCharField(_("job title"), max_length=120, blank=True)
     notes = EncryptedTextField(_("notes"), blank=True)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.SET_NULL, null=True, blank=True, related_name="people"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    tags = models.ManyToManyField(Tag, through="ContactTag", related_name="contacts", blank=True)
+    status = models.CharField(_("lifecycle status"), max_length=16, choices=Status.choices, default=Status.LEAD)
+    preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.MANUAL)
+    source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
+    source_date = models.DateField(_("obtained on"), default=timezone.localdate)
+    custom = models.JSONField(default=dict, blank=True)
+    custom_personal = EncryptedJSONField(null=True, blank=True)
 
     email_index = BlindIndexField(source="email", kind="email")
     phone_index = BlindIndexField(source="phone", kind="phone")
     name_tokens = PrefixTokensField(sources=["first_name", "last_name"])
-
-    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("contact")
@@ -66,6 +172,12 @@ class Contact(TenantModel):
         ]
         indexes = [
             models.Index(fields=["organization", "phone_index"], name="contact_phone_idx"),
+            # Keyset pagination: each list ordering is (column, id) within the organization.
+            models.Index(fields=["organization", "created_at", "id"], name="contact_org_created_idx"),
+            models.Index(fields=["organization", "updated_at", "id"], name="contact_org_updated_idx"),
+            models.Index(fields=["organization", "owner", "created_at", "id"], name="contact_org_owner_idx"),
+            models.Index(fields=["organization", "status", "created_at", "id"], name="contact_org_status_idx"),
+            models.Index(fields=["organization", "company", "created_at", "id"], name="contact_org_company_idx"),
         ]
 
     def __str__(self) -> str:
@@ -103,3 +215,221 @@ class CompanyNameToken(TenantModel):
 
     def __str__(self) -> str:
         return f"token of company {self.company_id}"
+
+
+class ContactEmail(TenantModel):
+    """A further email address of a contact (the primary one is on the contact)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="extra_emails")
+    label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.OTHER)
+    email = EncryptedEmailField(_("email address"), max_length=254)
+    email_index = BlindIndexField(source="email", kind="email")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "email_index"], name="contactemail_unique_email"),
+        ]
+        indexes = [models.Index(fields=["organization", "contact"], name="contactemail_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"email of contact {self.contact_id}"
+
+
+class ContactPhone(TenantModel):
+    """A further phone number of a contact."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="extra_phones")
+    label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.OTHER)
+    phone = EncryptedPhoneField(_("phone"))
+    phone_index = BlindIndexField(source="phone", kind="phone")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "phone_index"], name="contactphone_phone_idx"),
+            models.Index(fields=["organization", "contact"], name="contactphone_contact_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"phone of contact {self.contact_id}"
+
+
+class ContactAddress(TenantModel):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="addresses")
+    label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.WORK)
+    street = EncryptedCharField(_("street"), max_length=200, blank=True)
+    city = EncryptedCharField(_("city"), max_length=100, blank=True)
+    postal_code = EncryptedCharField(_("postal code"), max_length=20, blank=True)
+    region = EncryptedCharField(_("county or region"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "contact"], name="contactaddress_contact_idx")]
+
+    def __str__(self) -> str:
+        return f"address of contact {self.contact_id}"
+
+
+class ContactTag(TenantModel):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "contact", "tag"], name="contacttag_unique")]
+        indexes = [models.Index(fields=["organization", "tag", "contact"], name="contacttag_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"tag {self.tag_id} on contact {self.contact_id}"
+
+
+class CompanyTag(TenantModel):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "company", "tag"], name="companytag_unique")]
+        indexes = [models.Index(fields=["organization", "tag", "company"], name="companytag_tag_idx")]
+
+    def __str__(self) -> str:
+        return f"tag {self.tag_id} on company {self.company_id}"
+
+
+class ContactShare(TenantModel):
+    """Shares a contact with a member who may otherwise see only the contacts they own
+    (the organization's `contact_visibility` setting)."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "contact", "user"], name="contactshare_unique")]
+        indexes = [models.Index(fields=["organization", "user", "contact"], name="contactshare_user_idx")]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} shared with {self.user_id}"
+
+
+class CustomField(TenantModel):
+    """A field an organization adds to its contacts or companies. Values live in the row's
+    `custom` (not personal) or `custom_personal` (encrypted) JSON, keyed by `key`."""
+
+    class Entity(models.TextChoices):
+        CONTACT = "contact", _("Contacts")
+        COMPANY = "company", _("Companies")
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Single choice")
+        MULTI = "multi", _("Multiple choice")
+        CHECKBOX = "checkbox", _("Checkbox")
+
+    entity = models.CharField(_("for"), max_length=8, choices=Entity.choices)
+    key = models.SlugField(_("key"), max_length=40)
+    label = models.CharField(_("label"), max_length=80)
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    is_personal = models.BooleanField(
+        _("holds personal data"),
+        default=False,
+        help_text=_("Personal values are encrypted and cannot be used as list filters."),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "entity", "key"], name="customfield_unique_key")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Interaction(TenantModel):
+    """A note, call, meeting or logged email with one or more contacts."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", _("Note")
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        EMAIL = "email", _("Email")
+
+    kind = models.CharField(_("type"), max_length=8, choices=Kind.choices, default=Kind.NOTE)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    subject = EncryptedCharField(_("subject"), max_length=200, blank=True)
+    body = EncryptedTextField(_("details"), blank=True)
+    company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions")
+    participants = models.ManyToManyField(Contact, through="InteractionParticipant", related_name="interactions")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "company", "occurred_at"], name="interaction_company_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class InteractionParticipant(TenantModel):
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
+    # Copied from the interaction so a contact's timeline is one index range scan.
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "interaction", "contact"], name="participant_unique")
+        ]
+        indexes = [models.Index(fields=["organization", "contact", "occurred_at"], name="participant_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} in interaction {self.interaction_id}"
+
+
+class Task(TenantModel):
+    title = EncryptedCharField(_("title"), max_length=200)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
+    done_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "assignee", "done_at", "due_at"], name="task_assignee_idx"),
+            models.Index(fields=["organization", "contact", "due_at"], name="task_contact_idx"),
+            # The reminder sweep's scan across organizations: only open, unreminded tasks.
+            models.Index(
+                fields=["due_at"],
+                name="task_reminder_due_idx",
+                condition=Q(done_at__isnull=True, reminder_sent_at__isnull=True, due_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"task #{self.pk}"
+
+
+class SavedView(TenantModel):
+    """A named list filter: the user's own, or shared with the whole organization."""
+
+    entity = models.CharField(max_length=8, choices=CustomField.Entity.choices)
+    name = models.CharField(_("name"), max_length=80)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_shared = models.BooleanField(_("share with the organization"), default=False)
+    params = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "entity", "owner"], name="savedview_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.name

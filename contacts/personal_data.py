@@ -1,7 +1,16 @@
 """Personal-data classification of contacts. The organization is the controller of this
 data (Logicnet the processor); erasing a contact deletes its row."""
 
-from logicnet.personal_data.registry import THE_CONTACT, Category, Erasure, Subject, classify, not_personal, personal
+from logicnet.personal_data.registry import (
+    THE_CONTACT,
+    Category,
+    Erasure,
+    Subject,
+    classify,
+    not_personal,
+    personal,
+    user_via,
+)
 
 PURPOSE = "managing the organization's customer relationships"
 
@@ -10,6 +19,23 @@ def _contact(category, *, provided=True, subject=THE_CONTACT):
     return personal(
         category, subject=subject, erasure=Erasure.DELETE_ROW, retention="contact", purpose=PURPOSE, provided=provided
     )
+
+
+def _staff(lookup: str, purpose: str = "recording which team member did what") -> object:
+    """A team member named on a CRM row (the user is the subject; Logicnet the controller)."""
+    return personal(
+        Category.USAGE, subject=user_via(lookup), erasure=Erasure.BLANK, retention="account", purpose=purpose
+    )
+
+
+TRACKING = {
+    "created_by": _staff("created_by"),
+    "updated_by": _staff("updated_by"),
+    "created_at": not_personal(),
+    "updated_at": not_personal(),
+    "version": not_personal(),
+}
+VIA_CONTACT = Subject("contact", "contact")
 
 
 classify(
@@ -29,7 +55,21 @@ classify(
         "email_index": _contact(Category.CONTACT, provided=False),
         "phone_index": _contact(Category.CONTACT, provided=False),
         "name_tokens": _contact(Category.IDENTITY, provided=False),
-        "created_at": not_personal(),
+        "email_label": not_personal(),
+        "phone_label": not_personal(),
+        "is_minor": _contact(Category.IDENTITY, provided=False),
+        "company": _contact(Category.PROFESSIONAL),
+        "owner": _staff("owner", "assigning contacts to team members"),
+        "tags": _contact(Category.PROFESSIONAL, provided=False),
+        "status": _contact(Category.PROFESSIONAL, provided=False),
+        "preferred_language": _contact(Category.CONTACT),
+        # Where the data came from (GDPR Art. 14(2)(f), 15(1)(g)): part of an access answer.
+        "source": _contact(Category.USAGE, provided=False),
+        "source_detail": _contact(Category.USAGE, provided=False),
+        "source_date": _contact(Category.USAGE, provided=False),
+        "custom": _contact(Category.PROFESSIONAL, provided=False),
+        "custom_personal": _contact(Category.NOTES),
+        **TRACKING,
     },
 )
 
@@ -54,7 +94,29 @@ classify(
             retention="contact",
             purpose=PURPOSE,
         ),
-        "created_at": not_personal(),
+        **{
+            name: personal(
+                category,
+                subject=SOLE_TRADER,
+                erasure=Erasure.BLANK,
+                retention="contact",
+                purpose=PURPOSE,
+                provided=True,
+            )
+            for name, category in (
+                ("phone", Category.CONTACT),
+                ("address", Category.CONTACT),
+                ("notes", Category.NOTES),
+                ("custom_personal", Category.NOTES),
+            )
+        },
+        "domain": not_personal("a business's website"),
+        "industry": not_personal(),
+        "size": not_personal(),
+        "owner": _staff("owner", "assigning companies to team members"),
+        "tags": not_personal(),
+        "custom": not_personal("custom fields marked not personal by the organization"),
+        **TRACKING,
     },
 )
 
@@ -88,5 +150,157 @@ classify(
             retention="contact",
             purpose=PURPOSE,
         ),
+    },
+)
+
+
+def _of_contact(category, *, provided=True):
+    return _contact(category, provided=provided, subject=VIA_CONTACT)
+
+
+classify(
+    "contacts.ContactEmail",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "contact": _of_contact(Category.CONTACT),
+        "label": _of_contact(Category.CONTACT),
+        "email": _of_contact(Category.CONTACT),
+        "email_index": _of_contact(Category.CONTACT, provided=False),
+    },
+)
+classify(
+    "contacts.ContactPhone",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "contact": _of_contact(Category.CONTACT),
+        "label": _of_contact(Category.CONTACT),
+        "phone": _of_contact(Category.CONTACT),
+        "phone_index": _of_contact(Category.CONTACT, provided=False),
+    },
+)
+classify(
+    "contacts.ContactAddress",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        **{
+            name: _of_contact(Category.CONTACT)
+            for name in ("contact", "label", "street", "city", "postal_code", "region", "country")
+        },
+    },
+)
+classify(
+    "contacts.Tag",
+    {"id": not_personal(), "organization": not_personal(), "name": not_personal(), "created_at": not_personal()},
+)
+classify(
+    "contacts.ContactTag",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "contact": _of_contact(Category.PROFESSIONAL, provided=False),
+        "tag": _of_contact(Category.PROFESSIONAL, provided=False),
+    },
+)
+classify(
+    "contacts.CompanyTag",
+    {"id": not_personal(), "organization": not_personal(), "company": not_personal(), "tag": not_personal()},
+)
+classify(
+    "contacts.ContactShare",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "contact": _of_contact(Category.USAGE, provided=False),
+        "user": _staff("user", "sharing contacts between team members"),
+    },
+)
+classify(
+    "contacts.CustomField",
+    {
+        name: not_personal("the definition of a field, not its values")
+        for name in ("id", "organization", "entity", "key", "label", "kind", "choices", "is_personal", "position")
+    },
+)
+# An interaction is about its participants; its text may hold anything about them.
+INTERACTION_SUBJECT = Subject("contact", "participants")
+classify(
+    "contacts.Interaction",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "kind": not_personal(),
+        "occurred_at": personal(
+            Category.USAGE,
+            subject=INTERACTION_SUBJECT,
+            erasure=Erasure.DELETE_ROW,
+            retention="contact",
+            purpose=PURPOSE,
+        ),
+        "author": _staff("author"),
+        "subject": personal(
+            Category.NOTES,
+            subject=INTERACTION_SUBJECT,
+            erasure=Erasure.DELETE_ROW,
+            retention="contact",
+            purpose=PURPOSE,
+        ),
+        "body": personal(
+            Category.NOTES,
+            subject=INTERACTION_SUBJECT,
+            erasure=Erasure.DELETE_ROW,
+            retention="contact",
+            purpose=PURPOSE,
+        ),
+        "company": not_personal(),
+        "participants": personal(
+            Category.USAGE,
+            subject=INTERACTION_SUBJECT,
+            erasure=Erasure.DELETE_ROW,
+            retention="contact",
+            purpose=PURPOSE,
+        ),
+        "created_at": not_personal(),
+    },
+)
+classify(
+    "contacts.InteractionParticipant",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "interaction": _of_contact(Category.USAGE, provided=False),
+        "contact": _of_contact(Category.USAGE, provided=False),
+        "occurred_at": _of_contact(Category.USAGE, provided=False),
+    },
+)
+classify(
+    "contacts.Task",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "title": _of_contact(Category.NOTES, provided=False),
+        "due_at": not_personal(),
+        "assignee": _staff("assignee", "assigning tasks"),
+        "contact": _of_contact(Category.USAGE, provided=False),
+        "company": not_personal(),
+        "done_at": not_personal(),
+        "reminder_sent_at": not_personal(),
+        "created_by": _staff("created_by"),
+        "created_at": not_personal(),
+    },
+)
+classify(
+    "contacts.SavedView",
+    {
+        "id": not_personal(),
+        "organization": not_personal(),
+        "entity": not_personal(),
+        "name": not_personal(),
+        "owner": _staff("owner", "keeping a user's saved list views"),
+        "is_shared": not_personal(),
+        "params": not_personal("filter settings"),
+        "created_at": not_personal(),
     },
 )

@@ -49,7 +49,58 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
         organization=organization, actor=actor, name=f"Company {n} SRL"
     ),
     "encryption.OrganizationKey": lambda organization, actor, n: _key_version(organization),
+    "contacts.ContactEmail": lambda organization, actor, n: _child(
+        organization, actor, n, "ContactEmail", email=f"extra-{n}@example.net"
+    ),
+    "contacts.ContactPhone": lambda organization, actor, n: _child(
+        organization, actor, n, "ContactPhone", phone=f"+4072100{n:04d}"
+    ),
+    "contacts.ContactAddress": lambda organization, actor, n: _child(
+        organization, actor, n, "ContactAddress", city="Cluj-Napoca"
+    ),
+    "contacts.ContactShare": lambda organization, actor, n: _child(organization, actor, n, "ContactShare", user=actor),
+    "contacts.ContactTag": lambda organization, actor, n: _child(
+        organization, actor, n, "ContactTag", tag=_row(organization, "Tag", name=f"tag-{n}")
+    ),
+    "contacts.CompanyTag": lambda organization, actor, n: _row(
+        organization,
+        "CompanyTag",
+        company=create_company(organization=organization, actor=actor, name=f"Tagged {n}"),
+        tag=_row(organization, "Tag", name=f"company-tag-{n}"),
+    ),
+    "contacts.Tag": lambda organization, actor, n: _row(organization, "Tag", name=f"tag-{n}"),
+    "contacts.CustomField": lambda organization, actor, n: _row(
+        organization, "CustomField", entity="contact", key=f"field-{n}", label=f"Field {n}", kind="text"
+    ),
+    "contacts.Interaction": lambda organization, actor, n: _row(
+        organization, "Interaction", kind="note", subject=f"Note {n}", author=actor
+    ),
+    "contacts.InteractionParticipant": lambda organization, actor, n: _participant(organization, actor, n),
+    "contacts.SavedView": lambda organization, actor, n: _row(
+        organization, "SavedView", entity="contact", name=f"View {n}", owner=actor
+    ),
+    "contacts.Task": lambda organization, actor, n: _row(organization, "Task", title=f"Call back {n}", assignee=actor),
 }
+
+
+def _row(organization, model_name: str, **values):
+    with tenant_context(organization):
+        return apps.get_model("contacts", model_name).objects.create(organization=organization, **values)
+
+
+def _child(organization, actor, n, model_name: str, **values):
+    return _row(organization, model_name, contact=_contact(organization, actor, n), **values)
+
+
+def _participant(organization, actor, n):
+    interaction = _row(organization, "Interaction", kind="call", subject=f"Call {n}", author=actor)
+    return _row(
+        organization,
+        "InteractionParticipant",
+        interaction=interaction,
+        contact=_contact(organization, actor, n),
+        occurred_at=interaction.occurred_at,
+    )
 
 
 def _contact(organization, actor, n):
