@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.urls import organization_urlpatterns
+from contacts.urls import urlpatterns as crm_urlpatterns
 from logicnet.health import healthz
 
 urlpatterns = [
@@ -9,6 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("o/<slug:org_slug>/", include(organization_urlpatterns)),
+    path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
     path("", include("accounts.urls")),
 ]

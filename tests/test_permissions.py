@@ -22,6 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Membership
 from accounts.services import invite_member
+from contacts.services.contacts import create_contact
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import execute_job, start_job
 from logicnet.tenancy.context import tenant_context
@@ -43,6 +44,14 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "membership_id": lambda world: world.member_membership.pk,
     "invitation_id": lambda world: world.invitation.pk,
     "job_id": lambda world: world.job.pk,
+    "contact_id": lambda world: world.crm["contact"].pk,
+    "other_contact_id": lambda world: world.crm["other_contact"].pk,
+    "company_id": lambda world: world.crm["company"].pk,
+    "interaction_id": lambda world: world.crm["interaction"].pk,
+    "task_id": lambda world: world.crm["task"].pk,
+    "view_id": lambda world: world.crm["saved_view"].pk,
+    "field_id": lambda world: world.crm["custom_field"].pk,
+    "tag_id": lambda world: world.crm["tag"].pk,
 }
 
 
@@ -115,6 +124,7 @@ class World:
     member_membership: Membership
     invitation: object
     job: Job
+    crm: dict
 
     def url(self, route: Route, org_slug: str | None = None) -> str:
         kwargs = {k: OBJECT_KWARGS[k](self) for k in route.object_kwargs}
@@ -142,7 +152,38 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         member_membership=Membership.objects.get(organization=org_a, user=bob),
         invitation=invitation,
         job=job,
+        crm=_crm_objects(org_a, alice),
     )
+
+
+def _crm_objects(organization, owner) -> dict:
+    """One CRM object of each kind in organization A, owned by its owner."""
+    from contacts import models as crm
+
+    contact = create_contact(organization=organization, actor=owner, data={"first_name": "Ana", "last_name": "Pop"})
+    other = create_contact(organization=organization, actor=owner, data={"first_name": "Ana", "last_name": "Popa"})
+    with tenant_context(organization):
+        company = crm.Company.objects.create(organization=organization, name="Alfa SRL")
+        interaction = crm.Interaction.objects.create(organization=organization, subject="Call", author=owner)
+        crm.InteractionParticipant.objects.create(
+            organization=organization, interaction=interaction, contact=contact, occurred_at=interaction.occurred_at
+        )
+        return {
+            "contact": contact,
+            "other_contact": other,
+            "company": company,
+            "interaction": interaction,
+            "task": crm.Task.objects.create(
+                organization=organization, title="Call back", assignee=owner, contact=contact
+            ),
+            "saved_view": crm.SavedView.objects.create(
+                organization=organization, entity="contact", name="Mine", owner=owner, is_shared=True
+            ),
+            "custom_field": crm.CustomField.objects.create(
+                organization=organization, entity="contact", key="vat", label="VAT", kind="text"
+            ),
+            "tag": crm.Tag.objects.create(organization=organization, name="vip"),
+        }
 
 
 def _request(client, method: str, url: str):
