@@ -8,7 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from accounts.models import Organization, User
-from contacts.models import Company, Contact
+from contacts.models import Contact
+from contacts.services.companies import create_company  # noqa: F401  (moved; kept importable from here)
 from logicnet.audit.services import record_event
 from logicnet.encryption.fields import update_derived_fields
 from logicnet.tenancy.context import tenant_context
@@ -42,12 +43,3 @@ def create_contact(*, organization: Organization, actor: User | None, data: dict
         contact.save(force_insert=True)
         record_event(action="contact.created", actor=actor, organization=organization, target=contact)
     return contact
-
-
-def create_company(*, organization: Organization, actor: User | None, name: str) -> Company:
-    with tenant_context(organization):
-        company = Company(organization=organization, name=name.strip())
-        company.full_clean()
-        company.save(force_insert=True)
-        record_event(action="company.created", actor=actor, organization=organization, target=company)
-    return company
