@@ -10,17 +10,15 @@ figures are printed with the data size; lookups are also checked to use their in
 
 from __future__ import annotations
 
-import datetime
 import random
 import statistics
 import time
-from collections.abc import Callable
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 
 from accounts.models import Organization
+from contacts.benchmarks import analyze, fake_person, make_bench_organization, percentile, timed
 from contacts.models import Contact, ContactNameToken
 from contacts.selectors import (
     _rarest_first,
@@ -31,34 +29,11 @@ from contacts.selectors import (
 )
 from logicnet.encryption import blind
 from logicnet.encryption.fields import encrypted_fields_of
-from logicnet.encryption.keys import create_key_version, organization_keys
+from logicnet.encryption.keys import organization_keys
 from logicnet.tenancy.context import tenant_context
 
 SLUG_PREFIX = "bench-"
 SIX_FIELDS = ["first_name", "last_name", "email", "phone", "date_of_birth", "job_title"]
-FIRST_NAMES = [
-    "Ana", "Andrei", "Alexandru", "Bianca", "Bogdan", "Cătălina", "Cristian", "Daniela", "Dan", "Elena",
-    "Emil", "Florin", "Gabriela", "George", "Ioana", "Ion", "Irina", "Laura", "Lucian", "Maria", "Marius",
-    "Mihai", "Mirela", "Nicoleta", "Ovidiu", "Paula", "Radu", "Raluca", "Roxana", "Sergiu", "Simona",
-    "Sorin", "Ștefan", "Șerban", "Teodora", "Tudor", "Valentin", "Vlad", "Zoe", "Țicu",
-]  # fmt: skip
-STEMS = [
-    "Pop", "Ion", "Dumitr", "Stan", "Gheorgh", "Rad", "Munte", "Const", "Marin", "Tudor", "Dobr", "Barb",
-    "Nistor", "Florea", "Moldov", "Ștefăn", "Șerb", "Țuc", "Lup", "Vas", "Cojoc", "Ursu", "Preda", "Mocan",
-]  # fmt: skip
-SUFFIXES = ["escu", "eanu", "a", "u", "ache", "oiu", "ică", "aru", "ilă", "ean"]
-JOBS = ["Director vânzări", "Contabil", "Inginer", "Manager achiziții", "Consultant", "Avocat", "Medic"]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def timed(func: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    func()
-    return time.perf_counter() - start
 
 
 class Command(BaseCommand):
@@ -114,24 +89,10 @@ class Command(BaseCommand):
     # --- data ------------------------------------------------------------------------------
 
     def make_organization(self, name: str) -> Organization:
-        organization = Organization.objects.create(name=f"Bench {name}", slug=f"{SLUG_PREFIX}{name}", country="RO")
-        with tenant_context(organization):
-            create_key_version(organization.pk, reason="bench")
-        return organization
+        return make_bench_organization(f"{SLUG_PREFIX}{name}", f"Bench {name}")
 
     def person(self, organization: Organization, i: int) -> dict:
-        rng = self.rng
-        first = rng.choice(FIRST_NAMES)
-        last = rng.choice(STEMS) + rng.choice(SUFFIXES)
-        ascii_name = blind.fold_text(f"{first}.{last}").replace(" ", "")
-        return {
-            "first_name": first,
-            "last_name": last,
-            "email": f"{ascii_name}.{i}@exemplu{i % 97}.ro",
-            "phone": f"07{i:08d}",
-            "date_of_birth": datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(20000)),
-            "job_title": rng.choice(JOBS),
-        }
+        return fake_person(self.rng, i)
 
     def seed(self, organization: Organization, count: int, batch_size: int, quiet: bool = False) -> float:
         start, done = time.perf_counter(), 0
@@ -148,24 +109,7 @@ class Command(BaseCommand):
         return time.perf_counter() - start
 
     def analyze(self) -> None:
-        """Fresh statistics, as autovacuum would gather soon after a load. ANALYZE is the
-        table owner's, so it runs on an owner connection when one is available."""
-        import psycopg
-
-        owner = settings.DATABASE_OWNER
-        try:
-            with psycopg.connect(
-                dbname=owner["NAME"],
-                user=owner["USER"],
-                password=owner["PASSWORD"] or None,
-                host=owner["HOST"] or None,
-                port=owner["PORT"] or None,
-                autocommit=True,
-            ) as conn:
-                for table in ("contacts_contact", "contacts_contactnametoken"):
-                    conn.execute(f"ANALYZE {table}")
-        except psycopg.Error as exc:
-            self.say(f"  (no ANALYZE as the owner: {exc}; the planner uses autovacuum's statistics)")
+        analyze(("contacts_contact", "contacts_contactnametoken"), self.say)
 
     def remove_bench_data(self) -> None:
         for organization in Organization.objects.filter(slug__startswith=SLUG_PREFIX):
