@@ -38,7 +38,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from contacts.models import CustomField
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import active_organization_id, tenant_context
 
 FIELD_PREFIX = "cf_"
 TEXT_MAX_LENGTH = 500
@@ -48,8 +48,14 @@ Kind = CustomField.Kind
 
 def definitions_for(organization, entity: str) -> list[CustomField]:
     """The organization's field definitions for one entity, in display order."""
+    if active_organization_id() == organization.pk:
+        return _definitions(organization, entity)  # already in its context (a view): spare the savepoint
     with tenant_context(organization):
-        return list(CustomField.objects.filter(organization=organization, entity=entity).order_by("position", "id"))
+        return _definitions(organization, entity)
+
+
+def _definitions(organization, entity: str) -> list[CustomField]:
+    return list(CustomField.objects.filter(organization=organization, entity=entity).order_by("position", "id"))
 
 
 def get_custom_field_for(request, pk: int) -> CustomField:
