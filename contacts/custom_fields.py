@@ -135,12 +135,14 @@ def split_values(definitions: Iterable[CustomField], cleaned_data: Mapping[str, 
 def merged_values(
     definitions: Iterable[CustomField], instance, cleaned_data: Mapping[str, Any]
 ) -> tuple[dict, dict | None]:
-    """The row's new (custom, custom_personal): the form's values for the defined fields,
-    and the stored values of keys no longer defined (deleting a definition hides its
-    values, it does not erase them). custom_personal is None when empty. Read inside the
-    tenant context (custom_personal decrypts)."""
+    """The row's new (custom, custom_personal): the form's values for the fields it has,
+    and the stored values of every other key, including keys no longer defined (deleting a
+    definition hides its values, it does not erase them). custom_personal is None when
+    empty. Read inside the tenant context (custom_personal decrypts)."""
     definitions = list(definitions)
-    defined = {d.key for d in definitions}
+    # Keys the form decides: a definition whose field is absent (a partial update) keeps
+    # its stored value like an undefined key does.
+    defined = {d.key for d in definitions if field_name(d) in cleaned_data}
     custom, personal = split_values(definitions, cleaned_data)
     old_custom = dict(getattr(instance, "custom", None) or {})
     old_personal = dict(getattr(instance, "custom_personal", None) or {})
