@@ -1,0 +1,330 @@
+"""The contacts and companies lists, saved views, bulk actions and the header search."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from contacts.access import visible_companies, visible_contacts
+from contacts.custom_fields import display_value, stored_value
+from contacts.forms_lists import (
+    CONTACT_COLUMNS,
+    BulkActionForm,
+    CompanyFilterForm,
+    ContactFilterForm,
+    SavedViewForm,
+    list_params,
+    params_query,
+)
+from contacts.models import Contact, CustomField
+from contacts.selectors import search_companies
+from contacts.selectors_lists import (
+    DEFAULT_SORT,
+    company_list_rows,
+    contact_list_rows,
+    count_up_to,
+    custom_fields_for,
+    filter_companies,
+    filter_contacts,
+    get_saved_view_for,
+    may_delete_saved_view,
+    paginate,
+    people_counts,
+    search_crm,
+    usable_saved_views,
+)
+from contacts.services import bulk
+from contacts.services.views import create_saved_view, delete_saved_view
+from logicnet.tenancy.roles import Role, requires_role
+
+# A company-name filter is resolved to at most this many companies (names are encrypted:
+# the name tokens find them, then the contacts are filtered by company id).
+COMPANY_NAME_MATCHES = 200
+
+
+def _custom_cells(obj, columns: list[str], custom_fields: list[CustomField]) -> list[tuple[str, str, str]]:
+    cells = []
+    for custom_field in custom_fields:
+        key = f"cf_{custom_field.key}"
+        if key in columns:
+            cells.append((key, custom_field.label, display_value(custom_field, stored_value(custom_field, obj)) or ""))
+    return cells
+
+
+def _needs_personal_custom(columns: list[str], custom_fields: list[CustomField]) -> bool:
+    return any(f.is_personal and f"cf_{f.key}" in columns for f in custom_fields)
+
+
+def _contact_matches(request, query: QueryDict):
+    """The filter form bound to `query` and the contacts it matches among those visible."""
+    organization = request.organization
+    custom_fields = custom_fields_for(organization, CustomField.Entity.CONTACT)
+    form = ContactFilterForm(query, organization=organization, custom_fields=custom_fields)
+    form.is_valid()  # invalid fields are shown with their errors and left out of the filter
+    filters = form.cleaned_data
+    company_ids = None
+    if filters.get("company_name"):
+        companies = search_companies(organization, filters["company_name"], limit=COMPANY_NAME_MATCHES)
+        company_ids = [company.pk for company in companies]
+    matches = filter_contacts(visible_contacts(request), filters, custom_fields, company_ids)
+    return form, matches, custom_fields
+
+
+def _page_links(base_query: str, page) -> dict[str, str]:
+    def link(cursor: str) -> str:
+        query = QueryDict(base_query, mutable=True)
+        query["cursor"] = cursor
+        return "?" + query.urlencode()
+
+    return {
+        "next_url": link(page.next_cursor) if page.has_next else "",
+        "previous_url": link(page.previous_cursor) if page.has_previous else "",
+    }
+
+
+def _saved_views(request, entity: str) -> list:
+    views = usable_saved_views(request, entity)
+    for saved_view in views:
+        saved_view.query = params_query(saved_view.params)
+        saved_view.deletable = may_delete_saved_view(request, saved_view)
+    return views
+
+
+def _active_view_id(request) -> int | None:
+    try:
+        return int(request.GET.get("view", ""))
+    except ValueError:
+        return None
+
+
+@require_GET
+@requires_role(read=Role.READ_ONLY)
+def contact_list(request, org_slug):
+    form, matches, custom_fields = _contact_matches(request, request.GET)
+    columns = form.columns()
+    rows = contact_list_rows(matches)
+    if not _needs_personal_custom(columns, custom_fields):
+        rows = rows.defer("custom_personal")
+    page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
+    count, more = count_up_to(matches)
+    labels = dict(CONTACT_COLUMNS)
+    for contact in page.rows:
+        contact.list_cells = [(key, labels[key], _contact_cell(contact, key)) for key in columns if key in labels]
+        contact.list_cells += _custom_cells(contact, columns, custom_fields)
+    base_query = params_query(list_params(request.GET, CustomField.Entity.CONTACT, custom_fields))
+    context = {
+        "form": form,
+        "page": page,
+        "column_labels": form.column_labels(),
+        "count": count,
+        "count_more": more,
+        "filtered_company": form.cleaned_data.get("company"),
+        "current_query": base_query,
+        "saved_views": _saved_views(request, CustomField.Entity.CONTACT),
+        "active_view_id": _active_view_id(request),
+        "entity": CustomField.Entity.CONTACT,
+        "bulk_form": BulkActionForm(None, organization=request.organization),
+        "can_write": Role.at_least(request.membership.role, Role.MEMBER),
+        **_page_links(base_query, page),
+    }
+    return render(request, "contacts/contact_list.html", context)
+
+
+def _contact_cell(contact: Contact, key: str):
+    if key == "email":
+        return contact.email
+    if key == "phone":
+        return contact.phone
+    if key == "company":
+        return contact.company
+    if key == "owner":
+        return contact.owner
+    if key == "status":
+        return contact.get_status_display()
+    if key == "tags":
+        return sorted(contact.tags.all(), key=lambda tag: tag.name.casefold())
+    if key == "created":
+        return contact.created_at
+    return contact.updated_at
+
+
+@require_GET
+@requires_role(read=Role.READ_ONLY)
+def company_list(request, org_slug):
+    organization = request.organization
+    custom_fields = custom_fields_for(organization, CustomField.Entity.COMPANY)
+    form = CompanyFilterForm(request.GET, organization=organization, custom_fields=custom_fields)
+    form.is_valid()
+    columns = form.columns()
+    matches = filter_companies(visible_companies(request), form.cleaned_data, custom_fields)
+    rows = company_list_rows(matches)
+    if not _needs_personal_custom(columns, custom_fields):
+        rows = rows.defer("custom_personal")
+    page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
+    count, more = count_up_to(matches)
+    people = people_counts(request, [company.pk for company in page.rows]) if "people" in columns else {}
+    labels = dict(form.fields["col"].choices)
+    for company in page.rows:
+        company.people_count = people.get(company.pk, 0)
+        company.list_cells = [
+            (key, labels[key], _company_cell(company, key)) for key in columns if not key.startswith("cf_")
+        ]
+        company.list_cells += _custom_cells(company, columns, custom_fields)
+    base_query = params_query(list_params(request.GET, CustomField.Entity.COMPANY, custom_fields))
+    context = {
+        "form": form,
+        "page": page,
+        "column_labels": form.column_labels(),
+        "count": count,
+        "count_more": more,
+        "current_query": base_query,
+        "saved_views": _saved_views(request, CustomField.Entity.COMPANY),
+        "active_view_id": _active_view_id(request),
+        "entity": CustomField.Entity.COMPANY,
+        "can_write": Role.at_least(request.membership.role, Role.MEMBER),
+        **_page_links(base_query, page),
+    }
+    return render(request, "contacts/company_list.html", context)
+
+
+def _company_cell(company, key: str):
+    if key == "size":
+        return company.get_size_display()
+    if key == "people":
+        return company.people_count
+    if key == "owner":
+        return company.owner
+    if key == "tags":
+        return sorted(company.tags.all(), key=lambda tag: tag.name.casefold())
+    if key == "created":
+        return company.created_at
+    if key == "updated":
+        return company.updated_at
+    return getattr(company, key)
+
+
+# --- saved views -----------------------------------------------------------------------------
+
+
+def _list_url(org_slug: str, entity: str, query: str = "") -> str:
+    name = "company_list" if entity == CustomField.Entity.COMPANY else "contact_list"
+    url = reverse(name, kwargs={"org_slug": org_slug})
+    return f"{url}?{query}" if query else url
+
+
+@require_POST
+@requires_role(write=Role.MEMBER)
+def contact_view_save(request, org_slug):
+    form = SavedViewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the view a name to save it."))
+        entity = request.POST.get("entity")
+        query = QueryDict(request.POST.get("query", ""))
+        entity = entity if entity in CustomField.Entity.values else CustomField.Entity.CONTACT
+        custom_fields = custom_fields_for(request.organization, entity)
+        return redirect(_list_url(org_slug, entity, params_query(list_params(query, entity, custom_fields))))
+    entity = form.cleaned_data["entity"]
+    custom_fields = custom_fields_for(request.organization, entity)
+    params = list_params(QueryDict(form.cleaned_data["query"]), entity, custom_fields)
+    saved_view = create_saved_view(
+        organization=request.organization,
+        actor=request.user,
+        entity=entity,
+        name=form.cleaned_data["name"],
+        params=params,
+        is_shared=form.cleaned_data["is_shared"],
+    )
+    messages.success(request, _("View “%(name)s” saved.") % {"name": saved_view.name})
+    query = QueryDict(params_query(params), mutable=True)
+    query["view"] = str(saved_view.pk)
+    return redirect(_list_url(org_slug, entity, query.urlencode()))
+
+
+@require_POST
+@requires_role(write=Role.MEMBER)
+def saved_view_delete(request, org_slug, view_id):
+    saved_view = get_saved_view_for(request, view_id)
+    if not may_delete_saved_view(request, saved_view):
+        raise PermissionDenied
+    delete_saved_view(organization=request.organization, actor=request.user, saved_view=saved_view)
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": saved_view.name})
+    return redirect(_list_url(org_slug, saved_view.entity))
+
+
+# --- bulk actions ----------------------------------------------------------------------------
+
+
+@require_POST
+@requires_role(write=Role.MEMBER)
+def contact_bulk(request, org_slug):
+    organization = request.organization
+    query = QueryDict(request.POST.get("query", "")[:4000])
+    custom_fields = custom_fields_for(organization, CustomField.Entity.CONTACT)
+    back = _list_url(org_slug, CustomField.Entity.CONTACT, params_query(list_params(query, "contact", custom_fields)))
+    form = BulkActionForm(request.POST, organization=organization)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    data = form.cleaned_data
+    if data["all_matching"]:
+        _filter_form, selection, _fields = _contact_matches(request, query)
+    else:
+        selection = visible_contacts(request).filter(pk__in=data["ids"])
+    action = data["action"]
+    if action == "delete" and not data["confirmed"]:
+        return render(
+            request,
+            "contacts/contact_bulk_confirm.html",
+            {"count": selection.count(), "data": data, "current_query": query.urlencode(), "back_url": back},
+        )
+    common = {"organization": organization, "actor": request.user, "selection": selection}
+    try:
+        if action == "tag":
+            changed = bulk.tag_contacts(**common, tag=data["tag"])
+            message = ngettext("Tag added to %(count)d contact.", "Tag added to %(count)d contacts.", changed)
+        elif action == "untag":
+            changed = bulk.untag_contacts(**common, tag=data["tag"])
+            message = ngettext("Tag removed from %(count)d contact.", "Tag removed from %(count)d contacts.", changed)
+        elif action == "owner":
+            changed = bulk.change_contacts_owner(**common, owner=data["owner"])
+            message = ngettext("Owner changed on %(count)d contact.", "Owner changed on %(count)d contacts.", changed)
+        elif action == "status":
+            changed = bulk.change_contacts_status(**common, status=data["status"])
+            message = ngettext("Status changed on %(count)d contact.", "Status changed on %(count)d contacts.", changed)
+        else:
+            changed = bulk.delete_contacts(**common)
+            message = ngettext("%(count)d contact deleted.", "%(count)d contacts deleted.", changed)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    messages.success(request, message % {"count": changed})
+    return redirect(back)
+
+
+# --- header search ---------------------------------------------------------------------------
+
+
+@require_GET
+@requires_role(read=Role.READ_ONLY)
+def crm_search(request, org_slug):
+    results = search_crm(request, request.GET.get("q", ""))
+    template = "contacts/_search_results.html" if request.htmx else "contacts/search.html"
+    return render(request, template, {"results": results})
+
+
+urlpatterns = [
+    path("contacts/", contact_list, name="contact_list"),
+    path("companies/", company_list, name="company_list"),
+    path("contacts/views/save/", contact_view_save, name="contact_view_save"),
+    path("contacts/views/<int:view_id>/delete/", saved_view_delete, name="saved_view_delete"),
+    path("contacts/bulk/", contact_bulk, name="contact_bulk"),
+    path("search/", crm_search, name="crm_search"),
+]

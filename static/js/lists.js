@@ -1,0 +1,24 @@
+// Contacts list: "select all on this page" ticks every row checkbox of the bulk form.
+// Without JavaScript the rows are ticked one by one, or "all matches" is used.
+document.addEventListener("change", (event) => {
+  const toggle = event.target;
+  if (!toggle.matches("input[type=checkbox][data-select-all]")) {
+    return;
+  }
+  const name = toggle.getAttribute("data-select-all");
+  document.querySelectorAll(`input[type=checkbox][name="${name}"][form="bulk-form"]`).forEach((box) => {
+    box.checked = toggle.checked;
+  });
+});
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches('input[type=checkbox][name="ids"][form="bulk-form"]')) {
+    return;
+  }
+  const toggle = document.querySelector("input[type=checkbox][data-select-all]");
+  if (toggle) {
+    const boxes = Array.from(document.querySelectorAll('input[type=checkbox][name="ids"][form="bulk-form"]'));
+    toggle.checked = boxes.every((b) => b.checked);
+    toggle.indeterminate = !toggle.checked && boxes.some((b) => b.checked);
+  }
+});
