@@ -12,3 +12,15 @@ def send_task_reminders() -> int:
     """Every minute (CELERY_BEAT_SCHEDULE): send the reminders of tasks now due. The sweep
     claims each task before sending, so overlapping runs send each reminder once."""
     return sweep_task_reminders()
+
+
+# --- access audit -----------------------------------------------------------------------------
+
+
+@shared_task(name="contacts.flush_contact_views")
+def flush_contact_views() -> int:
+    """Every 10 seconds (CELERY_BEAT_SCHEDULE): move the queued contact-page views into the
+    audit log (see contacts/access_log.py)."""
+    from contacts.access_log import drain_contact_views
+
+    return drain_contact_views()

@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "logicnet.heartbeat", "schedule": 15.0},
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
+    "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 

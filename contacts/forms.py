@@ -1,0 +1,265 @@
+"""Forms of the contact screens: they validate and normalise, the services save."""
+
+from __future__ import annotations
+
+import uuid
+
+import phonenumbers
+from django import forms
+from django.conf import global_settings
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from contacts.custom_fields import definitions_for, field_name, form_fields_for, initial_values
+from contacts.models import Company, Contact, CustomField, Label
+from contacts.selectors import search_companies
+from contacts.services.merge import DUPLICATE, MERGE_FIELDS, MERGE_LABELS, SURVIVOR
+from logicnet.encryption import blind
+
+LANGUAGE_CHOICES = [("", "—"), *global_settings.LANGUAGES]
+
+
+def normalize_phone(value: str, country: str) -> str:
+    """The number in international format (+40 721 234 567); a clear error otherwise."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, (country or "RO").upper())
+    except phonenumbers.NumberParseException:
+        raise forms.ValidationError(
+            _("Enter a phone number with its country code, for example +40 721 234 567.")
+        ) from None
+    if not phonenumbers.is_possible_number(number):
+        raise forms.ValidationError(_("This phone number has too few or too many digits."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ContactForm(forms.Form):
+    """One contact's own fields. Company is typed by name (an organization may have
+    100,000 companies: no select could list them); when several share the name, the form
+    asks which one (`company_candidates`)."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("Email address"), max_length=254, required=False)
+    email_label = forms.ChoiceField(label=_("Email label"), choices=Label.choices, initial=Label.WORK)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+    phone_label = forms.ChoiceField(label=_("Phone label"), choices=Label.choices, initial=Label.MOBILE)
+    job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
+    company_name = forms.CharField(label=_("Company"), max_length=200, required=False)
+    company_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.none(), required=False)
+    tags = forms.CharField(label=_("Tags"), max_length=1000, required=False, help_text=_("Separate tags with commas."))
+    status = forms.ChoiceField(label=_("Lifecycle status"), choices=Contact.Status.choices)
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Optional. A contact under 16 is marked as a minor."),
+    )
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES, required=False)
+    source = forms.ChoiceField(label=_("Source"), choices=Contact.Source.choices, initial=Contact.Source.MANUAL)
+    source_detail = forms.CharField(label=_("Source detail"), max_length=200, required=False)
+    source_date = forms.DateField(label=_("Obtained on"), widget=DateInput())
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    confirm_duplicates = forms.BooleanField(label=_("Save anyway"), required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    submit_token = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization, contact: Contact | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.company_candidates: list[Company] = []
+        self.fields["owner"].queryset = User.objects.filter(memberships__organization=organization).order_by(
+            "full_name", "email"
+        )
+        self.fields["owner"].label_from_instance = lambda user: user.full_name or user.email
+        self.custom_definitions = definitions_for(organization, CustomField.Entity.CONTACT)
+        self.fields.update(form_fields_for(organization, CustomField.Entity.CONTACT, self.custom_definitions))
+        self.initial.setdefault("submit_token", uuid.uuid4().hex)
+        if contact is not None and not self.is_bound:
+            self.initial.update(initial_for(contact))
+            self.initial.update(initial_values(self.custom_definitions, contact))
+
+    @property
+    def custom_bound_fields(self):
+        return [self[field_name(d)] for d in self.custom_definitions]
+
+    def clean_first_name(self) -> str:
+        value = self.cleaned_data["first_name"].strip()
+        if not value:
+            raise forms.ValidationError(_("Enter a first name."))
+        return value
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"], self.organization.country)
+
+    def clean_tags(self) -> list[str]:
+        return [t for t in (" ".join(part.split()) for part in self.cleaned_data["tags"].split(",")) if t]
+
+    def clean(self):
+        cleaned = super().clean()
+        name = " ".join((cleaned.get("company_name") or "").split())
+        cleaned["company"] = None
+        if name:
+            chosen = cleaned.get("company_id")
+            candidates = [c for c in search_companies(self.organization, name) if _same(c.name, name)]
+            matching = [c for c in candidates if c.pk == chosen]
+            if matching:
+                cleaned["company"] = matching[0]
+            elif len(candidates) == 1:
+                cleaned["company"] = candidates[0]
+            elif not candidates:
+                self.add_error("company_name", _("No company has this name. Create the company first."))
+            else:
+                self.company_candidates = candidates
+                self.add_error("company_name", _("Several companies have this name: choose one below."))
+        return cleaned
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        names = (
+            "first_name",
+            "last_name",
+            "email",
+            "email_label",
+            "phone",
+            "phone_label",
+            "job_title",
+            "company",
+            "owner",
+            "tags",
+            "status",
+            "date_of_birth",
+            "preferred_language",
+            "source",
+            "source_detail",
+            "source_date",
+            "notes",
+        )
+        result = {name: data.get(name) for name in names}
+        result["custom"] = {d.key: data.get(field_name(d)) for d in self.custom_definitions}
+        return result
+
+
+def _same(a: str, b: str) -> bool:
+    return blind.fold_text(" ".join(a.split())) == blind.fold_text(" ".join(b.split()))
+
+
+def initial_for(contact: Contact) -> dict:
+    """The form's initial values for an existing contact (read inside the tenant context)."""
+    initial = {
+        name: getattr(contact, name)
+        for name in (
+            "first_name",
+            "last_name",
+            "email",
+            "email_label",
+            "phone",
+            "phone_label",
+            "job_title",
+            "status",
+            "date_of_birth",
+            "preferred_language",
+            "source",
+            "source_detail",
+            "source_date",
+            "notes",
+        )
+    }
+    initial["owner"] = contact.owner_id
+    initial["version"] = contact.version
+    if contact.company_id:
+        initial["company_name"] = contact.company.name
+        initial["company_id"] = contact.company_id
+    initial["tags"] = ", ".join(sorted(t.name for t in contact.tags.all()))
+    return initial
+
+
+class ExtraEmailForm(forms.Form):
+    email = forms.EmailField(label=_("Further email address"), max_length=254, required=False)
+    label = forms.ChoiceField(label=_("Label"), choices=Label.choices, initial=Label.OTHER)
+
+
+class ExtraPhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("Further phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
+    )
+    label = forms.ChoiceField(label=_("Label"), choices=Label.choices, initial=Label.OTHER)
+
+    def __init__(self, *args, organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"], self.organization.country)
+
+
+class AddressForm(forms.Form):
+    label = forms.ChoiceField(label=_("Label"), choices=Label.choices, initial=Label.WORK)
+    street = forms.CharField(label=_("Street"), max_length=200, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    region = forms.CharField(label=_("County or region"), max_length=100, required=False)
+    country = forms.CharField(
+        label=_("Country"), max_length=2, required=False, help_text=_("Two-letter code, for example RO.")
+    )
+
+    def clean_country(self) -> str:
+        value = self.cleaned_data["country"].strip().upper()
+        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            raise forms.ValidationError(_("Enter a two-letter country code, for example RO."))
+        return value
+
+
+ExtraEmailFormSet = forms.formset_factory(ExtraEmailForm, extra=0, can_delete=True, max_num=20, validate_max=True)
+ExtraPhoneFormSet = forms.formset_factory(ExtraPhoneForm, extra=0, can_delete=True, max_num=20, validate_max=True)
+AddressFormSet = forms.formset_factory(AddressForm, extra=0, can_delete=True, max_num=10, validate_max=True)
+
+
+def formset_rows(formset, fields: tuple[str, ...]) -> list[dict]:
+    """The formset's rows for the service, without the deleted and empty ones."""
+    rows = []
+    for form in formset.forms:
+        data = getattr(form, "cleaned_data", None) or {}
+        if not data or data.get("DELETE"):
+            continue
+        rows.append({name: data.get(name) for name in fields})
+    return rows
+
+
+class MergeForm(forms.Form):
+    """One radio per field group: whose value the merged contact keeps."""
+
+    survivor_version = forms.IntegerField(widget=forms.HiddenInput)
+    duplicate_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in MERGE_FIELDS:
+            self.fields[name] = forms.ChoiceField(
+                label=MERGE_LABELS[name],
+                choices=[(SURVIVOR, _("Keep this contact's value")), (DUPLICATE, _("Take the other's value"))],
+                initial=SURVIVOR,
+                widget=forms.RadioSelect,
+                required=False,
+            )
+
+    def choices(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or SURVIVOR for name in MERGE_FIELDS}

@@ -1,0 +1,361 @@
+"""A contact's own pages: create, detail, edit, delete, duplicates and merge."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import path
+from django.utils.translation import gettext as _
+
+from contacts.access import get_contact_for, visible_contacts
+from contacts.access_log import record_contact_view
+from contacts.custom_fields import definitions_for, display_values
+from contacts.forms import (
+    AddressFormSet,
+    ContactForm,
+    ExtraEmailFormSet,
+    ExtraPhoneFormSet,
+    MergeForm,
+    formset_rows,
+)
+from contacts.models import Contact, ContactAddress, ContactEmail, ContactPhone, CustomField
+from contacts.services.contacts import create_contact, delete_contact, find_duplicates, update_contact
+from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
+from logicnet.tenancy.roles import Role
+
+TIMELINE_TEMPLATE = "contacts/_timeline.html"
+SUBMISSION_SECONDS = 3600
+FORMSETS = {
+    # prefix: (formset class, fields for the service, service key, "add a row" button)
+    "emails": (ExtraEmailFormSet, ("email", "label"), "extra_emails", "add_email"),
+    "phones": (ExtraPhoneFormSet, ("phone", "label"), "extra_phones", "add_phone"),
+    "addresses": (
+        AddressFormSet,
+        ("label", "street", "city", "postal_code", "region", "country"),
+        "addresses",
+        "add_address",
+    ),
+}
+
+
+def _contact_with_details(request, contact_id: int) -> Contact:
+    """The visible contact with everything its pages show, in a constant number of queries."""
+    contacts = (
+        visible_contacts(request)
+        .select_related("company", "owner", "created_by", "updated_by")
+        .prefetch_related(
+            Prefetch("extra_emails", queryset=ContactEmail.objects.order_by("pk")),
+            Prefetch("extra_phones", queryset=ContactPhone.objects.order_by("pk")),
+            Prefetch("addresses", queryset=ContactAddress.objects.order_by("pk")),
+            "tags",
+        )
+    )
+    return get_object_or_404(contacts, pk=contact_id)
+
+
+def _can_write(request) -> bool:
+    return Role.at_least(request.membership.role, Role.MEMBER)
+
+
+def _has_timeline() -> bool:
+    # The timeline partial belongs to the interactions and tasks screens; until it exists
+    # the page simply has no timeline.
+    try:
+        get_template(TIMELINE_TEMPLATE)
+    except TemplateDoesNotExist:
+        return False
+    return True
+
+
+# --- double-submit guard ---------------------------------------------------------------------
+
+
+def _submission_key(request, token: str) -> str:
+    return f"contact-form:{request.organization.pk}:{request.user.pk}:{token}"
+
+
+def _already_submitted(request, token: str):
+    """A resubmitted form (double click, browser retry) answers with the first result
+    instead of saving again. Returns the earlier contact id, "pending", or None."""
+    if not token:
+        return None
+    key = _submission_key(request, token)
+    if cache.add(key, "pending", SUBMISSION_SECONDS):
+        return None
+    return cache.get(key)
+
+
+def _finish_submission(request, token: str, contact_id: int | None) -> None:
+    if not token:
+        return
+    key = _submission_key(request, token)
+    if contact_id is None:
+        cache.delete(key)  # failed validation: the same form may be sent again
+    else:
+        cache.set(key, contact_id, SUBMISSION_SECONDS)
+
+
+# --- form handling ---------------------------------------------------------------------------
+
+
+def _formsets(request, contact: Contact | None):
+    """Bound formsets on POST (one more empty row for the "add" button pressed), initial
+    ones from the contact on GET."""
+    organization = request.organization
+    result = {}
+    if request.method == "POST":
+        data = request.POST.copy()
+        for prefix, (_cls, _fields, _key, add) in FORMSETS.items():
+            if add in data:
+                total = f"{prefix}-TOTAL_FORMS"
+                data[total] = str(int(data.get(total) or 0) + 1)
+        for prefix, (cls, _fields, _key, _add) in FORMSETS.items():
+            kwargs = {"form_kwargs": {"organization": organization}} if prefix == "phones" else {}
+            result[prefix] = cls(data, prefix=prefix, **kwargs)
+        return result
+    initial = {"emails": [], "phones": [], "addresses": []}
+    if contact is not None:
+        initial["emails"] = [{"email": e.email, "label": e.label} for e in contact.extra_emails.all()]
+        initial["phones"] = [{"phone": p.phone, "label": p.label} for p in contact.extra_phones.all()]
+        initial["addresses"] = [
+            {f: getattr(a, f) for f in ("label", "street", "city", "postal_code", "region", "country")}
+            for a in contact.addresses.all()
+        ]
+    for prefix, (cls, _fields, _key, _add) in FORMSETS.items():
+        kwargs = {"form_kwargs": {"organization": organization}} if prefix == "phones" else {}
+        result[prefix] = cls(initial=initial[prefix], prefix=prefix, **kwargs)
+    return result
+
+
+def _add_service_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _duplicates_of(request, form, formsets, exclude: int | None):
+    data = form.cleaned_data
+    emails = [data.get("email") or ""] + [r["email"] for r in formset_rows(formsets["emails"], ("email",))]
+    phones = [data.get("phone") or ""] + [r["phone"] for r in formset_rows(formsets["phones"], ("phone",))]
+    return find_duplicates(request.organization, [e for e in emails if e], [p for p in phones if p], exclude=exclude)
+
+
+def _contact_form_page(request, contact: Contact | None):
+    """Create and edit share one flow: validate the form and formsets, warn about
+    duplicates (saving needs "save anyway" then), call the service, redirect."""
+    organization = request.organization
+    form = ContactForm(request.POST or None, organization=organization, contact=contact)
+    formsets = _formsets(request, contact)
+    duplicates = []
+    adding_row = any(add in request.POST for *_rest, add in FORMSETS.values())
+    if request.method == "POST" and not adding_row:
+        token = request.POST.get("submit_token", "")
+        earlier = _already_submitted(request, token)
+        if isinstance(earlier, int):
+            return redirect("contact_detail", org_slug=organization.slug, contact_id=earlier)
+        saved = None
+        if earlier == "pending":
+            form.is_valid()
+            form.add_error(None, _("This form is already being saved. Wait a moment, then reload the page."))
+        elif form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            duplicates = _duplicates_of(request, form, formsets, exclude=contact.pk if contact else None)
+            if duplicates and not form.cleaned_data.get("confirm_duplicates"):
+                form.add_error(None, _("Contacts with the same email address or phone already exist."))
+            else:
+                data = form.service_data()
+                for prefix, (_cls, fields, key, _add) in FORMSETS.items():
+                    data[key] = formset_rows(formsets[prefix], fields)
+                try:
+                    if contact is None:
+                        saved = create_contact(organization=organization, actor=request.user, data=data)
+                    else:
+                        saved = update_contact(
+                            organization=organization,
+                            actor=request.user,
+                            contact=contact,
+                            data=data,
+                            expected_version=form.cleaned_data.get("version"),
+                        )
+                except ValidationError as exc:
+                    _add_service_errors(form, exc)
+        if earlier is None:
+            _finish_submission(request, token, saved.pk if saved else None)
+        if saved is not None:
+            messages.success(request, _("Contact saved.") if contact else _("Contact created."))
+            return redirect("contact_detail", org_slug=organization.slug, contact_id=saved.pk)
+    visible_duplicates = []
+    if duplicates:
+        visible_ids = set(
+            visible_contacts(request).filter(pk__in=[d.pk for d in duplicates]).values_list("pk", flat=True)
+        )
+        visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
+    return render(
+        request,
+        "contacts/contact_form.html",
+        {
+            "form": form,
+            "formsets": formsets,
+            "contact": contact,
+            "duplicates": visible_duplicates,
+            "hidden_duplicates": len(duplicates) - len(visible_duplicates),
+        },
+        status=400 if request.method == "POST" and not adding_row else 200,
+    )
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+def contact_create(request, org_slug):
+    return _contact_form_page(request, None)
+
+
+def contact_edit(request, org_slug, contact_id):
+    contact = _contact_with_details(request, contact_id)
+    return _contact_form_page(request, contact)
+
+
+def contact_detail(request, org_slug, contact_id):
+    contact = _contact_with_details(request, contact_id)
+    # GDPR accountability: who opened whose personal data (queued, see access_log.py).
+    record_contact_view(organization_id=request.organization.pk, contact_id=contact.pk, user_id=request.user.pk)
+    emails = [contact.email] + [e.email for e in contact.extra_emails.all()]
+    phones = [contact.phone] + [p.phone for p in contact.extra_phones.all()]
+    duplicates = find_duplicates(request.organization, [e for e in emails if e], [p for p in phones if p], contact.pk)
+    definitions = definitions_for(request.organization, CustomField.Entity.CONTACT)
+    return render(
+        request,
+        "contacts/contact_detail.html",
+        {
+            "contact": contact,
+            "custom_values": display_values(definitions, contact),
+            "duplicates": duplicates,
+            "can_write": _can_write(request),
+            "has_timeline": _has_timeline(),
+        },
+    )
+
+
+def contact_delete(request, org_slug, contact_id):
+    contact = get_contact_for(request, contact_id)
+    if request.method == "POST":
+        delete_contact(organization=request.organization, actor=request.user, contact=contact)
+        messages.success(request, _("Contact deleted."))
+        list_url = "contact_list" if _url_exists("contact_list") else "dashboard"
+        return redirect(list_url, org_slug=org_slug)
+    return render(request, "contacts/contact_confirm_delete.html", {"contact": contact})
+
+
+def _url_exists(name: str) -> bool:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        reverse(name, kwargs={"org_slug": "x"})
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def contact_duplicates(request, org_slug):
+    """htmx: the contacts already having the email or phone being typed into the form."""
+    exclude = request.GET.get("exclude")
+    # The form's primary fields are "email"/"phone", its further rows "emails-0-email"...
+    emails = [v for k in request.GET for v in request.GET.getlist(k) if k.split("-")[-1] == "email" and v.strip()]
+    phones = [v for k in request.GET for v in request.GET.getlist(k) if k.split("-")[-1] == "phone" and v.strip()]
+    emails, phones = emails[:20], phones[:20]
+    found = find_duplicates(
+        request.organization, emails, phones, exclude=int(exclude) if exclude and exclude.isdigit() else None
+    )
+    visible_ids = set(visible_contacts(request).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+    return render(
+        request,
+        "contacts/_duplicates.html",
+        {
+            "duplicates": [c for c in found if c.pk in visible_ids],
+            "hidden_duplicates": len([c for c in found if c.pk not in visible_ids]),
+        },
+    )
+
+
+def contact_merge(request, org_slug, contact_id, other_contact_id):
+    survivor = _contact_with_details(request, contact_id)
+    duplicate = _contact_with_details(request, other_contact_id)
+    if survivor.pk == duplicate.pk:
+        raise Http404
+    initial = {"survivor_version": survivor.version, "duplicate_version": duplicate.version}
+    form = MergeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            merged = merge_contacts(
+                organization=request.organization,
+                actor=request.user,
+                survivor=survivor,
+                duplicate=duplicate,
+                choices=form.choices(),
+                expected_versions=(form.cleaned_data["survivor_version"], form.cleaned_data["duplicate_version"]),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Contacts merged."))
+            return redirect("contact_detail", org_slug=org_slug, contact_id=merged.pk)
+    rows = []
+    for name in MERGE_FIELDS:
+        rows.append(
+            {
+                "field": form[name],
+                "survivor": _merge_value(survivor, name),
+                "duplicate": _merge_value(duplicate, name),
+                "takes_duplicate": form[name].value() == DUPLICATE,
+            }
+        )
+    return render(
+        request,
+        "contacts/contact_merge.html",
+        {
+            "form": form,
+            "rows": rows,
+            "survivor": survivor,
+            "duplicate": duplicate,
+            "SURVIVOR": SURVIVOR,
+            "DUPLICATE": DUPLICATE,
+            "can_write": _can_write(request),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _merge_value(contact: Contact, name: str) -> str:
+    if name == "email":
+        return f"{contact.email} ({contact.get_email_label_display()})" if contact.email else ""
+    if name == "phone":
+        return f"{contact.phone} ({contact.get_phone_label_display()})" if contact.phone else ""
+    if name == "company":
+        return contact.company.name if contact.company_id else ""
+    if name == "owner":
+        return (contact.owner.full_name or contact.owner.email) if contact.owner_id else ""
+    if name == "status":
+        return contact.get_status_display()
+    if name == "source":
+        parts = [contact.get_source_display(), contact.source_detail, contact.source_date.isoformat()]
+        return " · ".join(p for p in parts if p)
+    value = getattr(contact, name)
+    return "" if value is None else str(value)
+
+
+urlpatterns = [
+    path("contacts/new/", contact_create, name="contact_create"),
+    path("contacts/duplicates/", contact_duplicates, name="contact_duplicates"),
+    path("contacts/<int:contact_id>/", contact_detail, name="contact_detail"),
+    path("contacts/<int:contact_id>/edit/", contact_edit, name="contact_edit"),
+    path("contacts/<int:contact_id>/delete/", contact_delete, name="contact_delete"),
+    path("contacts/<int:contact_id>/merge/<int:other_contact_id>/", contact_merge, name="contact_merge"),
+]
