@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 import random
 import re
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from html import unescape
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -448,6 +451,7 @@ class Command(BaseCommand):
     # --- measurements ----------------------------------------------------------------------
 
     def measure(self, big: Seeded, small: Seeded, requests: int) -> list[Figure]:
+        self.load = load_average()
         # A page that fails is reported in its row, and the other pages are still measured.
         client = Client(raise_request_exception=False)
         client.force_login(self.user)
@@ -538,22 +542,28 @@ class Command(BaseCommand):
     def deep_page_url(self, list_url: str, seeded: Seeded, client: Client) -> str:
         """A cursor at 90% of the list in its default order (newest first), made the way
         the list makes its own; the query parameter is the one its next-page link uses."""
-        from contacts import selectors_lists
+        try:
+            from contacts import selectors_lists
+        except ImportError as exc:
+            raise LookupError("not available yet (contacts.selectors_lists)") from exc
 
         sort = selectors_lists.DEFAULT_SORT
         column = selectors_lists.SORTS[sort]
         with tenant_context(seeded.organization):
             ordered = Contact.objects.filter(organization=seeded.organization).order_by(f"-{column}", "-pk")
-            rows = list(ordered.only("pk", column)[: selectors_lists.PAGE_SIZE])
+            if seeded.contacts <= selectors_lists.PAGE_SIZE:
+                raise LookupError("the list has a single page")
             deep = ordered.only("pk", column)[int(seeded.contacts * 0.9)]
-        if len(rows) < selectors_lists.PAGE_SIZE:
-            raise LookupError("the list has a single page")
         html = client.get(list_url, secure=True).content.decode()
-        token = selectors_lists.make_cursor(sort, rows[-1], "after")
-        found = re.search(r"[?&;](\w+)=(?:" + re.escape(token) + "|" + re.escape(token.replace(":", "%3A")) + ")", html)
-        if not found:
+        # The parameter whose value reads back as a cursor of this sort, in any link.
+        name = None
+        for href in re.findall(r'href="([^"]*\?[^"]*)"', html):
+            for key, values in parse_qs(urlsplit(unescape(href)).query).items():
+                if any(selectors_lists.read_cursor(value, sort) for value in values):
+                    name = key
+        if name is None:
             raise LookupError("no next-page link with a cursor on the first page")
-        return f"{list_url}?{found.group(1)}={selectors_lists.make_cursor(sort, deep, 'after')}"
+        return f"{list_url}?{urlencode({name: selectors_lists.make_cursor(sort, deep, 'after')})}"
 
     # --- output ----------------------------------------------------------------------------
 
@@ -561,7 +571,8 @@ class Command(BaseCommand):
         self.say()
         self.say(
             f"server time through the Django test client (middleware, tenant context, templates), "
-            f"{requests} requests each, in {big.organization.slug} ({big.contacts:,} contacts); DEBUG={settings.DEBUG}"
+            f"{requests} requests each, in {big.organization.slug} ({big.contacts:,} contacts); DEBUG={settings.DEBUG}; "
+            f"load average {self.load} before, {load_average()} after (the machine's other work inflates p95)"
         )
         header = f"{'page':<42} {'p95':>8} {'median':>8} {'crypto':>8} {'p95 w/o':>8} {'queries':>13} {'target':>7}  ok"
         self.say(header)
@@ -604,3 +615,10 @@ class Command(BaseCommand):
             f"queries: per request in the small ({small.contacts:,} contacts) and big ({big.contacts:,}) "
             "organization; (!) marks a count that grows with the data."
         )
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{n:.1f}" for n in os.getloadavg())
+    except OSError:
+        return "unknown"
