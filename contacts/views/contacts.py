@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -24,7 +23,8 @@ from contacts.forms import (
     MergeForm,
     formset_rows,
 )
-from contacts.models import Contact, ContactAddress, ContactEmail, ContactPhone, CustomField
+from contacts.models import Contact, CustomField
+from contacts.selectors_contacts import with_details
 from contacts.services.contacts import create_contact, delete_contact, find_duplicates, update_contact
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
 from logicnet.tenancy.roles import Role
@@ -46,16 +46,7 @@ FORMSETS = {
 
 def _contact_with_details(request, contact_id: int) -> Contact:
     """The visible contact with everything its pages show, in a constant number of queries."""
-    contacts = (
-        visible_contacts(request)
-        .select_related("company", "owner", "created_by", "updated_by")
-        .prefetch_related(
-            Prefetch("extra_emails", queryset=ContactEmail.objects.order_by("pk")),
-            Prefetch("extra_phones", queryset=ContactPhone.objects.order_by("pk")),
-            Prefetch("addresses", queryset=ContactAddress.objects.order_by("pk")),
-            "tags",
-        )
-    )
+    contacts = with_details(visible_contacts(request))
     return get_object_or_404(contacts, pk=contact_id)
 
 
