@@ -121,7 +121,9 @@ def my_tasks(organization: Organization, user: User, *, now: datetime.datetime |
     due_at): open tasks have done_at NULL, so the range is ordered by due date."""
     now = now or timezone.now()
     midnight = start_of_next_day(now)
-    base = Task.objects.filter(organization=organization, assignee=user).select_related("contact", "company")
+    base = Task.objects.filter(organization=organization, assignee=user).select_related(
+        "contact", "company", "assignee"
+    )
     open_tasks = base.filter(done_at=None)
     limit = MY_TASKS_GROUP_LIMIT
     due_soon = list(open_tasks.filter(due_at__lt=midnight).order_by("due_at", "pk")[: limit * 2 + 1])

@@ -1,0 +1,319 @@
+"""Interactions, tasks, "My tasks" and the contact and company timelines.
+
+Thin views: guarded read (contacts.access, contacts.selectors_activity) → form → service
+→ redirect or render. htmx requests get the partial they swap in; without JavaScript the
+same URLs answer with whole pages.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contacts.access import get_company_for, get_contact_for, visible_companies, visible_contacts
+from contacts.forms_activity import InteractionForm, TaskForm
+from contacts.selectors import search_contacts
+from contacts.selectors_activity import (
+    Cursor,
+    get_interaction_for,
+    get_task_for,
+    my_tasks,
+    participants_of,
+    timeline,
+    visible_contacts_or_none,
+)
+from contacts.services.activity import (
+    MAX_PARTICIPANTS,
+    complete_task,
+    create_task,
+    delete_interaction,
+    delete_task,
+    log_interaction,
+    reopen_task,
+    update_interaction,
+    update_task,
+)
+from logicnet.tenancy.roles import Role, requires_role
+
+PICKER_RESULTS = 10
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _safe_next(request) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def _page_of(org_slug: str, *, contact=None, company=None) -> str:
+    """The contact's or company's page; its timeline page while the detail page does not
+    exist; else My tasks."""
+    for name, obj in (("contact", contact), ("company", company)):
+        if obj is not None:
+            try:
+                return reverse(f"{name}_detail", kwargs={"org_slug": org_slug, f"{name}_id": obj.pk})
+            except NoReverseMatch:
+                return reverse(f"{name}_timeline", kwargs={"org_slug": org_slug, f"{name}_id": obj.pk})
+    return reverse("my_tasks", kwargs={"org_slug": org_slug})
+
+
+def _ids(values: list[str]) -> list[int]:
+    found: list[int] = []
+    for value in values:
+        if value.isdigit() and int(value) not in found:
+            found.append(int(value))
+    return found[:MAX_PARTICIPANTS]
+
+
+# --- Interactions -----------------------------------------------------------------------------
+
+
+def _interaction_form(request, *, initial: dict, extra_companies: set[int]) -> tuple[InteractionForm, list]:
+    """The form, and the chosen contacts to render in the picker (only those: the
+    organization's contacts are never listed in full)."""
+    data = request.POST if request.method == "POST" else None
+    chosen_ids = _ids(data.getlist("contacts")) if data is not None else list(initial.get("contacts", []))
+    chosen = list(visible_contacts(request).filter(pk__in=chosen_ids)) if chosen_ids else []
+    chosen.sort(key=lambda contact: chosen_ids.index(contact.pk))
+    company_ids = {contact.company_id for contact in chosen if contact.company_id} | extra_companies
+    company_choices = list(visible_companies(request).filter(pk__in=company_ids)) if company_ids else []
+    form = InteractionForm(
+        data,
+        initial=initial,
+        organization=request.organization,
+        contacts=visible_contacts(request),
+        companies=visible_companies(request),
+        company_choices=company_choices,
+    )
+    return form, chosen
+
+
+@requires_role(read=Role.MEMBER)
+def interaction_create(request, org_slug, contact_id):
+    contact = get_contact_for(request, contact_id)
+    initial = {"contacts": [contact.pk], "company": contact.company_id}
+    form, chosen = _interaction_form(request, initial=initial, extra_companies=set())
+    if request.method == "POST" and form.is_valid():
+        try:
+            log_interaction(organization=request.organization, actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return HttpResponseRedirect(_safe_next(request) or _page_of(org_slug, contact=contact))
+    context = {"form": form, "chosen": chosen, "contact": contact, "back": _page_of(org_slug, contact=contact)}
+    return render(request, "contacts/interaction_form.html", context)
+
+
+@requires_role(read=Role.MEMBER)
+def interaction_edit(request, org_slug, interaction_id):
+    interaction = get_interaction_for(request, interaction_id)
+    visible = visible_contacts_or_none(request)
+    shown = participants_of(interaction, visible)
+    # Participants this user may not see stay on the interaction: the form cannot show
+    # them, so it must not drop them either.
+    hidden = [c for c in participants_of(interaction) if c not in shown] if visible is not None else []
+    initial = InteractionForm.initial_for(interaction, shown)
+    extra = {interaction.company_id} if interaction.company_id else set()
+    form, chosen = _interaction_form(request, initial=initial, extra_companies=extra)
+    back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None)
+    if request.method == "POST" and form.is_valid():
+        kwargs = form.service_kwargs()
+        kwargs["contacts"] = kwargs["contacts"] + hidden
+        try:
+            update_interaction(organization=request.organization, actor=request.user, interaction=interaction, **kwargs)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return HttpResponseRedirect(back)
+    context = {"form": form, "chosen": chosen, "interaction": interaction, "back": back, "hidden_count": len(hidden)}
+    return render(request, "contacts/interaction_form.html", context)
+
+
+@require_POST
+def interaction_delete(request, org_slug, interaction_id):
+    interaction = get_interaction_for(request, interaction_id)
+    shown = participants_of(interaction, visible_contacts_or_none(request))
+    back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None)
+    delete_interaction(organization=request.organization, actor=request.user, interaction=interaction)
+    return HttpResponseRedirect(back)
+
+
+@requires_role(read=Role.MEMBER)
+def interaction_participants(request, org_slug):
+    """Search-as-you-type for the participant picker: the contacts already chosen (kept
+    checked) and the first matches of the typed name prefix."""
+    chosen_ids = _ids(request.GET.getlist("contacts"))
+    chosen = list(visible_contacts(request).filter(pk__in=chosen_ids)) if chosen_ids else []
+    chosen.sort(key=lambda contact: chosen_ids.index(contact.pk))
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    results = []
+    if query:
+        found = [c for c in search_contacts(request.organization, query, limit=PICKER_RESULTS * 2) if c not in chosen]
+        if visible_contacts_or_none(request) is not None and found:
+            allowed = set(visible_contacts(request).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+            found = [c for c in found if c.pk in allowed]
+        results = found[:PICKER_RESULTS]
+    context = {"chosen": chosen, "results": results, "query": query}
+    return render(request, "contacts/_participant_picker.html", context)
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+def _task_form(request, *, initial: dict) -> TaskForm:
+    return TaskForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        organization=request.organization,
+        contacts=visible_contacts(request),
+        companies=visible_companies(request),
+    )
+
+
+@requires_role(read=Role.MEMBER)
+def task_create(request, org_slug):
+    contact = company = None
+    source = request.POST if request.method == "POST" else request.GET
+    if source.get("contact", "").isdigit():
+        contact = get_contact_for(request, int(source["contact"]))
+    if source.get("company", "").isdigit():
+        company = get_company_for(request, int(source["company"]))
+    initial = {
+        "assignee": request.user.pk,
+        "contact": getattr(contact, "pk", None),
+        "company": getattr(company, "pk", None),
+    }
+    form = _task_form(request, initial=initial)
+    back = _safe_next(request) or _page_of(org_slug, contact=contact, company=company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            create_task(organization=request.organization, actor=request.user, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return HttpResponseRedirect(back)
+    context = {"form": form, "contact": contact, "company": company, "back": back}
+    return render(request, "contacts/task_form.html", context)
+
+
+@requires_role(read=Role.MEMBER)
+def task_edit(request, org_slug, task_id):
+    task = get_task_for(request, task_id)
+    form = _task_form(request, initial=TaskForm.initial_for(task))
+    back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_task(organization=request.organization, actor=request.user, task=task, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            return HttpResponseRedirect(back)
+    context = {"form": form, "task": task, "contact": task.contact, "company": task.company, "back": back}
+    return render(request, "contacts/task_form.html", context)
+
+
+@require_POST
+def task_toggle(request, org_slug, task_id):
+    """Done ↔ not done. htmx swaps the returned row in place; a plain form post goes
+    back where it came from."""
+    task = get_task_for(request, task_id)
+    change = reopen_task if task.done_at else complete_task
+    task = change(organization=request.organization, actor=request.user, task=task)
+    if request.htmx:
+        now = timezone.now()
+        context = {
+            "task": task,
+            "overdue": task.done_at is None and task.due_at is not None and task.due_at < now,
+            "next_url": _safe_next(request) or "",
+            "show_related": request.POST.get("show_related") == "1",
+        }
+        return render(request, "contacts/_task_row.html", context)
+    return HttpResponseRedirect(_safe_next(request) or reverse("my_tasks", kwargs={"org_slug": org_slug}))
+
+
+@require_POST
+def task_delete(request, org_slug, task_id):
+    task = get_task_for(request, task_id)
+    back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company)
+    delete_task(organization=request.organization, actor=request.user, task=task)
+    return HttpResponseRedirect(back)
+
+
+def my_tasks_page(request, org_slug):
+    tasks = my_tasks(request.organization, request.user)
+    groups = [
+        ("overdue", _("Overdue"), tasks.overdue, _("Nothing overdue."), True),
+        ("today", _("Today"), tasks.today, _("Nothing else due today."), False),
+        ("upcoming", _("Upcoming"), tasks.upcoming, _("Nothing planned after today."), False),
+    ]
+    return render(request, "contacts/my_tasks.html", {"tasks": tasks, "groups": groups})
+
+
+# --- Timelines --------------------------------------------------------------------------------
+
+
+def _timeline_response(request, *, contact=None, company=None, url: str):
+    cursor = Cursor.decode(request.GET.get("before"))
+    page = timeline(
+        organization=request.organization,
+        contact=contact,
+        company=company,
+        cursor=cursor,
+        visible=visible_contacts_or_none(request),
+    )
+    context = {
+        "page": page,
+        "contact": contact,
+        "company": company,
+        "older_url": f"{url}?before={page.next_cursor.encode()}" if page.next_cursor else "",
+        "is_first_page": cursor is None,
+        # Where edit forms and toggles return to: the page the timeline is shown on.
+        "next_url": (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path(),
+    }
+    if request.htmx:
+        return render(request, "contacts/_timeline_page.html", context)
+    context["back"] = _page_of(request.organization.slug, contact=contact, company=company)
+    return render(request, "contacts/timeline.html", context)
+
+
+def contact_timeline(request, org_slug, contact_id):
+    contact = get_contact_for(request, contact_id)
+    url = reverse("contact_timeline", kwargs={"org_slug": org_slug, "contact_id": contact.pk})
+    return _timeline_response(request, contact=contact, url=url)
+
+
+def company_timeline(request, org_slug, company_id):
+    company = get_company_for(request, company_id)
+    url = reverse("company_timeline", kwargs={"org_slug": org_slug, "company_id": company.pk})
+    return _timeline_response(request, company=company, url=url)
+
+
+urlpatterns = [
+    path("contacts/<int:contact_id>/interactions/new/", interaction_create, name="interaction_create"),
+    path("contacts/<int:contact_id>/timeline/", contact_timeline, name="contact_timeline"),
+    path("companies/<int:company_id>/timeline/", company_timeline, name="company_timeline"),
+    path("interactions/participants/", interaction_participants, name="interaction_participants"),
+    path("interactions/<int:interaction_id>/edit/", interaction_edit, name="interaction_edit"),
+    path("interactions/<int:interaction_id>/delete/", interaction_delete, name="interaction_delete"),
+    path("tasks/", my_tasks_page, name="my_tasks"),
+    path("tasks/new/", task_create, name="task_create"),
+    path("tasks/<int:task_id>/edit/", task_edit, name="task_edit"),
+    path("tasks/<int:task_id>/toggle/", task_toggle, name="task_toggle"),
+    path("tasks/<int:task_id>/delete/", task_delete, name="task_delete"),
+]
