@@ -127,7 +127,7 @@ def test_create_company_through_the_form(client, org_a, alice, bob):
         company = Company.objects.get()
         assert response["Location"] == url("company_detail", org_a, company_id=company.pk)
         assert company.name == "Beta Logistics SRL"
-        assert company.domain == "beta-logistics.ro" or company.domain == "www.beta-logistics.ro"
+        assert company.domain == "www.beta-logistics.ro"
         assert company.phone == "+40721234567"
         assert company.size == Company.Size.SMALL
         assert company.owner == bob
@@ -137,8 +137,6 @@ def test_create_company_through_the_form(client, org_a, alice, bob):
 
 
 def test_detail_shows_every_field_and_the_companys_people(client, org_a, alice, bob, company):
-    with tenant_context(org_a):
-        pass
     update_company(
         organization=org_a,
         actor=alice,
