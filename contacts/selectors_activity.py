@@ -287,9 +287,12 @@ def _attach_participants(page: list[TimelineEntry], query: TimelineQuery) -> Non
     by_id = {entry.pk: entry for entry in page if entry.kind == "interaction"}
     if not by_id:
         return
-    rows = InteractionParticipant.objects.filter(
-        organization=query.organization, interaction_id__in=list(by_id)
-    ).select_related("contact")
+    rows = (
+        InteractionParticipant.objects.filter(organization=query.organization, interaction_id__in=list(by_id))
+        .select_related("contact")
+        # Only what a name needs: a contact row also carries its token array and notes.
+        .only("interaction_id", "contact__organization_id", "contact__first_name", "contact__last_name")
+    )
     if query.visible is not None:
         rows = rows.filter(contact__in=query.visible)
     for row in rows.order_by("interaction_id", "pk"):
