@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organization
-from contacts.models import Interaction, InteractionParticipant, Task
+from contacts.models import Contact, Interaction, InteractionParticipant, Task
 from contacts.selectors_activity import TIMELINE_PAGE_SIZE, Cursor, my_tasks, timeline
 from contacts.services.activity import (
     complete_task,
@@ -222,6 +222,21 @@ def test_own_visibility_hides_other_members_interactions(client, org_a, alice, b
     client.force_login(bob)
     assert client.get(url("interaction_edit", org_a, interaction_id=interaction.pk)).status_code == 404
     assert client.get(url("contact_timeline", org_a, contact_id=ana.pk)).status_code == 404
+
+
+def test_own_visibility_hides_unseen_contacts_on_a_company_timeline(client, org_a, alice, bob, ana, company):
+    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    bobs = create_contact(organization=org_a, actor=bob, data={"first_name": "Dan", "last_name": "Dinu"})
+    with tenant_context(org_a):
+        Contact.objects.filter(pk=bobs.pk).update(owner=bob)
+    hidden = log(org_a, alice, [ana], company=company, subject="Hidden from the member")
+    shared = log(org_a, alice, [ana, bobs], company=company, subject="Seen by the member")
+    client.force_login(bob)
+    walked = _walk(client, url("company_timeline", org_a, company_id=company.pk))
+    assert walked == [("interaction", shared.pk)]
+    body = client.get(url("company_timeline", org_a, company_id=company.pk), **HTMX).content.decode()
+    assert "Dan Dinu" in body and "Ana Pop" not in body
+    assert client.get(url("interaction_edit", org_a, interaction_id=hidden.pk)).status_code == 404
 
 
 # --- tasks ------------------------------------------------------------------------------------
