@@ -6,6 +6,8 @@ Every choice is restricted to the request's organization.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -71,6 +73,34 @@ def tags_queryset(organization):
     return Tag.objects.filter(organization=organization).order_by("name")
 
 
+@dataclass
+class ListChoices:
+    """The organization's tags and members, read once per request and shared by the filter
+    and bulk forms: a ModelChoiceField left to itself re-reads its queryset (through a
+    server-side cursor, several round trips) every time a widget renders."""
+
+    tags: list[Tag]
+    members: list[User]
+
+    @classmethod
+    def of(cls, organization) -> ListChoices:
+        return cls(tags=list(tags_queryset(organization)), members=list(members_queryset(organization)))
+
+    def apply(self, form: forms.Form, organization) -> None:
+        """Validation still asks the database (only for the submitted values)."""
+        if "tag" in form.fields:
+            form.fields["tag"].queryset = tags_queryset(organization)
+            tag_choices = [(tag.pk, tag.name) for tag in self.tags]
+            if isinstance(form.fields["tag"], forms.ModelMultipleChoiceField):
+                form.fields["tag"].choices = tag_choices
+            else:
+                form.fields["tag"].choices = [("", "---------"), *tag_choices]
+        if "owner" in form.fields:
+            field = form.fields["owner"]
+            field.queryset = members_queryset(organization)
+            field.choices = [("", field.empty_label), *[(u.pk, u.full_name or u.email) for u in self.members]]
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -94,7 +124,7 @@ class ListFilterForm(forms.Form):
     updated_to = forms.DateField(label=_("Updated until"), required=False, widget=DateInput)
     col = forms.MultipleChoiceField(label=_("Columns"), choices=(), required=False, widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, data, *, organization, custom_fields, **kwargs):
+    def __init__(self, data, *, organization, custom_fields, choices: ListChoices | None = None, **kwargs):
         if data is not None and not data.getlist("col"):
             # No column choice in the query string: tick the defaults, so the chooser
             # shows what the table shows.
@@ -102,8 +132,7 @@ class ListFilterForm(forms.Form):
             data.setlist("col", list(self.default_columns))
         super().__init__(data, **kwargs)
         self.organization = organization
-        self.fields["tag"].queryset = tags_queryset(organization)
-        self.fields["owner"].queryset = members_queryset(organization)
+        (choices or ListChoices.of(organization)).apply(self, organization)
         self.custom_fields = list(custom_fields)
         columns = list(self.column_choices) + [(f"cf_{f.key}", f.label) for f in self.custom_fields]
         self.fields["col"].choices = columns
@@ -238,10 +267,9 @@ class BulkActionForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=[("", "---------"), *Contact.Status.choices], required=False)
     confirmed = forms.BooleanField(required=False)
 
-    def __init__(self, data, *, organization, **kwargs):
+    def __init__(self, data, *, organization, choices: ListChoices | None = None, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["tag"].queryset = tags_queryset(organization)
-        self.fields["owner"].queryset = members_queryset(organization)
+        (choices or ListChoices.of(organization)).apply(self, organization)
 
     def clean(self):
         cleaned = super().clean()
