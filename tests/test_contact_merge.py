@@ -189,7 +189,7 @@ def test_merge_page_outsider_404_and_read_only_403(client, org_a, org_b, charlie
     page_url = reverse(
         "contact_merge", kwargs={"org_slug": org_a.slug, "contact_id": keep.pk, "other_contact_id": gone.pk}
     )
-    assert client.get(page_url).status_code == 200
+    assert client.get(page_url).status_code == 403
     assert client.post(page_url, {"survivor_version": "1", "duplicate_version": "1"}).status_code == 403
     with tenant_context(org_a):
         assert Contact.objects.filter(pk__in=[keep.pk, gone.pk]).count() == 2

@@ -306,6 +306,7 @@ def test_read_only_member_reads_but_cannot_write(client, org_a, ana):
     page = client.get(url("contact_detail", org_a, contact_id=ana.pk))
     assert page.status_code == 200
     assert url("contact_edit", org_a, contact_id=ana.pk) not in page.content.decode()
+    assert client.get(url("contact_edit", org_a, contact_id=ana.pk)).status_code == 403
     assert client.post(url("contact_create", org_a), form_data(email="r@x.ro")).status_code == 403
     assert client.post(url("contact_edit", org_a, contact_id=ana.pk), form_data(version="1")).status_code == 403
     assert client.post(url("contact_delete", org_a, contact_id=ana.pk)).status_code == 403

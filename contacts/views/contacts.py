@@ -27,7 +27,7 @@ from contacts.models import Contact, CustomField
 from contacts.selectors_contacts import with_details
 from contacts.services.contacts import create_contact, delete_contact, find_duplicates, update_contact
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
-from logicnet.tenancy.roles import Role
+from logicnet.tenancy.roles import Role, requires_role
 
 TIMELINE_TEMPLATE = "contacts/_timeline.html"
 SUBMISSION_SECONDS = 3600
@@ -205,10 +205,14 @@ def _contact_form_page(request, contact: Contact | None):
 # --- views -----------------------------------------------------------------------------------
 
 
+# Its form is of no use to a read-only member, who could not save it.
+@requires_role(read=Role.MEMBER)
 def contact_create(request, org_slug):
     return _contact_form_page(request, None)
 
 
+# Its form is of no use to a read-only member, who could not save it.
+@requires_role(read=Role.MEMBER)
 def contact_edit(request, org_slug, contact_id):
     contact = _contact_with_details(request, contact_id)
     return _contact_form_page(request, contact)
@@ -235,6 +239,8 @@ def contact_detail(request, org_slug, contact_id):
     )
 
 
+# Its form is of no use to a read-only member, who could not save it.
+@requires_role(read=Role.MEMBER)
 def contact_delete(request, org_slug, contact_id):
     contact = get_contact_for(request, contact_id)
     if request.method == "POST":
@@ -276,6 +282,8 @@ def contact_duplicates(request, org_slug):
     )
 
 
+# Its form is of no use to a read-only member, who could not save it.
+@requires_role(read=Role.MEMBER)
 def contact_merge(request, org_slug, contact_id, other_contact_id):
     survivor = _contact_with_details(request, contact_id)
     duplicate = _contact_with_details(request, other_contact_id)
