@@ -325,7 +325,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
-EXPORTS_DIR = DATA_DIR / "exports"
+# Parallel test processes have separate databases whose job ids collide: separate folders too.
+EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DIR / "exports"
 
 LOGGING = {
     "version": 1,
