@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import connection
 
 from accounts.models import Organization
-from contacts.models import Company, Contact
+from contacts.models import Company, Contact, ContactEmail, ContactPhone
 from logicnet.encryption import blind
 from logicnet.encryption.keys import organization_keys
 from logicnet.tenancy.context import tenant_context
@@ -23,22 +23,32 @@ def _live_keys(organization: Organization):
     return keys, keys.live_versions()
 
 
-def find_contacts_by_email(organization: Organization, value: str) -> list[Contact]:
+def _find_by_index(organization: Organization, value: str, kind: str, extra_model) -> list[Contact]:
+    """Contacts whose primary or further email/phone has this value.
+
+    Two index lookups (the contact's own column, then the table of further values) rather
+    than one query with OR: an OR across a subquery keeps PostgreSQL off both indexes."""
     if not value or not value.strip():
         return []
+    digest_of = blind.email_index if kind == "email" else blind.phone_index
+    column = f"{kind}_index"
     with tenant_context(organization):
         keys, versions = _live_keys(organization)
-        digests = [blind.email_index(keys, version, value) for version in versions]
-        return list(Contact.objects.filter(organization=organization, email_index__in=digests).order_by("pk"))
+        digests = [digest_of(keys, version, value) for version in versions]
+        lookup = {"organization": organization, f"{column}__in": digests}
+        ids = set(Contact.objects.filter(**lookup).values_list("pk", flat=True))
+        ids |= set(extra_model.objects.filter(**lookup).values_list("contact_id", flat=True))
+        if not ids:
+            return []
+        return list(Contact.objects.filter(organization=organization, pk__in=ids).order_by("pk"))
+
+
+def find_contacts_by_email(organization: Organization, value: str) -> list[Contact]:
+    return _find_by_index(organization, value, "email", ContactEmail)
 
 
 def find_contacts_by_phone(organization: Organization, value: str) -> list[Contact]:
-    if not value or not value.strip():
-        return []
-    with tenant_context(organization):
-        keys, versions = _live_keys(organization)
-        digests = [blind.phone_index(keys, version, value) for version in versions]
-        return list(Contact.objects.filter(organization=organization, phone_index__in=digests).order_by("pk"))
+    return _find_by_index(organization, value, "phone", ContactPhone)
 
 
 # Tokens are probed up to this many rows to find the rarest; the search is then driven by

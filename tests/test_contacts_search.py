@@ -156,3 +156,19 @@ def test_bulk_created_contacts_are_searchable(org_a):
             [Contact(organization=org_a, first_name=name, last_name="Pop") for name in ("Ștefan", "Ștefania", "Sorin")]
         )
         assert sorted(c.first_name for c in search_contacts(org_a, "stef pop")) == ["Ștefan", "Ștefania"]
+
+
+def test_lookups_find_further_emails_and_phones(org_a, alice):
+    contact = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={
+            "first_name": "Radu",
+            "email": "radu@firma.ro",
+            "extra_emails": [{"email": "Radu.Personal@Exemplu.RO", "label": "home"}],
+            "extra_phones": [{"phone": "+40 744 111 222", "label": "work"}],
+        },
+    )
+    assert [c.pk for c in find_contacts_by_email(org_a, " radu.personal@exemplu.ro")] == [contact.pk]
+    assert [c.pk for c in find_contacts_by_phone(org_a, "0744 111 222")] == [contact.pk]
+    assert [c.pk for c in find_contacts_by_email(org_a, "radu@firma.ro")] == [contact.pk]
