@@ -7,6 +7,7 @@ import uuid
 import phonenumbers
 from django import forms
 from django.conf import global_settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -73,7 +74,8 @@ class ContactForm(forms.Form):
     preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES, required=False)
     source = forms.ChoiceField(label=_("Source"), choices=Contact.Source.choices, initial=Contact.Source.MANUAL)
     source_detail = forms.CharField(label=_("Source detail"), max_length=200, required=False)
-    source_date = forms.DateField(label=_("Obtained on"), widget=DateInput())
+    # Required, so it starts at today (the model's default) rather than blank.
+    source_date = forms.DateField(label=_("Obtained on"), widget=DateInput(), initial=timezone.localdate)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     confirm_duplicates = forms.BooleanField(label=_("Save anyway"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)

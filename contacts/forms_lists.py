@@ -268,6 +268,10 @@ class BulkActionForm(forms.Form):
     confirmed = forms.BooleanField(required=False)
 
     def __init__(self, data, *, organization, choices: ListChoices | None = None, **kwargs):
+        # Shown on the same page as the filter form, which also has tag, owner and status
+        # fields: with Django's default ids both would be id_tag..., and these labels would
+        # point at the filter's selects.
+        kwargs.setdefault("auto_id", "bulk_%s")
         super().__init__(data, **kwargs)
         (choices or ListChoices.of(organization)).apply(self, organization)
 

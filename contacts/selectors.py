@@ -8,6 +8,7 @@ already runs there), since outside it row-level security hides the organization'
 from __future__ import annotations
 
 from django.db import connection
+from django.db.models import QuerySet
 
 from accounts.models import Organization
 from contacts.models import Company, Contact, ContactEmail, ContactPhone
@@ -23,32 +24,51 @@ def _live_keys(organization: Organization):
     return keys, keys.live_versions()
 
 
-def _find_by_index(organization: Organization, value: str, kind: str, extra_model) -> list[Contact]:
-    """Contacts whose primary or further email/phone has this value.
-
-    Two index lookups (the contact's own column, then the table of further values) rather
-    than one query with OR: an OR across a subquery keeps PostgreSQL off both indexes."""
-    if not value or not value.strip():
+def index_digests(organization: Organization, kind: str, values: list[str]) -> list[str]:
+    """Blind-index digests ("email" or "phone") of the values under every live key version
+    (while a re-encryption runs, rows not yet moved carry the previous version's digests)."""
+    values = [v for v in values if v and v.strip()]
+    if not values:
         return []
-    digest_of = blind.email_index if kind == "email" else blind.phone_index
-    column = f"{kind}_index"
+    keys, versions = _live_keys(organization)
+    compute = blind.email_index if kind == "email" else blind.phone_index
+    found = {compute(keys, version, value) for version in versions for value in values}
+    found.discard("")
+    return sorted(found)
+
+
+def contacts_with(organization: Organization, *, email_digests=(), phone_digests=()) -> QuerySet[Contact]:
+    """The contacts whose primary or further email or phone has one of the digests.
+
+    One query: the ids come from a UNION of one index lookup per column and table. A plain
+    OR across the further-values subqueries kept PostgreSQL off every index (60 ms at
+    50,000 contacts against well under 1 ms)."""
+    branches = []
+    for kind, digests, extra_model in (("email", email_digests, ContactEmail), ("phone", phone_digests, ContactPhone)):
+        if digests:
+            lookup = {"organization": organization, f"{kind}_index__in": list(digests)}
+            branches.append(Contact.objects.filter(**lookup).values_list("pk", flat=True))
+            branches.append(extra_model.objects.filter(**lookup).values_list("contact_id", flat=True))
+    if not branches:
+        return Contact.objects.none()
+    ids = branches[0].union(*branches[1:], all=True)
+    return Contact.objects.filter(organization=organization, pk__in=ids)
+
+
+def _find_by_index(organization: Organization, value: str, kind: str) -> list[Contact]:
     with tenant_context(organization):
-        keys, versions = _live_keys(organization)
-        digests = [digest_of(keys, version, value) for version in versions]
-        lookup = {"organization": organization, f"{column}__in": digests}
-        ids = set(Contact.objects.filter(**lookup).values_list("pk", flat=True))
-        ids |= set(extra_model.objects.filter(**lookup).values_list("contact_id", flat=True))
-        if not ids:
-            return []
-        return list(Contact.objects.filter(organization=organization, pk__in=ids).order_by("pk"))
+        digests = index_digests(organization, kind, [value])
+        return list(contacts_with(organization, **{f"{kind}_digests": digests}).order_by("pk"))
 
 
 def find_contacts_by_email(organization: Organization, value: str) -> list[Contact]:
-    return _find_by_index(organization, value, "email", ContactEmail)
+    """Contacts whose primary or further email address is this one, in any spelling."""
+    return _find_by_index(organization, value, "email")
 
 
 def find_contacts_by_phone(organization: Organization, value: str) -> list[Contact]:
-    return _find_by_index(organization, value, "phone", ContactPhone)
+    """Contacts whose primary or further phone is this number, in any common writing."""
+    return _find_by_index(organization, value, "phone")
 
 
 # Tokens are probed up to this many rows to find the rarest; the search is then driven by

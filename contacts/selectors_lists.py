@@ -161,12 +161,26 @@ def filter_companies(
 
 
 def contact_list_rows(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
-    """What one row of the list shows, in one query plus one for the tags."""
-    return queryset.select_related("owner", "company").prefetch_related("tags").defer("notes", "name_tokens")
+    """What one row of the list shows, in one query; tags come from tag_names_for."""
+    return queryset.select_related("owner", "company").defer("notes", "name_tokens")
 
 
 def company_list_rows(queryset: QuerySet[Company]) -> QuerySet[Company]:
-    return queryset.select_related("owner").prefetch_related("tags").defer("notes", "name_tokens")
+    return queryset.select_related("owner").defer("notes", "name_tokens")
+
+
+def tag_names_for(rows: list, through, fk: str) -> dict[int, list[str]]:
+    """The tag names of a page of contacts or companies, sorted, in one query of plain
+    tuples: prefetch_related builds a queryset per row, which cost more than the SQL."""
+    if not rows:
+        return {}
+    names: dict[int, list[str]] = {}
+    links = through.objects.filter(organization_id=rows[0].organization_id, **{f"{fk}_id__in": [r.pk for r in rows]})
+    for owner_id, name in links.values_list(f"{fk}_id", "tag__name"):
+        names.setdefault(owner_id, []).append(name)
+    for tag_names in names.values():
+        tag_names.sort(key=str.casefold)
+    return names
 
 
 def people_counts(request, company_ids: list[int]) -> dict[int, int]:

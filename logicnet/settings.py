@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for the TemplatesSetting renderer below
     "allauth",
     "allauth.account",
     "allauth.usersessions",
@@ -68,7 +69,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.SessionActivityMiddleware",  # allauth's UserSessionsMiddleware, once a minute
     "accounts.middleware.TwoFactorMiddleware",
     "logicnet.tenancy.middleware.OrganizationMiddleware",
 ]
@@ -93,6 +94,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates, so templates/django/forms/widgets/ can
+# replace Django's own (select and checkbox lists without an include per option).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -----------------------------------------------------------------------------
 # DATABASE_URL names the owner role: it runs migrations (manage.py chooses it for the

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from contacts.models import Company, CompanyTag, Contact, Task
-from contacts.services import create_company as reexported_create_company
 from contacts.services.companies import (
     StaleCompanyError,
     create_company,
@@ -20,7 +19,6 @@ from contacts.services.companies import (
     normalize_domain,
     update_company,
 )
-from contacts.services.contacts import create_company as legacy_create_company
 from contacts.services.contacts import create_contact
 from contacts.services.custom_fields import create_custom_field
 from logicnet.audit.models import AuditEvent
@@ -66,8 +64,7 @@ def form_data(**overrides) -> dict:
 # --- services ---------------------------------------------------------------------------------
 
 
-def test_create_company_keeps_its_old_signature_and_import_paths(org_a, alice):
-    assert reexported_create_company is create_company is legacy_create_company
+def test_create_company_with_a_name_only(org_a, alice):
     company = create_company(organization=org_a, actor=alice, name="  Solo SRL ")
     with tenant_context(org_a):
         company = Company.objects.get(pk=company.pk)

@@ -9,7 +9,7 @@ from django.db import connection
 
 from contacts.models import Company
 from contacts.selectors import find_contacts_by_email, find_contacts_by_phone, search_companies, search_contacts
-from contacts.services import create_contact
+from contacts.services.contacts import create_contact
 from logicnet.encryption import blind, keys
 from logicnet.tenancy.context import tenant_context
 

@@ -17,7 +17,7 @@ from django.forms import modelform_factory
 
 from contacts.models import Company, Contact
 from contacts.selectors import find_contacts_by_email, search_contacts
-from contacts.services import create_contact
+from contacts.services.contacts import create_contact
 from logicnet.encryption import crypto, keys
 from logicnet.encryption.config import parse_master_keys
 from logicnet.encryption.exceptions import DecryptionError, EncryptionWriteError

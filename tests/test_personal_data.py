@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import models
 from django.test.utils import isolate_apps
 
-from contacts.services import create_contact
+from contacts.services.contacts import create_contact
 from logicnet.personal_data.checks import classification_errors
 from logicnet.personal_data.registry import (
     THE_CONTACT,

@@ -19,7 +19,8 @@ from django_scopes import ScopeError, scopes_disabled
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Organization, User
 from accounts.services import invite_member
-from contacts.services import create_company, create_contact
+from contacts.services.companies import create_company
+from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent
 from logicnet.audit.services import record_event
 from logicnet.encryption.keys import create_key_version

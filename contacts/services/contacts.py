@@ -19,7 +19,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,11 +36,9 @@ from contacts.models import (
     Label,
     Tag,
 )
-from contacts.services.companies import create_company  # noqa: F401  (moved; kept importable from here)
+from contacts.selectors import contacts_with, index_digests
 from logicnet.audit.services import record_event
-from logicnet.encryption import blind
 from logicnet.encryption.fields import update_derived_fields
-from logicnet.encryption.keys import organization_keys
 from logicnet.tenancy.context import tenant_context
 
 # Plain Contact fields a caller may set (the collections are listed separately).
@@ -77,19 +74,6 @@ DUPLICATE_EMAIL_MESSAGE = gettext_lazy("A contact with this email address alread
 # --- reads the services and the forms share -------------------------------------------------
 
 
-def _digests(organization: Organization, kind: str, values: list[str]) -> list[str]:
-    """Blind-index digests of the values under every live key version (while a
-    re-encryption runs, rows not yet moved carry the previous version's digests)."""
-    values = [v for v in values if v and v.strip()]
-    if not values:
-        return []
-    keys = organization_keys(organization.pk)
-    compute = blind.email_index if kind == "email" else blind.phone_index
-    found = {compute(keys, version, value) for version in keys.live_versions() for value in values}
-    found.discard("")
-    return sorted(found)
-
-
 def find_duplicates(
     organization: Organization,
     emails: list[str] | tuple[str, ...] = (),
@@ -97,21 +81,13 @@ def find_duplicates(
     exclude: int | None = None,
     limit: int = 10,
 ) -> list[Contact]:
-    """Contacts having any of the emails or phones, as a primary or a further one.
-    One query, answered from the blind-index indexes."""
+    """Contacts having any of the emails or phones, as a primary or a further one."""
     with tenant_context(organization):
-        email_digests = _digests(organization, "email", list(emails))
-        phone_digests = _digests(organization, "phone", list(phones))
-        if not email_digests and not phone_digests:
-            return []
-        match = Q(pk__in=[])
-        if email_digests:
-            extra = ContactEmail.objects.filter(organization=organization, email_index__in=email_digests)
-            match |= Q(email_index__in=email_digests) | Q(pk__in=extra.values("contact_id"))
-        if phone_digests:
-            extra = ContactPhone.objects.filter(organization=organization, phone_index__in=phone_digests)
-            match |= Q(phone_index__in=phone_digests) | Q(pk__in=extra.values("contact_id"))
-        found = Contact.objects.filter(match, organization=organization)
+        found = contacts_with(
+            organization,
+            email_digests=index_digests(organization, "email", list(emails)),
+            phone_digests=index_digests(organization, "phone", list(phones)),
+        )
         if exclude is not None:
             found = found.exclude(pk=exclude)
         return list(found.order_by("pk")[:limit])

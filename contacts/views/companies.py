@@ -7,7 +7,6 @@ import datetime
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,7 +25,6 @@ from contacts.services.custom_fields import (
 from logicnet.tenancy.roles import Role, requires_role
 
 PEOPLE_PAGE_SIZE = 25
-TIMELINE_TEMPLATES = ["contacts/_company_timeline.html", "contacts/_company_timeline_pending.html"]
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -100,9 +98,6 @@ def company_detail(request, org_slug, company_id):
         "people": people,
         "next_cursor": next_cursor,
         "paged": paged,
-        # The timeline partial belongs to the interactions pages; until it exists the
-        # page shows a placeholder of its own.
-        "timeline_template": select_template(TIMELINE_TEMPLATES),
     }
     return render(request, "contacts/company_detail.html", context)
 

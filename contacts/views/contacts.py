@@ -7,8 +7,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import path
 from django.utils.translation import gettext as _
 
@@ -25,11 +23,17 @@ from contacts.forms import (
 )
 from contacts.models import Contact, CustomField
 from contacts.selectors_contacts import with_details
-from contacts.services.contacts import create_contact, delete_contact, find_duplicates, update_contact
+from contacts.services.contacts import (
+    DUPLICATE_EMAIL_MESSAGE,
+    create_contact,
+    delete_contact,
+    find_duplicates,
+    update_contact,
+)
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
+from logicnet.encryption import blind
 from logicnet.tenancy.roles import Role, requires_role
 
-TIMELINE_TEMPLATE = "contacts/_timeline.html"
 SUBMISSION_SECONDS = 3600
 FORMSETS = {
     # prefix: (formset class, fields for the service, service key, "add a row" button)
@@ -52,16 +56,6 @@ def _contact_with_details(request, contact_id: int) -> Contact:
 
 def _can_write(request) -> bool:
     return Role.at_least(request.membership.role, Role.MEMBER)
-
-
-def _has_timeline() -> bool:
-    # The timeline partial belongs to the interactions and tasks screens; until it exists
-    # the page simply has no timeline.
-    try:
-        get_template(TIMELINE_TEMPLATE)
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 # --- double-submit guard ---------------------------------------------------------------------
@@ -139,6 +133,14 @@ def _duplicates_of(request, form, formsets, exclude: int | None):
     return find_duplicates(request.organization, [e for e in emails if e], [p for p in phones if p], exclude=exclude)
 
 
+def _primary_email_taken(form, duplicates) -> bool:
+    """Whether a duplicate already has the typed email as its own primary one: the database
+    keeps those unique per organization (contact_unique_email), so "save anyway" cannot
+    save it and must not be offered."""
+    typed = blind.normalize_email(form.cleaned_data.get("email") or "")
+    return bool(typed) and any(blind.normalize_email(other.email) == typed for other in duplicates)
+
+
 def _contact_form_page(request, contact: Contact | None):
     """Create and edit share one flow: validate the form and formsets, warn about
     duplicates (saving needs "save anyway" then), call the service, redirect."""
@@ -146,6 +148,7 @@ def _contact_form_page(request, contact: Contact | None):
     form = ContactForm(request.POST or None, organization=organization, contact=contact)
     formsets = _formsets(request, contact)
     duplicates = []
+    email_taken = False
     adding_row = any(add in request.POST for *_rest, add in FORMSETS.values())
     if request.method == "POST" and not adding_row:
         token = request.POST.get("submit_token", "")
@@ -158,7 +161,10 @@ def _contact_form_page(request, contact: Contact | None):
             form.add_error(None, _("This form is already being saved. Wait a moment, then reload the page."))
         elif form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             duplicates = _duplicates_of(request, form, formsets, exclude=contact.pk if contact else None)
-            if duplicates and not form.cleaned_data.get("confirm_duplicates"):
+            email_taken = _primary_email_taken(form, duplicates)
+            if email_taken:
+                form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
+            elif duplicates and not form.cleaned_data.get("confirm_duplicates"):
                 form.add_error(None, _("Contacts with the same email address or phone already exist."))
             else:
                 data = form.service_data()
@@ -197,6 +203,7 @@ def _contact_form_page(request, contact: Contact | None):
             "contact": contact,
             "duplicates": visible_duplicates,
             "hidden_duplicates": len(duplicates) - len(visible_duplicates),
+            "offer_save_anyway": bool(duplicates) and not email_taken,
         },
         status=400 if request.method == "POST" and not adding_row else 200,
     )
@@ -234,7 +241,6 @@ def contact_detail(request, org_slug, contact_id):
             "custom_values": display_values(definitions, contact),
             "duplicates": duplicates,
             "can_write": _can_write(request),
-            "has_timeline": _has_timeline(),
         },
     )
 
