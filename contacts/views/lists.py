@@ -38,6 +38,7 @@ from contacts.selectors_lists import (
     filter_contacts,
     get_saved_view_for,
     may_delete_saved_view,
+    owner_names_for,
     paginate,
     people_counts,
     search_crm,
@@ -123,19 +124,19 @@ def contact_list(request, org_slug):
     choices = ListChoices.of(request.organization)
     form, matches, custom_fields = _contact_matches(request, request.GET, choices)
     columns = form.columns()
-    rows = contact_list_rows(matches)
-    if not _needs_personal_custom(columns, custom_fields):
-        rows = rows.defer("custom_personal")
+    rows = contact_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
     count, more = count_up_to(matches)
     labels = {key: str(label) for key, label in CONTACT_COLUMNS}
     contact_url = _url_maker(org_slug, "contact_detail", "contact_id")
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     tag_names = tag_names_for(page.rows, ContactTag, "contact")
+    owner_names = owner_names_for(page.rows, choices.members)
     status_labels = {value: str(label) for value, label in Contact.Status.choices}
     can_write = Role.at_least(request.membership.role, Role.MEMBER)
     for contact in page.rows:
         contact.tag_names = tag_names.get(contact.pk, [])
+        contact.owner_name = owner_names.get(contact.owner_id, "")
         contact.status_label = status_labels.get(contact.status, contact.status)
         contact.company_url = company_url(contact.company_id) if contact.company_id else ""
         cells = [(labels[key], _contact_cell(contact, key)) for key in columns if key in labels]
@@ -186,10 +187,6 @@ def _link_html(url: str, text) -> str:
     return format_html('<a href="{}">{}</a>', url, text) if url else conditional_escape(text)
 
 
-def _member_name(user) -> str:
-    return (user.full_name or user.email) if user else ""
-
-
 def _contact_cell(contact: Contact, key: str) -> str:
     """One cell's HTML, escaped here: fifty rows of template if-chains cost more than the
     rest of the page."""
@@ -200,7 +197,7 @@ def _contact_cell(contact: Contact, key: str) -> str:
     if key == "company":
         return _link_html(contact.company_url, contact.company.name) if contact.company_id else ""
     if key == "owner":
-        return conditional_escape(_member_name(contact.owner))
+        return conditional_escape(contact.owner_name)
     if key == "status":
         return conditional_escape(contact.status_label)
     if key == "tags":
@@ -215,13 +212,12 @@ def _contact_cell(contact: Contact, key: str) -> str:
 def company_list(request, org_slug):
     organization = request.organization
     custom_fields = custom_fields_for(organization, CustomField.Entity.COMPANY)
-    form = CompanyFilterForm(request.GET, organization=organization, custom_fields=custom_fields)
+    choices = ListChoices.of(organization)
+    form = CompanyFilterForm(request.GET, organization=organization, custom_fields=custom_fields, choices=choices)
     form.is_valid()
     columns = form.columns()
     matches = filter_companies(visible_companies(request), form.cleaned_data, custom_fields)
-    rows = company_list_rows(matches)
-    if not _needs_personal_custom(columns, custom_fields):
-        rows = rows.defer("custom_personal")
+    rows = company_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
     count, more = count_up_to(matches)
     people = people_counts(request, [company.pk for company in page.rows]) if "people" in columns else {}
@@ -229,8 +225,10 @@ def company_list(request, org_slug):
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     people_url = reverse("contact_list", kwargs={"org_slug": org_slug})
     tag_names = tag_names_for(page.rows, CompanyTag, "company")
+    owner_names = owner_names_for(page.rows, choices.members)
     for company in page.rows:
         company.tag_names = tag_names.get(company.pk, [])
+        company.owner_name = owner_names.get(company.owner_id, "")
         company.people_url = f"{people_url}?company={company.pk}"
         company.people_count = people.get(company.pk, 0)
         cells = [(labels[key], _company_cell(company, key)) for key in columns if not key.startswith("cf_")]
@@ -259,7 +257,7 @@ def _company_cell(company, key: str) -> str:
     if key == "people":
         return _link_html(company.people_url, company.people_count)
     if key == "owner":
-        return conditional_escape(_member_name(company.owner))
+        return conditional_escape(company.owner_name)
     if key == "tags":
         return _tags_html(company.tag_names)
     if key == "created":

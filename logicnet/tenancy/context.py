@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django_scopes import scope, scopes_disabled
+from django_scopes import get_scope, scope, scopes_disabled
 from psycopg.pq import TransactionStatus
 
 _active_organization: ContextVar[int | None] = ContextVar("active_organization", default=None)
@@ -48,15 +48,25 @@ def tenant_context(organization) -> Iterator[None]:
     organization_id = int(getattr(organization, "pk", organization))
     previous = _active_organization.get()
     enclosing_transaction = connection.in_atomic_block
+    # Nested in a block of the same organization (a view calling a selector that enters
+    # the context again): the setting already holds this organization, so only the
+    # savepoint is opened, not two more round trips to set and restore it.
+    again = enclosing_transaction and previous == organization_id and _scoped_to(organization_id)
     token = _active_organization.set(organization_id)
     try:
         with scope(organization=organization_id), transaction.atomic():
-            _set_organization_setting(organization_id)
+            if not again:
+                _set_organization_setting(organization_id)
             yield
-            if enclosing_transaction and not transaction.get_rollback() and not _transaction_failed():
+            if enclosing_transaction and not again and not transaction.get_rollback() and not _transaction_failed():
                 _set_organization_setting(previous)
     finally:
         _active_organization.reset(token)
+
+
+def _scoped_to(organization_id: int) -> bool:
+    current = get_scope()
+    return bool(current.get("_enabled")) and current.get("organization") == organization_id
 
 
 def _transaction_failed() -> bool:
