@@ -118,6 +118,25 @@ def _active_view_id(request) -> int | None:
         return None
 
 
+def _list_context(request, entity: str, form, page, matches, custom_fields, can_write: bool) -> dict:
+    """What both lists' templates show besides their rows."""
+    count, more = count_up_to(matches)
+    base_query = params_query(list_params(request.GET, entity, custom_fields))
+    return {
+        "form": form,
+        "page": page,
+        "column_labels": form.column_labels(),
+        "count": count,
+        "count_more": more,
+        "current_query": base_query,
+        "saved_views": _saved_views(request, entity),
+        "active_view_id": _active_view_id(request),
+        "entity": entity,
+        "can_write": can_write,
+        **_page_links(base_query, page),
+    }
+
+
 @require_GET
 @requires_role(read=Role.READ_ONLY)
 def contact_list(request, org_slug):
@@ -126,7 +145,6 @@ def contact_list(request, org_slug):
     columns = form.columns()
     rows = contact_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
-    count, more = count_up_to(matches)
     labels = {key: str(label) for key, label in CONTACT_COLUMNS}
     contact_url = _url_maker(org_slug, "contact_detail", "contact_id")
     company_url = _url_maker(org_slug, "company_detail", "company_id")
@@ -142,22 +160,9 @@ def contact_list(request, org_slug):
         cells = [(labels[key], _contact_cell(contact, key)) for key in columns if key in labels]
         cells += _custom_cells(contact, columns, custom_fields)
         contact.row_html = _row_html(contact, contact.full_name, contact_url(contact.pk), cells, selectable=can_write)
-    base_query = params_query(list_params(request.GET, CustomField.Entity.CONTACT, custom_fields))
-    context = {
-        "form": form,
-        "page": page,
-        "column_labels": form.column_labels(),
-        "count": count,
-        "count_more": more,
-        "filtered_company": form.cleaned_data.get("company"),
-        "current_query": base_query,
-        "saved_views": _saved_views(request, CustomField.Entity.CONTACT),
-        "active_view_id": _active_view_id(request),
-        "entity": CustomField.Entity.CONTACT,
-        "bulk_form": BulkActionForm(None, organization=request.organization, choices=choices),
-        "can_write": can_write,
-        **_page_links(base_query, page),
-    }
+    context = _list_context(request, CustomField.Entity.CONTACT, form, page, matches, custom_fields, can_write)
+    context["filtered_company"] = form.cleaned_data.get("company")
+    context["bulk_form"] = BulkActionForm(None, organization=request.organization, choices=choices)
     return render(request, "contacts/contact_list.html", context)
 
 
@@ -219,7 +224,6 @@ def company_list(request, org_slug):
     matches = filter_companies(visible_companies(request), form.cleaned_data, custom_fields)
     rows = company_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
-    count, more = count_up_to(matches)
     people = people_counts(request, [company.pk for company in page.rows]) if "people" in columns else {}
     labels = {key: str(label) for key, label in form.fields["col"].choices}
     company_url = _url_maker(org_slug, "company_detail", "company_id")
@@ -234,20 +238,8 @@ def company_list(request, org_slug):
         cells = [(labels[key], _company_cell(company, key)) for key in columns if not key.startswith("cf_")]
         cells += _custom_cells(company, columns, custom_fields)
         company.row_html = _row_html(company, company.name, company_url(company.pk), cells)
-    base_query = params_query(list_params(request.GET, CustomField.Entity.COMPANY, custom_fields))
-    context = {
-        "form": form,
-        "page": page,
-        "column_labels": form.column_labels(),
-        "count": count,
-        "count_more": more,
-        "current_query": base_query,
-        "saved_views": _saved_views(request, CustomField.Entity.COMPANY),
-        "active_view_id": _active_view_id(request),
-        "entity": CustomField.Entity.COMPANY,
-        "can_write": Role.at_least(request.membership.role, Role.MEMBER),
-        **_page_links(base_query, page),
-    }
+    can_write = Role.at_least(request.membership.role, Role.MEMBER)
+    context = _list_context(request, CustomField.Entity.COMPANY, form, page, matches, custom_fields, can_write)
     return render(request, "contacts/company_list.html", context)
 
 
