@@ -39,17 +39,10 @@ from contacts.services.activity import (
     update_interaction,
     update_task,
 )
+from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
 PICKER_RESULTS = 10
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _safe_next(request) -> str | None:
@@ -171,7 +164,7 @@ def interaction_create(request, org_slug, contact_id):
         try:
             log_interaction(organization=request.organization, actor=request.user, **form.service_kwargs())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(_safe_next(request) or _page_of(org_slug, contact=contact))
     context = {"form": form, "chosen": chosen, "contact": contact, "back": _page_of(org_slug, contact=contact)}
@@ -196,7 +189,7 @@ def interaction_edit(request, org_slug, interaction_id):
         try:
             update_interaction(organization=request.organization, actor=request.user, interaction=interaction, **kwargs)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(back)
     context = {"form": form, "chosen": chosen, "interaction": interaction, "back": back, "hidden_count": len(hidden)}
@@ -263,7 +256,7 @@ def task_create(request, org_slug):
         try:
             create_task(organization=request.organization, actor=request.user, **form.service_kwargs())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(back)
     context = {"form": form, "contact": contact, "company": company, "back": back}
@@ -279,7 +272,7 @@ def task_edit(request, org_slug, task_id):
         try:
             update_task(organization=request.organization, actor=request.user, task=task, **form.service_kwargs())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(back)
     context = {"form": form, "task": task, "contact": task.contact, "company": task.company, "back": back}

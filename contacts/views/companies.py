@@ -22,17 +22,10 @@ from contacts.services.custom_fields import (
     update_contact_visibility,
     update_custom_field,
 )
+from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
 PEOPLE_PAGE_SIZE = 25
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- Companies -------------------------------------------------------------------------------
@@ -51,7 +44,7 @@ def company_create(request, org_slug):
                 data=form.service_data(),
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Company created."))
             return redirect("company_detail", org_slug=org_slug, company_id=company.pk)
@@ -122,7 +115,7 @@ def company_edit(request, org_slug, company_id):
             form.add_error(None, exc.messages)
             status = 409
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Company saved."))
             return redirect("company_detail", org_slug=org_slug, company_id=company.pk)
@@ -160,7 +153,7 @@ def custom_fields(request, org_slug):
         try:
             field = create_custom_field(organization=organization, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Field “%(label)s” added.") % {"label": field.label})
             return redirect("custom_fields", org_slug=org_slug)
@@ -183,7 +176,7 @@ def custom_field_edit(request, org_slug, field_id):
                 position=form.cleaned_data["position"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Field saved."))
             return redirect("custom_fields", org_slug=org_slug)

@@ -32,6 +32,7 @@ from contacts.services.contacts import (
 )
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
 from logicnet.encryption import blind
+from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
 SUBMISSION_SECONDS = 3600
@@ -118,14 +119,6 @@ def _formsets(request, contact: Contact | None):
     return result
 
 
-def _add_service_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
 def _duplicates_of(request, form, formsets, exclude: int | None):
     data = form.cleaned_data
     emails = [data.get("email") or ""] + [r["email"] for r in formset_rows(formsets["emails"], ("email",))]
@@ -182,7 +175,7 @@ def _contact_form_page(request, contact: Contact | None):
                             expected_version=form.cleaned_data.get("version"),
                         )
                 except ValidationError as exc:
-                    _add_service_errors(form, exc)
+                    add_service_errors(form, exc)
         if earlier is None:
             _finish_submission(request, token, saved.pk if saved else None)
         if saved is not None:
