@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime
 import html
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -30,8 +28,8 @@ from logicnet.audit.models import AuditEvent
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Role
 from tests.factories import make_member, make_user
+from tests.shared_fixtures import naughty_strings
 
-BLNS = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "edge_cases" / "blns.txt"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -508,11 +506,7 @@ def test_read_only_member_reads_timelines_without_write_buttons(client, org_a, r
 
 
 def _naughty_strings(count: int) -> list[str]:
-    if not BLNS.exists():
-        pytest.skip(f"the naughty-strings list is not at {BLNS}")
-    lines = [
-        line for line in BLNS.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")
-    ]
+    lines = naughty_strings()
     markup = [line for line in lines if "<" in line or "&" in line or '"' in line]
     return (markup[:count] + lines[::37])[:count]
 

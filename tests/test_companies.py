@@ -3,10 +3,7 @@ and phone normalisation; hostile strings; a pinned query count on the detail pag
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
@@ -25,8 +22,7 @@ from logicnet.audit.models import AuditEvent
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Role
 from tests.factories import make_member, make_user
-
-BLNS = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "edge_cases" / "blns.txt"
+from tests.shared_fixtures import naughty_strings
 
 
 def url(name: str, organization, **kwargs) -> str:
@@ -330,10 +326,7 @@ def test_member_creates_edits_and_deletes(client, org_a, bob):
 
 
 def _hostile_strings() -> list[str]:
-    if not BLNS.exists():
-        pytest.skip(f"the naughty-strings list is not at {BLNS}")
-    lines = BLNS.read_text(encoding="utf-8", errors="replace").splitlines()
-    picked = [line for line in lines if line.strip() and not line.startswith("#")][::5]
+    picked = naughty_strings()[::5]
     return [line for line in picked if len(line) <= 200]
 
 

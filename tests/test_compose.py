@@ -25,14 +25,12 @@ from django.conf import settings
 from django.core.management import get_commands
 
 from logicnet.stack import new_master_key
+from tests.shared_fixtures import shared_fixture
 
 ROOT = Path(settings.BASE_DIR)
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
-# The Compose specification's JSON schema is a shared fixture kept next to the repository
-# (CI has it); a fresh clone on its own does not.
-COMPOSE_SCHEMA = ROOT.parent / "shared" / "fixtures" / "compose" / "compose-spec.json"
 VENV_BIN = Path(sys.executable).parent
 
 APP_SERVICES = ("web", "worker", "beat")
@@ -95,12 +93,7 @@ def all_commands() -> list[tuple[str, list[str]]]:
 
 @pytest.fixture(scope="module")
 def compose_schema() -> dict:
-    if not COMPOSE_SCHEMA.exists():
-        pytest.skip(
-            f"the Compose specification schema is not here ({COMPOSE_SCHEMA.relative_to(ROOT.parent)}): "
-            "it is a shared fixture outside the repository, present in CI but not in a fresh clone"
-        )
-    return json.loads(COMPOSE_SCHEMA.read_text())
+    return json.loads(shared_fixture("compose/compose-spec.json").read_text())
 
 
 def schema_errors(schema: dict, document: dict) -> list[str]:

@@ -4,10 +4,8 @@ visibility, hostile input, and the batched access audit."""
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +18,7 @@ from logicnet.audit.models import AuditEvent
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Role
 from tests.factories import make_member, make_user
+from tests.shared_fixtures import naughty_strings
 
 
 def url(name, organization, **kwargs):
@@ -365,17 +364,9 @@ def test_detail_query_count_is_constant(client, org_a, alice, django_assert_max_
 # --- hostile strings --------------------------------------------------------------------------
 
 
-def _naughty_strings() -> list[str]:
-    path = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "edge_cases" / "blns.txt"
-    if not path.exists():
-        pytest.skip(f"the naughty-strings list is not at {path}")
-    lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
-    return [line for line in lines if not line.startswith("#")][::5]
-
-
 def test_hostile_strings_round_trip_escaped(client, org_a, alice):
     client.force_login(alice)
-    for n, text in enumerate(_naughty_strings()):
+    for n, text in enumerate(naughty_strings()[::5]):
         first = text.replace("\x00", "")[:100].strip() or "x"
         response = client.post(
             url("contact_create", org_a),

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
@@ -23,6 +21,7 @@ from logicnet.audit.models import AuditEvent
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Role
 from tests.factories import make_member, make_user
+from tests.shared_fixtures import naughty_strings
 
 ROW_ID = re.compile(r'name="ids" value="(\d+)"')
 
@@ -559,18 +558,8 @@ def test_outsider_gets_404_on_every_list_url(client, alice, org_a, charlie, org_
         assert SavedView.objects.filter(pk=view.pk).exists()
 
 
-def _naughty_strings(limit: int = 120) -> list[str]:
-    path = Path(settings.BASE_DIR).parent / "shared" / "fixtures" / "edge_cases" / "blns.txt"
-    if not path.exists():
-        pytest.skip(f"the naughty-strings list is not at {path}")
-    lines = [
-        line for line in path.read_text(errors="replace").splitlines() if line.strip() and not line.startswith("#")
-    ]
-    return lines[:limit]
-
-
 def test_hostile_strings_in_names_and_query_strings(client, alice, org_a):
-    strings = _naughty_strings()
+    strings = naughty_strings()[:120]
     for text in strings[:40]:
         make_contact(org_a, alice, text[:100], "Naughty")
     client.force_login(alice)

@@ -13,7 +13,7 @@ from contacts.models import Company, Contact, ContactShare
 from contacts.selectors_lists import query_shape
 from contacts.services.contacts import create_contact
 from logicnet.tenancy.context import tenant_context
-from tests.test_lists import _naughty_strings
+from tests.shared_fixtures import naughty_strings
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 OPTION = re.compile(r'role="option"[^>]*>\s*<span class="search-name">([^<]*)</span>')
@@ -165,7 +165,7 @@ def test_hostile_queries_are_escaped(client, alice, org_a, people):
     body = search(client, org_a, "script").content.decode()
     assert "<script>alert(1)" not in body
     assert "&lt;script&gt;alert(1)" in body
-    for text in _naughty_strings():
+    for text in naughty_strings()[:120]:
         for htmx in (True, False):
             response = search(client, org_a, text, htmx=htmx)
             assert response.status_code == 200, text
