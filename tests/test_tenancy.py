@@ -14,7 +14,8 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import ProgrammingError, connection, models, transaction
-from django_scopes import ScopeError, scopes_disabled
+from django.test.utils import CaptureQueriesContext
+from django_scopes import ScopeError, get_scope, scopes_disabled
 
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Organization, User
@@ -421,3 +422,22 @@ def test_nested_contexts_restore_the_enclosing_organization(org_a, org_b, alice,
         assert _current_setting() == str(org_a.pk)
         assert _organization_ids("jobs_job") == [org_a.pk]
         assert list(Job.objects.values_list("organization_id", flat=True)) == [org_a.pk]
+
+
+def test_reentering_the_same_organization_keeps_both_walls(org_a, org_b, alice, charlie):
+    start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    with tenant_context(org_a):
+        with CaptureQueriesContext(connection) as queries, tenant_context(org_a):
+            assert _organization_ids("jobs_job") == [org_a.pk]
+        # The setting already holds this organization: only a savepoint, nothing set again.
+        assert not [q["sql"] for q in queries.captured_queries if "set_config" in q["sql"]]
+        with tenant_context(org_a):
+            with tenant_context(org_b):
+                assert _organization_ids("jobs_job") == [org_b.pk]
+            assert _current_setting() == str(org_a.pk)
+            assert _organization_ids("jobs_job") == [org_a.pk]
+    with tenant_context(org_a), scopes_disabled(), tenant_context(org_a):
+        # Re-entered where the scope was switched off: the application wall stands again.
+        assert get_scope() == {"_enabled": True, "organization": org_a.pk}
+        assert _organization_ids("jobs_job") == [org_a.pk]
