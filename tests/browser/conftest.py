@@ -121,8 +121,9 @@ def new_page(request, chromium, live_site) -> Iterator[Callable[..., object]]:
     problems = request.node.stash.setdefault(BROWSER_PROBLEMS, [])
     contexts: list[tuple[str, object]] = []
 
-    def open_page(label: str = "page"):
-        context = chromium.new_context(base_url=live_site, locale="en-GB", timezone_id="Europe/Bucharest")
+    def open_page(label: str = "page", **options):
+        """`options` go to the browser context, e.g. `viewport={"width": 390, "height": 844}`."""
+        context = chromium.new_context(base_url=live_site, locale="en-GB", timezone_id="Europe/Bucharest", **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append((label, context))
         page = context.new_page()

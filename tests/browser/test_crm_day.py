@@ -8,6 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from contacts.services.contacts import create_contact
@@ -297,3 +298,35 @@ def test_a_day_in_the_crm(new_page, alice, bob, org_a, charlie, org_b):
     assert response.status == 404
     expect(outsider.get_by_role("heading", name="Not Found")).to_be_visible()
     expect(outsider.get_by_text(STEFAN)).to_have_count(0)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_the_crm_fits_a_phone_screen(new_page, alice, org_a):
+    """The pages people use on the road, at a phone's width: nothing wider than the screen
+    (a wide table scrolls inside its own box), and the search box and menus still usable."""
+    contact = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={"first_name": "Ștefan", "last_name": "Popescu-Rădulescu", "email": "stefan@tmlogistica.ro"},
+    )
+    page = new_page("phone", viewport=PHONE, is_mobile=True, has_touch=True)
+    sign_in(page, alice)
+    slug = {"org_slug": org_a.slug}
+    for path in (
+        reverse("contact_list", kwargs=slug),
+        reverse("contact_detail", kwargs={**slug, "contact_id": contact.pk}),
+        reverse("contact_create", kwargs=slug),
+        reverse("company_list", kwargs=slug),
+        reverse("my_tasks", kwargs=slug),
+    ):
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a {PHONE['width']}px screen"
+    page.goto(reverse("contact_list", kwargs=slug))
+    search_box(page).fill("stef")
+    expect(search_results(page)).to_have_count(1)
+    search_results(page).first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ștefan")
