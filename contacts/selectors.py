@@ -8,7 +8,6 @@ already runs there), since outside it row-level security hides the organization'
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import QuerySet
 
 from accounts.models import Organization
 from contacts.models import Company, Contact, ContactEmail, ContactPhone
@@ -37,28 +36,48 @@ def index_digests(organization: Organization, kind: str, values: list[str]) -> l
     return sorted(found)
 
 
-def contacts_with(organization: Organization, *, email_digests=(), phone_digests=()) -> QuerySet[Contact]:
-    """The contacts whose primary or further email or phone has one of the digests.
+def contacts_with(
+    organization: Organization,
+    *,
+    email_digests=(),
+    phone_digests=(),
+    exclude: int | None = None,
+    limit: int | None = None,
+) -> list[Contact]:
+    """The contacts whose primary or further email or phone has one of the digests, by id.
 
-    One query: the ids come from a UNION of one index lookup per column and table. A plain
-    OR across the further-values subqueries kept PostgreSQL off every index (60 ms at
-    50,000 contacts against well under 1 ms)."""
-    branches = []
+    One query, its ids from a UNION of one index lookup per column and table, in SQL: a
+    plain OR across the further-values table kept PostgreSQL off every index (60 ms at
+    50,000 contacts), and the same UNION built with the ORM cost twice the time of the
+    whole lookup in Python."""
+    quote = connection.ops.quote_name
+    contacts = quote(Contact._meta.db_table)
+    branches, params = [], [organization.pk]
     for kind, digests, extra_model in (("email", email_digests, ContactEmail), ("phone", phone_digests, ContactPhone)):
         if digests:
-            lookup = {"organization": organization, f"{kind}_index__in": list(digests)}
-            branches.append(Contact.objects.filter(**lookup).values_list("pk", flat=True))
-            branches.append(extra_model.objects.filter(**lookup).values_list("contact_id", flat=True))
+            column = quote(f"{kind}_index")
+            branches.append(f"SELECT id FROM {contacts} WHERE organization_id = %s AND {column} = ANY(%s)")
+            branches.append(
+                f"SELECT contact_id FROM {quote(extra_model._meta.db_table)} "
+                f"WHERE organization_id = %s AND {column} = ANY(%s)"
+            )
+            params += [organization.pk, list(digests)] * 2
     if not branches:
-        return Contact.objects.none()
-    ids = branches[0].union(*branches[1:], all=True)
-    return Contact.objects.filter(organization=organization, pk__in=ids)
+        return []
+    sql = f"SELECT * FROM {contacts} WHERE organization_id = %s AND id IN ({' UNION ALL '.join(branches)})"
+    if exclude is not None:
+        sql += " AND id <> %s"
+        params.append(exclude)
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT %s"
+        params.append(limit)
+    return list(Contact.objects.raw(sql, params))
 
 
 def _find_by_index(organization: Organization, value: str, kind: str) -> list[Contact]:
     with tenant_context(organization):
-        digests = index_digests(organization, kind, [value])
-        return list(contacts_with(organization, **{f"{kind}_digests": digests}).order_by("pk"))
+        return contacts_with(organization, **{f"{kind}_digests": index_digests(organization, kind, [value])})
 
 
 def find_contacts_by_email(organization: Organization, value: str) -> list[Contact]:

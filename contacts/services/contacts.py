@@ -83,14 +83,13 @@ def find_duplicates(
 ) -> list[Contact]:
     """Contacts having any of the emails or phones, as a primary or a further one."""
     with tenant_context(organization):
-        found = contacts_with(
+        return contacts_with(
             organization,
             email_digests=index_digests(organization, "email", list(emails)),
             phone_digests=index_digests(organization, "phone", list(phones)),
+            exclude=exclude,
+            limit=limit,
         )
-        if exclude is not None:
-            found = found.exclude(pk=exclude)
-        return list(found.order_by("pk")[:limit])
 
 
 # --- validation helpers ----------------------------------------------------------------------

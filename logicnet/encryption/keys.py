@@ -134,15 +134,18 @@ class _KeyCache:
         self._lock = threading.Lock()
 
     def get(self, organization_id: int) -> OrganizationKeys | None:
-        with self._lock:
-            entry = self._entries.get(organization_id)
-            if entry is None:
-                return None
-            if time.monotonic() - entry.loaded_at > settings.ENCRYPTION_KEY_CACHE_SECONDS:
-                del self._entries[organization_id]
-                return None
-            self._entries.move_to_end(organization_id)
-            return entry
+        # Read without the lock: every encrypted field read passes here, and a dict lookup
+        # is atomic. The oldest-loaded entry is the one evicted when the cache is full
+        # (put), which is also the first to expire, so hits need not reorder anything.
+        entry = self._entries.get(organization_id)
+        if entry is None:
+            return None
+        if time.monotonic() - entry.loaded_at > settings.ENCRYPTION_KEY_CACHE_SECONDS:
+            with self._lock:
+                if self._entries.get(organization_id) is entry:
+                    del self._entries[organization_id]
+            return None
+        return entry
 
     def put(self, entry: OrganizationKeys) -> None:
         with self._lock:
