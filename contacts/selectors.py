@@ -46,10 +46,10 @@ def contacts_with(
 ) -> list[Contact]:
     """The contacts whose primary or further email or phone has one of the digests, by id.
 
-    One query, its ids from a UNION of one index lookup per column and table, in SQL: a
-    plain OR across the further-values table kept PostgreSQL off every index (60 ms at
-    50,000 contacts), and the same UNION built with the ORM cost twice the time of the
-    whole lookup in Python."""
+    One query, its ids from a UNION of one index lookup per column and table, written in
+    SQL: a plain OR across the further-values table kept PostgreSQL off every index (60 ms
+    at 50,000 contacts), and the same UNION built with the ORM took 1.9 ms a lookup against
+    1.1 ms for this."""
     quote = connection.ops.quote_name
     contacts = quote(Contact._meta.db_table)
     branches, params = [], [organization.pk]

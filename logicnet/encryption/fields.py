@@ -27,6 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.query_utils import DeferredAttribute
 from django.forms import TextInput
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from logicnet.encryption import blind, crypto
@@ -171,9 +172,13 @@ class EncryptedMixin:
                 f"cannot encrypt {label}.{self.name} of organization {organization_id}: {exc}"
             ) from exc
 
+    @cached_property
+    def model_label(self) -> str:
+        return self.model._meta.label
+
     def decrypt_sealed(self, instance, sealed: Sealed):
         organization_id = _organization_id(instance)
-        label = self.model._meta.label
+        label = self.model_label
         plaintext = decrypt_value(organization_id, label, self.name, sealed.token)
         try:
             return self.decode_plaintext(plaintext)

@@ -326,35 +326,40 @@ def encrypt_value(organization_id: int, label: str, field_name: str, plaintext: 
 
 
 def decrypt_value(organization_id: int | None, label: str, field_name: str, token: str) -> bytes:
-    def fail(reason: str) -> DecryptionError:
-        return DecryptionError(organization_id=organization_id, model=label, field=field_name, reason=reason)
-
+    """The plaintext of one stored value. The common path is kept short (it runs for every
+    encrypted field read); every failure is a DecryptionError naming the value."""
     if organization_id is None:
-        raise fail("the row has no organization")
+        raise _decryption_error(organization_id, label, field_name, "the row has no organization")
     try:
         version, blob = crypto.parse_token(token)
-    except crypto.InvalidCiphertext as exc:
-        raise fail(str(exc)) from None
-    try:
         entry = organization_keys(organization_id, need_version=version)
-    except (MasterKeyError, OrganizationKeyMissing) as exc:
-        raise fail(str(exc)) from None
-    if entry.destroyed_at:
-        raise fail(f"its data key was destroyed on {entry.destroyed_at:%Y-%m-%d %H:%M}; the value is gone for good")
-    aead = entry.aead(version)
-    if aead is None:
-        if version in entry.retired:
-            raise fail(f"it names data key v{version}, which was retired")
-        raise fail(
-            f"no data key v{version} is visible for this organization "
-            "(read encrypted values inside tenant_context(organization))"
-        )
+    except (crypto.InvalidCiphertext, MasterKeyError, OrganizationKeyMissing) as exc:
+        raise _decryption_error(organization_id, label, field_name, str(exc)) from None
+    aead = entry.aeads.get(version)
+    if aead is None or entry.destroyed_at:
+        raise _decryption_error(organization_id, label, field_name, _missing_key_reason(entry, version))
     try:
         return crypto.open_sealed(aead, blob, crypto.value_associated_data(organization_id, label, field_name, version))
     except crypto.InvalidCiphertext:
-        raise fail(
+        reason = (
             "authentication failed: the value was altered, or was encrypted for another organization, model or field"
-        ) from None
+        )
+        raise _decryption_error(organization_id, label, field_name, reason) from None
+
+
+def _decryption_error(organization_id: int | None, label: str, field_name: str, reason: str) -> DecryptionError:
+    return DecryptionError(organization_id=organization_id, model=label, field=field_name, reason=reason)
+
+
+def _missing_key_reason(entry: OrganizationKeys, version: int) -> str:
+    if entry.destroyed_at:
+        return f"its data key was destroyed on {entry.destroyed_at:%Y-%m-%d %H:%M}; the value is gone for good"
+    if version in entry.retired:
+        return f"it names data key v{version}, which was retired"
+    return (
+        f"no data key v{version} is visible for this organization "
+        "(read encrypted values inside tenant_context(organization))"
+    )
 
 
 # --- key management ------------------------------------------------------------------------
