@@ -22,6 +22,7 @@ from contacts.forms import (
     formset_rows,
 )
 from contacts.models import Contact, CustomField
+from contacts.selectors import index_digests
 from contacts.selectors_contacts import with_details
 from contacts.services.contacts import (
     DUPLICATE_EMAIL_MESSAGE,
@@ -31,7 +32,6 @@ from contacts.services.contacts import (
     update_contact,
 )
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
-from logicnet.encryption import blind
 from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
@@ -126,12 +126,12 @@ def _duplicates_of(request, form, formsets, exclude: int | None):
     return find_duplicates(request.organization, [e for e in emails if e], [p for p in phones if p], exclude=exclude)
 
 
-def _primary_email_taken(form, duplicates) -> bool:
+def _primary_email_taken(request, form, duplicates) -> bool:
     """Whether a duplicate already has the typed email as its own primary one: the database
     keeps those unique per organization (contact_unique_email), so "save anyway" cannot
-    save it and must not be offered."""
-    typed = blind.normalize_email(form.cleaned_data.get("email") or "")
-    return bool(typed) and any(blind.normalize_email(other.email) == typed for other in duplicates)
+    save it and must not be offered. Compared by blind index, as the constraint does."""
+    digests = set(index_digests(request.organization, "email", [form.cleaned_data.get("email") or ""]))
+    return any(other.email_index in digests for other in duplicates)
 
 
 def _contact_form_page(request, contact: Contact | None):
@@ -154,7 +154,7 @@ def _contact_form_page(request, contact: Contact | None):
             form.add_error(None, _("This form is already being saved. Wait a moment, then reload the page."))
         elif form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
             duplicates = _duplicates_of(request, form, formsets, exclude=contact.pk if contact else None)
-            email_taken = _primary_email_taken(form, duplicates)
+            email_taken = _primary_email_taken(request, form, duplicates)
             if email_taken:
                 form.add_error("email", DUPLICATE_EMAIL_MESSAGE)
             elif duplicates and not form.cleaned_data.get("confirm_duplicates"):
