@@ -22,10 +22,11 @@ test: $(VENV)/.installed
 pytest: $(VENV)/.installed
 	$(PY) -m logicnet.stack pytest $(ARGS)
 
-# make bench: both benchmarks at their default sizes, under production settings (DEBUG off).
-# BENCH picks them (bench: encryption and search; bench_crm: the CRM pages); ARGS go to each,
-# e.g. ARGS="--contacts 1000000".
-BENCH ?= bench bench_crm
+# make bench: the benchmarks at their default sizes, under production settings (DEBUG off).
+# BENCH picks them (bench: encryption and search; bench_crm: the CRM pages in-process;
+# bench_http: the same pages over HTTP from gunicorn); ARGS go to each, e.g.
+# ARGS="--contacts 1000000".
+BENCH ?= bench bench_crm bench_http
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack bench -- sh -c '$(PY) manage.py migrate --no-input --verbosity 0 \
 		&& for command in $(BENCH); do echo "== manage.py $$command $(ARGS)"; $(PY) manage.py $$command $(ARGS) || exit 1; done'
