@@ -231,6 +231,8 @@ def test_a_warm_key_cache_serves_only_the_active_organization(committed_db, org_
     # The audited platform bypass may read it (the admin, a sweep).
     with platform_bypass(actor=None, reason="test: warm cache under the bypass"):
         assert copies[1].email == "ana@exemplu.ro"
+    with pytest.raises(DecryptionError, match="inside tenant_context"):
+        copies[0].phone  # noqa: B018  (the bypass ended with its block)
 
 
 def test_a_value_too_long_is_rejected_not_truncated(org_a, alice):

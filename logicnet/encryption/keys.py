@@ -5,7 +5,10 @@ only wrapped (AES-256-GCM) by a master key from ENCRYPTION_MASTER_KEYS. Unwrappe
 cached in this process's memory (a small LRU with a time limit), never in Redis: the broker
 and cache are shared and unencrypted.
 
-The cache has two rules that keep it honest:
+The cache has three rules that keep it honest:
+- a key is handed out only inside its organization's tenant context or the audited
+  platform bypass, whether it comes from the cache or from the database: row-level
+  security guards only the database, and the cache is shared by the whole process;
 - a key created by a transaction that has not committed yet is cached only for the
   connection that created it, and only while that transaction stands: a rolled-back key
   must never encrypt a value that outlives it;
