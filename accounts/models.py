@@ -128,3 +128,7 @@ class Invitation(TenantModel):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+# Two-factor devices with sealed seeds and hashed backup codes (their own module).
+from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice  # noqa: E402, F401

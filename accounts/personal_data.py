@@ -134,3 +134,50 @@ classify(
         "revoked_at": not_personal(),
     },
 )
+
+# Two-factor devices (accounts/two_factor_models.py): the seed is sealed with the platform
+# key and backup codes are stored as salted hashes, so neither is readable from the table.
+_TWO_FACTOR = "two-factor authentication"
+
+
+def _two_factor(category, *, subject=None, provided=False):
+    return personal(
+        category,
+        subject=subject or user_via("user"),
+        erasure=Erasure.DELETE_ROW,
+        retention="two_factor",
+        purpose=_TWO_FACTOR,
+        provided=provided,
+    )
+
+
+_DEVICE = {
+    "id": not_personal(),
+    "user": _two_factor(Category.IDENTITY),
+    "name": _two_factor(Category.DEVICE, provided=True),
+    "confirmed": not_personal(),
+    "created_at": _two_factor(Category.USAGE),
+    "last_used_at": _two_factor(Category.USAGE),
+    "throttling_failure_timestamp": _two_factor(Category.USAGE),
+    "throttling_failure_count": not_personal(),
+}
+classify(
+    "accounts.AuthenticatorDevice",
+    {
+        **_DEVICE,
+        "sealed_key": _two_factor(Category.IDENTITY),
+        **{name: not_personal("TOTP parameters") for name in ("step", "t0", "digits", "tolerance", "drift", "last_t")},
+    },
+)
+classify(
+    "accounts.BackupCodeDevice",
+    {**_DEVICE, "salt": not_personal("hash salt"), "iterations": not_personal("hash cost")},
+)
+classify(
+    "accounts.BackupCode",
+    {
+        "id": not_personal(),
+        "device": _two_factor(Category.IDENTITY, subject=user_via("device__user")),
+        "code_hash": _two_factor(Category.IDENTITY, subject=user_via("device__user")),
+    },
+)

@@ -1,6 +1,10 @@
 """Two-factor authentication with django-otp: an authenticator app (TOTP) and ten static
 backup codes for when the phone is lost.
 
+The devices are our own django-otp devices (accounts/two_factor_models.py): the TOTP seed is
+sealed with the platform key and backup codes are stored hashed, so neither can be read
+from the database, a dump or a backup.
+
 Every state change here writes an audit row. The account is the user's own (Logicnet is
 the controller), so the rows go to the platform chain, not to an organization's.
 """
@@ -8,6 +12,7 @@ the controller), so the rows go to the platform chain, not to an organization's.
 from __future__ import annotations
 
 import math
+import os
 from base64 import b32encode
 from dataclasses import dataclass
 
@@ -18,10 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp import device_classes, user_has_device
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organization, User
+from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice
 from logicnet.audit.services import record_event
 
 BACKUP_CODE_COUNT = 10
@@ -32,7 +36,7 @@ _HAS_TWO_FACTOR_CACHE = "_logicnet_has_two_factor"
 
 @dataclass(frozen=True)
 class Enrolment:
-    device: TOTPDevice
+    device: AuthenticatorDevice
     backup_codes: list[str]
 
 
@@ -67,7 +71,7 @@ def two_factor_setup_required(*, user: User, organization: Organization) -> bool
     return organization.require_two_factor and not has_two_factor(user)
 
 
-def totp_secret_base32(device: TOTPDevice) -> str:
+def totp_secret_base32(device: AuthenticatorDevice) -> str:
     """The key as authenticator apps take it when typed, in groups of four for reading."""
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
@@ -81,7 +85,7 @@ def normalize_code(value: str) -> str:
 # --- Enrolment -------------------------------------------------------------------------------
 
 
-def start_totp_enrolment(*, user: User, ip_address: str | None = None) -> TOTPDevice:
+def start_totp_enrolment(*, user: User, ip_address: str | None = None) -> AuthenticatorDevice:
     """The unconfirmed device whose key the setup page shows.
 
     Reused while it stays unconfirmed, so reloading the page does not invalidate a QR code
@@ -90,11 +94,13 @@ def start_totp_enrolment(*, user: User, ip_address: str | None = None) -> TOTPDe
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
             raise ValidationError(_("Two-factor authentication is already on."), code="enabled")
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+        device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
         if device is None:
-            device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+            device = AuthenticatorDevice(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+            device.set_key()
+            device.save()
             record_event(action="two_factor.enrolment_started", actor=user, target=device, ip_address=ip_address)
     return device
 
@@ -111,7 +117,9 @@ def confirm_totp_device(*, user: User, token: str, ip_address: str | None = None
     """
     token = normalize_code(token)
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
+        device = (
+            AuthenticatorDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
+        )
         if device is None:
             raise ValidationError(_("The setup has expired. Scan the new QR code."), code="no_enrolment")
         allowed, throttle = device.verify_is_allowed()
@@ -147,7 +155,7 @@ def confirm_totp_device(*, user: User, token: str, ip_address: str | None = None
 
 def regenerate_backup_codes(*, user: User, ip_address: str | None = None) -> list[str]:
     """Replace every backup code; the old ones stop working at once."""
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
         raise ValidationError(_("Turn on two-factor authentication first."), code="not_enabled")
     with transaction.atomic():
         codes = _replace_backup_codes(user)
@@ -161,18 +169,22 @@ def regenerate_backup_codes(*, user: User, ip_address: str | None = None) -> lis
 
 
 def _replace_backup_codes(user: User) -> list[str]:
-    device = StaticDevice.objects.filter(user=user, name=BACKUP_DEVICE_NAME).first()
+    """New codes, of which only salted hashes are stored: the plain codes exist only in
+    the return value (shown once to the person)."""
+    device = BackupCodeDevice.objects.filter(user=user, name=BACKUP_DEVICE_NAME).first()
     if device is None:
-        device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
-    device.token_set.all().delete()
+        device = BackupCodeDevice(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
+    device.new_salt()  # a fresh salt per set of codes
+    device.save()
+    device.codes.all().delete()
     codes: set[str] = set()
     while len(codes) < BACKUP_CODE_COUNT:
-        code = StaticToken.random_token()
+        code = b32encode(os.urandom(5)).decode().lower()  # 8 characters, 40 random bits
         # A code made only of digits would be taken for an app code at sign-in
         # (see verify_two_factor), so every backup code carries a letter.
         if not code.isdigit():
             codes.add(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    BackupCode.objects.bulk_create(BackupCode(device=device, code_hash=device.hash_code(code)) for code in codes)
     return sorted(codes)
 
 
@@ -190,7 +202,7 @@ def verify_two_factor(*, user: User, token: str, ip_address: str | None = None) 
     """
     token = normalize_code(token)
     used_backup_code = not token.isdigit()
-    model = StaticDevice if used_backup_code else TOTPDevice
+    model = BackupCodeDevice if used_backup_code else AuthenticatorDevice
     verified: Device | None = None
     throttles: list[dict] = []
     with transaction.atomic():
@@ -221,7 +233,7 @@ def verify_two_factor(*, user: User, token: str, ip_address: str | None = None) 
 
 
 def _backup_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return BackupCode.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def _throttled_error(throttle: dict | None) -> ValidationError:

@@ -164,6 +164,14 @@ if not DEBUG and not ENCRYPTION_MASTER_KEYS:
 # destroyed or a version added by another process takes effect everywhere within it.
 ENCRYPTION_KEY_CACHE_SECONDS = env_int("ENCRYPTION_KEY_CACHE_SECONDS", 60)
 ENCRYPTION_KEY_CACHE_SIZE = env_int("ENCRYPTION_KEY_CACHE_SIZE", 256)
+# A data key is rotated (new version, re-encryption queued) after this many encryptions: a
+# quarter of the 2**32 random-nonce bound of NIST SP 800-38D. Counts reach the database in
+# batches of ENCRYPTION_COUNT_FLUSH_EVERY per process, or when a request or task ends.
+ENCRYPTION_KEY_ROTATE_AFTER = env_int("ENCRYPTION_KEY_ROTATE_AFTER", 2**30)
+ENCRYPTION_COUNT_FLUSH_EVERY = env_int("ENCRYPTION_COUNT_FLUSH_EVERY", 1000)
+# A retired data key still decrypts (values restored from a backup) this many days, then
+# destroy_retired_keys wipes it (refusing while any stored value still names it).
+ENCRYPTION_RETIRED_KEY_GRACE_DAYS = env_int("ENCRYPTION_RETIRED_KEY_GRACE_DAYS", 30)
 
 # --- Redis: cache, rate limits, Celery broker ----------------------------------------------
 
@@ -205,6 +213,7 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
+    "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 
@@ -221,8 +230,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Backup codes are stored as PBKDF2-SHA256 hashes (salted per device): a leaked table must
+# not give 40-bit codes away to a fast brute force.
+TWO_FACTOR_BACKUP_CODE_ITERATIONS = env_int("TWO_FACTOR_BACKUP_CODE_ITERATIONS", 200_000)
 if env_bool("LOGICNET_FAST_PASSWORD_HASHER"):
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only
+    TWO_FACTOR_BACKUP_CODE_ITERATIONS = 1_000
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"

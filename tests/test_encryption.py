@@ -11,18 +11,21 @@ from decimal import Decimal
 import pytest
 from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.forms import modelform_factory
+from django.utils import timezone
 
 from contacts.models import Company, Contact
 from contacts.selectors import find_contacts_by_email, search_contacts
 from contacts.services.contacts import create_contact
 from logicnet.encryption import crypto, keys
 from logicnet.encryption.config import parse_master_keys
-from logicnet.encryption.exceptions import DecryptionError, EncryptionWriteError
+from logicnet.encryption.exceptions import DecryptionError, EncryptionWriteError, OrganizationKeyMissing
 from logicnet.encryption.fields import EncryptedDecimalField, EncryptedJSONField
 from logicnet.encryption.models import OrganizationKey
+from logicnet.encryption.reencryption import reencrypt_organization
+from logicnet.encryption.retirement import destroy_retired_keys
 from logicnet.tenancy.context import platform_bypass, tenant_context
 
 ANA = {
@@ -209,6 +212,29 @@ def test_outside_the_tenant_context_keys_stay_hidden(org_a, alice):
         loaded.email  # noqa: B018  (row-level security hides the key outside the context)
 
 
+def test_a_warm_key_cache_serves_only_the_active_organization(committed_db, org_a, org_b, alice, charlie):
+    # Committed data: a key created by an open transaction is cached for that connection
+    # only; the process-wide cache under test holds committed keys.
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    with tenant_context(org_a):
+        loaded = Contact.objects.get(pk=contact.pk)
+        assert loaded.first_name == "Ana"  # org A's key is now in the process-wide cache
+        copies = [Contact.objects.get(pk=contact.pk) for _ in range(2)]
+    assert keys._cache.get(org_a.pk) is not None  # warm: the cold path (RLS) is not what refuses
+    with pytest.raises(DecryptionError, match="inside tenant_context"):
+        copies[0].email  # noqa: B018  (outside any context)
+    with tenant_context(org_b), pytest.raises(DecryptionError, match="inside tenant_context"):
+        copies[1].email  # noqa: B018  (inside another organization's context)
+    with tenant_context(org_b), pytest.raises(OrganizationKeyMissing, match="inside tenant_context"):
+        keys.encrypt_value(org_a.pk, "contacts.Contact", "email", b"x@exemplu.ro")
+    assert keys._cache.get(org_a.pk) is not None  # still warm: refused by the check, not a miss
+    # The audited platform bypass may read it (the admin, a sweep).
+    with platform_bypass(actor=None, reason="test: warm cache under the bypass"):
+        assert copies[1].email == "ana@exemplu.ro"
+    with pytest.raises(DecryptionError, match="inside tenant_context"):
+        copies[0].phone  # noqa: B018  (the bypass ended with its block)
+
+
 def test_a_value_too_long_is_rejected_not_truncated(org_a, alice):
     with pytest.raises(ValidationError) as caught:
         create_contact(organization=org_a, actor=alice, data={**ANA, "first_name": "A" * 101})
@@ -317,9 +343,24 @@ def test_reencrypting_an_organization_keeps_values_and_lookups(org_a, org_b, ali
     assert [c.pk for c in find_contacts_by_email(org_a, "ANA5@exemplu.ro")] == [contacts[5].pk]
     assert len(search_contacts(org_a, "ion ana")) == 7  # the token rows followed the new key
     with tenant_context(org_a):
-        versions = dict(OrganizationKey.objects.values_list("version", "wrapped_key"))
-    assert versions[1] == "" and versions[2]  # the old version is retired, its key wiped
+        versions = {key.version: key for key in OrganizationKey.objects.all()}
+    # The old version is retired (it no longer encrypts) but kept for its grace period.
+    assert versions[1].retired_at and versions[1].wrapped_key and not versions[1].destroyed_at
+    assert versions[2].is_live
     assert raw_row("contacts_contact", other.pk, org_b) == other_before
+    # Within the grace period nothing is destroyed; after it, the retired key is wiped.
+    call_command("destroy_retired_keys")
+    with tenant_context(org_a):
+        assert OrganizationKey.objects.get(version=1).wrapped_key
+    later = timezone.now() + datetime.timedelta(days=settings.ENCRYPTION_RETIRED_KEY_GRACE_DAYS + 1)
+    assert destroy_retired_keys(now=later, report=lambda line: None)["destroyed"] == [(org_a.pk, 1)]
+    with tenant_context(org_a):
+        retired = OrganizationKey.objects.get(version=1)
+    assert retired.wrapped_key == "" and retired.destroyed_at and retired.retired_at
+    keys.forget_organization()
+    assert read(org_a, contacts[6].pk, "email") == "ana6@exemplu.ro"  # the organization lives on
+    with tenant_context(org_a):
+        Contact.objects.create(organization=org_a, first_name="Nou")  # and encrypts under v2
 
 
 def test_reencryption_resumes_after_an_interruption(org_a, alice, settings):
@@ -327,8 +368,6 @@ def test_reencryption_resumes_after_an_interruption(org_a, alice, settings):
     contacts = [
         create_contact(organization=org_a, actor=alice, data={**ANA, "email": f"r{i}@exemplu.ro"}) for i in range(5)
     ]
-    from logicnet.encryption.reencryption import reencrypt_organization
-
     result = reencrypt_organization(org_a, batch_size=2, max_batches=1, report=lambda line: None)
     assert result == {"finished": False, "version": 2}
     # Half done: both versions live, every value readable, lookups find rows of either version.
@@ -381,3 +420,119 @@ def test_the_first_key_is_created_once(org_a):
         # A second transaction that waited for the lock finds the key instead of adding v2.
         assert keys.create_key_version(org_a.pk, reason="first use", unless_one_exists=True) == first
         assert OrganizationKey.objects.count() == 1
+
+
+def test_a_value_on_an_older_key_version_is_reencrypted_when_its_row_is_saved(org_a, alice, settings):
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    with tenant_context(org_a):
+        keys.create_key_version(org_a.pk, reason="test")
+        loaded = Contact.objects.get(pk=contact.pk)
+        loaded.save()  # no value read: each would have been written back on v1
+    row = raw_row("contacts_contact", contact.pk, org_a)
+    assert all(row[name].startswith("v1.2.") for name in ANA)
+    # The search columns followed: found by email and by name under the new version only.
+    assert [c.pk for c in find_contacts_by_email(org_a, "ana@exemplu.ro")] == [contact.pk]
+    assert [c.pk for c in search_contacts(org_a, "ionescu")] == [contact.pk]
+    assert read(org_a, contact.pk, "date_of_birth") == ANA["date_of_birth"]
+
+
+def test_retired_keys_are_not_destroyed_while_a_value_still_uses_them(org_a, alice, settings):
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    before = raw_row("contacts_contact", contact.pk, org_a)
+    reencrypt_organization(org_a, report=lambda line: None)
+    # A value from a backup, restored after the re-encryption: still on the retired v1.
+    set_raw("contacts_contact", contact.pk, org_a, "notes", before["notes"])
+    keys.forget_organization()
+    assert read(org_a, contact.pk, "notes") == ANA["notes"]  # the grace period at work
+    later = timezone.now() + datetime.timedelta(days=settings.ENCRYPTION_RETIRED_KEY_GRACE_DAYS + 1)
+    result = destroy_retired_keys(now=later, report=lambda line: None)
+    assert result == {"destroyed": [], "refused": {(org_a.pk, 1): 1}}
+    with tenant_context(org_a):
+        assert OrganizationKey.objects.get(version=1).wrapped_key
+        Contact.objects.get(pk=contact.pk).save()  # saving the row moves the value to v2
+    assert raw_row("contacts_contact", contact.pk, org_a)["notes"].startswith("v1.2.")
+    assert destroy_retired_keys(now=later, report=lambda line: None)["destroyed"] == [(org_a.pk, 1)]
+
+
+def test_an_old_master_key_is_released_only_when_nothing_needs_it(org_a, alice, settings):
+    from accounts import two_factor
+
+    old = settings.ENCRYPTION_MASTER_KEYS[0]
+    contact = create_contact(organization=org_a, actor=alice, data=ANA)
+    device = two_factor.start_totp_enrolment(user=alice)  # a TOTP seed sealed under the old key
+    seed = device.bin_key
+    settings.ENCRYPTION_MASTER_KEYS = [("k-new", secrets.token_bytes(32)), old]
+    with pytest.raises(CommandError, match="it is the newest"):
+        call_command("retire_master_key", key_id="k-new")
+    with pytest.raises(CommandError, match=r"1 data keys wrapped by it, 0 values .* 1 platform values"):
+        call_command("retire_master_key", key_id=old[0])
+    call_command("rotate_master_key")
+    # A value left on a retired data key version also holds the old master key back.
+    before = raw_row("contacts_contact", contact.pk, org_a)
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    reencrypt_organization(org_a, report=lambda line: None)
+    set_raw("contacts_contact", contact.pk, org_a, "email", before["email"])
+    with pytest.raises(CommandError, match=r"0 data keys wrapped by it, 1 values on retired"):
+        call_command("retire_master_key", key_id=old[0])
+    with tenant_context(org_a):
+        Contact.objects.get(pk=contact.pk).save()
+    call_command("retire_master_key", key_id=old[0])
+    settings.ENCRYPTION_MASTER_KEYS = settings.ENCRYPTION_MASTER_KEYS[:1]
+    keys.forget_organization()
+    assert read(org_a, contact.pk, "email") == "ana@exemplu.ro"
+    device.refresh_from_db()
+    assert device.bin_key == seed
+
+
+def test_a_data_key_is_rotated_well_before_the_random_nonce_bound(
+    org_a, alice, settings, django_capture_on_commit_callbacks
+):
+    from logicnet.audit.models import AuditEvent
+    from logicnet.encryption.tasks import reencrypt_organization_task
+
+    settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
+    settings.ENCRYPTION_KEY_ROTATE_AFTER = 20
+    settings.ENCRYPTION_COUNT_FLUSH_EVERY = 5
+    keys._encryption_counts.clear()
+
+    def stored_count(version: int) -> int:
+        with tenant_context(org_a):
+            return OrganizationKey.objects.get(version=version).encryptions
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = create_contact(organization=org_a, actor=alice, data=ANA)
+    encrypted = sum(
+        1 for value in raw_row("contacts_contact", first.pk, org_a).values() if str(value).startswith("v1.")
+    )
+    # Counted in memory; a batch of ENCRYPTION_COUNT_FLUSH_EVERY sends everything pending
+    # to the key row after the writer's transaction commits.
+    assert stored_count(1) == encrypted
+    assert keys.pending_encryption_counts() == {}
+
+    settings.ENCRYPTION_COUNT_FLUSH_EVERY = 1000
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(2):
+            create_contact(organization=org_a, actor=alice, data={**ANA, "email": f"n{i}@exemplu.ro"})
+    assert stored_count(1) == encrypted  # no UPDATE per value
+    assert keys.pending_encryption_counts() == {(org_a.pk, 1): 2 * encrypted}
+    with django_capture_on_commit_callbacks() as queued:
+        keys.flush_encryption_counts()  # as at the end of a request: past the limit now
+    assert stored_count(1) == 3 * encrypted >= 20
+    with tenant_context(org_a):
+        assert sorted(OrganizationKey.objects.exclude(wrapped_key="").values_list("version", flat=True)) == [1, 2]
+        started = AuditEvent.objects.get(action="encryption.rotation_started")
+    assert started.details["encryptions"] == 3 * encrypted and started.details["new_version"] == 2
+    assert len(queued) >= 1  # the re-encryption task, sent after commit
+    # A second flush does not start a second rotation while this one runs.
+    keys.count_encryption(org_a.pk, 1)
+    keys.flush_encryption_counts()
+    with tenant_context(org_a):
+        assert OrganizationKey.objects.count() == 2
+
+    assert reencrypt_organization_task(org_a.pk) is True
+    assert raw_row("contacts_contact", first.pk, org_a)["email"].startswith("v1.2.")
+    with tenant_context(org_a):
+        assert OrganizationKey.objects.get(version=1).retired_at
+    keys._encryption_counts.clear()

@@ -4,21 +4,22 @@ key, as a phone would."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import time
-from base64 import b32encode
+from base64 import b32encode, b64encode
 
 import pyotp
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_scopes import scopes_disabled
 
 from accounts import services, two_factor
+from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice
 from logicnet.audit.models import AuditEvent
+from logicnet.encryption.exceptions import DecryptionError
 from logicnet.health import record_worker_heartbeat
 from logicnet.tenancy.context import as_platform_role
 from tests.factories import PASSWORD
@@ -27,13 +28,13 @@ VIEW_NAMES = ["two_factor_setup", "two_factor_backup_codes", "two_factor_verify"
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)")
 
 
-def totp_code(device: TOTPDevice, *, steps: int = 0) -> str:
+def totp_code(device: AuthenticatorDevice, *, steps: int = 0) -> str:
     """The code the phone shows now, or `steps` periods later. A code is accepted once, so a
     second verification right after enrolment uses the next period's (within tolerance)."""
     return pyotp.TOTP(b32encode(device.bin_key).decode()).at(int(time.time()) + steps * device.step)
 
 
-def wrong_code(device: TOTPDevice) -> str:
+def wrong_code(device: AuthenticatorDevice) -> str:
     valid = {totp_code(device, steps=s) for s in (-1, 0, 1)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
@@ -48,7 +49,7 @@ def sign_in(client: Client, user) -> None:
     assert response.status_code == 302
 
 
-def verify(client: Client, device: TOTPDevice, *, next_url: str = "") -> None:
+def verify(client: Client, device: AuthenticatorDevice, *, next_url: str = "") -> None:
     response = client.post(reverse("two_factor_verify"), {"code": totp_code(device, steps=1), "next": next_url})
     assert response.status_code == 302
 
@@ -72,7 +73,7 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(client, alice, org_a)
     client.force_login(alice)
     page = client.get(reverse("two_factor_setup"))
     assert page.status_code == 200
-    device = TOTPDevice.objects.get(user=alice, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=alice, confirmed=False)
     assert b"<svg" in page.content
     assert two_factor.totp_secret_base32(device).encode() in page.content
     assert b'autocomplete="one-time-code"' in page.content
@@ -81,7 +82,7 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(client, alice, org_a)
     assert_csp_clean(page)
     # Reloading keeps the key the person may already have scanned.
     client.get(reverse("two_factor_setup"))
-    assert TOTPDevice.objects.filter(user=alice).count() == 1
+    assert AuthenticatorDevice.objects.filter(user=alice).count() == 1
 
     response = client.post(reverse("two_factor_setup"), {"code": totp_code(device)})
     assert response["Location"] == reverse("two_factor_backup_codes")
@@ -107,13 +108,13 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(client, alice, org_a)
 def test_enrolment_with_a_wrong_code_is_refused(client, alice):
     client.force_login(alice)
     client.get(reverse("two_factor_setup"))
-    device = TOTPDevice.objects.get(user=alice)
+    device = AuthenticatorDevice.objects.get(user=alice)
     response = client.post(reverse("two_factor_setup"), {"code": wrong_code(device)})
     assert response.status_code == 200
     assert b"That code is not right" in response.content
     device.refresh_from_db()
     assert not device.confirmed
-    assert not StaticDevice.objects.filter(user=alice).exists()
+    assert not BackupCodeDevice.objects.filter(user=alice).exists()
     assert not two_factor.has_two_factor(alice)
     assert "two_factor.failed" in audit_actions(alice)
     # Not a code at all: the form says so and the device's throttle is untouched.
@@ -128,7 +129,7 @@ def test_setup_page_of_an_enabled_account_offers_codes_and_turning_off(client, a
     page = client.get(reverse("two_factor_setup"))
     assert page.status_code == 200
     assert reverse("two_factor_disable").encode() in page.content
-    assert TOTPDevice.objects.filter(user=alice).count() == 1
+    assert AuthenticatorDevice.objects.filter(user=alice).count() == 1
 
 
 @pytest.mark.parametrize("name", VIEW_NAMES)
@@ -193,7 +194,7 @@ def test_enabling_two_factor_holds_the_other_signed_in_sessions(alice, org_a):
     sign_in(laptop, alice)
     sign_in(stolen, alice)
     laptop.get(reverse("two_factor_setup"))
-    device = TOTPDevice.objects.get(user=alice)
+    device = AuthenticatorDevice.objects.get(user=alice)
     laptop.post(reverse("two_factor_setup"), {"code": totp_code(device)})
     assert laptop.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
     assert stolen.get(reverse("dashboard", args=[org_a.slug]))["Location"].startswith(reverse("two_factor_verify"))
@@ -225,7 +226,7 @@ def test_backup_codes_work_once(alice, org_a):
     response = first.post(reverse("two_factor_verify") + "?backup=1", {"code": typed, "next": dashboard})
     assert response["Location"] == dashboard
     assert first.get(dashboard).status_code == 200
-    assert StaticToken.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT - 1
+    assert BackupCode.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT - 1
 
     second = Client()
     sign_in(second, alice)
@@ -233,7 +234,8 @@ def test_backup_codes_work_once(alice, org_a):
     assert response.status_code == 200
     assert b"That code is not right" in response.content
     assert second.get(dashboard).status_code == 302
-    assert StaticToken.objects.filter(device__user=alice, token=codes[1]).exists()
+    device = BackupCodeDevice.objects.get(user=alice)
+    assert BackupCode.objects.filter(device=device, code_hash=device.hash_code(codes[1])).exists()
 
 
 def test_regenerated_backup_codes_replace_the_old_ones(client, alice):
@@ -244,7 +246,10 @@ def test_regenerated_backup_codes_replace_the_old_ones(client, alice):
     assert response["Location"] == reverse("two_factor_backup_codes")
     new_codes = client.get(reverse("two_factor_backup_codes")).context["codes"]
     assert set(new_codes).isdisjoint(enrolment.backup_codes)
-    assert set(StaticToken.objects.filter(device__user=alice).values_list("token", flat=True)) == set(new_codes)
+    device = BackupCodeDevice.objects.get(user=alice)
+    assert set(BackupCode.objects.filter(device=device).values_list("code_hash", flat=True)) == {
+        device.hash_code(code) for code in new_codes
+    }
     assert "two_factor.backup_codes_regenerated" in audit_actions(alice)
 
 
@@ -288,12 +293,12 @@ def test_turning_off_requires_the_current_password(client, alice):
     response = client.post(reverse("two_factor_disable"), {"password": "not-my-password"})
     assert response.status_code == 200
     assert b"That is not your current password" in response.content
-    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
 
     response = client.post(reverse("two_factor_disable"), {"password": PASSWORD})
     assert response["Location"] == reverse("home")
-    assert not TOTPDevice.objects.filter(user=alice).exists()
-    assert not StaticDevice.objects.filter(user=alice).exists()
+    assert not AuthenticatorDevice.objects.filter(user=alice).exists()
+    assert not BackupCodeDevice.objects.filter(user=alice).exists()
     assert not two_factor.has_two_factor(alice)
     assert audit_actions(alice)[-2:] == ["two_factor.disable_refused", "two_factor.disabled"]
     # A fresh sign-in is no longer held.
@@ -309,8 +314,8 @@ def test_turning_off_acts_only_on_the_signed_in_account(client, alice, charlie):
     assert client.get(reverse("two_factor_disable"))["Location"] == reverse("two_factor_setup")
     assert client.post(reverse("two_factor_disable"), {"password": PASSWORD})["Location"] == reverse("two_factor_setup")
     assert client.post(reverse("two_factor_backup_codes"))["Location"] == reverse("two_factor_setup")
-    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
-    assert StaticToken.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT
+    assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
+    assert BackupCode.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT
 
 
 def test_password_guesses_on_the_turn_off_form_are_rate_limited(client, alice):
@@ -320,7 +325,7 @@ def test_password_guesses_on_the_turn_off_form_are_rate_limited(client, alice):
     responses = [client.post(reverse("two_factor_disable"), {"password": f"guess-{i}"}) for i in range(11)]
     assert responses[-1].status_code == 429
     assert b"Too many attempts" in responses[-1].content
-    assert TOTPDevice.objects.filter(user=alice, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
 
 
 # --- Organizations that require it -----------------------------------------------------------
@@ -339,7 +344,7 @@ def test_organization_requiring_two_factor_sends_members_without_a_device_to_set
     assert response["Location"] == f"{reverse('two_factor_setup')}?next=%2Fo%2F{org_a.slug}%2F"
     page = client.get(response["Location"])
     assert b"Alpha SRL requires two-factor authentication" in page.content
-    device = TOTPDevice.objects.get(user=bob)
+    device = AuthenticatorDevice.objects.get(user=bob)
     client.post(reverse("two_factor_setup"), {"code": totp_code(device), "next": dashboard})
     assert client.get(reverse("two_factor_backup_codes")).context["next"] == dashboard
     assert client.get(dashboard).status_code == 200
@@ -355,3 +360,77 @@ def test_organization_requiring_two_factor_sends_members_without_a_device_to_set
 def test_organization_without_the_requirement_lets_members_in(client, bob, org_a):
     client.force_login(bob)
     assert client.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
+
+
+# --- Secrets at rest ---------------------------------------------------------------------------
+
+
+def raw_rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def test_the_totp_seed_is_stored_sealed_and_bound_to_its_user(alice, charlie):
+    device = enable(alice).device
+    ((stored,),) = raw_rows("SELECT sealed_key FROM accounts_authenticatordevice WHERE id = %s", [device.pk])
+    seed = device.bin_key
+    assert len(seed) == 20
+    assert stored.startswith("p1.")
+    for shown in (seed.hex(), b32encode(seed).decode().rstrip("="), b64encode(seed).decode()):
+        assert shown.lower() not in stored.lower()
+    # The same seed sealed again gives another ciphertext (random nonce).
+    copy = AuthenticatorDevice(user=alice, name="copy")
+    copy.set_key(seed)
+    assert copy.sealed_key != stored and copy.bin_key == seed
+    # Copied into another user's device row, the sealed seed does not open.
+    stolen = AuthenticatorDevice.objects.create(user=charlie, name="stolen", sealed_key=stored)
+    with pytest.raises(DecryptionError, match="another row"):
+        stolen.bin_key  # noqa: B018
+
+
+def test_backup_codes_are_stored_only_as_salted_hashes(alice, bob):
+    codes = enable(alice).backup_codes
+    codes_bob = enable(bob).backup_codes
+    stored = raw_rows(
+        "SELECT c.code_hash, d.salt FROM accounts_backupcode c JOIN accounts_backupcodedevice d ON d.id = c.device_id "
+        "WHERE d.user_id = %s",
+        [alice.pk],
+    )
+    assert len(stored) == two_factor.BACKUP_CODE_COUNT
+    assert all(len(code_hash) == 64 for code_hash, _salt in stored)
+    assert not {code for code in codes if any(code in code_hash for code_hash, _salt in stored)}
+    # Salted per device: the same code would hash differently for another person.
+    device, device_bob = BackupCodeDevice.objects.get(user=alice), BackupCodeDevice.objects.get(user=bob)
+    assert device.salt != device_bob.salt
+    assert device.hash_code(codes[0]) != device_bob.hash_code(codes[0])
+    assert device.verify_token(codes[0].upper()) and not device.verify_token(codes[0])
+    assert not device.verify_token(codes_bob[0])
+
+
+def test_existing_django_otp_devices_are_moved_into_sealed_ones(alice):
+    """The data migration: plain seeds and codes from django-otp's tables become a sealed
+    seed and hashed codes; the old rows are gone; sign-in with either still works."""
+    from django.apps import apps
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    migration = importlib.import_module("accounts.migrations.0003_two_factor_sealed_devices")
+    old_totp = TOTPDevice.objects.create(user=alice, name="Authenticator app", confirmed=True, last_t=7, drift=1)
+    old_static = StaticDevice.objects.create(user=alice, name="Backup codes", confirmed=True)
+    StaticToken.objects.create(device=old_static, token="abcd2345")
+    StaticToken.objects.create(device=old_static, token="wxyz6789")
+
+    migration.move_devices(apps, None)
+
+    assert not TOTPDevice.objects.exists() and not StaticDevice.objects.exists() and not StaticToken.objects.exists()
+    moved = AuthenticatorDevice.objects.get(user=alice)
+    assert moved.bin_key == old_totp.bin_key
+    assert (moved.name, moved.confirmed, moved.last_t, moved.drift) == ("Authenticator app", True, 7, 1)
+    assert moved.created_at == old_totp.created_at
+    assert old_totp.key not in raw_rows("SELECT sealed_key FROM accounts_authenticatordevice", [])[0][0]
+    assert BackupCode.objects.filter(device__user=alice).count() == 2
+    assert "abcd2345" not in {h for (h,) in raw_rows("SELECT code_hash FROM accounts_backupcode", [])}
+    verification = two_factor.verify_two_factor(user=alice, token="ABCD-2345")
+    assert verification.used_backup_code and verification.backup_codes_left == 1
+    assert two_factor.verify_two_factor(user=alice, token=totp_code(moved, steps=1)).device == moved

@@ -8,7 +8,9 @@ alone cannot know which organization a row belongs to, and an organization id in
 ciphertext would be attacker-controlled.
 
 Values loaded from the database stay sealed until read; a row saved without reading them
-writes the same ciphertext back. Empty values ('' and NULL) are stored as they are:
+writes the same ciphertext back, unless it names an older data key version than the
+current one: then it is decrypted and sealed again under the current version (with its
+search columns), so every save moves data off a key being rotated. Empty values ('' and NULL) are stored as they are:
 that a contact has no phone number is not secret, and erasure can blank a column in SQL.
 
 Writes that bypass the row cannot encrypt and raise EncryptionWriteError: QuerySet.update()
@@ -32,7 +34,14 @@ from django.utils.translation import gettext_lazy as _
 
 from logicnet.encryption import blind, crypto
 from logicnet.encryption.exceptions import DecryptionError, EncryptionError, EncryptionWriteError
-from logicnet.encryption.keys import current_keys, decrypt_value, encrypt_value
+from logicnet.encryption.keys import (
+    current_keys,
+    decrypt_value,
+    encrypt_value,
+    open_platform_value,
+    organization_keys,
+    seal_platform_value,
+)
 
 
 class Sealed:
@@ -63,6 +72,26 @@ class Sealed:
 def _organization_id(instance) -> int | None:
     found = instance.__dict__.get("organization_id")
     return found if found is not None else getattr(instance, "organization_id", None)
+
+
+def _open_stale_values(instance) -> None:
+    """Decrypt into the instance every loaded value that names a key version older than the
+    organization's current one, so the save under way seals it again under the current
+    version (and recomputes the search columns derived from it). Without this a row saved
+    without reading a value writes the old ciphertext back, and a rotation never ends."""
+    data = instance.__dict__
+    sealed = [field for field in encrypted_fields_of(type(instance)) if type(data.get(field.attname)) is Sealed]
+    if not sealed:
+        return
+    organization_id = _organization_id(instance)
+    if organization_id is None:
+        return
+    current = organization_keys(organization_id).current_version
+    if current is None:
+        return  # destroyed or not visible: writing the stored value back changes nothing
+    for field in sealed:
+        if data[field.attname].version != current:
+            getattr(instance, field.attname)  # the descriptor decrypts into the instance
 
 
 class DecryptingAttribute(DeferredAttribute):
@@ -135,7 +164,10 @@ class EncryptedMixin:
     def pre_save(self, model_instance, add):
         value = model_instance.__dict__.get(self.attname)
         if isinstance(value, Sealed):
-            return value  # unchanged since loaded: write the same ciphertext back
+            _open_stale_values(model_instance)
+            value = model_instance.__dict__.get(self.attname)
+            if isinstance(value, Sealed):
+                return value  # unchanged since loaded, on the current key: write it back
         value = getattr(model_instance, self.attname)
         if value is None or (value == "" and self.empty_strings_allowed):
             return value
@@ -325,6 +357,8 @@ class BlindIndexField(models.CharField):
 
     def pre_save(self, model_instance, add):
         if _unchanged(model_instance, [self.source], self.attname):
+            _open_stale_values(model_instance)
+        if _unchanged(model_instance, [self.source], self.attname):
             return model_instance.__dict__[self.attname]
         value = self.compute(model_instance)
         setattr(model_instance, self.attname, value)
@@ -362,6 +396,8 @@ class PrefixTokensField(ArrayField):
 
     def pre_save(self, model_instance, add):
         if _unchanged(model_instance, self.sources, self.attname):
+            _open_stale_values(model_instance)
+        if _unchanged(model_instance, self.sources, self.attname):
             return model_instance.__dict__[self.attname]
         value = self.compute(model_instance)
         setattr(model_instance, self.attname, value)
@@ -369,6 +405,48 @@ class PrefixTokensField(ArrayField):
 
 
 DERIVED_FIELD_TYPES = (BlindIndexField, PrefixTokensField)
+
+
+# --- platform values ---------------------------------------------------------------------------
+
+
+class PlatformSealedField(models.TextField):
+    """Bytes sealed with the platform key (keys.seal_platform_value): secrets with no
+    organization, such as a user's TOTP seed. The attribute holds the token; read and
+    write the secret with `open_platform_field` / `seal_platform_field`. The associated
+    data binds the token to its model, field and `bound_to` column (the owner), so a seed
+    copied to another user's row does not open."""
+
+    platform_sealed = True
+
+    def __init__(self, *args, bound_to: str = "", **kwargs) -> None:
+        self.bound_to = bound_to
+        kwargs["editable"] = False
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("editable", None)
+        kwargs["bound_to"] = self.bound_to
+        return name, path, args, kwargs
+
+    def associated_data(self, instance) -> bytes:
+        owner = getattr(instance, self.model._meta.get_field(self.bound_to).attname) if self.bound_to else ""
+        return f"{self.model._meta.label}|{self.name}|{owner}".encode()
+
+
+def seal_platform_field(instance, name: str, secret: bytes) -> None:
+    field = instance._meta.get_field(name)
+    setattr(instance, field.attname, seal_platform_value(secret, associated_data=field.associated_data(instance)))
+
+
+def open_platform_field(instance, name: str) -> bytes:
+    field = instance._meta.get_field(name)
+    return open_platform_value(getattr(instance, field.attname), associated_data=field.associated_data(instance))
+
+
+def platform_sealed_fields_of(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if getattr(f, "platform_sealed", False)]
 
 
 def encrypted_fields_of(model) -> list[models.Field]:

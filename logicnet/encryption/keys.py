@@ -5,7 +5,10 @@ only wrapped (AES-256-GCM) by a master key from ENCRYPTION_MASTER_KEYS. Unwrappe
 cached in this process's memory (a small LRU with a time limit), never in Redis: the broker
 and cache are shared and unencrypted.
 
-The cache has two rules that keep it honest:
+The cache has three rules that keep it honest:
+- a key is handed out only inside its organization's tenant context or the audited
+  platform bypass, whether it comes from the cache or from the database: row-level
+  security guards only the database, and the cache is shared by the whole process;
 - a key created by a transaction that has not committed yet is cached only for the
   connection that created it, and only while that transaction stands: a rolled-back key
   must never encrypt a value that outlives it;
@@ -38,6 +41,7 @@ from logicnet.encryption.exceptions import (
     OrganizationKeyDestroyed,
     OrganizationKeyMissing,
 )
+from logicnet.tenancy.context import active_organization_id, platform_bypass_active
 
 _LOCK_NAMESPACE = 7_302_114  # pg_advisory_xact_lock(namespace, organization): one key writer
 
@@ -124,8 +128,9 @@ class OrganizationKeys:
         return found
 
     def live_versions(self) -> list[int]:
-        """Newest first: the versions lookups must try while a re-encryption runs."""
-        return sorted(self.aeads, reverse=True)
+        """Newest first: the versions lookups must try while a re-encryption runs (not the
+        retired ones kept for their grace period: no search column is left on them)."""
+        return sorted((v for v in self.aeads if v not in self.retired), reverse=True)
 
 
 class _KeyCache:
@@ -199,19 +204,22 @@ def _load(organization_id: int) -> OrganizationKeys:
     with scopes_disabled():
         rows = list(OrganizationKey.objects.filter(organization_id=organization_id).order_by("version"))
         country = Organization.objects.filter(pk=organization_id).values_list("country", flat=True).first()
-    destroyed = next((row.destroyed_at for row in rows if row.destroyed_at), None)
-    live = [row for row in rows if row.is_live and row.wrapped_key]
+    destroyed = next((row.destroyed_at for row in rows if row.ends_organization), None)
+    # Retired versions still in their grace period decrypt (a value restored from a backup,
+    # a straggler) but never encrypt: only live versions can be current.
+    readable = [row for row in rows if row.can_decrypt]
     raw = (
         {}
         if destroyed
         else {
             row.version: unwrap_data_key(organization_id, row.version, row.master_key_id, row.wrapped_key)
-            for row in live
+            for row in readable
         }
     )
+    live = [row.version for row in rows if row.is_live and row.version in raw]
     entry = OrganizationKeys(
         organization_id=organization_id,
-        current_version=max(raw) if raw else None,
+        current_version=max(live) if live else None,
         aeads={version: AESGCM(key) for version, key in raw.items()},
         raw=raw,
         retired={row.version for row in rows if row.retired_at},
@@ -230,7 +238,18 @@ def _load(organization_id: int) -> OrganizationKeys:
 
 
 def organization_keys(organization_id: int, *, need_version: int | None = None) -> OrganizationKeys:
-    """The organization's keys, from the cache when they hold `need_version`."""
+    """The organization's keys, from the cache when they hold `need_version`.
+
+    Only inside that organization's tenant context or the audited platform bypass. Row-level
+    security hides the key rows from anyone else, but the cache is process-wide: without
+    this check, for a cache lifetime after one organization's key was used, any code in the
+    process (another tenant's request, a task, a forgotten filter) could decrypt its data.
+    """
+    if active_organization_id() != organization_id and not platform_bypass_active():
+        raise OrganizationKeyMissing(
+            f"the data key of organization {organization_id} is not available here: "
+            "read encrypted values inside tenant_context(organization)"
+        )
     entry = _cache.get(organization_id)
     if entry is not None and (need_version is None or need_version in entry.aeads or entry.destroyed_at):
         return entry
@@ -269,7 +288,7 @@ def create_key_version(organization_id: int, *, reason: str, unless_one_exists: 
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
         with scopes_disabled():
             rows = list(OrganizationKey.objects.filter(organization_id=organization_id))
-        destroyed = next((row.destroyed_at for row in rows if row.destroyed_at), None)
+        destroyed = next((row.destroyed_at for row in rows if row.ends_organization), None)
         if destroyed:
             raise OrganizationKeyDestroyed(
                 f"the data key of organization {organization_id} was destroyed on {destroyed:%Y-%m-%d %H:%M}; "
@@ -322,6 +341,7 @@ def encrypt_value(organization_id: int, label: str, field_name: str, plaintext: 
     blob = crypto.seal(
         entry.aeads[version], plaintext, crypto.value_associated_data(organization_id, label, field_name, version)
     )
+    count_encryption(organization_id, version)
     return crypto.make_token(version, blob)
 
 
@@ -355,7 +375,7 @@ def _missing_key_reason(entry: OrganizationKeys, version: int) -> str:
     if entry.destroyed_at:
         return f"its data key was destroyed on {entry.destroyed_at:%Y-%m-%d %H:%M}; the value is gone for good"
     if version in entry.retired:
-        return f"it names data key v{version}, which was retired"
+        return f"it names data key v{version}, which was retired and destroyed after its grace period"
     return (
         f"no data key v{version} is visible for this organization "
         "(read encrypted values inside tenant_context(organization))"
@@ -392,3 +412,177 @@ def rewrap_all_keys(*, batch_size: int = 500) -> tuple[int, int]:
             rewrapped += 1
     forget_organization()
     return rewrapped, already
+
+
+def reseal_platform_values(*, batch_size: int = 500) -> int:
+    """Seal every platform value (TOTP seeds) again under the newest master key, so an old
+    master key can be removed. Runs under the platform bypass. Returns the rows changed."""
+    from django.apps import apps
+
+    from logicnet.encryption.fields import open_platform_field, platform_sealed_fields_of, seal_platform_field
+
+    newest_id, _ = newest_master_key()
+    changed_rows = 0
+    for model in apps.get_models():
+        fields = platform_sealed_fields_of(model)
+        if not fields or model._meta.proxy:
+            continue
+        for row in model._base_manager.order_by("pk").iterator(chunk_size=batch_size):
+            changed = []
+            for sealed_field in fields:
+                token = getattr(row, sealed_field.attname)
+                if token and platform_token_master_key(token) != newest_id:
+                    seal_platform_field(row, sealed_field.name, open_platform_field(row, sealed_field.name))
+                    changed.append(sealed_field.attname)
+            if changed:
+                row.save(update_fields=changed)
+                changed_rows += 1
+    return changed_rows
+
+
+# --- counting encryptions (NIST SP 800-38D, section 8.3) -------------------------------------
+#
+# With 96-bit random nonces a key may encrypt at most 2**32 values before a nonce collision
+# (which reveals the XOR of two plaintexts and lets the GHASH key be recovered) becomes more
+# likely than 2**-32. Each process counts in memory and adds its counts to the key row in
+# one UPDATE per key, outside the writers' transactions: a counter UPDATE inside them would
+# serialise every writer of an organization on its key row. Counts pending in a process that
+# crashes are lost (at most ENCRYPTION_COUNT_FLUSH_EVERY per key and process); the margin
+# between ENCRYPTION_KEY_ROTATE_AFTER (2**30 by default) and 2**32 absorbs that.
+
+_encryption_counts: dict[tuple[int, int], int] = {}
+_counts_lock = threading.Lock()
+
+
+def count_encryption(organization_id: int, version: int) -> None:
+    key = (organization_id, version)
+    pending = _encryption_counts.get(key, 0) + 1
+    _encryption_counts[key] = pending
+    if pending % settings.ENCRYPTION_COUNT_FLUSH_EVERY == 0:
+        # After the writer's transaction commits (at once outside one). A rolled-back
+        # transaction drops the callback, not the counts: the next flush carries them.
+        transaction.on_commit(flush_encryption_counts)
+
+
+def pending_encryption_counts() -> dict[tuple[int, int], int]:
+    return dict(_encryption_counts)
+
+
+def flush_encryption_counts() -> None:
+    """Add this process's pending encryption counts to the key rows, then start a rotation
+    for any key past ENCRYPTION_KEY_ROTATE_AFTER. Called after commits, at the end of each
+    request and of each Celery task. A failed flush puts its counts back for the next one."""
+    from django.db.models import F
+
+    from logicnet.encryption.models import OrganizationKey
+    from logicnet.tenancy.context import tenant_context
+
+    with _counts_lock:
+        pending = dict(_encryption_counts)
+        _encryption_counts.clear()
+    items = sorted(pending.items())
+    for index, ((organization_id, version), count) in enumerate(items):
+        try:
+            with tenant_context(organization_id), scopes_disabled():
+                rows = OrganizationKey.objects.filter(organization_id=organization_id, version=version)
+                rows.update(encryptions=F("encryptions") + count)
+                total = rows.values_list("encryptions", flat=True).first() or 0
+            if total >= settings.ENCRYPTION_KEY_ROTATE_AFTER:
+                start_rotation_if_worn(organization_id, version=version, encryptions=total)
+        except Exception:
+            with _counts_lock:
+                for key, left in items[index:]:
+                    _encryption_counts[key] = _encryption_counts.get(key, 0) + left
+            raise
+
+
+def start_rotation_if_worn(organization_id: int, *, version: int, encryptions: int) -> int | None:
+    """Create the next data key version and queue the re-encryption of the organization's
+    data, unless `version` is no longer the only live version (a rotation already started).
+    The new version number, or None when nothing was started."""
+    from logicnet.audit.services import record_event
+    from logicnet.encryption.models import OrganizationKey
+    from logicnet.encryption.tasks import reencrypt_organization_task
+    from logicnet.tenancy.context import tenant_context
+
+    with tenant_context(organization_id), scopes_disabled():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
+        live = list(
+            OrganizationKey.objects.filter(organization_id=organization_id, retired_at=None, destroyed_at=None)
+            .exclude(wrapped_key="")
+            .values_list("version", flat=True)
+        )
+        if live != [version]:
+            return None
+        new_version = create_key_version(organization_id, reason="encryption count limit")
+        record_event(
+            action="encryption.rotation_started",
+            organization=organization_id,
+            details={
+                "version": version,
+                "new_version": new_version,
+                "encryptions": encryptions,
+                "limit": settings.ENCRYPTION_KEY_ROTATE_AFTER,
+            },
+        )
+        transaction.on_commit(lambda: reencrypt_organization_task.delay(organization_id))
+    return new_version
+
+
+# --- platform values: data with no organization ------------------------------------------------
+#
+# Account secrets (TOTP seeds) belong to no organization: Logicnet is their controller. They
+# are sealed with a key derived (HKDF, its own purpose) from a master key, so no organization
+# key and no key-wrapping operation ever shares it. The token names the master key, so
+# rotate_master_key can re-seal them and retire_master_key can count what is left.
+
+PLATFORM_FORMAT = "p1"
+
+
+def _platform_aead(master_key_id: str, master: bytes) -> AESGCM:
+    found = _platform_aeads.get(master_key_id)
+    if found is None or found[0] != master:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"logicnet|platform-values").derive(master)
+        found = (master, AESGCM(key))
+        _platform_aeads[master_key_id] = found
+    return found[1]
+
+
+_platform_aeads: dict[str, tuple[bytes, AESGCM]] = {}
+
+
+def seal_platform_value(plaintext: bytes, *, associated_data: bytes) -> str:
+    key_id, master = newest_master_key()
+    blob = crypto.seal(_platform_aead(key_id, master), plaintext, PLATFORM_FORMAT.encode() + b"|" + associated_data)
+    return f"{PLATFORM_FORMAT}.{key_id}.{base64.b64encode(blob).decode('ascii')}"
+
+
+def platform_token_master_key(token: str) -> str | None:
+    parts = token.split(".", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == PLATFORM_FORMAT else None
+
+
+def open_platform_value(token: str, *, associated_data: bytes) -> bytes:
+    parts = token.split(".", 2)
+    if len(parts) != 3 or parts[0] != PLATFORM_FORMAT:
+        raise DecryptionError(organization_id=None, model="platform", field="value", reason="not a platform value")
+    key_id = parts[1]
+    master = next((key for candidate, key in master_keys() if candidate == key_id), None)
+    if master is None:
+        raise MasterKeyError(
+            f"a platform value is sealed by master key {key_id!r}, which is not in ENCRYPTION_MASTER_KEYS"
+        )
+    try:
+        return crypto.open_sealed(
+            _platform_aead(key_id, master),
+            base64.b64decode(parts[2], validate=True),
+            PLATFORM_FORMAT.encode() + b"|" + associated_data,
+        )
+    except (crypto.InvalidCiphertext, ValueError):
+        raise DecryptionError(
+            organization_id=None,
+            model="platform",
+            field="value",
+            reason="authentication failed: the value was altered or belongs to another row",
+        ) from None

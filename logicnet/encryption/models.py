@@ -12,7 +12,14 @@ class OrganizationKey(TenantModel):
     the audited platform bypass), not just a stolen ciphertext.
 
     Lifecycle: created (current) → retired when a re-encryption has moved every value to a
-    newer version, or destroyed when the organization leaves. Both wipe `wrapped_key`.
+    newer version: it no longer encrypts, but its wrapped key is kept for
+    ENCRYPTION_RETIRED_KEY_GRACE_DAYS so values restored from a backup still open → destroyed
+    (wrapped key wiped) after the grace period, by `destroy_retired_keys`, once no value uses
+    it. A destroyed version that was never retired marks the organization as gone (it left,
+    `destroy_organization_key`): no key is ever created for it again.
+
+    `encryptions` counts the values this version has encrypted (flushed in batches by each
+    process), so the key is rotated well before the random-nonce bound of NIST SP 800-38D.
     """
 
     version = models.PositiveIntegerField()
@@ -22,6 +29,7 @@ class OrganizationKey(TenantModel):
     rewrapped_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     destroyed_at = models.DateTimeField(null=True, blank=True)
+    encryptions = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -33,4 +41,15 @@ class OrganizationKey(TenantModel):
 
     @property
     def is_live(self) -> bool:
+        """Encrypts new values (the newest live version does)."""
         return self.retired_at is None and self.destroyed_at is None
+
+    @property
+    def can_decrypt(self) -> bool:
+        """Live, or retired and still within its grace period."""
+        return self.destroyed_at is None and bool(self.wrapped_key)
+
+    @property
+    def ends_organization(self) -> bool:
+        """Destroyed without being retired first: the organization's data is gone."""
+        return self.destroyed_at is not None and self.retired_at is None

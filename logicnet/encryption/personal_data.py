@@ -16,6 +16,7 @@ classify(
             "rewrapped_at",
             "retired_at",
             "destroyed_at",
+            "encryptions",
         )
     },
 )

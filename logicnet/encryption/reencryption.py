@@ -7,8 +7,9 @@ Steps (each batch is its own short transaction, so the application keeps working
    was created), so from then on nobody encrypts with the old one and lookups try both;
 3. walk each model with encrypted fields in primary-key order, locking a batch, re-sealing
    the rows that still name an older version (their blind indexes and tokens too);
-4. sweep again until a pass finds nothing, then retire the older versions (their wrapped
-   keys are wiped) and audit.
+4. sweep again until a pass finds nothing, then retire the older versions and audit. A
+   retired version no longer encrypts; its wrapped key is kept for the grace period
+   (ENCRYPTION_RETIRED_KEY_GRACE_DAYS) and then destroyed by `destroy_retired_keys`.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def reencrypt_organization(
             )
         )
         OrganizationKey.objects.filter(organization=organization, version__lt=version, retired_at=None).update(
-            wrapped_key="", retired_at=timezone.now()
+            retired_at=timezone.now()
         )
         record_event(
             action="encryption.reencryption_finished",

@@ -17,10 +17,16 @@ from django_scopes import get_scope, scope, scopes_disabled
 from psycopg.pq import TransactionStatus
 
 _active_organization: ContextVar[int | None] = ContextVar("active_organization", default=None)
+_platform_bypass_active: ContextVar[bool] = ContextVar("platform_bypass_active", default=False)
 
 
 def active_organization_id() -> int | None:
     return _active_organization.get()
+
+
+def platform_bypass_active() -> bool:
+    """True inside `platform_bypass`: the audited cross-tenant work (the key cache asks)."""
+    return _platform_bypass_active.get()
 
 
 def _set_organization_setting(organization_id: int | None) -> None:
@@ -118,5 +124,9 @@ def platform_bypass(*, actor, reason: str, organization=None, ip_address: str | 
             ip_address=ip_address,
             details={"reason": reason},
         )
-        with scopes_disabled(), as_platform_role():
-            yield
+        token = _platform_bypass_active.set(True)
+        try:
+            with scopes_disabled(), as_platform_role():
+                yield
+        finally:
+            _platform_bypass_active.reset(token)
