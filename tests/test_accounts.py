@@ -6,6 +6,7 @@ from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -232,3 +233,148 @@ def test_signup_through_an_invitation_needs_no_company(client, alice, org_a):
     response = client.post(reverse("account_signup"), {**SIGNUP, "email": "solo@example.com", "company_name": ""})
     assert response.status_code == 200
     assert "company_name" in response.context["form"].errors
+
+
+# --- Invitations belong to the invited address ------------------------------------------------
+
+
+def _invite(organization, actor, email: str, role: str = "member") -> str:
+    invitation = services.invite_member(organization=organization, actor=actor, email=email, role=role)
+    return reverse("invitation_accept", args=[services.invitation_token(invitation)])
+
+
+def _pending(organization) -> list[str]:
+    with tenant_context(organization):
+        return list(Invitation.objects.filter(accepted_at=None, revoked_at=None).values_list("email", flat=True))
+
+
+def test_invitation_is_refused_to_an_account_with_another_address(alice, org_a):
+    path = _invite(org_a, alice, "invited@example.com")
+    mallory = make_user("mallory@example.net", "Mallory")
+    client = Client()
+    client.force_login(mallory)
+    page = client.get(path)
+    assert page.status_code == 403
+    assert b"another email address" in page.content
+    assert b'class="topbar"' in page.content  # the product's layout, not a bare error
+    assert client.post(path).status_code == 403
+    assert not Membership.objects.filter(user=mallory, organization=org_a).exists()
+    # Not used up: the invited person can still accept it.
+    assert _pending(org_a) == ["invited@example.com"]
+    invitee = Client()
+    invitee.force_login(make_user("Invited@Example.com", "Invited"))
+    assert invitee.post(path).status_code == 302
+    assert _pending(org_a) == []
+
+
+def test_read_only_member_cannot_use_someone_elses_invitation(alice, org_a):
+    reader = make_user("reader@example.com", "Reader")
+    make_member(org_a, reader, "read_only")
+    path = _invite(org_a, alice, "future.admin@example.com", role="admin")
+    client = Client()
+    client.force_login(reader)
+    assert client.post(path).status_code == 403
+    assert Membership.objects.get(user=reader, organization=org_a).role == "read_only"
+    assert _pending(org_a) == ["future.admin@example.com"]
+
+
+def test_an_unverified_invited_address_is_not_enough(alice, org_a):
+    path = _invite(org_a, alice, "claimed@example.com")
+    # Anyone can type an address into an account; only confirming it proves the mailbox.
+    squatter = make_user("claimed@example.com", "Squatter", verified=False)
+    client = Client()
+    client.force_login(squatter)
+    page = client.post(path)
+    assert page.status_code == 403
+    assert b"Confirm your address" in page.content
+    assert not Membership.objects.filter(user=squatter).exists()
+    assert _pending(org_a) == ["claimed@example.com"]
+
+
+def test_anonymous_invitee_signs_up_with_the_fixed_address_confirms_it_and_accepts(
+    alice, org_a, django_capture_on_commit_callbacks
+):
+    path = _invite(org_a, alice, "joiner@example.com", role="admin")
+    client = Client()
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"joiner@example.com" in page.content
+    signup_url = f"{reverse('account_signup')}?next={path}"
+    form_page = client.get(signup_url)
+    email_field = form_page.context["form"]["email"]
+    assert email_field.field.disabled
+    assert email_field.value() == "joiner@example.com"
+    assert re.search(rb'<input[^>]*name="email"[^>]*disabled', form_page.content)
+    # A different address typed into the POST is ignored: the field is fixed.
+    mail.outbox.clear()
+    data = {**SIGNUP, "email": "someone.else@example.com", "company_name": "", "next": path}
+    response = client.post(signup_url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert not User.objects.filter(email="someone.else@example.com").exists()
+    joiner = User.objects.get(email="joiner@example.com")
+    assert not Membership.objects.filter(user=joiner).exists()  # not before confirming
+
+    confirm_path = _link(mail.outbox[-1]).replace("http://testserver", "")
+    assert client.get(confirm_path).status_code == 200
+    response = client.post(confirm_path)
+    assert response.status_code == 302
+    assert response["Location"] == path  # back to the invitation once the address is confirmed
+    assert client.get(path).status_code == 200
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path)
+    assert response["Location"] == reverse("dashboard", args=[org_a.slug])
+    assert Membership.objects.get(user=joiner, organization=org_a).role == "admin"
+
+    # The inviter sees who accepted: a mail, the members page and the audit log.
+    assert [m.to for m in mail.outbox] == [[alice.email]]
+    assert "joiner@example.com" in mail.outbox[0].body
+    alice_client = Client()
+    alice_client.force_login(alice)
+    members_page = alice_client.get(reverse("members", args=[org_a.slug]))
+    accepted = members_page.context["accepted_invitations"]
+    assert [(inv.email, inv.accepted_by) for inv in accepted] == [("joiner@example.com", joiner)]
+    assert b"Accepted by" in members_page.content
+    with tenant_context(org_a):
+        event = AuditEvent.objects.get(action="member.joined")
+    assert event.actor_id == joiner.pk
+    assert event.details == {"role": "admin", "invited_by": alice.pk}
+
+
+def test_signing_in_from_an_invitation_comes_back_to_it(alice, org_a):
+    path = _invite(org_a, alice, "existing@example.com")
+    existing = make_user("existing@example.com", "Existing")
+    client = Client()
+    client.get(path)  # the session remembers the invitation
+    response = client.post(reverse("account_login"), {"login": existing.email, "password": PASSWORD})
+    assert response["Location"] == path
+
+
+def test_inviting_the_same_address_again_resends_and_another_role_is_refused(
+    alice, org_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.invite_member(organization=org_a, actor=alice, email="twice@example.com", role="member")
+        again = services.invite_member(organization=org_a, actor=alice, email=" Twice@Example.com", role="member")
+    assert again.pk == first.pk
+    assert _pending(org_a) == ["twice@example.com"]
+    assert len(mail.outbox) == 2  # sent again, with a fresh link
+    with pytest.raises(ValidationError, match="already waiting"):
+        services.invite_member(organization=org_a, actor=alice, email="twice@example.com", role="admin")
+    # The database refuses a second pending invitation even past the service.
+    with tenant_context(org_a), pytest.raises(IntegrityError), transaction.atomic():
+        Invitation.objects.create(organization=org_a, email="twice@example.com", role="admin", invited_by=alice)
+    # Once withdrawn, the address can be invited with another role.
+    services.revoke_invitation(organization=org_a, actor=alice, invitation=first)
+    services.invite_member(organization=org_a, actor=alice, email="twice@example.com", role="admin")
+    with tenant_context(org_a):
+        assert Invitation.objects.get(email="twice@example.com", revoked_at=None).role == "admin"
+
+
+def test_inviting_twice_through_the_page_says_what_happened(client, alice, org_a):
+    client.force_login(alice)
+    url = reverse("member_invite", args=[org_a.slug])
+    client.post(url, {"email": "page@example.com", "role": "member"})
+    response = client.post(url, {"email": "page@example.com", "role": "admin"}, follow=True)
+    assert b"already waiting" in response.content
+    assert _pending(org_a) == ["page@example.com"]
