@@ -5,15 +5,17 @@ from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
-from accounts import services
+from accounts import services, sign_in_throttle
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.models import AuditEvent
-from logicnet.tenancy.context import tenant_context
+from logicnet.client_ip import client_address, parse_trusted_proxies
+from logicnet.tenancy.context import as_platform_role, tenant_context
 from tests.factories import PASSWORD, make_member, make_user
 
 SIGNUP = {
@@ -378,3 +380,149 @@ def test_inviting_twice_through_the_page_says_what_happened(client, alice, org_a
     response = client.post(url, {"email": "page@example.com", "role": "admin"}, follow=True)
     assert b"already waiting" in response.content
     assert _pending(org_a) == ["page@example.com"]
+
+
+# --- Sign-in throttling without a lockout weapon ---------------------------------------------
+
+ATTACKER, VICTIM, OTHER = "203.0.113.5", "198.51.100.7", "192.0.2.44"
+PROXY = "10.0.0.2"
+
+
+def _sign_in(client: Client, email: str, password: str = PASSWORD, **headers):
+    return client.post(reverse("account_login"), {"login": email, "password": password}, **headers)
+
+
+def _signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def _platform_events(action: str) -> list[AuditEvent]:
+    with transaction.atomic(), scopes_disabled(), as_platform_role():
+        return list(AuditEvent.objects.filter(organization=None, action=action).order_by("sequence"))
+
+
+def _trust(settings, *proxies: str) -> None:
+    settings.TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", proxies)
+
+
+def test_thirty_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(alice):
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for _ in range(30):
+        assert _sign_in(attacker, alice.email, "wrong-password").status_code == 200
+    # The attacker's own address is cooling down, even with the right password (and is past
+    # allauth's 30 sign-in requests a minute per address, answered in the product's layout)...
+    refused = _sign_in(attacker, alice.email)
+    assert refused.status_code == 429
+    assert b'class="topbar"' in refused.content
+    assert not _signed_in(attacker)
+    # ...but the owner, elsewhere, signs in at once.
+    victim = Client(REMOTE_ADDR=VICTIM)
+    assert _sign_in(victim, alice.email).status_code == 302
+    assert _signed_in(victim)
+    # Only the wrong passwords that were checked count; the refused attempts checked nothing.
+    assert [e.ip_address for e in _platform_events("auth.sign_in_failed")] == [ATTACKER] * 5
+    assert [e.ip_address for e in _platform_events("auth.signed_in")] == [VICTIM]
+
+
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(settings, alice, bob):
+    _trust(settings, "10.0.0.0/8")
+    attacker = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{ATTACKER}, 10.0.0.9")
+    for _ in range(30):
+        _sign_in(attacker, alice.email, "wrong-password")
+    assert _sign_in(attacker, alice.email).status_code == 429  # the attacker's address, not the proxy's
+    assert not _signed_in(attacker)
+    # Same proxy address, another client behind it: not throttled.
+    victim = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=VICTIM)
+    assert _sign_in(victim, alice.email).status_code == 302
+    # And the audit log has the clients' addresses, not the proxy's.
+    assert {e.ip_address for e in _platform_events("auth.sign_in_failed")} == {ATTACKER}
+    assert [e.ip_address for e in _platform_events("auth.signed_in")] == [VICTIM]
+    # allauth's session records use the same address.
+    assert UserSession.objects.get(user=alice).ip == VICTIM
+
+
+def test_an_untrusted_x_forwarded_for_is_ignored(settings, alice):
+    _trust(settings, "10.0.0.0/8")  # the attacker is not one of them
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for n in range(5):
+        # A new made-up client address each time does not make a new client...
+        _sign_in(attacker, alice.email, "wrong-password", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert b"Too many failed" in _sign_in(attacker, alice.email, HTTP_X_FORWARDED_FOR="192.0.2.99").content
+    assert {e.ip_address for e in _platform_events("auth.sign_in_failed")} == {ATTACKER}
+    # ...and claiming to be the victim's address does not spend the victim's attempts.
+    victim = Client(REMOTE_ADDR=VICTIM)
+    assert _sign_in(victim, alice.email).status_code == 302
+
+
+def test_wrong_passwords_from_many_addresses_cap_unknown_clients_but_not_the_owners_browser(settings, alice):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_account": "8/h/key"}
+    owner_browser = Client(REMOTE_ADDR=VICTIM)
+    assert _sign_in(owner_browser, alice.email).status_code == 302  # a known device from now on
+    cookie = owner_browser.cookies[sign_in_throttle.KNOWN_DEVICE_COOKIE]
+    assert cookie["httponly"]
+    assert alice.email not in cookie.value  # the account is named by a keyed digest
+    owner_browser.post(reverse("account_logout"))
+    for n in range(4):  # a botnet: two guesses from each of four addresses
+        bot = Client(REMOTE_ADDR=f"203.0.113.{10 + n}")
+        for _ in range(2):
+            _sign_in(bot, alice.email, "wrong-password")
+    # The ninth guess is refused wherever it comes from, unless from a browser the owner used.
+    newcomer = Client(REMOTE_ADDR=OTHER)
+    assert b"Too many failed" in _sign_in(newcomer, alice.email).content
+    assert len(_platform_events("auth.sign_in_failed")) == 8
+    forger = Client(REMOTE_ADDR="192.0.2.45")  # a device cookie must be the server's own
+    forger.cookies[sign_in_throttle.KNOWN_DEVICE_COOKIE] = cookie.value[:-3] + "abc"
+    assert b"Too many failed" in _sign_in(forger, alice.email).content
+    assert _sign_in(owner_browser, alice.email).status_code == 302
+    assert _signed_in(owner_browser)
+
+
+def _login_code(message) -> str:
+    return re.search(r"^\s*([A-Z0-9]{4,}(?:-[A-Z0-9]+)*)\s*$", message.body, re.MULTILINE).group(1)
+
+
+def test_a_code_mailed_to_the_account_ends_the_cool_down(alice):
+    shared = Client(REMOTE_ADDR=ATTACKER)  # the owner shares the attacker's address (one office)
+    for _ in range(5):
+        _sign_in(shared, alice.email, "wrong-password")
+    assert b"Too many failed" in _sign_in(shared, alice.email).content
+    assert b"code" in _sign_in(shared, alice.email).content  # the way out is named
+    mail.outbox.clear()
+    response = shared.post(reverse("account_request_login_code"), {"email": alice.email})
+    assert response.status_code == 302
+    response = shared.post(reverse("account_confirm_login_code"), {"code": _login_code(mail.outbox[-1])})
+    assert response.status_code == 302
+    assert _signed_in(shared)
+    # The next password sign-in from that address works again (a new browser, same address).
+    shared.post(reverse("account_logout"))
+    assert _sign_in(Client(REMOTE_ADDR=ATTACKER), alice.email).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "forwarded_for", "expected"),
+    [
+        (ATTACKER, None, ATTACKER),  # no proxy
+        (ATTACKER, VICTIM, ATTACKER),  # the peer is not a trusted proxy: its header is its own claim
+        (PROXY, VICTIM, VICTIM),
+        (PROXY, f"{VICTIM}, {ATTACKER}", ATTACKER),  # right to left: the rightmost untrusted hop
+        (PROXY, f"{VICTIM}, 10.1.2.3", VICTIM),  # trusted hops are skipped
+        (PROXY, "10.1.2.3, 10.4.5.6", "10.1.2.3"),  # all trusted: the farthest one
+        (PROXY, None, PROXY),  # the proxy's own request (a health check)
+        (PROXY, f"{VICTIM}, not-an-address", PROXY),  # garbage: stop at what we can vouch for
+        (PROXY, "[2001:db8::1]:443", "2001:db8::1"),
+        (PROXY, "192.0.2.1:8080", "192.0.2.1"),
+        ("::ffff:10.0.0.2", VICTIM, VICTIM),  # a dual-stack socket's spelling of the proxy
+    ],
+)
+def test_client_address_is_read_right_to_left_through_trusted_proxies(remote_addr, forwarded_for, expected):
+    trusted = parse_trusted_proxies("TRUSTED_PROXIES", ["10.0.0.0/8", "::1"])
+    assert client_address(remote_addr=remote_addr, forwarded_for=forwarded_for, trusted=trusted) == expected
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_never_read():
+    assert client_address(remote_addr=PROXY, forwarded_for=VICTIM, trusted=()) == PROXY
+
+
+def test_a_malformed_trusted_proxy_stops_start_up():
+    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
+        parse_trusted_proxies("TRUSTED_PROXIES", ["10.0.0.0/8", "proxy.internal"])
