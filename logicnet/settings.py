@@ -249,8 +249,8 @@ ACCOUNT_SESSION_REMEMBER = None
 # many guesses per window; known devices and the mailed code always work).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", "20/m/ip"),
-    "login_failed_client": env_str("RATE_LIMIT_LOGIN_FAILED_CLIENT", "5/5m/key"),
-    "login_failed_account": env_str("RATE_LIMIT_LOGIN_FAILED_ACCOUNT", "100/h/key"),
+    "login_failed_client": "5/5m/key",
+    "login_failed_account": "100/h/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
