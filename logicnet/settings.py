@@ -255,6 +255,12 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+if any(rate.strip().endswith("/key") for rate in ACCOUNT_RATE_LIMITS["login_failed"].split(",")):
+    # The old default "20/m/ip,5/5m/key" may linger in a deployment's environment.
+    raise ImproperlyConfigured(
+        "RATE_LIMIT_LOGIN_FAILED must not limit per account (/key): anyone could lock the right "
+        "password out with wrong ones. Per-account limits are built in (see .env.example)."
+    )
 # The way back in while a client is cooling down: a one-time code mailed to the account's
 # address, typed in the same browser (so a code in a forwarded or intercepted mail is useless
 # to whoever did not ask for it); the second factor is still required afterwards.
