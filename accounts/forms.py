@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +43,19 @@ class SignupForm(forms.Form):
         error_messages={"required": _("You must be at least 16 and accept the privacy policy to sign up.")},
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Signing up from an invitation link: the account is for the invited address, shown
+        # and fixed (a disabled field takes its value from here, never from the POST), so
+        # that after confirming it the invitee can accept. allauth builds this form without
+        # the request; its context holds it.
+        self.invitation = _pending_invitation(allauth_context.request)
+        if self.invitation is not None and "email" in self.fields:
+            self.initial["email"] = self.invitation.email
+            email = self.fields["email"]
+            email.disabled = True
+            email.help_text = _("The address your invitation was sent to.")
+
     def clean_full_name(self) -> str:
         return " ".join(self.cleaned_data["full_name"].split())
 
@@ -52,7 +66,7 @@ class SignupForm(forms.Form):
         name = " ".join(self.cleaned_data["company_name"].split())
         # Someone following an invitation link joins that organization; everyone else
         # signs up to create their own.
-        invited = str(self.data.get("next", "")).startswith("/invitations/")
+        invited = self.invitation is not None or str(self.data.get("next", "")).startswith("/invitations/")
         if not name and not invited:
             raise forms.ValidationError(_("Enter your company's name."))
         return name
@@ -68,6 +82,15 @@ class SignupForm(forms.Form):
             company_name=self.cleaned_data["company_name"],
             ip_address=client_ip(request),
         )
+
+
+def _pending_invitation(request):
+    from accounts.adapter import PENDING_INVITATION_SESSION_KEY
+    from accounts.selectors import pending_invitation_for_token
+
+    session = getattr(request, "session", None)
+    token = session.get(PENDING_INVITATION_SESSION_KEY) if session is not None else None
+    return pending_invitation_for_token(token) if token else None
 
 
 class InvitationForm(forms.Form):

@@ -121,6 +121,14 @@ class Invitation(TenantModel):
 
     class Meta:
         indexes = [models.Index(fields=["organization", "created_at"], name="invitation_org_idx")]
+        constraints = [
+            # One waiting invitation per address: a second would be a second working link.
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending_per_address",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email

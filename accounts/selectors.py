@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Invitation, Membership
@@ -35,3 +36,27 @@ def pending_invitations():
 def find_invitation(invitation_id: int) -> Invitation | None:
     """Inside the invitation's organization context (the invitee is not a member yet)."""
     return Invitation.objects.select_related("organization").filter(pk=invitation_id).first()
+
+
+def recently_accepted_invitations(limit: int = 20):
+    """Who accepted which invitation and when, for the members page (the inviter's view)."""
+    return (
+        Invitation.objects.filter(accepted_at__isnull=False)
+        .select_related("accepted_by", "invited_by")
+        .order_by("-accepted_at")[:limit]
+    )
+
+
+def pending_invitation_for_token(token: str) -> Invitation | None:
+    """The pending invitation a link's token names, read in its organization's context;
+    None for a bad, expired, used or withdrawn one."""
+    from accounts.services import read_invitation_token
+    from logicnet.tenancy.context import tenant_context
+
+    try:
+        organization_id, invitation_id = read_invitation_token(token)
+    except ValidationError:
+        return None
+    with tenant_context(organization_id):
+        invitation = find_invitation(invitation_id)
+    return invitation if invitation is not None and invitation.is_pending else None

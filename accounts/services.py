@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -88,16 +89,56 @@ def read_invitation_token(token: str) -> tuple[int, int]:
     return int(data["o"]), int(data["i"])
 
 
+def normalize_invitation_email(email: str) -> str:
+    """The form of an address that invitations are stored and compared in: trimmed and
+    lower-cased as a whole (allauth stores account addresses lower-cased too)."""
+    return (email or "").strip().lower()
+
+
 def invite_member(*, organization: Organization, actor: User, email: str, role: str, ip_address=None) -> Invitation:
-    email = email.strip().lower()
+    """Invite an address, or send the waiting invitation to it again.
+
+    One address has at most one pending invitation per organization (a partial unique
+    constraint): two would mean two links, and withdrawing one would leave the other
+    working. Inviting again with the same role mails the same invitation again with a fresh
+    link (the old link still works until it expires); with another role it is refused, so a
+    role is never changed by a second mail the invitee may not open.
+    """
+    email = normalize_invitation_email(email)
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError(_("%(email)s is already a member.") % {"email": email})
     if role == Role.OWNER and not _is_owner(organization, actor):
         raise PermissionDenied
     with tenant_context(organization):
-        invitation = Invitation.objects.create(organization=organization, email=email, role=role, invited_by=actor)
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(email=email, accepted_at=None, revoked_at=None)
+            .order_by("created_at")
+            .first()
+        )
+        if invitation is not None and invitation.role != role:
+            raise ValidationError(
+                _(
+                    "An invitation to %(email)s is already waiting, as %(role)s. Withdraw it first "
+                    "to invite with another role."
+                )
+                % {"email": email, "role": Role(invitation.role).label},
+                code="already_invited",
+            )
+        resent = invitation is not None
+        if invitation is None:
+            try:
+                with transaction.atomic():
+                    invitation = Invitation.objects.create(
+                        organization=organization, email=email, role=role, invited_by=actor
+                    )
+            except IntegrityError:
+                # Another admin invited the same address at the same moment.
+                raise ValidationError(
+                    _("An invitation to %(email)s is already waiting.") % {"email": email}, code="already_invited"
+                ) from None
         record_event(
-            action="member.invited",
+            action="member.invitation_resent" if resent else "member.invited",
             actor=actor,
             organization=organization,
             target=invitation,
@@ -125,12 +166,48 @@ def revoke_invitation(*, organization: Organization, actor: User, invitation: In
         record_event(action="member.invitation_revoked", actor=actor, organization=organization, target=invitation)
 
 
-def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) -> Membership:
-    """Join the organization. The invitation must be pending; the address need not match
-    (an invitee may sign in with another address), which the audit row records."""
+def check_invitation_acceptable(*, invitation: Invitation, user: User) -> None:
+    """Raise ValidationError unless this signed-in user may accept this invitation.
+
+    The invitation belongs to the address it was sent to: the user must have *verified* that
+    address (allauth's EmailAddress.verified). The link alone proves nothing (mail is
+    forwarded, links leak into chats and tickets), and an account's unverified address is
+    only text someone typed: without this, anyone holding the link, or any member of the
+    organization who can read the pending list, could join under another person's invitation
+    or use it up. Codes: not_pending, unverified_address, wrong_address.
+    """
     if not invitation.is_pending:
-        raise ValidationError(_("This invitation has already been used or was withdrawn."))
+        raise ValidationError(_("This invitation has already been used or was withdrawn."), code="not_pending")
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=normalize_invitation_email(invitation.email))
+    if addresses.filter(verified=True).exists():
+        return
+    if addresses.exists():
+        raise ValidationError(
+            _("Confirm your address %(email)s first: open the link in the mail we sent to it, then come back here.")
+            % {"email": invitation.email},
+            code="unverified_address",
+        )
+    raise ValidationError(
+        _(
+            "This invitation was sent to another email address than the ones on your account. "
+            "Sign in with the account of the address that received it."
+        ),
+        code="wrong_address",
+    )
+
+
+def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) -> Membership:
+    """Join the organization as the invited role.
+
+    1. lock the invitation row and read it again (two tabs or two people at once);
+    2. check the user has verified the invited address (check_invitation_acceptable);
+       a refusal changes nothing, so the invitee can still use the invitation;
+    3. create the membership, mark who accepted and when, write the audit row;
+    4. after commit, tell the inviter who accepted.
+    """
     with tenant_context(invitation.organization_id):
+        invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+        check_invitation_acceptable(invitation=invitation, user=user)
         membership, _created = Membership.objects.get_or_create(
             organization_id=invitation.organization_id, user=user, defaults={"role": invitation.role}
         )
@@ -143,9 +220,35 @@ def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) ->
             organization=invitation.organization_id,
             target=invitation,
             ip_address=ip_address,
-            details={"role": membership.role, "same_address": user.email.lower() == invitation.email},
+            details={"role": membership.role, "invited_by": invitation.invited_by_id},
         )
+        inviter = invitation.invited_by
+        if inviter is not None and inviter.is_active and inviter != user:
+            organization = invitation.organization
+            transaction.on_commit(
+                lambda: _mail_invitation_accepted(
+                    inviter=inviter, user=user, organization=organization, role=membership.role
+                )
+            )
     return membership
+
+
+def _mail_invitation_accepted(*, inviter: User, user: User, organization: Organization, role: str) -> None:
+    context = {
+        "inviter": inviter,
+        "member": user,
+        "organization": organization,
+        "role": Role(role).label,
+        "link": settings.SITE_URL + reverse("members", args=[organization.slug]),
+    }
+    with translation.override(inviter.language or settings.LANGUAGE_CODE):
+        send_mail(
+            render_to_string("accounts/email/invitation_accepted_subject.txt", context).strip(),
+            render_to_string("accounts/email/invitation_accepted_message.txt", context),
+            settings.DEFAULT_FROM_EMAIL,
+            [inviter.email],
+            html_message=render_to_string("accounts/email/invitation_accepted_message.html", context),
+        )
 
 
 # --- Members ---------------------------------------------------------------------------------

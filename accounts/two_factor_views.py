@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 
-from accounts import two_factor
+from accounts import sign_in_throttle, two_factor
 from accounts.middleware import url_with_next
 from accounts.models import Organization
 from logicnet.audit.services import client_ip
@@ -176,7 +176,11 @@ def two_factor_verify(request):
             django_otp.login(request, verification.device)
             if verification.used_backup_code:
                 _warn_about_backup_codes(request, verification.backup_codes_left or 0)
-            return redirect(next_url)
+            response = redirect(next_url)
+            # The sign-in is complete: this client's sign-in cool-down ends, and the browser
+            # becomes a known device of the account.
+            sign_in_throttle.complete_sign_in(request, response, user=user)
+            return response
     context = {"form": form, "backup": backup, "next": _next_url(request)}
     return render(request, "accounts/two_factor/verify.html", context, status=status)
 

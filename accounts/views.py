@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from user_agents import parse as parse_user_agent
 
 from accounts import services
+from accounts.adapter import PENDING_INVITATION_SESSION_KEY
 from accounts.exports import MEMBER_EXPORT, export_path
 from accounts.forms import InvitationForm, MemberRoleForm, OrganizationCreateForm, OrganizationSettingsForm
 from accounts.models import Membership
@@ -20,6 +21,7 @@ from accounts.selectors import (
     get_membership_for,
     members_of,
     pending_invitations,
+    recently_accepted_invitations,
 )
 from logicnet.audit.services import client_ip, record_event
 from logicnet.jobs.services import start_job
@@ -60,12 +62,14 @@ def dashboard(request, org_slug):
 def members(request, org_slug):
     can_manage = Role.at_least(request.membership.role, Role.ADMIN)
     invitations = pending_invitations() if can_manage else []
+    accepted = recently_accepted_invitations() if can_manage else []
     return render(
         request,
         "accounts/members.html",
         {
             "members": members_of(request.organization),
             "invitations": invitations,
+            "accepted_invitations": accepted,
             "invite_form": InvitationForm(),
             "roles": Role.choices,
             "can_manage": can_manage,
@@ -151,14 +155,19 @@ def invitation_revoke(request, org_slug, invitation_id):
 
 
 def invitation_accept(request, token):
-    """The invitee's link: sign up or sign in first, then join with one click."""
+    """The invitee's link. Anonymous: sign up with the invited address (fixed), or sign in;
+    the session remembers the invitation so that signing in, or confirming the address,
+    comes back here. Signed in: accept with one click, only with the invited address
+    verified on the account; anything else is a refusal that leaves the invitation unused."""
     try:
         organization_id, invitation_id = services.read_invitation_token(token)
     except ValidationError as exc:
+        _forget_pending_invitation(request, token)
         return render(request, "accounts/invitation_invalid.html", {"reason": " ".join(exc.messages)}, status=400)
     with tenant_context(organization_id):
         invitation = find_invitation(invitation_id)
         if invitation is None or not invitation.is_pending:
+            _forget_pending_invitation(request, token)
             return render(
                 request,
                 "accounts/invitation_invalid.html",
@@ -166,12 +175,28 @@ def invitation_accept(request, token):
                 status=400,
             )
         if not request.user.is_authenticated:
+            request.session[PENDING_INVITATION_SESSION_KEY] = token
             return render(request, "accounts/invitation_anonymous.html", {"invitation": invitation})
+        try:
+            services.check_invitation_acceptable(invitation=invitation, user=request.user)
+            if request.method == "POST":
+                services.accept_invitation(invitation=invitation, user=request.user, ip_address=client_ip(request))
+        except ValidationError as exc:
+            if exc.code != "unverified_address":
+                # Confirming the address comes back here; nothing else this user does will.
+                _forget_pending_invitation(request, token)
+            context = {"invitation": invitation, "reason": " ".join(exc.messages), "code": exc.code}
+            return render(request, "accounts/invitation_refused.html", context, status=403)
         if request.method == "POST":
-            services.accept_invitation(invitation=invitation, user=request.user, ip_address=client_ip(request))
+            _forget_pending_invitation(request, token)
             messages.success(request, _("Welcome to %(name)s.") % {"name": invitation.organization.name})
             return redirect("dashboard", org_slug=invitation.organization.slug)
         return render(request, "accounts/invitation_accept.html", {"invitation": invitation})
+
+
+def _forget_pending_invitation(request, token: str) -> None:
+    if request.session.get(PENDING_INVITATION_SESSION_KEY) == token:
+        del request.session[PENDING_INVITATION_SESSION_KEY]
 
 
 # --- Organization settings -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from logicnet.client_ip import parse_trusted_proxies
 from logicnet.encryption.config import parse_master_keys
 from logicnet.env import env_bool, env_int, env_list, env_str, env_url
 
@@ -252,15 +253,35 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Logicnet CRM] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
-# Failed sign-ins are throttled per IP and per account (allauth's rate limits, kept in
-# Redis). The form answers with a clear message instead of an error page.
+# Failed sign-ins (allauth's rate limits, kept in Redis; accounts/sign_in_throttle.py).
+# Never per account alone: "5/5m/key" let anyone lock a user's right password out by typing
+# five wrong ones. Instead: per client address across accounts (credential stuffing), per
+# account and client (address, or a device that signed in before) with a cool-down that a
+# completed sign-in (second factor, or a code mailed to the user) clears, and per account
+# from unknown clients only, much higher (a distributed guessing campaign is capped at that
+# many guesses per window; known devices and the mailed code always work).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", "20/m/ip,5/5m/key"),
+    "login_failed": env_str("RATE_LIMIT_LOGIN_FAILED", "20/m/ip"),
+    "login_failed_client": "5/5m/key",
+    "login_failed_account": "100/h/key",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+if any(rate.strip().endswith("/key") for rate in ACCOUNT_RATE_LIMITS["login_failed"].split(",")):
+    # The old default "20/m/ip,5/5m/key" may linger in a deployment's environment.
+    raise ImproperlyConfigured(
+        "RATE_LIMIT_LOGIN_FAILED must not limit per account (/key): anyone could lock the right "
+        "password out with wrong ones. Per-account limits are built in (see .env.example)."
+    )
+# The way back in while a client is cooling down: a one-time code mailed to the account's
+# address, typed in the same browser (so a code in a forwarded or intercepted mail is useless
+# to whoever did not ask for it); the second factor is still required afterwards.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 USERSESSIONS_TRACK_ACTIVITY = True
+# The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-
+# separated); empty: REMOTE_ADDR is the client. Rate limits and the audit log use the result.
+TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES"))
 PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")
 MINIMUM_AGE = 16
 

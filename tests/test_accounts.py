@@ -5,14 +5,17 @@ from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django_scopes import scopes_disabled
 
-from accounts import services
+from accounts import services, sign_in_throttle
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.models import AuditEvent
-from logicnet.tenancy.context import tenant_context
+from logicnet.client_ip import client_address, parse_trusted_proxies
+from logicnet.tenancy.context import as_platform_role, tenant_context
 from tests.factories import PASSWORD, make_member, make_user
 
 SIGNUP = {
@@ -232,3 +235,294 @@ def test_signup_through_an_invitation_needs_no_company(client, alice, org_a):
     response = client.post(reverse("account_signup"), {**SIGNUP, "email": "solo@example.com", "company_name": ""})
     assert response.status_code == 200
     assert "company_name" in response.context["form"].errors
+
+
+# --- Invitations belong to the invited address ------------------------------------------------
+
+
+def _invite(organization, actor, email: str, role: str = "member") -> str:
+    invitation = services.invite_member(organization=organization, actor=actor, email=email, role=role)
+    return reverse("invitation_accept", args=[services.invitation_token(invitation)])
+
+
+def _pending(organization) -> list[str]:
+    with tenant_context(organization):
+        return list(Invitation.objects.filter(accepted_at=None, revoked_at=None).values_list("email", flat=True))
+
+
+def test_invitation_is_refused_to_an_account_with_another_address(alice, org_a):
+    path = _invite(org_a, alice, "invited@example.com")
+    mallory = make_user("mallory@example.net", "Mallory")
+    client = Client()
+    client.force_login(mallory)
+    page = client.get(path)
+    assert page.status_code == 403
+    assert b"another email address" in page.content
+    assert b'class="topbar"' in page.content  # the product's layout, not a bare error
+    assert client.post(path).status_code == 403
+    assert not Membership.objects.filter(user=mallory, organization=org_a).exists()
+    # Not used up: the invited person can still accept it.
+    assert _pending(org_a) == ["invited@example.com"]
+    invitee = Client()
+    invitee.force_login(make_user("Invited@Example.com", "Invited"))
+    assert invitee.post(path).status_code == 302
+    assert _pending(org_a) == []
+
+
+def test_read_only_member_cannot_use_someone_elses_invitation(alice, org_a):
+    reader = make_user("reader@example.com", "Reader")
+    make_member(org_a, reader, "read_only")
+    path = _invite(org_a, alice, "future.admin@example.com", role="admin")
+    client = Client()
+    client.force_login(reader)
+    assert client.post(path).status_code == 403
+    assert Membership.objects.get(user=reader, organization=org_a).role == "read_only"
+    assert _pending(org_a) == ["future.admin@example.com"]
+
+
+def test_an_unverified_invited_address_is_not_enough(alice, org_a):
+    path = _invite(org_a, alice, "claimed@example.com")
+    # Anyone can type an address into an account; only confirming it proves the mailbox.
+    squatter = make_user("claimed@example.com", "Squatter", verified=False)
+    client = Client()
+    client.force_login(squatter)
+    page = client.post(path)
+    assert page.status_code == 403
+    assert b"Confirm your address" in page.content
+    assert not Membership.objects.filter(user=squatter).exists()
+    assert _pending(org_a) == ["claimed@example.com"]
+
+
+def test_anonymous_invitee_signs_up_with_the_fixed_address_confirms_it_and_accepts(
+    alice, org_a, django_capture_on_commit_callbacks
+):
+    path = _invite(org_a, alice, "joiner@example.com", role="admin")
+    client = Client()
+    page = client.get(path)
+    assert page.status_code == 200
+    assert b"joiner@example.com" in page.content
+    signup_url = f"{reverse('account_signup')}?next={path}"
+    form_page = client.get(signup_url)
+    email_field = form_page.context["form"]["email"]
+    assert email_field.field.disabled
+    assert email_field.value() == "joiner@example.com"
+    assert re.search(rb'<input[^>]*name="email"[^>]*disabled', form_page.content)
+    # A different address typed into the POST is ignored: the field is fixed.
+    mail.outbox.clear()
+    data = {**SIGNUP, "email": "someone.else@example.com", "company_name": "", "next": path}
+    response = client.post(signup_url, data)
+    assert response.status_code == 302, response.context["form"].errors
+    assert not User.objects.filter(email="someone.else@example.com").exists()
+    joiner = User.objects.get(email="joiner@example.com")
+    assert not Membership.objects.filter(user=joiner).exists()  # not before confirming
+
+    confirm_path = _link(mail.outbox[-1]).replace("http://testserver", "")
+    assert client.get(confirm_path).status_code == 200
+    response = client.post(confirm_path)
+    assert response.status_code == 302
+    assert response["Location"] == path  # back to the invitation once the address is confirmed
+    assert client.get(path).status_code == 200
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path)
+    assert response["Location"] == reverse("dashboard", args=[org_a.slug])
+    assert Membership.objects.get(user=joiner, organization=org_a).role == "admin"
+
+    # The inviter sees who accepted: a mail, the members page and the audit log.
+    assert [m.to for m in mail.outbox] == [[alice.email]]
+    assert "joiner@example.com" in mail.outbox[0].body
+    alice_client = Client()
+    alice_client.force_login(alice)
+    members_page = alice_client.get(reverse("members", args=[org_a.slug]))
+    accepted = members_page.context["accepted_invitations"]
+    assert [(inv.email, inv.accepted_by) for inv in accepted] == [("joiner@example.com", joiner)]
+    assert b"Accepted by" in members_page.content
+    with tenant_context(org_a):
+        event = AuditEvent.objects.get(action="member.joined")
+    assert event.actor_id == joiner.pk
+    assert event.details == {"role": "admin", "invited_by": alice.pk}
+
+
+def test_signing_in_from_an_invitation_comes_back_to_it(alice, org_a):
+    path = _invite(org_a, alice, "existing@example.com")
+    existing = make_user("existing@example.com", "Existing")
+    client = Client()
+    client.get(path)  # the session remembers the invitation
+    response = client.post(reverse("account_login"), {"login": existing.email, "password": PASSWORD})
+    assert response["Location"] == path
+
+
+def test_inviting_the_same_address_again_resends_and_another_role_is_refused(
+    alice, org_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.invite_member(organization=org_a, actor=alice, email="twice@example.com", role="member")
+        again = services.invite_member(organization=org_a, actor=alice, email=" Twice@Example.com", role="member")
+    assert again.pk == first.pk
+    assert _pending(org_a) == ["twice@example.com"]
+    assert len(mail.outbox) == 2  # sent again, with a fresh link
+    with pytest.raises(ValidationError, match="already waiting"):
+        services.invite_member(organization=org_a, actor=alice, email="twice@example.com", role="admin")
+    # The database refuses a second pending invitation even past the service.
+    with tenant_context(org_a), pytest.raises(IntegrityError), transaction.atomic():
+        Invitation.objects.create(organization=org_a, email="twice@example.com", role="admin", invited_by=alice)
+    # Once withdrawn, the address can be invited with another role.
+    services.revoke_invitation(organization=org_a, actor=alice, invitation=first)
+    services.invite_member(organization=org_a, actor=alice, email="twice@example.com", role="admin")
+    with tenant_context(org_a):
+        assert Invitation.objects.get(email="twice@example.com", revoked_at=None).role == "admin"
+
+
+def test_inviting_twice_through_the_page_says_what_happened(client, alice, org_a):
+    client.force_login(alice)
+    url = reverse("member_invite", args=[org_a.slug])
+    client.post(url, {"email": "page@example.com", "role": "member"})
+    response = client.post(url, {"email": "page@example.com", "role": "admin"}, follow=True)
+    assert b"already waiting" in response.content
+    assert _pending(org_a) == ["page@example.com"]
+
+
+# --- Sign-in throttling without a lockout weapon ---------------------------------------------
+
+ATTACKER, VICTIM, OTHER = "203.0.113.5", "198.51.100.7", "192.0.2.44"
+PROXY = "10.0.0.2"
+
+
+def _sign_in(client: Client, email: str, password: str = PASSWORD, **headers):
+    return client.post(reverse("account_login"), {"login": email, "password": password}, **headers)
+
+
+def _signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def _platform_events(action: str) -> list[AuditEvent]:
+    with transaction.atomic(), scopes_disabled(), as_platform_role():
+        return list(AuditEvent.objects.filter(organization=None, action=action).order_by("sequence"))
+
+
+def _trust(settings, *proxies: str) -> None:
+    settings.TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", proxies)
+
+
+def test_thirty_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(alice):
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for _ in range(30):
+        assert _sign_in(attacker, alice.email, "wrong-password").status_code == 200
+    # The attacker's own address is cooling down, even with the right password (and is past
+    # allauth's 30 sign-in requests a minute per address, answered in the product's layout)...
+    refused = _sign_in(attacker, alice.email)
+    assert refused.status_code == 429
+    assert b'class="topbar"' in refused.content
+    assert not _signed_in(attacker)
+    # ...but the owner, elsewhere, signs in at once.
+    victim = Client(REMOTE_ADDR=VICTIM)
+    assert _sign_in(victim, alice.email).status_code == 302
+    assert _signed_in(victim)
+    # Only the wrong passwords that were checked count; the refused attempts checked nothing.
+    assert [e.ip_address for e in _platform_events("auth.sign_in_failed")] == [ATTACKER] * 5
+    assert [e.ip_address for e in _platform_events("auth.signed_in")] == [VICTIM]
+
+
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(settings, alice, bob):
+    _trust(settings, "10.0.0.0/8")
+    attacker = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{ATTACKER}, 10.0.0.9")
+    for _ in range(30):
+        _sign_in(attacker, alice.email, "wrong-password")
+    assert _sign_in(attacker, alice.email).status_code == 429  # the attacker's address, not the proxy's
+    assert not _signed_in(attacker)
+    # Same proxy address, another client behind it: not throttled.
+    victim = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=VICTIM)
+    assert _sign_in(victim, alice.email).status_code == 302
+    # And the audit log has the clients' addresses, not the proxy's.
+    assert {e.ip_address for e in _platform_events("auth.sign_in_failed")} == {ATTACKER}
+    assert [e.ip_address for e in _platform_events("auth.signed_in")] == [VICTIM]
+    # allauth's session records use the same address.
+    assert UserSession.objects.get(user=alice).ip == VICTIM
+
+
+def test_an_untrusted_x_forwarded_for_is_ignored(settings, alice):
+    _trust(settings, "10.0.0.0/8")  # the attacker is not one of them
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for n in range(5):
+        # A new made-up client address each time does not make a new client...
+        _sign_in(attacker, alice.email, "wrong-password", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert b"Too many failed" in _sign_in(attacker, alice.email, HTTP_X_FORWARDED_FOR="192.0.2.99").content
+    assert {e.ip_address for e in _platform_events("auth.sign_in_failed")} == {ATTACKER}
+    # ...and claiming to be the victim's address does not spend the victim's attempts.
+    victim = Client(REMOTE_ADDR=VICTIM)
+    assert _sign_in(victim, alice.email).status_code == 302
+
+
+def test_wrong_passwords_from_many_addresses_cap_unknown_clients_but_not_the_owners_browser(settings, alice):
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_account": "8/h/key"}
+    owner_browser = Client(REMOTE_ADDR=VICTIM)
+    assert _sign_in(owner_browser, alice.email).status_code == 302  # a known device from now on
+    cookie = owner_browser.cookies[sign_in_throttle.KNOWN_DEVICE_COOKIE]
+    assert cookie["httponly"]
+    assert alice.email not in cookie.value  # the account is named by a keyed digest
+    owner_browser.post(reverse("account_logout"))
+    for n in range(4):  # a botnet: two guesses from each of four addresses
+        bot = Client(REMOTE_ADDR=f"203.0.113.{10 + n}")
+        for _ in range(2):
+            _sign_in(bot, alice.email, "wrong-password")
+    # The ninth guess is refused wherever it comes from, unless from a browser the owner used.
+    newcomer = Client(REMOTE_ADDR=OTHER)
+    assert b"Too many failed" in _sign_in(newcomer, alice.email).content
+    assert len(_platform_events("auth.sign_in_failed")) == 8
+    forger = Client(REMOTE_ADDR="192.0.2.45")  # a device cookie must be the server's own
+    forger.cookies[sign_in_throttle.KNOWN_DEVICE_COOKIE] = cookie.value[:-3] + "abc"
+    assert b"Too many failed" in _sign_in(forger, alice.email).content
+    assert _sign_in(owner_browser, alice.email).status_code == 302
+    assert _signed_in(owner_browser)
+
+
+def _login_code(message) -> str:
+    return re.search(r"^\s*([A-Z0-9]{4,}(?:-[A-Z0-9]+)*)\s*$", message.body, re.MULTILINE).group(1)
+
+
+def test_a_code_mailed_to_the_account_ends_the_cool_down(alice):
+    shared = Client(REMOTE_ADDR=ATTACKER)  # the owner shares the attacker's address (one office)
+    for _ in range(5):
+        _sign_in(shared, alice.email, "wrong-password")
+    assert b"Too many failed" in _sign_in(shared, alice.email).content
+    assert reverse("account_request_login_code").encode() in _sign_in(shared, alice.email).content  # the way out
+    mail.outbox.clear()
+    response = shared.post(reverse("account_request_login_code"), {"email": alice.email})
+    assert response.status_code == 302
+    response = shared.post(reverse("account_confirm_login_code"), {"code": _login_code(mail.outbox[-1])})
+    assert response.status_code == 302
+    assert _signed_in(shared)
+    # The next password sign-in from that address works again (a new browser, same address).
+    shared.post(reverse("account_logout"))
+    assert _sign_in(Client(REMOTE_ADDR=ATTACKER), alice.email).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "forwarded_for", "expected"),
+    [
+        (ATTACKER, None, ATTACKER),  # no proxy
+        (ATTACKER, VICTIM, ATTACKER),  # the peer is not a trusted proxy: its header is its own claim
+        (PROXY, VICTIM, VICTIM),
+        (PROXY, f"{VICTIM}, {ATTACKER}", ATTACKER),  # right to left: the rightmost untrusted hop
+        (PROXY, f"{VICTIM}, 10.1.2.3", VICTIM),  # trusted hops are skipped
+        (PROXY, "10.1.2.3, 10.4.5.6", "10.1.2.3"),  # all trusted: the farthest one
+        (PROXY, None, PROXY),  # the proxy's own request (a health check)
+        (PROXY, f"{VICTIM}, not-an-address", PROXY),  # garbage: stop at what we can vouch for
+        (PROXY, "[2001:db8::1]:443", "2001:db8::1"),
+        (PROXY, "192.0.2.1:8080", "192.0.2.1"),
+        ("::ffff:10.0.0.2", VICTIM, VICTIM),  # a dual-stack socket's spelling of the proxy
+    ],
+)
+def test_client_address_is_read_right_to_left_through_trusted_proxies(remote_addr, forwarded_for, expected):
+    trusted = parse_trusted_proxies("TRUSTED_PROXIES", ["10.0.0.0/8", "::1"])
+    assert client_address(remote_addr=remote_addr, forwarded_for=forwarded_for, trusted=trusted) == expected
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_never_read():
+    assert client_address(remote_addr=PROXY, forwarded_for=VICTIM, trusted=()) == PROXY
+
+
+def test_a_malformed_trusted_proxy_stops_start_up():
+    with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
+        parse_trusted_proxies("TRUSTED_PROXIES", ["10.0.0.0/8", "proxy.internal"])

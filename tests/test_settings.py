@@ -146,11 +146,19 @@ def test_secret_key_from_a_file_passes_the_deploy_check(tmp_path):
         ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS"),
         ("DATABASE_URL", None, "DATABASE_URL is not set"),
         ("REDIS_URL", None, "REDIS_URL is not set"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "TRUSTED_PROXIES: 'proxy.internal' is not an IP"),
+        ("RATE_LIMIT_LOGIN_FAILED", "20/m/ip,5/5m/key", "RATE_LIMIT_LOGIN_FAILED must not limit per account"),
     ],
 )
 def test_malformed_or_missing_value_names_the_variable(load_settings, name, value, message):
     with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
         load_settings(**{name: value})
+
+
+def test_trusted_proxies_are_networks(load_settings):
+    assert load_settings()["TRUSTED_PROXIES"] == ()  # by default X-Forwarded-For is never read
+    proxies = load_settings(TRUSTED_PROXIES="10.0.0.0/8, 2001:db8::1")["TRUSTED_PROXIES"]
+    assert [str(network) for network in proxies] == ["10.0.0.0/8", "2001:db8::1/128"]
 
 
 def test_application_password_is_required_over_the_network(load_settings):

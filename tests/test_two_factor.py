@@ -11,12 +11,13 @@ from base64 import b32encode, b64encode
 
 import pyotp
 import pytest
+from django.core import mail
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from accounts import services, two_factor
+from accounts import services, sign_in_throttle, two_factor
 from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice
 from logicnet.audit.models import AuditEvent
 from logicnet.encryption.exceptions import DecryptionError
@@ -187,6 +188,34 @@ def test_password_sign_in_is_held_until_the_second_factor(client, alice, org_a, 
     assert response["Location"] == dashboard
     assert client.get(dashboard).status_code == 200
     assert audit_actions(alice)[-2:] == ["two_factor.failed", "two_factor.verified"]
+
+
+def test_only_a_completed_second_factor_ends_a_sign_in_cool_down(alice, settings):
+    """Five wrong passwords from one address make that address wait, even with the right
+    password. The code mailed by "send me a sign-in code" lets the owner in, but with a
+    second factor the sign-in is complete, and the cool-down over, only once it is given."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    device = enable(alice).device
+    address = "203.0.113.5"
+    client = Client(REMOTE_ADDR=address)
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": alice.email, "password": "wrong-password"})
+    refused = client.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
+    assert b"Too many failed" in refused.content
+    mail.outbox.clear()
+    client.post(reverse("account_request_login_code"), {"email": alice.email})
+    code = re.search(r"^\s*([A-Z0-9]{4,}(?:-[A-Z0-9]+)*)\s*$", mail.outbox[-1].body, re.MULTILINE).group(1)
+    assert client.post(reverse("account_confirm_login_code"), {"code": code}).status_code == 302
+    # The mailed code is one factor: the session is held for the second, and nothing is cleared.
+    assert client.get(reverse("home"))["Location"].startswith(reverse("two_factor_verify"))
+    assert sign_in_throttle.KNOWN_DEVICE_COOKIE not in client.cookies
+    again = Client(REMOTE_ADDR=address)
+    assert (
+        b"Too many failed" in again.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD}).content
+    )
+    verify(client, device)
+    assert sign_in_throttle.KNOWN_DEVICE_COOKIE in client.cookies
+    sign_in(Client(REMOTE_ADDR=address), alice)
 
 
 def test_enabling_two_factor_holds_the_other_signed_in_sessions(alice, org_a):

@@ -86,7 +86,11 @@ def record_event(
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's address, read through the trusted proxies (logicnet.client_ip): behind
+    the reverse proxy REMOTE_ADDR is the proxy's, which would make every event anonymous."""
+    from logicnet.client_ip import client_ip as trusted_client_ip
+
+    return trusted_client_ip(request)
 
 
 @dataclass

@@ -35,10 +35,14 @@ def open_user_menu(page: Page, person: dict) -> None:
     page.locator(".usernav summary", has_text=person["name"]).click()
 
 
-def sign_up(page: Page, person: dict, *, company: str) -> None:
+def sign_up(page: Page, person: dict, *, company: str, invited: bool = False) -> None:
     expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
     field(page, "Your name").fill(person["name"])
-    field(page, "Email").fill(person["email"])
+    if invited:  # the address the invitation was sent to, shown and fixed
+        expect(field(page, "Email")).to_be_disabled()
+        expect(field(page, "Email")).to_have_value(person["email"])
+    else:
+        field(page, "Email").fill(person["email"])
     field(page, "Password").fill(person["password"])
     field(page, "Password (again)").fill(person["password"])
     field(page, "Company name").fill(company)
@@ -148,7 +152,7 @@ def test_first_day(new_page, mailbox: Mailbox):
     member.goto(invitation_link)
     expect(member.get_by_role("heading", name=f"Join {COMPANY}")).to_be_visible()
     member.get_by_role("link", name="Create an account").click()
-    sign_up(member, MEMBER, company="Member's Own Business SRL")
+    sign_up(member, MEMBER, company="Member's Own Business SRL", invited=True)
     verify_email(member, mailbox, MEMBER)
 
     # --- ...accepts the invitation and sees the organization.
@@ -160,9 +164,13 @@ def test_first_day(new_page, mailbox: Mailbox):
     expect(organization_switcher(member).locator("summary")).to_have_text(COMPANY)
     expect(member.locator(".stat", has_text="Your role")).to_contain_text("Member")
 
-    # The owner sees the newcomer among the members, and no invitation left pending.
+    # The owner sees the newcomer among the members, who accepted the invitation, and no
+    # invitation left pending.
     owner.reload()
-    expect(owner.get_by_role("row", name=re.compile(re.escape(MEMBER["email"])))).to_be_visible()
+    members = owner.locator("table", has=owner.get_by_role("columnheader", name="Member since"))
+    expect(members.get_by_role("row", name=re.compile(re.escape(MEMBER["email"])))).to_be_visible()
+    accepted = owner.locator("table", has=owner.get_by_role("columnheader", name="Accepted by"))
+    expect(accepted.get_by_role("row", name=re.compile(re.escape(MEMBER["name"])))).to_be_visible()
     expect(owner.get_by_text("No pending invitations.")).to_be_visible()
 
     # --- The member signs in on a second device, then signs that session out from the first.
