@@ -165,6 +165,28 @@ if not DEBUG and not ENCRYPTION_MASTER_KEYS:
 ENCRYPTION_KEY_CACHE_SECONDS = env_int("ENCRYPTION_KEY_CACHE_SECONDS", 60)
 ENCRYPTION_KEY_CACHE_SIZE = env_int("ENCRYPTION_KEY_CACHE_SIZE", 256)
 
+# --- Audit log ------------------------------------------------------------------------------
+# The key of the audit log's MAC chain (logicnet/audit). The database never holds it, so
+# someone who can write to the database cannot forge an event that verifies. At least 32
+# characters; keep it backed up apart from the database backups (without it the log can no
+# longer be verified, though nothing is lost). `make run` and `make test` generate one.
+AUDIT_MAC_KEY = env_str("AUDIT_MAC_KEY")
+if not AUDIT_MAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG is off, so AUDIT_MAC_KEY (or AUDIT_MAC_KEY_FILE) must be set (see .env.example)"
+        )
+    AUDIT_MAC_KEY = "insecure-development-audit-key-only-for-debug-mode"
+if len(AUDIT_MAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_MAC_KEY must be at least 32 characters long")
+# Each sealing run appends the chain's head, signed, here (and to the log): a copy of the
+# chain outside the database, checked by verify_audit_log.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.log")))
+# Events older than this many months are dropped behind a signed checkpoint (beat, daily).
+AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 24)
+# How long one sealing run waits for writers still in flight below the newest event id.
+AUDIT_SEAL_WAIT_SECONDS = env_int("AUDIT_SEAL_WAIT_SECONDS", 2)
+
 # --- Redis: cache, rate limits, Celery broker ----------------------------------------------
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
@@ -205,6 +227,8 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
+    "seal-audit-log": {"task": "audit.seal_audit_log", "schedule": 10.0},
+    "drop-expired-audit-events": {"task": "audit.drop_expired_audit_events", "schedule": 24 * 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 
