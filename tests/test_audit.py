@@ -579,3 +579,17 @@ def test_sign_in_is_recorded(client, alice):
     assert response.status_code == 302
     events = [e for e in _events(organization=None) if e.action == "auth.signed_in"]
     assert [(e.actor_id, e.ip_address) for e in events] == [(alice.pk, "127.0.0.1")]
+
+
+# --- benchmark ------------------------------------------------------------------------------------
+
+
+def test_the_benchmark_runs_and_everything_it_writes_is_sealed(committed_db):
+    out = StringIO()
+    call_command("bench_audit", seconds=0.3, writers=2, hold_ms=1, stdout=out)
+    output = out.getvalue()
+    assert "audit writers: 2 in one organization + 2 without" in output
+    assert "longest wait" in output and "sealer:" in output
+    written = _events(action="bench.event")
+    assert written and all(event.sequence is not None for event in written)
+    assert "audit log verified" in _verify()
