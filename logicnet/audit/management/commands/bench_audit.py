@@ -51,7 +51,7 @@ class Command(BaseCommand):
             try:
                 start.wait()
                 n = 0
-                while not stop.is_set():
+                while n == 0 or not stop.is_set():  # at least one event each, however busy the machine
                     began = time.perf_counter()
                     with transaction.atomic():
                         if organization_id is not None:
