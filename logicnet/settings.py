@@ -174,6 +174,28 @@ ENCRYPTION_COUNT_FLUSH_EVERY = env_int("ENCRYPTION_COUNT_FLUSH_EVERY", 1000)
 # destroy_retired_keys wipes it (refusing while any stored value still names it).
 ENCRYPTION_RETIRED_KEY_GRACE_DAYS = env_int("ENCRYPTION_RETIRED_KEY_GRACE_DAYS", 30)
 
+# --- Audit log ------------------------------------------------------------------------------
+# The key of the audit log's MAC chain (logicnet/audit). The database never holds it, so
+# someone who can write to the database cannot forge an event that verifies. At least 32
+# characters; keep it backed up apart from the database backups (without it the log can no
+# longer be verified, though nothing is lost). `make run` and `make test` generate one.
+AUDIT_MAC_KEY = env_str("AUDIT_MAC_KEY")
+if not AUDIT_MAC_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG is off, so AUDIT_MAC_KEY (or AUDIT_MAC_KEY_FILE) must be set (see .env.example)"
+        )
+    AUDIT_MAC_KEY = "insecure-development-audit-key-only-for-debug-mode"
+if len(AUDIT_MAC_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_MAC_KEY must be at least 32 characters long")
+# Each sealing run appends the chain's head, signed, here (and to the log): a copy of the
+# chain outside the database, checked by verify_audit_log.
+AUDIT_ANCHOR_FILE = Path(env_str("AUDIT_ANCHOR_FILE", str(DATA_DIR / "audit-anchors.log")))
+# Events older than this many months are dropped behind a signed checkpoint (beat, daily).
+AUDIT_RETENTION_MONTHS = env_int("AUDIT_RETENTION_MONTHS", 24)
+# How long one sealing run waits for writers still in flight below the newest event id.
+AUDIT_SEAL_WAIT_SECONDS = env_int("AUDIT_SEAL_WAIT_SECONDS", 2)
+
 # --- Redis: cache, rate limits, Celery broker ----------------------------------------------
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
@@ -215,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
+    "seal-audit-log": {"task": "audit.seal_audit_log", "schedule": 10.0},
+    "drop-expired-audit-events": {"task": "audit.drop_expired_audit_events", "schedule": 24 * 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 

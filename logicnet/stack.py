@@ -156,6 +156,8 @@ def development_secrets(env: dict[str, str], data_dir: Path) -> None:
         "ENCRYPTION_MASTER_KEYS",
         _load_or_create_secret(folder / "encryption-master-keys", lambda: new_master_key("dev1")),
     )
+    # The audit chain sealed in one run must still verify in the next: keep its key too.
+    env.setdefault("AUDIT_MAC_KEY", _load_or_create_secret(folder / "audit-mac-key"))
 
 
 def base_env(data_dir: Path) -> dict[str, str]:
@@ -246,6 +248,7 @@ def test(pytest_args: list[str], *, lint: bool = True) -> int:
         HTTPS="0",
         LOGICNET_FAST_PASSWORD_HASHER="1",  # noqa: S106 - a switch, not a password
         ENCRYPTION_MASTER_KEYS=new_master_key("test1"),  # a fresh key for a throw-away database
+        AUDIT_MAC_KEY=secrets.token_urlsafe(32),
         LOGICNET_DB_ROLE="owner",  # pytest-django creates the test databases; tests then switch
     )
     services = Services(data_dir, persistent=False)

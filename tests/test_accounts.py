@@ -398,7 +398,7 @@ def _signed_in(client: Client) -> bool:
 
 def _platform_events(action: str) -> list[AuditEvent]:
     with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(AuditEvent.objects.filter(organization=None, action=action).order_by("sequence"))
+        return list(AuditEvent.objects.filter(organization=None, action=action).order_by("pk"))
 
 
 def _trust(settings, *proxies: str) -> None:

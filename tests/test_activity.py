@@ -277,9 +277,7 @@ def test_task_pages_create_edit_toggle_delete(client, org_a, alice, bob, ana):
     assert client.post(url("task_delete", org_a, task_id=task.pk)).status_code == 302
     with tenant_context(org_a):
         assert not Task.objects.exists()
-        actions = list(
-            AuditEvent.objects.filter(target_type="task").order_by("sequence").values_list("action", flat=True)
-        )
+        actions = list(AuditEvent.objects.filter(target_type="task").order_by("pk").values_list("action", flat=True))
     assert actions == [
         "task.created",
         "task.updated",

@@ -50,7 +50,7 @@ def form_data(**overrides) -> dict:
 
 def audit_events(organization, action: str) -> list[AuditEvent]:
     with tenant_context(organization):
-        return list(AuditEvent.objects.filter(organization=organization, action=action).order_by("sequence"))
+        return list(AuditEvent.objects.filter(organization=organization, action=action).order_by("pk"))
 
 
 def read(organization, pk) -> Contact:

@@ -58,6 +58,7 @@ def production_environment(tmp_path: Path, **overrides: str | None) -> dict[str,
         "REDIS_URL": settings.REDIS_URL,
         "HTTPS": "1",
         "ENCRYPTION_MASTER_KEYS": new_master_key("prod1"),
+        "AUDIT_MAC_KEY": secrets.token_urlsafe(32),
     }
     for name, value in overrides.items():
         if value is None:
@@ -144,6 +145,9 @@ def test_secret_key_from_a_file_passes_the_deploy_check(tmp_path):
         ("LOGICNET_DB_ROLE", "root", "LOGICNET_DB_ROLE must be app or owner"),
         ("SECRET_KEY", "", "SECRET_KEY"),
         ("ALLOWED_HOSTS", "", "ALLOWED_HOSTS"),
+        ("AUDIT_MAC_KEY", None, "AUDIT_MAC_KEY (or AUDIT_MAC_KEY_FILE) must be set"),
+        ("AUDIT_MAC_KEY", "too-short", "AUDIT_MAC_KEY must be at least 32 characters"),
+        ("AUDIT_RETENTION_MONTHS", "two years", "AUDIT_RETENTION_MONTHS must be an integer"),
         ("DATABASE_URL", None, "DATABASE_URL is not set"),
         ("REDIS_URL", None, "REDIS_URL is not set"),
         ("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "TRUSTED_PROXIES: 'proxy.internal' is not an IP"),

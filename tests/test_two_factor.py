@@ -59,7 +59,7 @@ def audit_actions(user) -> list[str]:
     # Account events form the platform chain, which only the platform role can read.
     with transaction.atomic(), scopes_disabled(), as_platform_role():
         events = AuditEvent.objects.filter(organization=None, actor_id=user.pk, action__startswith="two_factor.")
-        return list(events.order_by("sequence").values_list("action", flat=True))
+        return list(events.order_by("pk").values_list("action", flat=True))
 
 
 def assert_csp_clean(response) -> None:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, User
 from contacts.models import Contact, ContactTag, Tag
-from logicnet.audit.services import record_event
+from logicnet.audit.services import record_batch_event
 from logicnet.tenancy.context import tenant_context
 
 BATCH_SIZE = 1000
@@ -48,13 +48,9 @@ def _check_selection(organization: Organization, selection: QuerySet[Contact]) -
 
 
 def _audit(action: str, organization: Organization, actor: User | None, ids: list[int], **details) -> None:
-    if ids:
-        record_event(
-            action=action,
-            actor=actor,
-            organization=organization,
-            details={"count": len(ids), "contact_ids": ids, **details},
-        )
+    record_batch_event(
+        action=action, actor=actor, organization=organization, target_type="contact", ids=ids, details=details
+    )
 
 
 def tag_contacts(*, organization: Organization, actor: User | None, selection: QuerySet[Contact], tag: Tag) -> int:

@@ -1,6 +1,7 @@
 """Personal-data classification of the audit log.
 
-The log is append-only and hash-chained: erasing a user must not rewrite it. What it holds
+The log is append-only and sealed into a keyed MAC chain: erasing a user must not rewrite it
+(a single personal value inside `details` can be redacted through `redact_audit_value`). What it holds
 about a person (who did what, from which address) is kept for its retention period under
 the legal basis below, and holds no contact data by design."""
 
@@ -36,7 +37,21 @@ classify(
         "ip_address": _kept(Category.DEVICE, ACTOR),
         "details": _kept(Category.USAGE, ACTOR),
         "created_at": _kept(Category.USAGE, ACTOR),
-        "previous_hash": not_personal(),
-        "hash": not_personal(),
+        # Keyed MACs of redacted values: nothing can be recovered from them without the key.
+        "redacted": not_personal(),
+        "mac": not_personal(),
+    },
+)
+
+classify(
+    "audit.AuditCheckpoint",
+    {
+        "id": not_personal(),
+        "sequence": not_personal(),
+        "event_id": not_personal(),
+        "mac": not_personal(),
+        "dropped_before": not_personal(),
+        "created_at": not_personal(),
+        "signature": not_personal(),
     },
 )

@@ -388,28 +388,37 @@ def _missing_key_reason(entry: OrganizationKeys, version: int) -> str:
 def rewrap_all_keys(*, batch_size: int = 500) -> tuple[int, int]:
     """Re-wrap every live data key under the newest master key; no data is rewritten.
     Runs under the platform bypass (the caller opens it). Returns (rewrapped, already)."""
-    from logicnet.audit.services import record_event
+    from logicnet.audit.services import record_batch_event
     from logicnet.encryption.models import OrganizationKey
 
     newest_id, _ = newest_master_key()
     rewrapped = already = 0
+    batch: list[OrganizationKey] = []
+
+    def audit_batch() -> None:
+        # One audit event per batch (with every key id and organization), not one per key.
+        record_batch_event(
+            action="encryption.keys_rewrapped",
+            target_type="organizationkey",
+            ids=[row.pk for row in batch],
+            details={"to": newest_id, "organizations": sorted({row.organization_id for row in batch})},
+        )
+        batch.clear()
+
     with scopes_disabled():
         for row in OrganizationKey.objects.exclude(wrapped_key="").order_by("pk").iterator(chunk_size=batch_size):
             if row.master_key_id == newest_id:
                 already += 1
                 continue
             raw = unwrap_data_key(row.organization_id, row.version, row.master_key_id, row.wrapped_key)
-            previous = row.master_key_id
             row.master_key_id, row.wrapped_key = wrap_data_key(row.organization_id, row.version, raw)
             row.rewrapped_at = timezone.now()
             row.save(update_fields=["master_key_id", "wrapped_key", "rewrapped_at"])
-            record_event(
-                action="encryption.key_rewrapped",
-                organization=row.organization_id,
-                target=row,
-                details={"version": row.version, "from": previous, "to": newest_id},
-            )
+            batch.append(row)
             rewrapped += 1
+            if len(batch) >= batch_size:
+                audit_batch()
+        audit_batch()
     forget_organization()
     return rewrapped, already
 

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from logicnet.audit.services import record_batch_event
 from logicnet.encryption.fields import encrypted_fields_of, reseal, stale_versions, write_resealed
 from logicnet.encryption.keys import create_key_version, forget_organization
 from logicnet.encryption.models import OrganizationKey
@@ -65,6 +66,13 @@ def _pass(organization, model, version: int, *, batch_size: int, report: Report,
             for row in stale:
                 reseal(row)
             write_resealed(model, stale)
+            record_batch_event(
+                action="encryption.batch_reencrypted",
+                organization=organization,
+                target_type=model._meta.label_lower,
+                ids=[row.pk for row in stale],
+                details={"version": version},
+            )
         if budget:
             budget[0] -= 1
         last_pk, seen, resealed = rows[-1].pk, seen + len(rows), resealed + len(stale)
