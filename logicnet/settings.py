@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -205,8 +206,16 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
+    # Shortly after midnight in TIME_ZONE (CELERY_TIMEZONE below): on the day a person
+    # turns sixteen, the flag follows.
+    "refresh-minor-flags": {"task": "contacts.refresh_minor_flags", "schedule": crontab(hour=0, minute=5)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
+# A job's message still unclaimed this long after it was sent is sent again by the
+# stalled-job check; shorter would pile duplicates behind a long queue.
+JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 600)
+# How long a progress report waits for a lock on its job row before failing loudly.
+JOB_PROGRESS_LOCK_TIMEOUT_MS = 5000
 
 # --- Accounts ------------------------------------------------------------------------------
 
@@ -316,6 +325,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ro", _("Romanian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Bucharest"
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontab entries are in the platform's local time
 USE_I18N = True
 USE_TZ = True
 
