@@ -182,9 +182,12 @@ if _xdist_worker.startswith("gw"):
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, served from process memory while Redis is unreachable, so an
+        # outage costs no error page; rate limits then hold per process (logicnet/cache.py).
+        "BACKEND": "logicnet.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "logicnet",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 
