@@ -325,9 +325,9 @@ def test_a_resend_is_recorded_so_the_next_check_skips_it(committed_db, org_a, al
 
 
 # --- running a handler ---------------------------------------------------------------------------
-# These tests commit (committed_db): progress reports must be committed the moment they are
-# made, so inside a transaction they go through a second connection, which sees only
-# committed rows; a test wrapped in one uncommitted transaction could not show that.
+# Progress reports must be committed the moment they are made, so inside a transaction they
+# go through a second connection, which sees only committed rows: the tests of that commit
+# their data (committed_db); a test wrapped in one uncommitted transaction could not show it.
 
 
 @job_handler("tests.fails")
@@ -347,7 +347,7 @@ def _overtaken_handler(job, report) -> dict:
     return {"from": "the stale attempt"}
 
 
-def test_a_failing_handler_is_retried_then_failed(committed_db, org_a, alice):
+def test_a_failing_handler_is_retried_then_failed(org_a, alice):
     job = start_job(organization=org_a, actor=alice, kind="tests.fails")
     with pytest.raises(ValueError, match="unreadable"):
         execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=False)
@@ -361,7 +361,7 @@ def test_a_failing_handler_is_retried_then_failed(committed_db, org_a, alice):
 
 
 @pytest.mark.parametrize("reports", [True, False], ids=["reports-progress", "returns-quietly"])
-def test_an_overtaken_attempt_leaves_the_job_to_its_successor(reports, committed_db, org_a, alice):
+def test_an_overtaken_attempt_leaves_the_job_to_its_successor(reports, org_a, alice):
     job = start_job(organization=org_a, actor=alice, kind="tests.overtaken", params={"report": reports})
     execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=False)
     current = _job(org_a, job.pk)
@@ -370,7 +370,7 @@ def test_an_overtaken_attempt_leaves_the_job_to_its_successor(reports, committed
     assert current.lease_expires_at > timezone.now()
 
 
-def test_progress_renews_the_lease(committed_db, queued_job, org_a):
+def test_progress_renews_the_lease(queued_job, org_a):
     job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
     _set(job, lease_expires_at=timezone.now() + timedelta(seconds=5))
     report_progress(job, 5, 10)
@@ -444,6 +444,16 @@ def test_progress_inside_a_transaction_still_detects_a_lost_lease(committed_db, 
     with transaction.atomic(), pytest.raises(JobLost):
         report_progress(job, 1, 2)
     assert _job(org_a, job.pk).attempts == 2
+
+
+def test_progress_of_a_job_created_in_the_same_transaction_is_saved_there(queued_job, org_a):
+    """A job created and run inside one transaction (a `db` test, an eager call) is seen by
+    no other connection: its progress is saved on the only one that sees it."""
+    job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    with transaction.atomic():
+        report_progress(job, 3, 4)
+    saved = _job(org_a, job.pk)
+    assert (saved.progress_done, saved.progress_total) == (3, 4)
 
 
 def test_an_unknown_kind_is_refused_before_anything_is_queued(org_a, alice):

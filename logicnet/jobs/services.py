@@ -110,13 +110,17 @@ def report_progress(job: Job, done: int, total: int, *, side: SideConnection | N
     """
     job.progress_done, job.progress_total = done, total
     lease_expires_at = timezone.now() + LEASE
+    renewed = None
     if connection.in_atomic_block:
         if side is not None:
             renewed = side.renew(job, done=done, total=total, lease_expires_at=lease_expires_at)
         else:
             with SideConnection() as once:
                 renewed = once.renew(job, done=done, total=total, lease_expires_at=lease_expires_at)
-    else:
+    if renewed is None:
+        # In autocommit; or the job row itself is not committed yet (the job was created and
+        # run inside one transaction, as a test or an eager call does): no other worker can
+        # see it, so only this connection can renew it.
         with tenant_context(job.organization_id):
             renewed = _current_claim(job).update(
                 progress_done=done, progress_total=total, lease_expires_at=lease_expires_at
@@ -158,18 +162,23 @@ class SideConnection:
             )
         return self._conn
 
-    def renew(self, job: Job, *, done: int, total: int, lease_expires_at) -> int:
-        """The number of rows renewed: 1 while this attempt still holds the job, else 0."""
-        query = sql.SQL(
+    def renew(self, job: Job, *, done: int, total: int, lease_expires_at) -> int | None:
+        """The number of rows renewed: 1 while this attempt still holds the job, else 0;
+        None when this connection cannot see the job at all (not committed yet)."""
+        table = sql.Identifier(Job._meta.db_table)
+        update = sql.SQL(
             "UPDATE {table} SET progress_done = %s, progress_total = %s, lease_expires_at = %s"
             " WHERE id = %s AND state = %s AND attempts = %s"
-        ).format(table=sql.Identifier(Job._meta.db_table))
+        ).format(table=table)
+        exists = sql.SQL("SELECT 1 FROM {table} WHERE id = %s").format(table=table)
         conn = self._connect()
         try:
             with conn.transaction():
                 conn.execute("SELECT set_config('app.organization_id', %s, true)", [str(job.organization_id)])
-                cursor = conn.execute(query, [done, total, lease_expires_at, job.pk, Job.State.RUNNING, job.attempts])
-                return cursor.rowcount
+                cursor = conn.execute(update, [done, total, lease_expires_at, job.pk, Job.State.RUNNING, job.attempts])
+                if cursor.rowcount:
+                    return cursor.rowcount
+                return 0 if conn.execute(exists, [job.pk]).fetchone() else None
         except psycopg.errors.LockNotAvailable:
             raise RuntimeError(
                 f"job {job.pk}: its row is locked by the handler's own transaction, so progress cannot be saved;"
