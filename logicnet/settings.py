@@ -216,7 +216,7 @@ CELERY_BEAT_SCHEDULE = {
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
 # stalled-job check; shorter would pile duplicates behind a long queue.
-JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 600)
+JOB_RESEND_AFTER_SECONDS = 600
 # How long a progress report waits for a lock on its job row before failing loudly.
 JOB_PROGRESS_LOCK_TIMEOUT_MS = 5000
 
