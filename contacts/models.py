@@ -129,7 +129,8 @@ class Contact(TrackedModel):
     phone = EncryptedPhoneField(_("phone"), max_length=32, blank=True)
     phone_label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.MOBILE)
     date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
-    # Derived from the date of birth by the services (and refreshed daily by beat): the
+    # Derived from the date of birth by the services, and refreshed daily by beat
+    # (contacts.refresh_minor_flags, contacts/services/minors.py): the
     # database cannot compute an age from an encrypted date.
     is_minor = models.BooleanField(_("minor (under 16)"), default=False, editable=False)
     job_title = EncryptedCharField(_("job title"), max_length=120, blank=True)

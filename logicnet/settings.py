@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -212,9 +213,12 @@ if _xdist_worker.startswith("gw"):
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's Redis cache, served from process memory while Redis is unreachable, so an
+        # outage costs no error page; rate limits then hold per process (logicnet/cache.py).
+        "BACKEND": "logicnet.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "logicnet",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
 
@@ -239,8 +243,16 @@ CELERY_BEAT_SCHEDULE = {
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
     "seal-audit-log": {"task": "audit.seal_audit_log", "schedule": 10.0},
     "drop-expired-audit-events": {"task": "audit.drop_expired_audit_events", "schedule": 24 * 3600.0},
+    # Shortly after midnight in TIME_ZONE (CELERY_TIMEZONE below): on the day a person
+    # turns sixteen, the flag follows.
+    "refresh-minor-flags": {"task": "contacts.refresh_minor_flags", "schedule": crontab(hour=0, minute=5)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
+# A job's message still unclaimed this long after it was sent is sent again by the
+# stalled-job check; shorter would pile duplicates behind a long queue.
+JOB_RESEND_AFTER_SECONDS = 600
+# How long a progress report waits for a lock on its job row before failing loudly.
+JOB_PROGRESS_LOCK_TIMEOUT_MS = 5000
 
 # --- Accounts ------------------------------------------------------------------------------
 
@@ -374,6 +386,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ro", _("Romanian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Bucharest"
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontab entries are in the platform's local time
 USE_I18N = True
 USE_TZ = True
 

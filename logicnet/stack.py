@@ -17,6 +17,7 @@ This module imports nothing from Django: it prepares the environment Django star
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import shutil
@@ -237,6 +238,57 @@ def run() -> int:
 
 # --- make test -------------------------------------------------------------------------------
 
+# Known vulnerabilities accepted for now, by advisory id (PYSEC-..., GHSA-..., CVE-...), each
+# with the reason it does not apply and until when. Empty: every audited package is clean.
+AUDIT_EXCEPTIONS: dict[str, str] = {}
+
+
+def audit_dependencies(env: dict[str, str]) -> int:
+    """pip-audit over the installed environment: requirements.txt and requirements-dev.txt
+    as resolved and installed, transitive dependencies included (auditing requirements.txt
+    with -r would resolve it again into a throw-away virtualenv, a minute and a half here).
+
+    pip-audit asks PyPI's JSON API for each release's known vulnerabilities. Where only the
+    package index is reachable (as on the development machines and CI of this project,
+    which reach PyPI's simple index through a mirror that answers 404 for per-release JSON),
+    nothing can be audited: the step then says so plainly and passes, rather than fail every
+    run or pretend the audit happened. Any vulnerability found fails the step, unless its id
+    is in AUDIT_EXCEPTIONS with its reason.
+    """
+    command = [str(VENV_BIN / "pip-audit"), "--format", "json", "--progress-spinner", "off", "--skip-editable"]
+    for advisory in AUDIT_EXCEPTIONS:
+        command += ["--ignore-vuln", advisory]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    try:
+        dependencies = json.loads(done.stdout)["dependencies"]
+    except (ValueError, KeyError):
+        unreachable = ("ConnectionError", "Max retries", "NameResolution", "timed out")
+        if any(sign in done.stderr for sign in unreachable):
+            say("SKIPPED: the vulnerability service could not be reached; no dependency was audited")
+            return 0
+        print(done.stderr, file=sys.stderr)
+        return done.returncode or 1
+    vulnerable = [d for d in dependencies if d.get("vulns")]
+    skipped = [d["name"] for d in dependencies if "skip_reason" in d]
+    for dependency in vulnerable:
+        for vuln in dependency["vulns"]:
+            fixed = ", ".join(vuln.get("fix_versions") or []) or "no fixed release yet"
+            say(f"VULNERABLE: {dependency['name']} {dependency['version']}: {vuln['id']} (fixed in: {fixed})")
+    if vulnerable:
+        return 1
+    audited = len(dependencies) - len(skipped)
+    if not audited:
+        say(
+            f"SKIPPED: none of the {len(dependencies)} installed packages could be audited: PyPI's "
+            "vulnerability data (its per-release JSON API) is not reachable from this machine. "
+            "Run `pip-audit` where it is, before a release."
+        )
+    elif skipped:
+        say(f"{audited} packages audited, no known vulnerability; not audited (unknown to PyPI): {', '.join(skipped)}")
+    else:
+        say(f"{audited} packages audited, no known vulnerability")
+    return 0
+
 
 def test(pytest_args: list[str], *, lint: bool = True) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="logicnet-test-"))
@@ -252,9 +304,12 @@ def test(pytest_args: list[str], *, lint: bool = True) -> int:
         LOGICNET_DB_ROLE="owner",  # pytest-django creates the test databases; tests then switch
     )
     services = Services(data_dir, persistent=False)
-    steps: list[tuple[str, list[str]]] = [
+    steps: list[tuple[str, list[str] | Callable[[dict[str, str]], int]]] = [
         ("ruff check", [str(VENV_BIN / "ruff"), "check", "."]),
         ("ruff format --check", [str(VENV_BIN / "ruff"), "format", "--check", "."]),
+        # Configured in pyproject.toml [tool.bandit], each skipped check with its reason.
+        ("security linter (bandit)", [str(VENV_BIN / "bandit"), "-c", "pyproject.toml", "-r", ".", "-q"]),
+        ("dependency vulnerability audit (pip-audit)", audit_dependencies),
         ("system checks", [PYTHON, "manage.py", "check", "--fail-level", "WARNING"]),
         ("migrations are complete", [PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"]),
         ("test suite", [PYTHON, "-m", "pytest", *pytest_args]),
@@ -265,7 +320,7 @@ def test(pytest_args: list[str], *, lint: bool = True) -> int:
         services.start(env)
         for title, command in steps:
             say(f"== {title}")
-            code = subprocess.run(command, cwd=ROOT, env=env).returncode
+            code = command(env) if callable(command) else subprocess.run(command, cwd=ROOT, env=env).returncode
             if code != 0:
                 say(f"FAILED: {title} (exit {code})")
                 return code

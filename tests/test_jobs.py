@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun
+from django.conf import settings
 from django.db import connections, transaction
 from django.urls import resolve, reverse
 from django.utils import timezone
@@ -21,7 +22,15 @@ from accounts.exports import MEMBER_EXPORT, export_path
 from logicnet.audit.models import AuditEvent
 from logicnet.jobs.models import Job
 from logicnet.jobs.registry import job_handler
-from logicnet.jobs.services import JobBusy, claim_job, execute_job, report_progress, stalled_jobs, start_job
+from logicnet.jobs.services import (
+    JobBusy,
+    JobLost,
+    claim_job,
+    execute_job,
+    report_progress,
+    stalled_jobs,
+    start_job,
+)
 from logicnet.jobs.tasks import requeue_stalled_jobs
 from logicnet.tenancy.context import tenant_context
 from tests.factories import make_member, make_user
@@ -148,8 +157,12 @@ def test_a_lost_message_is_sent_again_by_the_stalled_job_sweep(committed_db, ali
 
     job = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
     app.control.purge()  # the message is lost (this test process's own Redis database)
+    sent = _job(org_a, job.pk).sent_at
+    assert sent is not None  # start_job's after-commit send recorded itself
+    assert stalled_jobs() == []  # sent a moment ago: it may still be waiting in the queue
+    long_ago = timezone.now() - timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS + 1)
     with tenant_context(org_a):
-        Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+        Job.objects.filter(pk=job.pk).update(created_at=long_ago, sent_at=long_ago)
 
     from celery.contrib.testing.worker import start_worker
 
@@ -162,6 +175,7 @@ def test_a_lost_message_is_sent_again_by_the_stalled_job_sweep(committed_db, ali
         task_postrun.disconnect(_close_worker_connections)
     assert finished.state == Job.State.SUCCEEDED, finished.error
     assert export_path(finished).exists()
+    assert finished.sent_at > long_ago  # the re-send is recorded too
 
 
 # --- claiming and leases -------------------------------------------------------------------------
@@ -277,7 +291,43 @@ def test_stalled_jobs_finds_lost_messages_and_dead_workers(org_a, org_b, alice, 
     assert not {(org_a.pk, fresh.pk), (org_b.pk, alive.pk), (org_b.pk, done.pk)} & found
 
 
+def test_stalled_jobs_leaves_alone_what_was_sent_recently(org_a, alice):
+    """A message sent a minute ago may be waiting behind a long queue: sending it again
+    every minute would pile duplicates up. Only what was not sent recently goes again."""
+    now = timezone.now()
+    resend_after = timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS)
+    old = now - timedelta(minutes=30)
+    waiting = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    forgotten = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    never_sent = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    dead_resent = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    dead_forgotten = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    expired = {"state": Job.State.RUNNING, "lease_expires_at": now - timedelta(seconds=1)}
+    _set(waiting, created_at=old, sent_at=now - resend_after + timedelta(minutes=1))
+    _set(forgotten, created_at=old, sent_at=now - resend_after - timedelta(minutes=1))
+    _set(never_sent, created_at=old, sent_at=None)
+    _set(dead_resent, created_at=old, sent_at=now - timedelta(minutes=1), **expired)
+    _set(dead_forgotten, created_at=old, sent_at=old, **expired)
+    found = {job_id for _org, job_id in stalled_jobs()}
+    assert found == {forgotten.pk, never_sent.pk, dead_forgotten.pk}
+
+
+def test_a_resend_is_recorded_so_the_next_check_skips_it(committed_db, org_a, alice):
+    from logicnet.celery import app
+
+    job = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    _set(job, created_at=timezone.now() - timedelta(hours=1), sent_at=None)
+    app.control.purge()
+    assert requeue_stalled_jobs() == 1
+    assert _job(org_a, job.pk).sent_at > timezone.now() - timedelta(minutes=1)
+    assert requeue_stalled_jobs() == 0  # its message is on the broker now: not again
+    app.control.purge()
+
+
 # --- running a handler ---------------------------------------------------------------------------
+# Progress reports must be committed the moment they are made, so inside a transaction they
+# go through a second connection, which sees only committed rows: the tests of that commit
+# their data (committed_db); a test wrapped in one uncommitted transaction could not show it.
 
 
 @job_handler("tests.fails")
@@ -327,6 +377,83 @@ def test_progress_renews_the_lease(queued_job, org_a):
     saved = _job(org_a, job.pk)
     assert (saved.progress_done, saved.progress_total, saved.percent) == (5, 10, 50)
     assert saved.lease_expires_at > timezone.now() + timedelta(seconds=50)
+
+
+def _from_another_connection(func):
+    """Run func in a thread, on that thread's own database connection: what another
+    worker would see."""
+    import threading
+
+    results: list = []
+
+    def run() -> None:
+        try:
+            results.append(func())
+        except Exception as exc:
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(WAIT_SECONDS)
+    assert results, "the other connection did not answer"
+    return results[0]
+
+
+@job_handler("tests.batches_in_a_transaction")
+def _batches_in_a_transaction_handler(job, report) -> dict:
+    """Holds one transaction open across every progress report, as a handler that writes a
+    batch atomically does; records what another connection sees after each report."""
+    seen = []
+    # As if the first minute of work had passed: only a renewal committed now keeps the
+    # lease alive (this write is outside the handler's transaction, as a test device).
+    _set(job, lease_expires_at=timezone.now() + timedelta(seconds=2))
+    with transaction.atomic():
+        for done in (1, 2, 3):
+            report(done, 3)
+            seen.append(_from_another_connection(lambda: _job(job.organization_id, job.pk)))
+            seen.append(_from_another_connection(lambda: claim_job(organization_id=job.organization_id, job_id=job.pk)))
+    _observed.extend(seen)
+    return {"batches": 3}
+
+
+_observed: list = []
+
+
+def test_progress_inside_a_handler_transaction_commits_at_once(committed_db, org_a, alice):
+    """The lease is renewed while the handler's transaction is still open, so the job is
+    never claimable twice: a second delivery meets a live lease (JobBusy)."""
+    _observed.clear()
+    job = start_job(organization=org_a, actor=alice, kind="tests.batches_in_a_transaction")
+    execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=False)
+    rows, claims = _observed[0::2], _observed[1::2]
+    assert [(row.progress_done, row.progress_total) for row in rows] == [(1, 3), (2, 3), (3, 3)]
+    for row in rows:
+        assert row.state == Job.State.RUNNING and row.attempts == 1
+        assert row.lease_expires_at > timezone.now() + timedelta(seconds=30)
+    assert all(isinstance(claim, JobBusy) for claim in claims), claims
+    finished = _job(org_a, job.pk)
+    assert (finished.state, finished.attempts, finished.result) == (Job.State.SUCCEEDED, 1, {"batches": 3})
+
+
+def test_progress_inside_a_transaction_still_detects_a_lost_lease(committed_db, queued_job, org_a):
+    job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    _set(job, lease_expires_at=timezone.now() - timedelta(seconds=1))
+    claim_job(organization_id=org_a.pk, job_id=job.pk)  # a newer attempt takes it over
+    with transaction.atomic(), pytest.raises(JobLost):
+        report_progress(job, 1, 2)
+    assert _job(org_a, job.pk).attempts == 2
+
+
+def test_progress_of_a_job_created_in_the_same_transaction_is_saved_there(queued_job, org_a):
+    """A job created and run inside one transaction (a `db` test, an eager call) is seen by
+    no other connection: its progress is saved on the only one that sees it."""
+    job = claim_job(organization_id=org_a.pk, job_id=queued_job.pk)
+    with transaction.atomic():
+        report_progress(job, 3, 4)
+    saved = _job(org_a, job.pk)
+    assert (saved.progress_done, saved.progress_total) == (3, 4)
 
 
 def test_an_unknown_kind_is_refused_before_anything_is_queued(org_a, alice):

@@ -31,6 +31,9 @@ class Job(TenantModel):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_expires_at = models.DateTimeField(null=True)
+    # When the job's message was last put on the broker (None: never, the broker was down).
+    # The stalled-job check sends again only what was not sent recently.
+    sent_at = models.DateTimeField(null=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True)

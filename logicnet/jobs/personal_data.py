@@ -17,6 +17,7 @@ classify(
         "error": not_personal("exception messages; services keep personal data out of them"),
         "attempts": not_personal(),
         "lease_expires_at": not_personal(),
+        "sent_at": not_personal(),
         "created_by": personal(
             Category.USAGE,
             subject=user_via("created_by"),

@@ -19,7 +19,11 @@ def run_job(self, job_id: int, organization_id: int) -> None:
 
 @shared_task(name="logicnet.requeue_stalled_jobs")
 def requeue_stalled_jobs() -> int:
-    stalled = services.stalled_jobs()
-    for organization_id, job_id in stalled:
-        run_job.delay(job_id, organization_id)
-    return len(stalled)
+    """Every minute (CELERY_BEAT_SCHEDULE): send again the jobs whose message is lost; the
+    number sent. With the broker down it stops at the first failure: the next run retries."""
+    sent = 0
+    for organization_id, job_id in services.stalled_jobs():
+        if not services.send_job(organization_id=organization_id, job_id=job_id):
+            break
+        sent += 1
+    return sent
