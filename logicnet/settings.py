@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "logicnet.personal_data",
     "accounts",
     "contacts",
+    "privacy",
+    "demo",  # above every product app: its seed writes through all of them
 ]
 
 MIDDLEWARE = [
@@ -211,6 +213,19 @@ WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # --- Accounts ------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+
+# --- Tenancy -------------------------------------------------------------------------------
+# logicnet/ names the product's models and rules only here (see logicnet/tenancy/organizations.py).
+TENANCY_ORGANIZATION_MODEL = "accounts.Organization"
+TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
+# Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
+TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
+# Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
+TENANCY_APPS = ["contacts", "privacy"]
+# Models of those apps that hold no organization, each with its reason.
+TENANCY_EXEMPT_MODELS: dict[str, str] = {}
+# The model `data_map --contact` looks a contact up in.
+PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -246,6 +261,16 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
+}
+# Behind a reverse proxy every request comes from the proxy's address: count the proxies
+# that append to X-Forwarded-For, so that per-address limits (sign-in, public pages) see the
+# client. Leave 0 when clients connect directly (a forged header would then be believed).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Public per-organization pages (/p/<org_slug>/, logicnet/tenancy/public.py): requests per
+# client address, and per organization across all addresses.
+PUBLIC_RATE_LIMITS = {
+    "client": env_str("RATE_LIMIT_PUBLIC_CLIENT", "60/m"),
+    "organization": env_str("RATE_LIMIT_PUBLIC_ORGANIZATION", "1200/m"),
 }
 USERSESSIONS_TRACK_ACTIVITY = True
 PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")

@@ -14,10 +14,12 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
+from logicnet.tenancy.organizations import organization_model
+
 # Models that have an organization but are read before any organization is active.
 # Each exemption says why; the tenancy tests fail for any other model without a policy.
 RLS_EXEMPT: dict[str, str] = {
-    "accounts.Membership": (
+    settings.TENANCY_MEMBERSHIP_MODEL: (
         "links a user to organizations; read to resolve the organization from the URL and to "
         "list the user's organizations in the switcher, before any organization is active"
     ),
@@ -35,7 +37,7 @@ def tenant_models() -> list[type[Model]]:
     Includes the through tables Django creates for a many-to-many to Organization (they
     are tables of their own) and proxies (the project check looks for their names in views).
     """
-    organization = apps.get_model("accounts", "Organization")
+    organization = organization_model()
     found = []
     for model in apps.get_models(include_auto_created=True):
         field = next((f for f in model._meta.get_fields() if f.name == "organization"), None)
