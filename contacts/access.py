@@ -28,6 +28,10 @@ def visible_contacts(actor: Actor) -> QuerySet[Contact]:
     contacts = Contact.objects.filter(organization=actor.organization)
     if sees_all_contacts(actor):
         return contacts
+    if actor.user is None:
+        # Work no person started sees nothing under "own" visibility (fails closed), rather
+        # than every contact whose owner is empty.
+        return contacts.none()
     shared = ContactShare.objects.filter(organization=actor.organization, contact=OuterRef("pk"), user=actor.user)
     return contacts.filter(Q(owner=actor.user) | Exists(shared))
 

@@ -210,10 +210,6 @@ CELERY_BEAT_SCHEDULE = {
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 
-# --- Accounts ------------------------------------------------------------------------------
-
-AUTH_USER_MODEL = "accounts.User"
-
 # --- Tenancy -------------------------------------------------------------------------------
 # logicnet/ names the product's models and rules only here (see logicnet/tenancy/organizations.py).
 TENANCY_ORGANIZATION_MODEL = "accounts.Organization"
@@ -226,6 +222,10 @@ TENANCY_APPS = ["contacts", "privacy"]
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
+
+# --- Accounts ------------------------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -262,16 +262,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
-# Behind a reverse proxy every request comes from the proxy's address: count the proxies
-# that append to X-Forwarded-For, so that per-address limits (sign-in, public pages) see the
-# client. Leave 0 when clients connect directly (a forged header would then be believed).
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Public per-organization pages (/p/<org_slug>/, logicnet/tenancy/public.py): requests per
-# client address, and per organization across all addresses.
-PUBLIC_RATE_LIMITS = {
-    "client": env_str("RATE_LIMIT_PUBLIC_CLIENT", "60/m"),
-    "organization": env_str("RATE_LIMIT_PUBLIC_ORGANIZATION", "1200/m"),
-}
+# client address (as allauth determines it), and per organization across all addresses.
+PUBLIC_RATE_LIMITS = {"client": "60/m", "organization": "1200/m"}
 USERSESSIONS_TRACK_ACTIVITY = True
 PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")
 MINIMUM_AGE = 16

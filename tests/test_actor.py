@@ -43,3 +43,13 @@ def test_a_job_sees_what_the_page_would_show(client, org_a, alice, bob):
     client.force_login(bob)
     assert client.get(f"/o/{org_a.slug}/contacts/{mine.pk}/").status_code == 200
     assert client.get(f"/o/{org_a.slug}/contacts/{theirs.pk}/").status_code == 404
+
+
+def test_work_no_person_started_sees_no_unowned_contact_under_own_visibility(org_a, alice):
+    with tenant_context(org_a):
+        update_contact_visibility(organization=org_a, actor=alice, visibility="own")
+        org_a.refresh_from_db()
+        unowned = create_contact(organization=org_a, actor=alice, data={"first_name": "Nobody's"})
+        assert unowned.owner_id is None
+        system = Actor(organization=org_a, user=None, role=Role.MEMBER)
+        assert list(visible_contacts(system)) == []
