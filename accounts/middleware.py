@@ -10,12 +10,14 @@ from allauth.account.adapter import get_adapter
 from allauth.usersessions import app_settings as usersessions_settings
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.two_factor import has_two_factor
+from accounts.two_factor import has_two_factor, two_factor_setup_required
 
 # Paths a half-signed-in session may still reach: signing out, the language switcher,
 # the load balancer's probe and the static files the verify page itself needs.
@@ -38,6 +40,16 @@ def url_with_next(name: str, next_url: str) -> str:
 def return_path(request) -> str:
     """Where to come back to afterwards: a page is reopened, a form post is not replayed."""
     return request.get_full_path() if request.method in SAFE_METHODS else reverse("home")
+
+
+def organization_two_factor_gate(request, organization):
+    """An organization that requires two-factor authentication sends a member without it
+    to the setup page (a TENANCY_ACCESS_GATES entry, run by the tenancy middleware)."""
+    if not two_factor_setup_required(user=request.user, organization=organization):
+        return None
+    message = _("%(name)s requires two-factor authentication. Set it up to continue.")
+    messages.warning(request, message % {"name": organization.name})
+    return redirect_preserving_htmx(request, url_with_next("two_factor_setup", return_path(request)))
 
 
 class TwoFactorMiddleware:

@@ -60,7 +60,7 @@ def dashboard(request, org_slug):
 
 
 def members(request, org_slug):
-    can_manage = Role.at_least(request.membership.role, Role.ADMIN)
+    can_manage = request.actor.at_least(Role.ADMIN)
     invitations = pending_invitations() if can_manage else []
     accepted = recently_accepted_invitations() if can_manage else []
     return render(

@@ -1,8 +1,12 @@
-"""Guarded reads for views: every contact or company a view touches comes through here.
+"""Guarded reads: every contact or company a view, job or export touches comes through here.
+
+The rules take an Actor (organization, user, role: logicnet.tenancy.roles), never a
+request, so a view, a background job and an export apply the same one; a view passes
+`request.actor`, which the tenancy middleware builds once from the checked membership.
 
 Visibility (the organization's `contact_visibility` setting): owners and admins see every
 contact; with "own", members and read-only members see only the contacts they own and
-those shared with them. Another organization's object, or one the user may not see, is a
+those shared with them. Another organization's object, or one the actor may not see, is a
 404 (never a 403: that would confirm it exists).
 """
 
@@ -13,31 +17,32 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import Organization
 from contacts.models import Company, Contact, ContactShare
-from logicnet.tenancy.roles import Role
+from logicnet.tenancy.roles import Actor, Role
 
 
-def sees_all_contacts(request) -> bool:
-    organization = request.organization
-    return organization.contact_visibility == Organization.ContactVisibility.ALL or Role.at_least(
-        request.membership.role, Role.ADMIN
-    )
+def sees_all_contacts(actor: Actor) -> bool:
+    return actor.organization.contact_visibility == Organization.ContactVisibility.ALL or actor.at_least(Role.ADMIN)
 
 
-def visible_contacts(request) -> QuerySet[Contact]:
-    contacts = Contact.objects.filter(organization=request.organization)
-    if sees_all_contacts(request):
+def visible_contacts(actor: Actor) -> QuerySet[Contact]:
+    contacts = Contact.objects.filter(organization=actor.organization)
+    if sees_all_contacts(actor):
         return contacts
-    shared = ContactShare.objects.filter(organization=request.organization, contact=OuterRef("pk"), user=request.user)
-    return contacts.filter(Q(owner=request.user) | Exists(shared))
+    if actor.user is None:
+        # Work no person started sees nothing under "own" visibility (fails closed), rather
+        # than every contact whose owner is empty.
+        return contacts.none()
+    shared = ContactShare.objects.filter(organization=actor.organization, contact=OuterRef("pk"), user=actor.user)
+    return contacts.filter(Q(owner=actor.user) | Exists(shared))
 
 
-def get_contact_for(request, pk: int) -> Contact:
-    return get_object_or_404(visible_contacts(request), pk=pk)
+def get_contact_for(actor: Actor, pk: int) -> Contact:
+    return get_object_or_404(visible_contacts(actor), pk=pk)
 
 
-def visible_companies(request) -> QuerySet[Company]:
-    return Company.objects.filter(organization=request.organization)
+def visible_companies(actor: Actor) -> QuerySet[Company]:
+    return Company.objects.filter(organization=actor.organization)
 
 
-def get_company_for(request, pk: int) -> Company:
-    return get_object_or_404(visible_companies(request), pk=pk)
+def get_company_for(actor: Actor, pk: int) -> Company:
+    return get_object_or_404(visible_companies(actor), pk=pk)

@@ -26,48 +26,47 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from contacts.access import sees_all_contacts, visible_contacts
 from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
+from logicnet.tenancy.roles import Actor
 
 TIMELINE_PAGE_SIZE = 25
 # Past this many participants an entry says "and N more" instead of naming them all.
 PARTICIPANTS_SHOWN = 6
 
 
-def visible_contacts_or_none(request) -> QuerySet[Contact] | None:
-    """The contacts the user may see, or None when that is every contact of the
+def visible_contacts_or_none(actor: Actor) -> QuerySet[Contact] | None:
+    """The contacts the actor may see, or None when that is every contact of the
     organization (the selectors then skip the extra condition)."""
-    return None if sees_all_contacts(request) else visible_contacts(request)
+    return None if sees_all_contacts(actor) else visible_contacts(actor)
 
 
 # --- guarded lookups for views ---------------------------------------------------------------
 
 
-def visible_interactions(request) -> QuerySet[Interaction]:
-    interactions = Interaction.objects.filter(organization=request.organization)
-    visible = visible_contacts_or_none(request)
+def visible_interactions(actor: Actor) -> QuerySet[Interaction]:
+    interactions = Interaction.objects.filter(organization=actor.organization)
+    visible = visible_contacts_or_none(actor)
     if visible is None:
         return interactions
     seen = InteractionParticipant.objects.filter(
-        organization=request.organization, interaction=OuterRef("pk"), contact__in=visible
+        organization=actor.organization, interaction=OuterRef("pk"), contact__in=visible
     )
-    return interactions.filter(Q(author=request.user) | Exists(seen))
+    return interactions.filter(Q(author=actor.user) | Exists(seen))
 
 
-def get_interaction_for(request, pk: int) -> Interaction:
-    return get_object_or_404(visible_interactions(request).select_related("company"), pk=pk)
+def get_interaction_for(actor: Actor, pk: int) -> Interaction:
+    return get_object_or_404(visible_interactions(actor).select_related("company"), pk=pk)
 
 
-def visible_tasks(request) -> QuerySet[Task]:
-    tasks = Task.objects.filter(organization=request.organization)
-    visible = visible_contacts_or_none(request)
+def visible_tasks(actor: Actor) -> QuerySet[Task]:
+    tasks = Task.objects.filter(organization=actor.organization)
+    visible = visible_contacts_or_none(actor)
     if visible is None:
         return tasks
-    return tasks.filter(
-        Q(contact=None) | Q(contact__in=visible) | Q(assignee=request.user) | Q(created_by=request.user)
-    )
+    return tasks.filter(Q(contact=None) | Q(contact__in=visible) | Q(assignee=actor.user) | Q(created_by=actor.user))
 
 
-def get_task_for(request, pk: int) -> Task:
-    return get_object_or_404(visible_tasks(request).select_related("contact", "company", "assignee"), pk=pk)
+def get_task_for(actor: Actor, pk: int) -> Task:
+    return get_object_or_404(visible_tasks(actor).select_related("contact", "company", "assignee"), pk=pk)
 
 
 def participants_of(interaction: Interaction, visible: QuerySet[Contact] | None = None) -> list[Contact]:

@@ -28,7 +28,7 @@ from accounts.models import Organization, User
 from contacts.access import sees_all_contacts, visible_contacts
 from contacts.models import Company, CompanyTag, Contact, ContactTag, CustomField, SavedView, Tag
 from contacts.selectors import find_contacts_by_email, find_contacts_by_phone, search_companies, search_contacts
-from logicnet.tenancy.roles import Role
+from logicnet.tenancy.roles import Actor, Role
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
@@ -203,12 +203,12 @@ def tag_names_for(rows: list, through, fk: str) -> dict[int, list[str]]:
     return names
 
 
-def people_counts(request, company_ids: list[int]) -> dict[int, int]:
+def people_counts(actor: Actor, company_ids: list[int]) -> dict[int, int]:
     """How many contacts the user can see per company: one grouped query for the page."""
     if not company_ids:
         return {}
     rows = (
-        visible_contacts(request)
+        visible_contacts(actor)
         .filter(company_id__in=company_ids)
         .order_by()
         .values("company_id")
@@ -301,20 +301,20 @@ def paginate(queryset: QuerySet, sort: str, cursor: str, page_size: int | None =
 # --- saved views -------------------------------------------------------------------------------
 
 
-def usable_saved_views(request, entity: str) -> list[SavedView]:
+def usable_saved_views(actor: Actor, entity: str) -> list[SavedView]:
     """The user's own views and those shared with the organization, shared ones last."""
     return list(
-        SavedView.objects.filter(organization=request.organization, entity=entity)
-        .filter(Q(owner=request.user) | Q(is_shared=True))
+        SavedView.objects.filter(organization=actor.organization, entity=entity)
+        .filter(Q(owner=actor.user) | Q(is_shared=True))
         .order_by("is_shared", "name", "pk")
     )
 
 
-def get_saved_view_for(request, pk: int) -> SavedView:
+def get_saved_view_for(actor: Actor, pk: int) -> SavedView:
     """A view the user may use; someone else's personal view is a 404 like any stranger's."""
     found = (
-        SavedView.objects.filter(organization=request.organization, pk=pk)
-        .filter(Q(owner=request.user) | Q(is_shared=True))
+        SavedView.objects.filter(organization=actor.organization, pk=pk)
+        .filter(Q(owner=actor.user) | Q(is_shared=True))
         .first()
     )
     if found is None:
@@ -322,8 +322,8 @@ def get_saved_view_for(request, pk: int) -> SavedView:
     return found
 
 
-def may_delete_saved_view(request, saved_view: SavedView) -> bool:
-    return saved_view.owner_id == request.user.pk or Role.at_least(request.membership.role, Role.ADMIN)
+def may_delete_saved_view(actor: Actor, saved_view: SavedView) -> bool:
+    return saved_view.owner_id == actor.user.pk or actor.at_least(Role.ADMIN)
 
 
 # --- header search -----------------------------------------------------------------------------
@@ -361,7 +361,7 @@ class SearchResults:
         return not self.contacts and not self.companies
 
 
-def search_crm(request, query: str) -> SearchResults:
+def search_crm(actor: Actor, query: str) -> SearchResults:
     """People and companies for the header search box, restricted to what the user sees.
 
     Exact email and phone use the blind indexes; a name is matched by word prefixes
@@ -370,7 +370,7 @@ def search_crm(request, query: str) -> SearchResults:
     results = SearchResults(query=query, shape=query_shape(query))
     if results.too_short:
         return results
-    organization = request.organization
+    organization = actor.organization
     if results.shape == "email":
         contacts = find_contacts_by_email(organization, query)
     elif results.shape == "phone":
@@ -378,8 +378,8 @@ def search_crm(request, query: str) -> SearchResults:
     else:
         contacts = search_contacts(organization, query, limit=25)
         results.companies = search_companies(organization, query, limit=SEARCH_LIMIT)
-    if contacts and not sees_all_contacts(request):
-        allowed = set(visible_contacts(request).filter(pk__in=[c.pk for c in contacts]).values_list("pk", flat=True))
+    if contacts and not sees_all_contacts(actor):
+        allowed = set(visible_contacts(actor).filter(pk__in=[c.pk for c in contacts]).values_list("pk", flat=True))
         contacts = [c for c in contacts if c.pk in allowed]
     results.contacts = contacts[:SEARCH_LIMIT]
     return results

@@ -30,7 +30,7 @@ def tenant_queries_in_views(app_configs, **kwargs):
                 errors.append(
                     Error(
                         f"{path.relative_to(settings.BASE_DIR)}:{lineno} queries {match['model']}.objects in a view",
-                        hint="Use a guarded selector (get_<thing>_for(request, pk)).",
+                        hint="Use a guarded selector (get_<thing>_for(request.actor, pk)).",
                         id="logicnet.E001",
                     )
                 )
@@ -58,3 +58,60 @@ def naive_datetimes(app_configs, **kwargs):
                     )
                 )
     return errors
+
+
+def models_missing_organization(models, exempt: dict[str, str]) -> list[Error]:
+    """Each concrete model (automatic many-to-many tables included) without a non-null
+    foreign key named `organization` to the organization model, unless exempted with a
+    reason. Such a table would sit outside both walls: django-scopes and row-level
+    security key on that column (logicnet/tenancy/rls.py finds tenant tables by it)."""
+    organization = settings.TENANCY_ORGANIZATION_MODEL.lower()
+    errors = []
+    for model in models:
+        label = model._meta.label
+        if model._meta.abstract or model._meta.proxy:
+            continue  # a proxy's table is its concrete model's, checked on its own
+        if label in exempt:
+            if not str(exempt[label]).strip():
+                errors.append(Error(f"{label} is exempted without a reason", id="logicnet.E004"))
+            continue
+        field = next((f for f in model._meta.get_fields() if f.name == "organization"), None)
+        carries = (
+            field is not None
+            and getattr(field, "many_to_one", False)
+            and _label(field.related_model) == organization
+            and not field.null
+        )
+        if not carries:
+            kind = "the automatic many-to-many table" if model._meta.auto_created else "the model"
+            errors.append(
+                Error(
+                    f"{kind} {label} of a tenant app has no non-null `organization` foreign key",
+                    hint=(
+                        "Derive it from logicnet.tenancy.models.TenantModel (for a many-to-many, "
+                        "declare a `through` model that does), or name the reason in "
+                        "settings.TENANCY_EXEMPT_MODELS."
+                    ),
+                    obj=model,
+                    id="logicnet.E003",
+                )
+            )
+    return errors
+
+
+def _label(model) -> str:
+    # A model declared in a registry of its own (tests) may keep its target as a string.
+    return (model if isinstance(model, str) else model._meta.label).lower()
+
+
+@register()
+def tenant_apps_carry_organization(app_configs, **kwargs):
+    """Every concrete model of an app in settings.TENANCY_APPS belongs to an organization."""
+    from django.apps import apps
+
+    models = [
+        model
+        for label in settings.TENANCY_APPS
+        for model in apps.get_app_config(label).get_models(include_auto_created=True)
+    ]
+    return models_missing_organization(models, settings.TENANCY_EXEMPT_MODELS)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "logicnet.personal_data",
     "accounts",
     "contacts",
+    "privacy",
+    "demo",  # above every product app: its seed writes through all of them
 ]
 
 MIDDLEWARE = [
@@ -254,6 +256,19 @@ JOB_RESEND_AFTER_SECONDS = 600
 # How long a progress report waits for a lock on its job row before failing loudly.
 JOB_PROGRESS_LOCK_TIMEOUT_MS = 5000
 
+# --- Tenancy -------------------------------------------------------------------------------
+# logicnet/ names the product's models and rules only here (see logicnet/tenancy/organizations.py).
+TENANCY_ORGANIZATION_MODEL = "accounts.Organization"
+TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
+# Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
+TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
+# Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
+TENANCY_APPS = ["contacts", "privacy"]
+# Models of those apps that hold no organization, each with its reason.
+TENANCY_EXEMPT_MODELS: dict[str, str] = {}
+# The model `data_map --contact` looks a contact up in.
+PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
+
 # --- Accounts ------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -314,6 +329,9 @@ if any(rate.strip().endswith("/key") for rate in ACCOUNT_RATE_LIMITS["login_fail
 # address, typed in the same browser (so a code in a forwarded or intercepted mail is useless
 # to whoever did not ask for it); the second factor is still required afterwards.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Public per-organization pages (/p/<org_slug>/, logicnet/tenancy/public.py): requests per
+# client address (as allauth determines it), and per organization across all addresses.
+PUBLIC_RATE_LIMITS = {"client": "60/m", "organization": "1200/m"}
 USERSESSIONS_TRACK_ACTIVITY = True
 # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-
 # separated); empty: REMOTE_ADDR is the client. Rate limits and the audit log use the result.

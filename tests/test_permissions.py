@@ -1,6 +1,7 @@
 """The permission matrix: every URL of the project, walked from the resolver, with each actor.
 
-- anonymous: sent to sign-in from every page that is not public;
+- anonymous: sent to sign-in from every page that is not public (public per-organization
+  pages, /p/<org_slug>/..., are marked with @public_page: tests/test_public_pages.py);
 - the outsider (owner of organization B): 404 on every /o/<A>/ URL, GET and POST, and 404
   on A's objects reached through B's own URLs;
 - a read-only member of A: 403 on every POST, except what READ_ONLY_MAY_POST allows;
@@ -26,6 +27,7 @@ from contacts.services.contacts import create_contact
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import execute_job, start_job
 from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.public import is_public_page
 from logicnet.tenancy.roles import Role, minimum_role_for
 from tests.factories import make_member, make_user
 
@@ -72,7 +74,11 @@ class Route:
 
     @property
     def is_public(self) -> bool:
-        return self.name in PUBLIC_URL_NAMES or self.callback.__module__.startswith(PUBLIC_VIEW_MODULES)
+        return (
+            self.name in PUBLIC_URL_NAMES
+            or self.callback.__module__.startswith(PUBLIC_VIEW_MODULES)
+            or is_public_page(self.callback)
+        )
 
     def __str__(self) -> str:
         return self.name or self.pattern

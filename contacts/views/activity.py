@@ -121,7 +121,7 @@ def _link_entries(entries, urls: ObjectUrls) -> None:
 
 
 def _can_write(request) -> bool:
-    return Role.at_least(request.membership.role, Role.MEMBER)
+    return request.actor.at_least(Role.MEMBER)
 
 
 def _ids(values: list[str]) -> list[int]:
@@ -140,16 +140,16 @@ def _interaction_form(request, *, initial: dict, extra_companies: set[int]) -> t
     organization's contacts are never listed in full)."""
     data = request.POST if request.method == "POST" else None
     chosen_ids = _ids(data.getlist("contacts")) if data is not None else list(initial.get("contacts", []))
-    chosen = list(visible_contacts(request).filter(pk__in=chosen_ids)) if chosen_ids else []
+    chosen = list(visible_contacts(request.actor).filter(pk__in=chosen_ids)) if chosen_ids else []
     chosen.sort(key=lambda contact: chosen_ids.index(contact.pk))
     company_ids = {contact.company_id for contact in chosen if contact.company_id} | extra_companies
-    company_choices = list(visible_companies(request).filter(pk__in=company_ids)) if company_ids else []
+    company_choices = list(visible_companies(request.actor).filter(pk__in=company_ids)) if company_ids else []
     form = InteractionForm(
         data,
         initial=initial,
         organization=request.organization,
-        contacts=visible_contacts(request),
-        companies=visible_companies(request),
+        contacts=visible_contacts(request.actor),
+        companies=visible_companies(request.actor),
         company_choices=company_choices,
     )
     return form, chosen
@@ -157,7 +157,7 @@ def _interaction_form(request, *, initial: dict, extra_companies: set[int]) -> t
 
 @requires_role(read=Role.MEMBER)
 def interaction_create(request, org_slug, contact_id):
-    contact = get_contact_for(request, contact_id)
+    contact = get_contact_for(request.actor, contact_id)
     initial = {"contacts": [contact.pk], "company": contact.company_id}
     form, chosen = _interaction_form(request, initial=initial, extra_companies=set())
     if request.method == "POST" and form.is_valid():
@@ -173,8 +173,8 @@ def interaction_create(request, org_slug, contact_id):
 
 @requires_role(read=Role.MEMBER)
 def interaction_edit(request, org_slug, interaction_id):
-    interaction = get_interaction_for(request, interaction_id)
-    visible = visible_contacts_or_none(request)
+    interaction = get_interaction_for(request.actor, interaction_id)
+    visible = visible_contacts_or_none(request.actor)
     shown = participants_of(interaction, visible)
     # Participants this user may not see stay on the interaction: the form cannot show
     # them, so it must not drop them either.
@@ -198,8 +198,8 @@ def interaction_edit(request, org_slug, interaction_id):
 
 @require_POST
 def interaction_delete(request, org_slug, interaction_id):
-    interaction = get_interaction_for(request, interaction_id)
-    shown = participants_of(interaction, visible_contacts_or_none(request))
+    interaction = get_interaction_for(request.actor, interaction_id)
+    shown = participants_of(interaction, visible_contacts_or_none(request.actor))
     back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None)
     delete_interaction(organization=request.organization, actor=request.user, interaction=interaction)
     return HttpResponseRedirect(back)
@@ -210,14 +210,16 @@ def interaction_participants(request, org_slug):
     """Search-as-you-type for the participant picker: the contacts already chosen (kept
     checked) and the first matches of the typed name prefix."""
     chosen_ids = _ids(request.GET.getlist("contacts"))
-    chosen = list(visible_contacts(request).filter(pk__in=chosen_ids)) if chosen_ids else []
+    chosen = list(visible_contacts(request.actor).filter(pk__in=chosen_ids)) if chosen_ids else []
     chosen.sort(key=lambda contact: chosen_ids.index(contact.pk))
     query = " ".join(request.GET.get("q", "").split())[:100]
     results = []
     if query:
         found = [c for c in search_contacts(request.organization, query, limit=PICKER_RESULTS * 2) if c not in chosen]
-        if visible_contacts_or_none(request) is not None and found:
-            allowed = set(visible_contacts(request).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+        if visible_contacts_or_none(request.actor) is not None and found:
+            allowed = set(
+                visible_contacts(request.actor).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)
+            )
             found = [c for c in found if c.pk in allowed]
         results = found[:PICKER_RESULTS]
     context = {"chosen": chosen, "results": results, "query": query}
@@ -232,8 +234,8 @@ def _task_form(request, *, initial: dict) -> TaskForm:
         request.POST if request.method == "POST" else None,
         initial=initial,
         organization=request.organization,
-        contacts=visible_contacts(request),
-        companies=visible_companies(request),
+        contacts=visible_contacts(request.actor),
+        companies=visible_companies(request.actor),
     )
 
 
@@ -242,9 +244,9 @@ def task_create(request, org_slug):
     contact = company = None
     source = request.POST if request.method == "POST" else request.GET
     if source.get("contact", "").isdigit():
-        contact = get_contact_for(request, int(source["contact"]))
+        contact = get_contact_for(request.actor, int(source["contact"]))
     if source.get("company", "").isdigit():
-        company = get_company_for(request, int(source["company"]))
+        company = get_company_for(request.actor, int(source["company"]))
     initial = {
         "assignee": request.user.pk,
         "contact": getattr(contact, "pk", None),
@@ -265,7 +267,7 @@ def task_create(request, org_slug):
 
 @requires_role(read=Role.MEMBER)
 def task_edit(request, org_slug, task_id):
-    task = get_task_for(request, task_id)
+    task = get_task_for(request.actor, task_id)
     form = _task_form(request, initial=TaskForm.initial_for(task))
     back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company)
     if request.method == "POST" and form.is_valid():
@@ -283,7 +285,7 @@ def task_edit(request, org_slug, task_id):
 def task_toggle(request, org_slug, task_id):
     """Done ↔ not done. htmx swaps the returned row in place; a plain form post goes
     back where it came from."""
-    task = get_task_for(request, task_id)
+    task = get_task_for(request.actor, task_id)
     change = reopen_task if task.done_at else complete_task
     task = change(organization=request.organization, actor=request.user, task=task)
     if request.htmx:
@@ -302,7 +304,7 @@ def task_toggle(request, org_slug, task_id):
 
 @require_POST
 def task_delete(request, org_slug, task_id):
-    task = get_task_for(request, task_id)
+    task = get_task_for(request.actor, task_id)
     back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company)
     delete_task(organization=request.organization, actor=request.user, task=task)
     return HttpResponseRedirect(back)
@@ -332,7 +334,7 @@ def _timeline_response(request, *, contact=None, company=None, url: str):
         contact=contact,
         company=company,
         cursor=cursor,
-        visible=visible_contacts_or_none(request),
+        visible=visible_contacts_or_none(request.actor),
     )
     _link_entries(page.entries, ObjectUrls(request.organization.slug))
     context = {
@@ -352,13 +354,13 @@ def _timeline_response(request, *, contact=None, company=None, url: str):
 
 
 def contact_timeline(request, org_slug, contact_id):
-    contact = get_contact_for(request, contact_id)
+    contact = get_contact_for(request.actor, contact_id)
     url = reverse("contact_timeline", kwargs={"org_slug": org_slug, "contact_id": contact.pk})
     return _timeline_response(request, contact=contact, url=url)
 
 
 def company_timeline(request, org_slug, company_id):
-    company = get_company_for(request, company_id)
+    company = get_company_for(request.actor, company_id)
     url = reverse("company_timeline", kwargs={"org_slug": org_slug, "company_id": company.pk})
     return _timeline_response(request, company=company, url=url)
 

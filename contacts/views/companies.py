@@ -66,7 +66,7 @@ def _people_cursor(raw: str | None) -> tuple[datetime.datetime, int] | None:
 def _company_people(request, company):
     """One page of the company's people the user may see, newest first, by keyset on
     (created_at, id) so a deep page costs the same as the first (contact_org_company_idx)."""
-    people = visible_contacts(request).filter(company=company).order_by("-created_at", "-id")
+    people = visible_contacts(request.actor).filter(company=company).order_by("-created_at", "-id")
     cursor = _people_cursor(request.GET.get("after"))
     if cursor is not None:
         moment, pk = cursor
@@ -81,7 +81,7 @@ def _company_people(request, company):
 
 
 def company_detail(request, org_slug, company_id):
-    company = get_company_for(request, company_id)
+    company = get_company_for(request.actor, company_id)
     definitions = definitions_for(request.organization, CustomField.Entity.COMPANY)
     people, next_cursor, paged = _company_people(request, company)
     context = {
@@ -97,7 +97,7 @@ def company_detail(request, org_slug, company_id):
 
 def company_edit(request, org_slug, company_id):
     organization = request.organization
-    company = get_company_for(request, company_id)
+    company = get_company_for(request.actor, company_id)
     definitions = definitions_for(organization, CustomField.Entity.COMPANY)
     form = CompanyForm(request.POST or None, organization=organization, definitions=definitions, instance=company)
     status = 200
@@ -130,7 +130,7 @@ def _after_company_delete(org_slug: str) -> str:
 
 
 def company_delete(request, org_slug, company_id):
-    company = get_company_for(request, company_id)
+    company = get_company_for(request.actor, company_id)
     if request.method == "POST":
         delete_company(organization=request.organization, actor=request.user, company=company)
         messages.success(request, _("Company deleted. Its people were kept."))

@@ -51,12 +51,12 @@ FORMSETS = {
 
 def _contact_with_details(request, contact_id: int) -> Contact:
     """The visible contact with everything its pages show, in a constant number of queries."""
-    contacts = with_details(visible_contacts(request))
+    contacts = with_details(visible_contacts(request.actor))
     return get_object_or_404(contacts, pk=contact_id)
 
 
 def _can_write(request) -> bool:
-    return Role.at_least(request.membership.role, Role.MEMBER)
+    return request.actor.at_least(Role.MEMBER)
 
 
 # --- double-submit guard ---------------------------------------------------------------------
@@ -184,7 +184,7 @@ def _contact_form_page(request, contact: Contact | None):
     visible_duplicates = []
     if duplicates:
         visible_ids = set(
-            visible_contacts(request).filter(pk__in=[d.pk for d in duplicates]).values_list("pk", flat=True)
+            visible_contacts(request.actor).filter(pk__in=[d.pk for d in duplicates]).values_list("pk", flat=True)
         )
         visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     return render(
@@ -241,7 +241,7 @@ def contact_detail(request, org_slug, contact_id):
 # Its form is of no use to a read-only member, who could not save it.
 @requires_role(read=Role.MEMBER)
 def contact_delete(request, org_slug, contact_id):
-    contact = get_contact_for(request, contact_id)
+    contact = get_contact_for(request.actor, contact_id)
     if request.method == "POST":
         delete_contact(organization=request.organization, actor=request.user, contact=contact)
         messages.success(request, _("Contact deleted."))
@@ -270,7 +270,7 @@ def contact_duplicates(request, org_slug):
     found = find_duplicates(
         request.organization, emails, phones, exclude=int(exclude) if exclude and exclude.isdigit() else None
     )
-    visible_ids = set(visible_contacts(request).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
+    visible_ids = set(visible_contacts(request.actor).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True))
     return render(
         request,
         "contacts/_duplicates.html",

@@ -87,7 +87,7 @@ def _contact_matches(request, query: QueryDict, choices: ListChoices | None = No
     if filters.get("company_name"):
         companies = search_companies(organization, filters["company_name"], limit=COMPANY_NAME_MATCHES)
         company_ids = [company.pk for company in companies]
-    matches = filter_contacts(visible_contacts(request), filters, custom_fields, company_ids)
+    matches = filter_contacts(visible_contacts(request.actor), filters, custom_fields, company_ids)
     return form, matches, custom_fields
 
 
@@ -104,10 +104,10 @@ def _page_links(base_query: str, page) -> dict[str, str]:
 
 
 def _saved_views(request, entity: str) -> list:
-    views = usable_saved_views(request, entity)
+    views = usable_saved_views(request.actor, entity)
     for saved_view in views:
         saved_view.query = params_query(saved_view.params)
-        saved_view.deletable = may_delete_saved_view(request, saved_view)
+        saved_view.deletable = may_delete_saved_view(request.actor, saved_view)
     return views
 
 
@@ -151,7 +151,7 @@ def contact_list(request, org_slug):
     tag_names = tag_names_for(page.rows, ContactTag, "contact")
     owner_names = owner_names_for(page.rows, choices.members)
     status_labels = {value: str(label) for value, label in Contact.Status.choices}
-    can_write = Role.at_least(request.membership.role, Role.MEMBER)
+    can_write = request.actor.at_least(Role.MEMBER)
     for contact in page.rows:
         contact.tag_names = tag_names.get(contact.pk, [])
         contact.owner_name = owner_names.get(contact.owner_id, "")
@@ -221,10 +221,10 @@ def company_list(request, org_slug):
     form = CompanyFilterForm(request.GET, organization=organization, custom_fields=custom_fields, choices=choices)
     form.is_valid()
     columns = form.columns()
-    matches = filter_companies(visible_companies(request), form.cleaned_data, custom_fields)
+    matches = filter_companies(visible_companies(request.actor), form.cleaned_data, custom_fields)
     rows = company_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
-    people = people_counts(request, [company.pk for company in page.rows]) if "people" in columns else {}
+    people = people_counts(request.actor, [company.pk for company in page.rows]) if "people" in columns else {}
     labels = {key: str(label) for key, label in form.fields["col"].choices}
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     people_url = reverse("contact_list", kwargs={"org_slug": org_slug})
@@ -238,7 +238,7 @@ def company_list(request, org_slug):
         cells = [(labels[key], _company_cell(company, key)) for key in columns if not key.startswith("cf_")]
         cells += _custom_cells(company, columns, custom_fields)
         company.row_html = _row_html(company, company.name, company_url(company.pk), cells)
-    can_write = Role.at_least(request.membership.role, Role.MEMBER)
+    can_write = request.actor.at_least(Role.MEMBER)
     context = _list_context(request, CustomField.Entity.COMPANY, form, page, matches, custom_fields, can_write)
     return render(request, "contacts/company_list.html", context)
 
@@ -299,8 +299,8 @@ def contact_view_save(request, org_slug):
 @require_POST
 @requires_role(write=Role.MEMBER)
 def saved_view_delete(request, org_slug, view_id):
-    saved_view = get_saved_view_for(request, view_id)
-    if not may_delete_saved_view(request, saved_view):
+    saved_view = get_saved_view_for(request.actor, view_id)
+    if not may_delete_saved_view(request.actor, saved_view):
         raise PermissionDenied
     delete_saved_view(organization=request.organization, actor=request.user, saved_view=saved_view)
     messages.success(request, _("View “%(name)s” deleted.") % {"name": saved_view.name})
@@ -327,7 +327,7 @@ def contact_bulk(request, org_slug):
     if data["all_matching"]:
         _filter_form, selection, _fields = _contact_matches(request, query)
     else:
-        selection = visible_contacts(request).filter(pk__in=data["ids"])
+        selection = visible_contacts(request.actor).filter(pk__in=data["ids"])
     action = data["action"]
     if action == "delete" and not data["confirmed"]:
         return render(
@@ -365,7 +365,7 @@ def contact_bulk(request, org_slug):
 @require_GET
 @requires_role(read=Role.READ_ONLY)
 def crm_search(request, org_slug):
-    results = search_crm(request, request.GET.get("q", ""))
+    results = search_crm(request.actor, request.GET.get("q", ""))
     contact_url = _url_maker(org_slug, "contact_detail", "contact_id")
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     for contact in results.contacts:

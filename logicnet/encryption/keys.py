@@ -196,14 +196,14 @@ def forget_organization(organization_id: int | None = None) -> None:
 
 
 def _load(organization_id: int) -> OrganizationKeys:
-    from accounts.models import Organization
     from logicnet.encryption.models import OrganizationKey
+    from logicnet.tenancy.organizations import organization_model
 
     # Filtered by organization explicitly; row-level security is the wall here: outside
     # that organization's tenant context (or the platform bypass) no key row is visible.
     with scopes_disabled():
         rows = list(OrganizationKey.objects.filter(organization_id=organization_id).order_by("version"))
-        country = Organization.objects.filter(pk=organization_id).values_list("country", flat=True).first()
+        country = organization_model().objects.filter(pk=organization_id).values_list("country", flat=True).first()
     destroyed = next((row.destroyed_at for row in rows if row.ends_organization), None)
     # Retired versions still in their grace period decrypt (a value restored from a backup,
     # a straggler) but never encrypt: only live versions can be current.

@@ -1,16 +1,22 @@
-"""Resolve the organization from the URL (/o/<org_slug>/...), check membership, and run
-the view and render its template inside the tenant context."""
+"""Resolve the organization from the URL and run the view and render its template inside
+the tenant context.
+
+Two kinds of organization URL:
+- /o/<org_slug>/... for its members: membership checked, then the view's minimum role;
+- /p/<org_slug>/... public pages (views marked with logicnet.tenancy.public.public_page):
+  no membership, rate-limited, for the people whose data the organization keeps.
+"""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.utils.translation import gettext as _
 
 from logicnet.tenancy.context import tenant_context
-from logicnet.tenancy.roles import Role, minimum_role_for
+from logicnet.tenancy.organizations import access_gates, membership_model
+from logicnet.tenancy.public import is_public_page, serve_public_page
+from logicnet.tenancy.roles import Actor, Role, minimum_role_for
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -22,33 +28,35 @@ class OrganizationMiddleware:
     def __call__(self, request):
         request.organization = None
         request.membership = None
+        request.actor = None
+        request.public_organization = None
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         slug = view_kwargs.get("org_slug")
         if slug is None:
             return None
+        if is_public_page(view_func):
+            return serve_public_page(request, view_func, view_args, view_kwargs)
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
 
-        from accounts.middleware import redirect_preserving_htmx, return_path, url_with_next
-        from accounts.models import Membership
-        from accounts.two_factor import two_factor_setup_required
-
         membership = (
-            Membership.objects.select_related("organization")
+            membership_model()
+            .objects.select_related("organization")
             .filter(user=request.user, organization__slug=slug, organization__is_active=True)
             .first()
         )
         if membership is None:
             # Another organization's URL looks exactly like one that does not exist.
             raise Http404
-        if two_factor_setup_required(user=request.user, organization=membership.organization):
-            message = _("%(name)s requires two-factor authentication. Set it up to continue.")
-            messages.warning(request, message % {"name": membership.organization.name})
-            return redirect_preserving_htmx(request, url_with_next("two_factor_setup", return_path(request)))
+        for gate in access_gates():
+            response = gate(request, membership.organization)
+            if response is not None:
+                return response
         request.organization = membership.organization
         request.membership = membership
+        request.actor = Actor.from_membership(membership, user=request.user)
         _remember_organization(request, membership.organization_id)
         needed = minimum_role_for(view_func, request.method in SAFE_METHODS)
         if not Role.at_least(membership.role, needed):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django_scopes import ScopedManager
 
@@ -11,7 +12,7 @@ class TenantModel(models.Model):
     """
 
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="+", editable=False
+        settings.TENANCY_ORGANIZATION_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
     )
 
     objects = ScopedManager(organization="organization")

@@ -14,10 +14,12 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import Model
 
+from logicnet.tenancy.organizations import organization_model
+
 # Models that have an organization but are read before any organization is active.
 # Each exemption says why; the tenancy tests fail for any other model without a policy.
 RLS_EXEMPT: dict[str, str] = {
-    "accounts.Membership": (
+    settings.TENANCY_MEMBERSHIP_MODEL: (
         "links a user to organizations; read to resolve the organization from the URL and to "
         "list the user's organizations in the switcher, before any organization is active"
     ),
@@ -35,7 +37,7 @@ def tenant_models() -> list[type[Model]]:
     Includes the through tables Django creates for a many-to-many to Organization (they
     are tables of their own) and proxies (the project check looks for their names in views).
     """
-    organization = apps.get_model("accounts", "Organization")
+    organization = organization_model()
     found = []
     for model in apps.get_models(include_auto_created=True):
         field = next((f for f in model._meta.get_fields() if f.name == "organization"), None)
@@ -96,8 +98,23 @@ def database_statements() -> list[str]:
             f"USING ({POLICY_PREDICATE}) WITH CHECK ({POLICY_PREDICATE})",
             f"DROP POLICY IF EXISTS platform_access ON {table}",
             f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)",
+            # FORCE applies the policies to the table's owner too. Where the owner (the role
+            # that migrates) is not a superuser, as on managed PostgreSQL services, a data
+            # migration would see no row at all; the owner could lift FORCE anyway, so a
+            # policy of its own gives away nothing. The web role never connects as it.
+            f"DROP POLICY IF EXISTS owner_access ON {table}",
+            _owner_policy(model._meta.db_table),
         ]
     return statements
+
+
+def _owner_policy(table: str) -> str:
+    """A policy for whoever owns the table now (looked up when the statement runs)."""
+    return f"""DO $$ BEGIN EXECUTE format(
+        'CREATE POLICY owner_access ON %I TO %I USING (true) WITH CHECK (true)',
+        {_literal(table)},
+        (SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = {_literal(table)})
+    ); END $$"""
 
 
 def security_statements() -> list[str]:

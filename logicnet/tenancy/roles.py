@@ -8,6 +8,8 @@ by members and above, never by read-only members: the default fails closed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -40,3 +42,27 @@ def minimum_role_for(view, safe_method: bool) -> str:
     target = getattr(view, "view_class", view)
     read, write = getattr(target, "logicnet_roles", getattr(view, "logicnet_roles", (Role.READ_ONLY, Role.MEMBER)))
     return read if safe_method else write
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts inside an organization: the organization, the user (None for work no
+    person started, such as a scheduled job) and their role there.
+
+    Permission and visibility rules take an Actor, never a request, so a view, a job, an
+    export and a public page apply the same rule. The tenancy middleware builds one per
+    request (`request.actor`) from the membership it has checked.
+    """
+
+    organization: Any
+    user: Any
+    role: str
+
+    @classmethod
+    def from_membership(cls, membership, *, user=None) -> Actor:
+        """`user`: the membership's user when the caller holds it already (the request's
+        user), which saves loading it again."""
+        return cls(organization=membership.organization, user=user or membership.user, role=membership.role)
+
+    def at_least(self, needed: str) -> bool:
+        return Role.at_least(self.role, needed)

@@ -10,11 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from accounts.models import Organization
 from logicnet.audit.services import record_event
 from logicnet.encryption.keys import forget_organization
 from logicnet.encryption.models import OrganizationKey
 from logicnet.tenancy.context import platform_bypass
+from logicnet.tenancy.organizations import organization_model
 
 
 class Command(BaseCommand):
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     def handle(self, *args, organization, yes, **options):
-        found = Organization.objects.filter(slug=organization).first()
+        found = organization_model().objects.filter(slug=organization).first()
         if found is None:
             raise CommandError(f"no organization with slug {organization!r}")
         if not yes:

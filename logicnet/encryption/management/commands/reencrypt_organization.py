@@ -3,8 +3,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Organization
 from logicnet.encryption.reencryption import reencrypt_organization
+from logicnet.tenancy.organizations import organization_model
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-batches", type=int, default=None, help="stop after this many batches")
 
     def handle(self, *args, organization, batch_size, max_batches, **options):
-        found = Organization.objects.filter(slug=organization).first()
+        found = organization_model().objects.filter(slug=organization).first()
         if found is None:
             raise CommandError(f"no organization with slug {organization!r}")
         result = reencrypt_organization(

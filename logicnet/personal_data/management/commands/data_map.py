@@ -1,10 +1,13 @@
 """Print where a data subject's personal data is: tables, fields and row counts."""
 
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Organization, User
 from logicnet.personal_data.subjects import holdings
 from logicnet.tenancy.context import platform_bypass, tenant_context
+from logicnet.tenancy.organizations import organization_model
 
 
 class Command(BaseCommand):
@@ -21,7 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, user=None, contact=None, organization=None, show_all=False, **options):
         if user is not None:
-            subject = User.objects.filter(email__iexact=user.strip()).first()
+            subject = get_user_model().objects.filter(email__iexact=user.strip()).first()
             if subject is None:
                 raise CommandError(f"no user with email {user!r}")
             # A user's rows span organizations: read them as the platform, audited.
@@ -30,13 +33,13 @@ class Command(BaseCommand):
             return
         if not organization:
             raise CommandError("--contact needs --organization SLUG")
-        found = Organization.objects.filter(slug=organization).first()
+        found = organization_model().objects.filter(slug=organization).first()
         if found is None:
             raise CommandError(f"no organization with slug {organization!r}")
-        from contacts.models import Contact
-
+        # By label, not by import: this mechanism must not depend on a product app.
+        contact_model = apps.get_model(settings.PERSONAL_DATA_CONTACT_MODEL)
         with tenant_context(found):
-            subject = Contact.objects.filter(pk=contact).first()
+            subject = contact_model.objects.filter(pk=contact).first()
             if subject is None:
                 raise CommandError(f"no contact {contact} in {found.slug}")
             self.show(f"contact {subject.pk} of {found.slug}", holdings("contact", subject), show_all)
