@@ -23,6 +23,7 @@ RUN DEBUG=0 \
     DATABASE_URL="postgresql://build@/build?host=/nonexistent" \
     REDIS_URL=redis://build.invalid:6379/0 \
     ENCRYPTION_MASTER_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+    AUDIT_MAC_KEY=collectstatic-at-build-time-only-never-used \
     python manage.py collectstatic --no-input
 
 # Run as an unprivileged user. /data holds uploads, exports and the beat schedule; the

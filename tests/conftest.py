@@ -4,11 +4,14 @@ charlie in organization B with look-alike data."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 
+from logicnet.encryption.keys import flush_encryption_counts
 from tests.factories import make_member, make_organization, make_user
 
 
@@ -84,3 +87,18 @@ def org_a(alice, bob):
 @pytest.fixture
 def org_b(charlie):
     return make_organization("Beta SRL", owner=charlie)
+
+
+@pytest.fixture
+def django_assert_max_num_queries(django_assert_max_num_queries):
+    """pytest-django's query ceiling, with the encryption counts that the test's own setup
+    left pending in this process written first: the next request would otherwise write them
+    (logicnet/encryption/keys.py), counting the setup's writes against the page."""
+
+    @contextmanager
+    def counted(num: int, **kwargs):
+        flush_encryption_counts()
+        with django_assert_max_num_queries(num, **kwargs) as captured:
+            yield captured
+
+    return counted

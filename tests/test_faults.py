@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_job_resumes_with_nothing_lost_or_done_twice(worker_
         tagged = sorted(ContactTag.objects.filter(tag=tag).values_list("contact_id", flat=True))
         versions = set(Contact.objects.values_list("version", flat=True))
         batches = [
-            e.details["contact_ids"]
+            e.details["ids"]
             for e in AuditEvent.objects.filter(action="contact.bulk_tagged").order_by("pk")
             if e.details.get("tag") == tag.pk
         ]

@@ -481,8 +481,6 @@ def flush_encryption_counts() -> None:
     """Add this process's pending encryption counts to the key rows, then start a rotation
     for any key past ENCRYPTION_KEY_ROTATE_AFTER. Called after commits, at the end of each
     request and of each Celery task. A failed flush puts its counts back for the next one."""
-    from django.db.models import F
-
     from logicnet.encryption.models import OrganizationKey
     from logicnet.tenancy.context import tenant_context
 
@@ -490,14 +488,28 @@ def flush_encryption_counts() -> None:
         pending = dict(_encryption_counts)
         _encryption_counts.clear()
     items = sorted(pending.items())
+    table = OrganizationKey._meta.db_table
     for index, ((organization_id, version), count) in enumerate(items):
         try:
-            with tenant_context(organization_id), scopes_disabled():
-                rows = OrganizationKey.objects.filter(organization_id=organization_id, version=version)
-                rows.update(encryptions=F("encryptions") + count)
-                total = rows.values_list("encryptions", flat=True).first() or 0
-            if total >= settings.ENCRYPTION_KEY_ROTATE_AFTER:
-                start_rotation_if_worn(organization_id, version=version, encryptions=total)
+            with tenant_context(organization_id), connection.cursor() as cursor:
+                # SKIP LOCKED: a key row locked by a long transaction (a master-key rotation
+                # re-wrapping it) must not make every request that encrypted wait for it;
+                # the count stays pending for the next flush instead.
+                cursor.execute(
+                    f"UPDATE {table} SET encryptions = encryptions + %s WHERE id = ("
+                    f"SELECT id FROM {table} WHERE organization_id = %s AND version = %s FOR UPDATE SKIP LOCKED"
+                    ") RETURNING encryptions",
+                    [count, organization_id, version],
+                )
+                row = cursor.fetchone()
+            if row is None:
+                with _counts_lock:
+                    _encryption_counts[(organization_id, version)] = (
+                        _encryption_counts.get((organization_id, version), 0) + count
+                    )
+                continue
+            if row[0] >= settings.ENCRYPTION_KEY_ROTATE_AFTER:
+                start_rotation_if_worn(organization_id, version=version, encryptions=row[0])
         except Exception:
             with _counts_lock:
                 for key, left in items[index:]:

@@ -13,10 +13,10 @@ logger = logging.getLogger(__name__)
 def reencrypt_organization_task(organization_id: int) -> bool:
     """Re-encrypt one organization under its newest data key (queued when a key reaches
     ENCRYPTION_KEY_ROTATE_AFTER encryptions). Resumable: a rerun carries on where it stopped."""
-    from accounts.models import Organization
     from logicnet.encryption.reencryption import reencrypt_organization
+    from logicnet.tenancy.organizations import organization_model
 
-    organization = Organization.objects.filter(pk=organization_id).first()
+    organization = organization_model().objects.filter(pk=organization_id).first()
     if organization is None:
         return False
     return reencrypt_organization(organization, report=logger.info)["finished"]

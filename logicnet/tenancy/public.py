@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.db import connection
 from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 
+from logicnet.client_ip import client_ip
 from logicnet.ratelimit import consume, parse_rate
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.organizations import organization_model
@@ -54,7 +54,7 @@ def public_organization_id(slug: str) -> int | None:
 
 def serve_public_page(request, view_func, view_args, view_kwargs):
     limits = settings.PUBLIC_RATE_LIMITS
-    client = get_adapter().get_client_ip(request)
+    client = client_ip(request) or "unknown"
     refused = _over_limit(request, "public-client", client, limits["client"])
     if refused is not None:
         return refused

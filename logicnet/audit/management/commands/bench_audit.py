@@ -16,9 +16,9 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import connection, connections, transaction
 
-from accounts.models import Organization
 from logicnet.audit.services import record_event, seal_audit_log
 from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.organizations import organization_model
 
 SLUG = "bench-audit"
 PREVIOUS_LOCK_NAMESPACE = 7_302_112  # not the one the audit log uses now
@@ -39,7 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, seconds, writers, hold_ms, previous_lock, **options):
         self.previous_lock = previous_lock
-        organization, _ = Organization.objects.get_or_create(slug=SLUG, defaults={"name": "Bench audit"})
+        organization, _ = organization_model().objects.get_or_create(slug=SLUG, defaults={"name": "Bench audit"})
         start = threading.Barrier(2 * writers + 1)
         stop = threading.Event()
         waits: list[list[float]] = [[] for _ in range(2 * writers)]
