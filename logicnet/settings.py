@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "logicnet.no_store.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -336,7 +337,15 @@ EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DI
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Request lines without their query strings (logicnet/log_filters.py).
+    "filters": {"strip_query": {"()": "logicnet.log_filters.StripQueryStringFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["strip_query"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # runserver's access lines: Django's default handler for this logger is replaced
+        # by the filtered console one (propagate=False keeps each line printed once).
+        "django.server": {"handlers": ["console"], "filters": ["strip_query"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["strip_query"]},
+    },
 }

@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts.access import visible_companies, visible_contacts
 from contacts.custom_fields import display_value, stored_value
@@ -362,10 +362,15 @@ def contact_bulk(request, org_slug):
 # --- header search ---------------------------------------------------------------------------
 
 
-@require_GET
-@requires_role(read=Role.READ_ONLY)
+# A search is a read: a read-only member may POST it.
+@require_http_methods(["GET", "POST"])
+@requires_role(read=Role.READ_ONLY, write=Role.READ_ONLY)
 def crm_search(request, org_slug):
-    results = search_crm(request, request.GET.get("q", ""))
+    """The header search (htmx) and its results page. The query (a name, an email address,
+    a phone number) is POSTed: in a URL it would be written to access logs, browser history
+    and Referer headers. A GET shows the empty search page and ignores any `q`."""
+    query = request.POST.get("q", "") if request.method == "POST" else ""
+    results = search_crm(request, query)
     contact_url = _url_maker(org_slug, "contact_detail", "contact_id")
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     for contact in results.contacts:
