@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -206,6 +207,7 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
+    "delete-expired-exports": {"task": "accounts.delete_expired_exports", "schedule": 900.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 
@@ -333,6 +335,8 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 # Parallel test processes have separate databases whose job ids collide: separate folders too.
 EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DIR / "exports"
+# How long a finished export's file stays downloadable before the sweep deletes it.
+EXPORT_RETENTION = timedelta(hours=env_int("EXPORT_RETENTION_HOURS", 24))
 
 LOGGING = {
     "version": 1,
