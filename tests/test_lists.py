@@ -160,7 +160,7 @@ def test_a_saved_view_keeps_its_company_name_filter_encrypted(client, alice, org
         view = SavedView.objects.get(name="Alfa people")
         assert view.params == {"status": ["lead"]}
         assert view.personal_params == {"company_name": ["Alfa"]}
-    with connection.cursor() as cursor:
+    with tenant_context(org_a), connection.cursor() as cursor:
         cursor.execute("SELECT params::text, personal_params FROM contacts_savedview WHERE id = %s", [view.pk])
         stored = " ".join(cursor.fetchone())
     assert "Alfa" not in stored and "alfa" not in stored.lower()
