@@ -143,3 +143,70 @@ def test_the_sweep_is_scheduled_and_deletes_abandoned_partial_files(tmp_path, se
     os.utime(old, (past, past))
     assert delete_expired_exports() == 1
     assert not old.exists() and fresh.exists()
+
+
+# --- migrations that encrypt what was plaintext --------------------------------------------------
+
+
+def _run_as_owner(function) -> None:
+    """A data migration's function, run as `migrate` runs it: as the owner role, atomically."""
+    from types import SimpleNamespace
+
+    from django.db import connection, transaction
+
+    from tests.conftest import use_database_role
+
+    use_database_role("owner")
+    try:
+        with transaction.atomic():
+            function(None, SimpleNamespace(connection=connection))
+    finally:
+        use_database_role("app")
+
+
+def test_the_migrations_encrypt_existing_plaintext_values(committed_db, alice, org_a, org_b, charlie):
+    import importlib
+
+    from django.db import connection
+
+    from contacts.models import Contact, SavedView
+    from contacts.services.contacts import create_contact
+    from contacts.services.views import create_saved_view
+
+    ours = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana"})
+    theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan"})
+    view = create_saved_view(organization=org_a, actor=alice, entity="contact", name="V", params={"status": ["lead"]})
+    # The rows as they were before: the values in plaintext columns.
+    for organization, contact, detail in ((org_a, ours, "Legacy fair"), (org_b, theirs, "Old import")):
+        with tenant_context(organization), connection.cursor() as cursor:
+            cursor.execute("UPDATE contacts_contact SET source_detail = %s WHERE id = %s", [detail, contact.pk])
+    with tenant_context(org_a), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contacts_savedview SET params = %s::jsonb WHERE id = %s",
+            ['{"company_name": ["Alfa"], "status": ["lead"]}', view.pk],
+        )
+
+    _run_as_owner(
+        importlib.import_module(
+            "contacts.migrations.0005_encrypt_contact_source_detail"
+        ).encrypt_existing_source_details
+    )
+    _run_as_owner(importlib.import_module("contacts.migrations.0006_saved_view_personal_params").move_personal_filters)
+
+    for organization, contact, detail in ((org_a, ours, "Legacy fair"), (org_b, theirs, "Old import")):
+        with tenant_context(organization):
+            assert Contact.objects.get(pk=contact.pk).source_detail == detail
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT source_detail FROM contacts_contact WHERE id = %s", [contact.pk])
+                assert detail not in cursor.fetchone()[0]
+    with tenant_context(org_a):
+        moved = SavedView.objects.get(pk=view.pk)
+        assert moved.params == {"status": ["lead"]}
+        assert moved.personal_params == {"company_name": ["Alfa"]}
+    # Row security is forced again on the tables the migrations opened.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_class WHERE relname IN ('contacts_contact', 'contacts_savedview') "
+            "AND relforcerowsecurity"
+        )
+        assert cursor.fetchone()[0] == 2

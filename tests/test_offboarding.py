@@ -143,7 +143,7 @@ def test_offboarding_leaves_nothing_personal_readable_in_any_table_or_file(leavi
     assert not organization.is_active
     assert report.key_versions == [1]
     # Even a ciphertext copied out before (a backup) cannot be opened any more.
-    with pytest.raises(DecryptionError, match="destroyed"):
+    with tenant_context(organization), pytest.raises(DecryptionError, match="destroyed"):
         decrypt_value(organization.pk, "contacts.Contact", "source_detail", sealed.token)
     with tenant_context(organization):
         assert not Contact.objects.exists() and not Invitation.objects.exists() and not SavedView.objects.exists()

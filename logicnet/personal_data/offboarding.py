@@ -77,7 +77,8 @@ def _erase_model(model, organization, rules: dict[str, FieldRule], report: Offbo
     label = model._meta.label
     if model is not Organization and any(rule.erasure == Erasure.DELETE_ROW for rule in personal.values()):
         deleted, _per_model = rows.delete()
-        report.deleted_rows[label] = report.deleted_rows.get(label, 0) + deleted
+        if deleted:
+            report.deleted_rows[label] = report.deleted_rows.get(label, 0) + deleted
         return
     changes = {}
     for name, rule in personal.items():
@@ -87,8 +88,9 @@ def _erase_model(model, organization, rules: dict[str, FieldRule], report: Offbo
         changes[model_field.attname if model_field.is_relation else name] = _erased_value(
             model_field, rule.erasure, organization.pk
         )
-    if changes:
-        report.blanked_rows[label] = rows.update(**changes)
+    blanked = rows.update(**changes) if changes else 0
+    if blanked:
+        report.blanked_rows[label] = blanked
 
 
 def _delete_files(organization, report: OffboardingReport) -> None:
