@@ -335,8 +335,9 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 # Parallel test processes have separate databases whose job ids collide: separate folders too.
 EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DIR / "exports"
-# How long a finished export's file stays downloadable before the sweep deletes it.
-EXPORT_RETENTION = timedelta(hours=env_int("EXPORT_RETENTION_HOURS", 24))
+# How long a finished export's file (personal data in plaintext) stays downloadable before
+# the beat sweep deletes it (GDPR Art. 5(1)(e)).
+EXPORT_RETENTION = timedelta(hours=24)
 
 LOGGING = {
     "version": 1,
