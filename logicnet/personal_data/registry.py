@@ -119,7 +119,9 @@ class Plain:
         "the hash-chained audit log must stay verifiable without the data keys; it holds ids, "
         "action names and addresses, never contact data"
     )
-    TWO_FACTOR = "django-otp's own storage (its encryption is a separate item of the security work)"
+    TWO_FACTOR = "two-factor device bookkeeping as django-otp stores it (names, timestamps, counters)"
+    HASHED = "a salted, slow hash: the value cannot be read back from it"
+    SEALED = "sealed with a platform key by its own field type: unreadable without the application's key"
     NOT_PERSONAL_CUSTOM = "custom field values the organization declared not personal; filtered in SQL"
 
 
