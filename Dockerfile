@@ -35,4 +35,5 @@ ENV LOGICNET_DATA_DIR=/data
 USER logicnet
 
 EXPOSE 8000
-CMD ["gunicorn", "logicnet.wsgi", "--bind", "0.0.0.0:8000"]
+# Access lines without query strings (logicnet/gunicorn_config.py).
+CMD ["gunicorn", "logicnet.wsgi", "--bind", "0.0.0.0:8000", "--config", "python:logicnet.gunicorn_config"]

@@ -1,8 +1,15 @@
-"""The member-list export: the first real background job, proving the path end to end."""
+"""The member-list export: the first real background job, proving the path end to end.
+
+An export file is personal data in plaintext outside the database (names and email
+addresses): it is kept for EXPORT_RETENTION after the job finished, then deleted by a
+beat-scheduled sweep (GDPR Art. 5(1)(e), storage limitation). The page says until when."""
 
 from __future__ import annotations
 
 import csv
+import logging
+import time
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -14,8 +21,45 @@ from logicnet.tenancy.context import tenant_context
 MEMBER_EXPORT = "accounts.export_members"
 
 
+log = logging.getLogger(__name__)
+
+
 def export_path(job) -> Path:
     return Path(settings.EXPORTS_DIR) / str(job.organization_id) / f"job-{job.pk}.csv"
+
+
+def export_expires_at(job) -> datetime | None:
+    """When the job's file is (or was) deleted; None while it is not finished."""
+    return job.finished_at + settings.EXPORT_RETENTION if job.finished_at else None
+
+
+def export_available(job) -> bool:
+    from django.utils import timezone
+
+    expires_at = export_expires_at(job)
+    return expires_at is not None and timezone.now() < expires_at and export_path(job).exists()
+
+
+def delete_expired_exports(*, now: float | None = None) -> int:
+    """Delete every export file (and abandoned partial file) older than EXPORT_RETENTION.
+
+    Works on the files alone (their modification time is when the export was written): no
+    database access, so the sweep needs no cross-tenant role. Returns how many it deleted."""
+    cutoff = (time.time() if now is None else now) - settings.EXPORT_RETENTION.total_seconds()
+    root = Path(settings.EXPORTS_DIR)
+    deleted = 0
+    if not root.is_dir():
+        return 0
+    for path in root.glob("*/job-*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:
+            continue  # a download or another sweep got there first
+    if deleted:
+        log.info("deleted %d expired export files", deleted)
+    return deleted
 
 
 def _safe_cell(value: str) -> str:

@@ -4,6 +4,7 @@ from logicnet.personal_data.registry import (
     THE_USER,
     Category,
     Erasure,
+    Plain,
     Subject,
     classify,
     not_personal,
@@ -17,7 +18,15 @@ ACCOUNT = "providing the user's account"
 def _account(
     category, *, subject=THE_USER, provided=False, purpose=ACCOUNT, retention="account", erasure=Erasure.DELETE_ROW
 ):
-    return personal(category, subject=subject, erasure=erasure, retention=retention, purpose=purpose, provided=provided)
+    return personal(
+        category,
+        subject=subject,
+        erasure=erasure,
+        retention=retention,
+        purpose=purpose,
+        provided=provided,
+        plaintext=Plain.ACCOUNT,
+    )
 
 
 classify(
@@ -62,6 +71,10 @@ classify(
             retention="organization",
             purpose="providing the service to the organization",
             provided=True,
+            # Read before any key is unwrapped (the organization switcher, invitation mails,
+            # the platform admin); anonymised when the organization leaves.
+            plaintext="shown to members and platform administrators outside the tenant's key; "
+            "anonymised by offboarding",
         ),
         "slug": not_personal("derived from the name once; not updated"),
         "country": not_personal(),
@@ -83,6 +96,7 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="membership",
             purpose="access control",
+            plaintext=Plain.CHOICE,
         ),
         "role": personal(
             Category.PROFESSIONAL,
@@ -90,6 +104,7 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="membership",
             purpose="access control",
+            plaintext=Plain.CHOICE,
         ),
         "created_at": personal(
             Category.USAGE,
@@ -97,6 +112,7 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="membership",
             purpose="access control",
+            plaintext=Plain.TIMESTAMP,
         ),
     },
 )
@@ -113,6 +129,8 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="invitation",
             purpose="inviting a team member",
+            plaintext="compared with the signing-in user's verified address before membership exists; "
+            "deleted with the invitation",
         ),
         "role": not_personal(),
         "invited_by": personal(

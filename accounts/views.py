@@ -11,7 +11,7 @@ from user_agents import parse as parse_user_agent
 
 from accounts import services
 from accounts.adapter import PENDING_INVITATION_SESSION_KEY
-from accounts.exports import MEMBER_EXPORT, export_path
+from accounts.exports import MEMBER_EXPORT, export_available, export_expires_at, export_path
 from accounts.forms import InvitationForm, MemberRoleForm, OrganizationCreateForm, OrganizationSettingsForm
 from accounts.models import Membership
 from accounts.selectors import (
@@ -238,14 +238,16 @@ def members_export(request, org_slug):
 def job_detail(request, org_slug, job_id):
     job = get_job_for(request, job_id)
     template = "jobs/_progress.html" if request.htmx else "jobs/detail.html"
-    return render(request, template, {"job": job})
+    context = {"job": job, "expires_at": export_expires_at(job), "available": export_available(job)}
+    return render(request, template, context)
 
 
 @requires_role(read=Role.ADMIN)
 def job_download(request, org_slug, job_id):
     job = get_job_for(request, job_id)
     path = export_path(job)
-    if job.state != job.State.SUCCEEDED or not path.exists():
+    # Past its retention the file is gone, or about to be (the sweep runs every 15 minutes).
+    if job.state != job.State.SUCCEEDED or not export_available(job):
         raise Http404
     record_event(
         action="export.downloaded",

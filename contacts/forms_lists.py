@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from contacts.models import Company, Contact, CustomField, SavedView, Tag
 from contacts.selectors_lists import DEFAULT_SORT
+from logicnet.encryption.exceptions import DecryptionError
+from logicnet.encryption.keys import decrypt_value, encrypt_value
 
 SORT_CHOICES = [
     ("-created", _("Newest first")),
@@ -50,10 +52,18 @@ COMPANY_COLUMNS = [
 ]
 DEFAULT_COMPANY_COLUMNS = ["domain", "industry", "people", "owner", "tags", "created"]
 
+# A personal filter value (a company name's first letters) never travels in a URL, where it
+# would reach access logs, browser history and Referer headers: the filter form is POSTed and
+# the list redirects to a URL carrying it sealed under this key (see `seal_filter_value`).
+COMPANY_NAME_PARAM = "company_q"
+# Personal filters: kept encrypted in a saved view's `personal_params`, never in `params`.
+PERSONAL_LIST_PARAMS = {"company_name"}
+_FILTER_LABEL = "contacts.ListFilter"  # associated data of sealed filter values
+
 # The query-string keys a list understands: a saved view keeps only these.
 LIST_PARAMS = {
     "contact": {"sort", "col", "tag", "owner", "status", "company", "created_from", "created_to"}
-    | {"updated_from", "updated_to"},
+    | {"updated_from", "updated_to", COMPANY_NAME_PARAM},
     "company": {"sort", "col", "tag", "owner", "industry", "size", "created_from", "created_to"}
     | {"updated_from", "updated_to"},
 }
@@ -201,11 +211,59 @@ class CompanyFilterForm(ListFilterForm):
 
 
 def list_params(query: QueryDict, entity: str, custom_fields) -> dict[str, list[str]]:
-    """The part of a list's query string worth keeping in a saved view (no cursor)."""
+    """The part of a list's query string worth keeping in a URL or a saved view (no cursor,
+    no personal value in the clear)."""
     allowed = LIST_PARAMS[entity] | {f"cf_{f.key}" for f in custom_fields if not f.is_personal}
-    if entity == CustomField.Entity.CONTACT:
-        allowed |= {"company_name"}
     return {key: [v for v in query.getlist(key) if v][:50] for key in sorted(allowed) if any(query.getlist(key))}
+
+
+def seal_filter_value(organization_id: int, key: str, value: str) -> str:
+    """An opaque token for a personal filter value: encrypted with the organization's data
+    key (AES-GCM, bound to the organization and the filter), so a URL holding it reveals
+    nothing, and stops working when the organization's key is destroyed."""
+    return encrypt_value(organization_id, _FILTER_LABEL, key, value.encode())
+
+
+def open_filter_value(organization_id: int, key: str, token: str) -> str:
+    """The value sealed in `token`; "" for a token that is not this organization's or is
+    damaged (the filter is then left out, as an invalid filter value is)."""
+    try:
+        return decrypt_value(organization_id, _FILTER_LABEL, key, token).decode()
+    except (DecryptionError, UnicodeDecodeError):
+        return ""
+
+
+def with_personal_filters(organization_id: int, query: QueryDict) -> QueryDict:
+    """The list's query with its personal filter values opened from their tokens. A plain
+    `company_name` in a URL (an old bookmark, a crafted link) is ignored: it must not
+    become a way to filter that keeps the value in the log."""
+    opened = query.copy()
+    for key in PERSONAL_LIST_PARAMS:
+        opened.pop(key, None)
+    token = query.get(COMPANY_NAME_PARAM)
+    if token:
+        name = open_filter_value(organization_id, "company_name", token)
+        if name:
+            opened["company_name"] = name
+    return opened
+
+
+def sealed_params(organization_id: int, params: dict[str, list[str]], personal: dict | None) -> dict[str, list[str]]:
+    """A saved view's URL parameters: its plain ones, and its personal ones sealed afresh."""
+    found = dict(params or {})
+    names = (personal or {}).get("company_name") or []
+    if names:
+        found[COMPANY_NAME_PARAM] = [seal_filter_value(organization_id, "company_name", str(names[0]))]
+    return found
+
+
+def split_personal_params(organization_id: int, params: dict[str, list[str]]) -> tuple[dict, dict | None]:
+    """(plain params, personal params) of a list URL's parameters, for a saved view: the
+    sealed company name is opened and kept in the view's encrypted column."""
+    plain = {key: values for key, values in params.items() if key != COMPANY_NAME_PARAM}
+    token = (params.get(COMPANY_NAME_PARAM) or [""])[0]
+    name = open_filter_value(organization_id, "company_name", token) if token else ""
+    return plain, ({"company_name": [name]} if name else None)
 
 
 def params_query(params: dict[str, list[str]]) -> str:

@@ -150,7 +150,7 @@ class Contact(TrackedModel):
     status = models.CharField(_("lifecycle status"), max_length=16, choices=Status.choices, default=Status.LEAD)
     preferred_language = models.CharField(_("preferred language"), max_length=8, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.MANUAL)
-    source_detail = models.CharField(_("source detail"), max_length=200, blank=True)
+    source_detail = EncryptedCharField(_("source detail"), max_length=200, blank=True)
     source_date = models.DateField(_("obtained on"), default=timezone.localdate)
     custom = models.JSONField(default=dict, blank=True)
     custom_personal = EncryptedJSONField(null=True, blank=True)
@@ -426,7 +426,10 @@ class SavedView(TenantModel):
     name = models.CharField(_("name"), max_length=80)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     is_shared = models.BooleanField(_("share with the organization"), default=False)
+    # Filters on structure (tags, owner, status, dates): plain, so no key is needed to list views.
     params = models.JSONField(default=dict)
+    # Filters on personal values (a company name's first letters): encrypted like the values.
+    personal_params = EncryptedJSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

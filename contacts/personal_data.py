@@ -5,6 +5,7 @@ from logicnet.personal_data.registry import (
     THE_CONTACT,
     Category,
     Erasure,
+    Plain,
     Subject,
     classify,
     not_personal,
@@ -15,9 +16,15 @@ from logicnet.personal_data.registry import (
 PURPOSE = "managing the organization's customer relationships"
 
 
-def _contact(category, *, provided=True, subject=THE_CONTACT):
+def _contact(category, *, provided=True, subject=THE_CONTACT, plaintext=""):
     return personal(
-        category, subject=subject, erasure=Erasure.DELETE_ROW, retention="contact", purpose=PURPOSE, provided=provided
+        category,
+        subject=subject,
+        erasure=Erasure.DELETE_ROW,
+        retention="contact",
+        purpose=PURPOSE,
+        provided=provided,
+        plaintext=plaintext,
     )
 
 
@@ -57,17 +64,17 @@ classify(
         "name_tokens": _contact(Category.IDENTITY, provided=False),
         "email_label": not_personal(),
         "phone_label": not_personal(),
-        "is_minor": _contact(Category.IDENTITY, provided=False),
+        "is_minor": _contact(Category.IDENTITY, provided=False, plaintext=Plain.CHOICE),
         "company": _contact(Category.PROFESSIONAL),
         "owner": _staff("owner", "assigning contacts to team members"),
         "tags": _contact(Category.PROFESSIONAL, provided=False),
-        "status": _contact(Category.PROFESSIONAL, provided=False),
-        "preferred_language": _contact(Category.CONTACT),
+        "status": _contact(Category.PROFESSIONAL, provided=False, plaintext=Plain.CHOICE),
+        "preferred_language": _contact(Category.CONTACT, plaintext=Plain.CHOICE),
         # Where the data came from (GDPR Art. 14(2)(f), 15(1)(g)): part of an access answer.
-        "source": _contact(Category.USAGE, provided=False),
+        "source": _contact(Category.USAGE, provided=False, plaintext=Plain.CHOICE),
         "source_detail": _contact(Category.USAGE, provided=False),
-        "source_date": _contact(Category.USAGE, provided=False),
-        "custom": _contact(Category.PROFESSIONAL, provided=False),
+        "source_date": _contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
+        "custom": _contact(Category.PROFESSIONAL, provided=False, plaintext=Plain.NOT_PERSONAL_CUSTOM),
         "custom_personal": _contact(Category.NOTES),
         **TRACKING,
     },
@@ -128,7 +135,9 @@ classify(
         "id": not_personal(),
         "organization": not_personal(),
         "contact": _contact(Category.IDENTITY, provided=False, subject=Subject("contact", "contact")),
-        "token": _contact(Category.IDENTITY, provided=False, subject=Subject("contact", "contact")),
+        "token": _contact(
+            Category.IDENTITY, provided=False, subject=Subject("contact", "contact"), plaintext=Plain.KEYED_TOKEN
+        ),
     },
 )
 classify(
@@ -149,13 +158,14 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
+            plaintext=Plain.KEYED_TOKEN,
         ),
     },
 )
 
 
-def _of_contact(category, *, provided=True):
-    return _contact(category, provided=provided, subject=VIA_CONTACT)
+def _of_contact(category, *, provided=True, plaintext=""):
+    return _contact(category, provided=provided, subject=VIA_CONTACT, plaintext=plaintext)
 
 
 classify(
@@ -164,7 +174,7 @@ classify(
         "id": not_personal(),
         "organization": not_personal(),
         "contact": _of_contact(Category.CONTACT),
-        "label": _of_contact(Category.CONTACT),
+        "label": _of_contact(Category.CONTACT, plaintext=Plain.CHOICE),
         "email": _of_contact(Category.CONTACT),
         "email_index": _of_contact(Category.CONTACT, provided=False),
     },
@@ -175,7 +185,7 @@ classify(
         "id": not_personal(),
         "organization": not_personal(),
         "contact": _of_contact(Category.CONTACT),
-        "label": _of_contact(Category.CONTACT),
+        "label": _of_contact(Category.CONTACT, plaintext=Plain.CHOICE),
         "phone": _of_contact(Category.CONTACT),
         "phone_index": _of_contact(Category.CONTACT, provided=False),
     },
@@ -185,10 +195,9 @@ classify(
     {
         "id": not_personal(),
         "organization": not_personal(),
-        **{
-            name: _of_contact(Category.CONTACT)
-            for name in ("contact", "label", "street", "city", "postal_code", "region", "country")
-        },
+        **{name: _of_contact(Category.CONTACT) for name in ("contact", "street", "city", "postal_code", "region")},
+        "label": _of_contact(Category.CONTACT, plaintext=Plain.CHOICE),
+        "country": _of_contact(Category.CONTACT, plaintext=Plain.CHOICE),
     },
 )
 classify(
@@ -238,6 +247,7 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
+            plaintext=Plain.TIMESTAMP,
         ),
         "author": _staff("author"),
         "subject": personal(
@@ -272,7 +282,7 @@ classify(
         "organization": not_personal(),
         "interaction": _of_contact(Category.USAGE, provided=False),
         "contact": _of_contact(Category.USAGE, provided=False),
-        "occurred_at": _of_contact(Category.USAGE, provided=False),
+        "occurred_at": _of_contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
     },
 )
 classify(
@@ -300,7 +310,16 @@ classify(
         "name": not_personal(),
         "owner": _staff("owner", "keeping a user's saved list views"),
         "is_shared": not_personal(),
-        "params": not_personal("filter settings"),
+        "params": not_personal("filter settings on structure: tag and user ids, statuses, dates, columns"),
+        # A company name typed as a filter can name a person (a sole trader); whose data
+        # it is cannot be known, so it is the view owner's and goes with the view.
+        "personal_params": personal(
+            Category.NOTES,
+            subject=user_via("owner"),
+            erasure=Erasure.DELETE_ROW,
+            retention="account",
+            purpose="keeping a user's saved list views",
+        ),
         "created_at": not_personal(),
     },
 )

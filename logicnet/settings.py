@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "logicnet.no_store.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -248,6 +250,7 @@ CELERY_BEAT_SCHEDULE = {
     # Shortly after midnight in TIME_ZONE (CELERY_TIMEZONE below): on the day a person
     # turns sixteen, the flag follows.
     "refresh-minor-flags": {"task": "contacts.refresh_minor_flags", "schedule": crontab(hour=0, minute=5)},
+    "delete-expired-exports": {"task": "accounts.delete_expired_exports", "schedule": 900.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -421,11 +424,22 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 # Parallel test processes have separate databases whose job ids collide: separate folders too.
 EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DIR / "exports"
+# How long a finished export's file (personal data in plaintext) stays downloadable before
+# the beat sweep deletes it (GDPR Art. 5(1)(e)).
+EXPORT_RETENTION = timedelta(hours=24)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Request lines without their query strings (logicnet/log_filters.py).
+    "filters": {"strip_query": {"()": "logicnet.log_filters.StripQueryStringFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["strip_query"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # runserver's access lines: Django's default handler for this logger is replaced
+        # by the filtered console one (propagate=False keeps each line printed once).
+        "django.server": {"handlers": ["console"], "filters": ["strip_query"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["strip_query"]},
+    },
 }

@@ -256,9 +256,13 @@ def test_a_duplicate_email_is_a_form_error_and_a_duplicate_phone_a_warning(clien
     )
     assert response.status_code == 302
     # The htmx partial answers while typing.
-    partial = client.get(url("contact_duplicates", org_a), {"email": "ANA@exemplu.ro", "emails-0-email": "x@y.ro"})
+    partial = client.post(url("contact_duplicates", org_a), {"email": "ANA@exemplu.ro", "emails-0-email": "x@y.ro"})
     assert partial.status_code == 200 and detail in partial.content.decode()
-    assert client.get(url("contact_duplicates", org_a), {"email": "nobody@x.ro"}).content.decode().strip() == ""
+    assert client.post(url("contact_duplicates", org_a), {"email": "nobody@x.ro"}).content.decode().strip() == ""
+    # POSTed only: typed addresses in a query string would reach the access log.
+    assert client.get(url("contact_duplicates", org_a), {"email": "ANA@exemplu.ro"}).status_code == 405
+    form_page = client.get(url("contact_create", org_a)).content.decode()
+    assert "hx-post=" in form_page and 'hx-get="' + url("contact_duplicates", org_a) not in form_page
 
 
 def test_edit_through_the_form_and_a_concurrent_edit_is_refused(client, org_a, alice, bob, ana):

@@ -24,6 +24,7 @@ from logicnet.jobs.models import Job
 from logicnet.jobs.registry import job_handler
 from logicnet.jobs.services import (
     JobBusy,
+    JobFailed,
     JobLost,
     claim_job,
     execute_job,
@@ -333,7 +334,8 @@ def test_a_resend_is_recorded_so_the_next_check_skips_it(committed_db, org_a, al
 @job_handler("tests.fails")
 def _failing_handler(job, report) -> dict:
     report(1, 2)
-    raise ValueError("the source file is unreadable")
+    # An exception message quoting a value, as a database or validation error would.
+    raise ValueError("the row of ana.leak@example.ro is unreadable")
 
 
 @job_handler("tests.overtaken")
@@ -347,17 +349,26 @@ def _overtaken_handler(job, report) -> dict:
     return {"from": "the stale attempt"}
 
 
-def test_a_failing_handler_is_retried_then_failed(org_a, alice):
+def test_a_failing_handler_is_retried_then_failed(org_a, alice, caplog):
     job = start_job(organization=org_a, actor=alice, kind="tests.fails")
-    with pytest.raises(ValueError, match="unreadable"):
+    with pytest.raises(JobFailed, match=r"^ValueError: ") as raised:
         execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=False)
+    assert "ana.leak" not in str(raised.value)
     queued = _job(org_a, job.pk)
-    assert (queued.state, queued.attempts, queued.error) == (Job.State.QUEUED, 1, "the source file is unreadable")
+    safe = "ValueError: the job stopped on an internal error (details are in the worker log)"
+    assert (queued.state, queued.attempts, queued.error) == (Job.State.QUEUED, 1, safe)
     assert queued.lease_expires_at is None
 
     execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=True)
     failed = _job(org_a, job.pk)
-    assert (failed.state, failed.attempts, failed.error) == (Job.State.FAILED, 2, "the source file is unreadable")
+    assert (failed.state, failed.attempts, failed.error) == (Job.State.FAILED, 2, safe)
+    # Neither the job row nor the log keeps the value the exception quoted; the log still
+    # says which job failed where.
+    assert "ana.leak" not in failed.error
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"job {job.pk} (tests.fails) failed with ValueError" in logged
+    assert "_failing_handler" in logged
+    assert "ana.leak" not in logged + caplog.text
 
 
 @pytest.mark.parametrize("reports", [True, False], ids=["reports-progress", "returns-quietly"])

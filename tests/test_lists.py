@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 from django.db.models import F
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -108,8 +110,65 @@ def test_filters_by_tag_owner_status_and_company(client, alice, bob, org_a):
     assert listed_ids(client.get(list_url(org_a), {"owner": bob.pk})) == [bobs.pk]
     assert set(listed_ids(client.get(list_url(org_a), {"status": "customer"}))) == {bobs.pk, at_company.pk}
     assert listed_ids(client.get(list_url(org_a), {"company": company.pk})) == [at_company.pk]
-    assert listed_ids(client.get(list_url(org_a), {"company_name": "alf"})) == [at_company.pk]
+    assert listed_ids(client.get(list_url(org_a), filtered_by_company_name(client, org_a, "alf"))) == [at_company.pk]
     assert listed_ids(client.get(list_url(org_a), {"status": "customer", "owner": bob.pk})) == [bobs.pk]
+
+
+def filtered_by_company_name(client, org, name: str, **more) -> QueryDict:
+    """POSTs the filter form as the browser does; returns the query string of the list it
+    redirects to."""
+    response = client.post(list_url(org), {"company_name": name, **more})
+    assert response.status_code == 302
+    assert response["Location"].startswith(list_url(org) + "?")
+    return QueryDict(urlsplit(response["Location"]).query)
+
+
+def test_a_company_name_filter_never_travels_in_a_url(client, alice, org_a, org_b, charlie):
+    """The name is POSTed and comes back as an opaque token (sealed with the organization's
+    key): access logs, history and Referer headers never see it."""
+    company = make_company(org_a)
+    at_company = make_contact(org_a, alice, "Works", "There", company=company, status="customer")
+    make_contact(org_a, alice, "Elsewhere", "Too", status="customer")
+    client.force_login(alice)
+    query = filtered_by_company_name(client, org_a, "alf", status="customer", col=["email"])
+    assert "alfa" not in query.urlencode().lower()
+    assert set(query) == {"company_q", "status", "col"}
+    page = client.get(list_url(org_a), query)
+    assert listed_ids(page) == [at_company.pk]
+    body = page.content.decode()
+    assert 'value="alf"' in body  # the form shows it back (in the page, not the URL)
+    assert "company_name=" not in body  # neither the pager nor the saved-view form carries it
+    assert re.search(r'<form class="card list-filters" method="post"', body)
+    # A plain company_name in a URL (an old bookmark) filters nothing.
+    assert len(listed_ids(client.get(list_url(org_a), {"company_name": "alf"}))) == 2
+    # Another organization cannot open the token: the filter is dropped, not applied.
+    client.force_login(charlie)
+    assert client.get(list_url(org_b), query).status_code == 200
+    assert 'value="alf"' not in client.get(list_url(org_b), query).content.decode()
+
+
+def test_a_saved_view_keeps_its_company_name_filter_encrypted(client, alice, org_a):
+    company = make_company(org_a)
+    at_company = make_contact(org_a, alice, "Works", "There", company=company)
+    make_contact(org_a, alice, "Elsewhere", "Too")
+    client.force_login(alice)
+    query = filtered_by_company_name(client, org_a, "Alfa", status="lead")
+    save = reverse("contact_view_save", kwargs={"org_slug": org_a.slug})
+    response = client.post(save, {"entity": "contact", "name": "Alfa people", "query": query.urlencode()})
+    assert response.status_code == 302 and "Alfa" not in response["Location"]
+    with tenant_context(org_a):
+        view = SavedView.objects.get(name="Alfa people")
+        assert view.params == {"status": ["lead"]}
+        assert view.personal_params == {"company_name": ["Alfa"]}
+    with tenant_context(org_a), connection.cursor() as cursor:
+        cursor.execute("SELECT params::text, personal_params FROM contacts_savedview WHERE id = %s", [view.pk])
+        stored = " ".join(cursor.fetchone())
+    assert "Alfa" not in stored and "alfa" not in stored.lower()
+    # Opening the view applies the filter again through a fresh token.
+    body = client.get(list_url(org_a)).content.decode()
+    link = re.search(rf'href="\?([^"]*view={view.pk})"', body).group(1).replace("&amp;", "&")
+    assert "alfa" not in link.lower()
+    assert listed_ids(client.get(list_url(org_a) + "?" + link)) == [at_company.pk]
 
 
 def test_filters_by_created_and_updated_ranges(client, alice, org_a):

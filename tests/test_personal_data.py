@@ -17,6 +17,7 @@ from logicnet.personal_data.registry import (
     THE_CONTACT,
     Category,
     Erasure,
+    Plain,
     Registry,
     classify,
     not_personal,
@@ -96,8 +97,64 @@ def test_incomplete_classifications_are_reported():
         "contacts.Lead.notes is kept on erasure but names no legal basis",
         "contacts.Lead.notes names an unknown retention rule 'forever'",
         "contacts.Lead.notes names no purpose",
+        "contacts.Lead.notes is personal but stored in plaintext: use an encrypted field "
+        "(logicnet/encryption/fields.py) or give the reason in `plaintext=`",
         "contacts.Lead.gone is classified but the model has no such field",
     }
+
+
+@isolate_apps("contacts")
+def test_a_personal_field_neither_encrypted_nor_justified_fails_the_check():
+    """GDPR Art. 32: personal data is encrypted at rest unless the registry says why not."""
+    from logicnet.encryption.fields import EncryptedCharField
+
+    class Lead(models.Model):  # noqa: DJ008  (a throw-away model)
+        organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+        referrer = models.CharField(max_length=200)
+        sealed_referrer = EncryptedCharField(max_length=200)
+        channel = models.CharField(max_length=20)
+
+        class Meta:
+            app_label = "contacts"
+
+    def rule(**extra):
+        return personal(
+            Category.USAGE, subject=THE_CONTACT, erasure=Erasure.BLANK, retention="contact", purpose="p", **extra
+        )
+
+    classify(
+        "contacts.Lead",
+        {
+            "id": not_personal(),
+            "organization": not_personal(),
+            # A relation is a row reference: the row it points to is checked on its own.
+            "referrer": rule(),
+            "sealed_referrer": rule(),
+            "channel": rule(plaintext=Plain.CHOICE),
+        },
+    )
+    try:
+        messages = [e.msg for e in classification_errors([Lead])]
+    finally:
+        registry._models.pop("contacts.lead")
+    assert messages == [
+        "contacts.Lead.referrer is personal but stored in plaintext: use an encrypted field "
+        "(logicnet/encryption/fields.py) or give the reason in `plaintext=`"
+    ]
+
+
+def test_every_plaintext_personal_field_of_the_project_names_its_reason():
+    from logicnet.personal_data.registry import stored_plain
+
+    for model in Registry.models_to_check(apps.get_models()):
+        for field in Registry.fields_of(model):
+            found = registry.rule_for(model, field.name)
+            if found and found.personal and stored_plain(field):
+                assert len(found.plaintext) > 20, f"{model._meta.label}.{field.name}"
+    from contacts.models import Contact
+
+    # Where a contact's data came from is personal and now encrypted (it was plaintext).
+    assert not stored_plain(Contact._meta.get_field("source_detail"))
 
 
 def test_contact_fields_are_classified_as_the_contacts_data():

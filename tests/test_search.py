@@ -20,7 +20,7 @@ OPTION = re.compile(r'role="option"[^>]*>\s*<span class="search-name">([^<]*)</s
 
 
 def search(client, org, q, htmx=True):
-    return client.get(reverse("crm_search", kwargs={"org_slug": org.slug}), {"q": q}, **(HTMX if htmx else {}))
+    return client.post(reverse("crm_search", kwargs={"org_slug": org.slug}), {"q": q}, **(HTMX if htmx else {}))
 
 
 def names(response) -> list[str]:
@@ -131,6 +131,21 @@ def test_without_javascript_the_form_opens_a_results_page(client, alice, org_a, 
     assert "<html" in body and "Ana Popescu" in body
     assert 'value="ana"' in body
     assert "Type at least two characters." in search(client, org_a, "", htmx=False).content.decode()
+
+
+def test_the_query_never_travels_in_a_url(client, alice, org_a, people):
+    """A name, email or phone in a query string reaches access logs, history and Referer
+    headers: the box POSTs it, and a GET with `q` (an old bookmark) searches nothing."""
+    client.force_login(alice)
+    page = client.get(reverse("contact_list", kwargs={"org_slug": org_a.slug})).content.decode()
+    form = re.search(r'<form class="headersearch"[^>]*>', page).group(0)
+    assert 'method="post"' in form
+    assert 'hx-post="' in page and 'name="csrfmiddlewaretoken"' in page
+    response = client.get(reverse("crm_search", kwargs={"org_slug": org_a.slug}), {"q": "ana"})
+    assert response.status_code == 200
+    assert "Ana Popescu" not in response.content.decode()
+    search_page = re.search(r'<form class="card"[^>]*role="search"', response.content.decode()).group(0)
+    assert 'method="post"' in search_page
 
 
 def test_own_visibility_hides_other_peoples_contacts(client, alice, bob, org_a, people):

@@ -18,11 +18,20 @@ def create_saved_view(
     entity: str,
     name: str,
     params: dict[str, list[str]],
+    personal_params: dict[str, list[str]] | None = None,
     is_shared: bool = False,
 ) -> SavedView:
+    """`params` are filters on structure (ids, statuses, dates), stored plain; filters on
+    personal values (a company name) go in `personal_params`, stored encrypted."""
     with tenant_context(organization):
         saved_view = SavedView(
-            organization=organization, entity=entity, name=name, owner=actor, is_shared=is_shared, params=params
+            organization=organization,
+            entity=entity,
+            name=name,
+            owner=actor,
+            is_shared=is_shared,
+            params=params,
+            personal_params=personal_params or None,
         )
         saved_view.full_clean()
         saved_view.save(force_insert=True)
@@ -32,7 +41,7 @@ def create_saved_view(
             actor=actor,
             organization=organization,
             target=saved_view,
-            details={"entity": entity, "shared": is_shared, "params": sorted(params)},
+            details={"entity": entity, "shared": is_shared, "params": sorted({*params, *(personal_params or {})})},
         )
     return saved_view
 

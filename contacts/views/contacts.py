@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from contacts.access import get_contact_for, visible_contacts
 from contacts.access_log import record_contact_view
@@ -260,12 +261,15 @@ def _url_exists(name: str) -> bool:
     return True
 
 
+@require_POST
 def contact_duplicates(request, org_slug):
-    """htmx: the contacts already having the email or phone being typed into the form."""
+    """htmx: the contacts already having the email or phone being typed into the form.
+    POSTed: the typed values in a query string would reach the access log."""
     exclude = request.GET.get("exclude")
     # The form's primary fields are "email"/"phone", its further rows "emails-0-email"...
-    emails = [v for k in request.GET for v in request.GET.getlist(k) if k.split("-")[-1] == "email" and v.strip()]
-    phones = [v for k in request.GET for v in request.GET.getlist(k) if k.split("-")[-1] == "phone" and v.strip()]
+    data = request.POST
+    emails = [v for k in data for v in data.getlist(k) if k.split("-")[-1] == "email" and v.strip()]
+    phones = [v for k in data for v in data.getlist(k) if k.split("-")[-1] == "phone" and v.strip()]
     emails, phones = emails[:20], phones[:20]
     found = find_duplicates(
         request.organization, emails, phones, exclude=int(exclude) if exclude and exclude.isdigit() else None

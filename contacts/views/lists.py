@@ -12,11 +12,12 @@ from django.utils.formats import date_format
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from contacts.access import visible_companies, visible_contacts
 from contacts.custom_fields import display_value, stored_value
 from contacts.forms_lists import (
+    COMPANY_NAME_PARAM,
     CONTACT_COLUMNS,
     BulkActionForm,
     CompanyFilterForm,
@@ -25,6 +26,10 @@ from contacts.forms_lists import (
     SavedViewForm,
     list_params,
     params_query,
+    seal_filter_value,
+    sealed_params,
+    split_personal_params,
+    with_personal_filters,
 )
 from contacts.models import CompanyTag, Contact, ContactTag, CustomField
 from contacts.selectors import search_companies
@@ -80,6 +85,7 @@ def _contact_matches(request, query: QueryDict, choices: ListChoices | None = No
     """The filter form bound to `query` and the contacts it matches among those visible."""
     organization = request.organization
     custom_fields = custom_fields_for(organization, CustomField.Entity.CONTACT)
+    query = with_personal_filters(organization.pk, query)
     form = ContactFilterForm(query, organization=organization, custom_fields=custom_fields, choices=choices)
     form.is_valid()  # invalid fields are shown with their errors and left out of the filter
     filters = form.cleaned_data
@@ -106,7 +112,9 @@ def _page_links(base_query: str, page) -> dict[str, str]:
 def _saved_views(request, entity: str) -> list:
     views = usable_saved_views(request.actor, entity)
     for saved_view in views:
-        saved_view.query = params_query(saved_view.params)
+        saved_view.query = params_query(
+            sealed_params(request.organization.pk, saved_view.params, saved_view.personal_params)
+        )
         saved_view.deletable = may_delete_saved_view(request.actor, saved_view)
     return views
 
@@ -137,9 +145,26 @@ def _list_context(request, entity: str, form, page, matches, custom_fields, can_
     }
 
 
-@require_GET
-@requires_role(read=Role.READ_ONLY)
+def _filters_posted(request, org_slug: str, entity: str):
+    """The filter form is POSTed, so a typed personal value (a company name) stays out of
+    the URL: redirect to the list with the filters in the query string and the personal
+    value sealed into an opaque token (GDPR Art. 32; access logs keep URLs)."""
+    custom_fields = custom_fields_for(request.organization, entity)
+    params = list_params(request.POST, entity, custom_fields)
+    params.pop(COMPANY_NAME_PARAM, None)  # a stale token from the page is replaced by what was typed
+    if entity == CustomField.Entity.CONTACT:
+        name = " ".join(request.POST.get("company_name", "").split())[:100]
+        if name:
+            params[COMPANY_NAME_PARAM] = [seal_filter_value(request.organization.pk, "company_name", name)]
+    return redirect(_list_url(org_slug, entity, params_query(params)))
+
+
+# Filtering is a read: a read-only member may POST the filter form.
+@require_http_methods(["GET", "POST"])
+@requires_role(read=Role.READ_ONLY, write=Role.READ_ONLY)
 def contact_list(request, org_slug):
+    if request.method == "POST":
+        return _filters_posted(request, org_slug, CustomField.Entity.CONTACT)
     choices = ListChoices.of(request.organization)
     form, matches, custom_fields = _contact_matches(request, request.GET, choices)
     columns = form.columns()
@@ -212,9 +237,11 @@ def _contact_cell(contact: Contact, key: str) -> str:
     return _when_html(contact.updated_at)
 
 
-@require_GET
-@requires_role(read=Role.READ_ONLY)
+@require_http_methods(["GET", "POST"])
+@requires_role(read=Role.READ_ONLY, write=Role.READ_ONLY)
 def company_list(request, org_slug):
+    if request.method == "POST":
+        return _filters_posted(request, org_slug, CustomField.Entity.COMPANY)
     organization = request.organization
     custom_fields = custom_fields_for(organization, CustomField.Entity.COMPANY)
     choices = ListChoices.of(organization)
@@ -282,12 +309,14 @@ def contact_view_save(request, org_slug):
     entity = form.cleaned_data["entity"]
     custom_fields = custom_fields_for(request.organization, entity)
     params = list_params(QueryDict(form.cleaned_data["query"]), entity, custom_fields)
+    plain, personal = split_personal_params(request.organization.pk, params)
     saved_view = create_saved_view(
         organization=request.organization,
         actor=request.user,
         entity=entity,
         name=form.cleaned_data["name"],
-        params=params,
+        params=plain,
+        personal_params=personal,
         is_shared=form.cleaned_data["is_shared"],
     )
     messages.success(request, _("View “%(name)s” saved.") % {"name": saved_view.name})
@@ -362,10 +391,15 @@ def contact_bulk(request, org_slug):
 # --- header search ---------------------------------------------------------------------------
 
 
-@require_GET
-@requires_role(read=Role.READ_ONLY)
+# A search is a read: a read-only member may POST it.
+@require_http_methods(["GET", "POST"])
+@requires_role(read=Role.READ_ONLY, write=Role.READ_ONLY)
 def crm_search(request, org_slug):
-    results = search_crm(request.actor, request.GET.get("q", ""))
+    """The header search (htmx) and its results page. The query (a name, an email address,
+    a phone number) is POSTed: in a URL it would be written to access logs, browser history
+    and Referer headers. A GET shows the empty search page and ignores any `q`."""
+    query = request.POST.get("q", "") if request.method == "POST" else ""
+    results = search_crm(request.actor, query)
     contact_url = _url_maker(org_slug, "contact_detail", "contact_id")
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     for contact in results.contacts:

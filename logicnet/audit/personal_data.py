@@ -5,7 +5,7 @@ The log is append-only and sealed into a keyed MAC chain: erasing a user must no
 about a person (who did what, from which address) is kept for its retention period under
 the legal basis below, and holds no contact data by design."""
 
-from logicnet.personal_data.registry import Category, Erasure, Subject, classify, not_personal, personal
+from logicnet.personal_data.registry import Category, Erasure, Plain, Subject, classify, not_personal, personal
 
 BASIS = "GDPR Art. 6(1)(c) and (f), Art. 5(2) and 32: accountability and security of processing"
 
@@ -18,6 +18,7 @@ def _kept(category, subject):
         retention="security_log",
         purpose="security and accountability log",
         legal_basis=BASIS,
+        plaintext=Plain.AUDIT,
     )
 
 

@@ -14,7 +14,7 @@ classify(
         "progress_total": not_personal(),
         "params": not_personal("ids and options only"),
         "result": not_personal("counts and file references only"),
-        "error": not_personal("exception messages; services keep personal data out of them"),
+        "error": not_personal("the exception class and a generic text (logicnet/jobs/services.py safe_error_text)"),
         "attempts": not_personal(),
         "lease_expires_at": not_personal(),
         "sent_at": not_personal(),

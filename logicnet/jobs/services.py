@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from datetime import timedelta
 
 import psycopg
@@ -29,6 +30,10 @@ class JobBusy(Exception):
     def __init__(self, retry_in: float) -> None:
         super().__init__(f"job is leased for {retry_in:.0f}s more")
         self.retry_in = retry_in
+
+
+class JobFailed(Exception):
+    """An attempt failed and the job is queued for another; the message holds no values."""
 
 
 class JobLost(Exception):
@@ -199,6 +204,25 @@ def _finish(job: Job, *, state: str, result: dict | None = None, error: str = ""
         )
 
 
+def safe_error_text(exc: BaseException) -> str:
+    """What a failed job records and shows: the exception's class and a generic text.
+
+    An exception's message often quotes the value that broke (a database error quotes the
+    row, a validation error the email address): stored in the job row and shown on a page,
+    it would be plaintext personal data outside the encrypted columns, kept past erasure."""
+    return f"{exc.__class__.__name__}: the job stopped on an internal error (details are in the worker log)"
+
+
+def _log_failure(job: Job, exc: BaseException) -> None:
+    """The traceback's frames (file, line, function: where it failed) without the exception's
+    message or source lines (what the value was): logs are kept outside the encrypted
+    database and read by operators."""
+    frames = "\n".join(
+        f"  {frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(exc.__traceback__)
+    )
+    log.error("job %s (%s) failed with %s\n%s", job.pk, job.kind, exc.__class__.__name__, frames)
+
+
 def execute_job(*, organization_id: int, job_id: int, final_attempt: bool) -> None:
     """Claim the job, run its handler, record success; on an error record it as failed only
     on the final attempt (earlier ones go back to queued and the task retries). A worker
@@ -214,14 +238,18 @@ def execute_job(*, organization_id: int, job_id: int, final_attempt: bool) -> No
         log.warning("job %s: attempt %s lost its lease to a newer attempt; stopped", job.pk, job.attempts)
         return
     except Exception as exc:
-        log.exception("job %s failed", job.pk)
+        _log_failure(job, exc)
         if final_attempt or job.attempts >= Job.MAX_ATTEMPTS:
-            _finish(job, state=Job.State.FAILED, error=str(exc) or exc.__class__.__name__)
+            _finish(job, state=Job.State.FAILED, error=safe_error_text(exc))
             return
         with tenant_context(organization_id):
-            requeued = _current_claim(job).update(state=Job.State.QUEUED, error=str(exc), lease_expires_at=None)
+            requeued = _current_claim(job).update(
+                state=Job.State.QUEUED, error=safe_error_text(exc), lease_expires_at=None
+            )
         if requeued:
-            raise
+            # Retried by the task; Celery logs the exception it is given and keeps it in the
+            # result backend (Redis): hand it the safe text, not the original message.
+            raise JobFailed(safe_error_text(exc)) from None
         return
     finally:
         side.close()

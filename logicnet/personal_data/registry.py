@@ -98,6 +98,31 @@ class FieldRule:
     provided_by_subject: bool = False
     legal_basis: str = ""
     note: str = ""
+    # Why a personal field may sit unencrypted in the database (see `stored_plain`): empty
+    # for an encrypted field; required otherwise.
+    plaintext: str = ""
+
+
+# Reasons a personal field may be stored unencrypted, shared by the apps' registries so the
+# same reason reads the same everywhere. A new plaintext personal field must name one (or
+# its own): the check fails until it does.
+class Plain:
+    TIMESTAMP = "a timestamp: says when, not who or what; filtered and sorted in SQL"
+    CHOICE = "one value of a short fixed list (a status, a role, a label); filtered in SQL"
+    KEYED_TOKEN = "a keyed HMAC token: meaningless without the organization's search key"  # noqa: S105
+    ACCOUNT = (
+        "account data of a user, Logicnet being the controller: needed to sign in, reset a password "
+        "and mail the user before any organization key is unwrapped"
+    )
+    SESSION = "session machinery: random keys, ids and flags, no contact data"
+    AUDIT = (
+        "the hash-chained audit log must stay verifiable without the data keys; it holds ids, "
+        "action names and addresses, never contact data"
+    )
+    TWO_FACTOR = "two-factor device bookkeeping as django-otp stores it (names, timestamps, counters)"
+    HASHED = "a salted, slow hash: the value cannot be read back from it"
+    SEALED = "sealed with a platform key by its own field type: unreadable without the application's key"
+    NOT_PERSONAL_CUSTOM = "custom field values the organization declared not personal; filtered in SQL"
 
 
 def personal(
@@ -110,6 +135,7 @@ def personal(
     provided: bool = False,
     legal_basis: str = "",
     note: str = "",
+    plaintext: str = "",
 ) -> FieldRule:
     return FieldRule(
         personal=True,
@@ -121,6 +147,7 @@ def personal(
         provided_by_subject=provided,
         legal_basis=legal_basis,
         note=note,
+        plaintext=plaintext,
     )
 
 
@@ -171,6 +198,14 @@ class Registry:
                     found.append((where, "is not classified in the personal-data registry"))
                 elif rule.personal:
                     found.extend((where, problem) for problem in _rule_problems(rule))
+                    if stored_plain(field) and not rule.plaintext:
+                        found.append(
+                            (
+                                where,
+                                "is personal but stored in plaintext: use an encrypted field "
+                                "(logicnet/encryption/fields.py) or give the reason in `plaintext=`",
+                            )
+                        )
             for stale in sorted(set(rules) - names):
                 found.append((f"{model._meta.label}.{stale}", "is classified but the model has no such field"))
         return found
@@ -185,6 +220,21 @@ class Registry:
 
     def classified_models(self) -> list[str]:
         return sorted(self._models)
+
+
+def stored_plain(field: models.Field) -> bool:
+    """Whether the field's value is readable in a dump as it is.
+
+    Not plain: encrypted fields, and the keyed digests derived from them (blind indexes and
+    prefix tokens). Row references (relations, auto primary keys) are not counted either:
+    an id says which row, and the row it points to is classified, and encrypted or
+    justified, on its own."""
+    from logicnet.encryption.fields import BlindIndexField, PrefixTokensField
+
+    if getattr(field, "encrypted", False) or isinstance(field, BlindIndexField | PrefixTokensField):
+        return False
+    row_reference = field.is_relation or (field.primary_key and isinstance(field, models.AutoField))
+    return not row_reference
 
 
 def _rule_problems(rule: FieldRule) -> list[str]:

@@ -5,7 +5,16 @@ holds contact data."""
 
 from __future__ import annotations
 
-from logicnet.personal_data.registry import Category, Erasure, Subject, classify, not_personal, personal, user_via
+from logicnet.personal_data.registry import (
+    Category,
+    Erasure,
+    Plain,
+    Subject,
+    classify,
+    not_personal,
+    personal,
+    user_via,
+)
 
 
 def _user_sessions(user) -> list[str]:
@@ -22,8 +31,17 @@ def account_rule(
     provided=False,
     erasure=Erasure.DELETE_ROW,
     retention="account",
+    plaintext=Plain.ACCOUNT,
 ):
-    return personal(category, subject=subject, erasure=erasure, retention=retention, purpose=purpose, provided=provided)
+    return personal(
+        category,
+        subject=subject,
+        erasure=erasure,
+        retention=retention,
+        purpose=purpose,
+        provided=provided,
+        plaintext=plaintext,
+    )
 
 
 # --- Django ----------------------------------------------------------------------------------
@@ -44,12 +62,14 @@ classify(
             subject=user_via("user"),
             purpose="accountability of platform administrators",
             retention="security_log",
+            plaintext=Plain.AUDIT,
         ),
         "user": account_rule(
             Category.IDENTITY,
             subject=user_via("user"),
             purpose="accountability of platform administrators",
             retention="security_log",
+            plaintext=Plain.AUDIT,
         ),
         "content_type": not_personal(),
         "object_id": not_personal("a row id"),
@@ -59,6 +79,7 @@ classify(
             subject=user_via("user"),
             purpose="accountability of platform administrators",
             retention="security_log",
+            plaintext=Plain.AUDIT,
             erasure=Erasure.ANONYMISE,
         ),
         "action_flag": not_personal(),
@@ -75,6 +96,7 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="session",
             purpose="keeping the user signed in",
+            plaintext=Plain.SESSION,
         ),
         "session_data": personal(
             Category.USAGE,
@@ -82,6 +104,7 @@ classify(
             erasure=Erasure.DELETE_ROW,
             retention="session",
             purpose="keeping the user signed in",
+            plaintext=Plain.SESSION,
         ),
         "expire_date": not_personal(),
     },
@@ -128,42 +151,49 @@ classify(
             subject=user_via("user"),
             retention="session",
             purpose="showing and ending the user's sessions",
+            plaintext=Plain.SESSION,
         ),
         "created_at": account_rule(
             Category.USAGE,
             subject=user_via("user"),
             retention="session",
             purpose="showing and ending the user's sessions",
+            plaintext=Plain.SESSION,
         ),
         "ip": account_rule(
             Category.DEVICE,
             subject=user_via("user"),
             retention="session",
             purpose="showing and ending the user's sessions",
+            plaintext=Plain.SESSION,
         ),
         "last_seen_at": account_rule(
             Category.USAGE,
             subject=user_via("user"),
             retention="session",
             purpose="showing and ending the user's sessions",
+            plaintext=Plain.SESSION,
         ),
         "session_key": account_rule(
             Category.DEVICE,
             subject=user_via("user"),
             retention="session",
             purpose="showing and ending the user's sessions",
+            plaintext=Plain.SESSION,
         ),
         "user_agent": account_rule(
             Category.DEVICE,
             subject=user_via("user"),
             retention="session",
             purpose="showing and ending the user's sessions",
+            plaintext=Plain.SESSION,
         ),
         "data": account_rule(
             Category.USAGE,
             subject=user_via("user"),
             retention="session",
             purpose="ending the sessions that worked in an organization",
+            plaintext=Plain.SESSION,
         ),
     },
 )
@@ -174,17 +204,33 @@ _DEVICE_COMMON = {
     "id": not_personal(),
     "confirmed": not_personal(),
     "throttling_failure_timestamp": account_rule(
-        Category.USAGE, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+        Category.USAGE,
+        subject=user_via("user"),
+        retention="two_factor",
+        purpose="two-factor authentication",
+        plaintext=Plain.TWO_FACTOR,
     ),
     "throttling_failure_count": not_personal(),
     "created_at": account_rule(
-        Category.USAGE, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+        Category.USAGE,
+        subject=user_via("user"),
+        retention="two_factor",
+        purpose="two-factor authentication",
+        plaintext=Plain.TWO_FACTOR,
     ),
     "last_used_at": account_rule(
-        Category.USAGE, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+        Category.USAGE,
+        subject=user_via("user"),
+        retention="two_factor",
+        purpose="two-factor authentication",
+        plaintext=Plain.TWO_FACTOR,
     ),
     "user": account_rule(
-        Category.IDENTITY, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+        Category.IDENTITY,
+        subject=user_via("user"),
+        retention="two_factor",
+        purpose="two-factor authentication",
+        plaintext=Plain.TWO_FACTOR,
     ),
     "name": account_rule(
         Category.DEVICE,
@@ -192,6 +238,7 @@ _DEVICE_COMMON = {
         retention="two_factor",
         purpose="two-factor authentication",
         provided=True,
+        plaintext=Plain.TWO_FACTOR,
     ),
 }
 classify(
@@ -199,7 +246,11 @@ classify(
     {
         **_DEVICE_COMMON,
         "key": account_rule(
-            Category.IDENTITY, subject=user_via("user"), retention="two_factor", purpose="two-factor authentication"
+            Category.IDENTITY,
+            subject=user_via("user"),
+            retention="two_factor",
+            purpose="two-factor authentication",
+            plaintext=Plain.TWO_FACTOR,
         ),
         **{name: not_personal("TOTP parameters") for name in ("step", "t0", "digits", "tolerance", "drift", "last_t")},
     },
@@ -214,12 +265,14 @@ classify(
             subject=user_via("device__user"),
             retention="two_factor",
             purpose="two-factor backup codes",
+            plaintext=Plain.TWO_FACTOR,
         ),
         "token": account_rule(
             Category.IDENTITY,
             subject=user_via("device__user"),
             retention="two_factor",
             purpose="two-factor backup codes",
+            plaintext=Plain.TWO_FACTOR,
         ),
     },
 )
