@@ -158,7 +158,7 @@ classify(
 _TWO_FACTOR = "two-factor authentication"
 
 
-def _two_factor(category, *, subject=None, provided=False):
+def _two_factor(category, *, subject=None, provided=False, plaintext=""):
     return personal(
         category,
         subject=subject or user_via("user"),
@@ -166,24 +166,25 @@ def _two_factor(category, *, subject=None, provided=False):
         retention="two_factor",
         purpose=_TWO_FACTOR,
         provided=provided,
+        plaintext=plaintext,
     )
 
 
 _DEVICE = {
     "id": not_personal(),
     "user": _two_factor(Category.IDENTITY),
-    "name": _two_factor(Category.DEVICE, provided=True),
+    "name": _two_factor(Category.DEVICE, provided=True, plaintext=Plain.TWO_FACTOR),
     "confirmed": not_personal(),
-    "created_at": _two_factor(Category.USAGE),
-    "last_used_at": _two_factor(Category.USAGE),
-    "throttling_failure_timestamp": _two_factor(Category.USAGE),
+    "created_at": _two_factor(Category.USAGE, plaintext=Plain.TIMESTAMP),
+    "last_used_at": _two_factor(Category.USAGE, plaintext=Plain.TIMESTAMP),
+    "throttling_failure_timestamp": _two_factor(Category.USAGE, plaintext=Plain.TIMESTAMP),
     "throttling_failure_count": not_personal(),
 }
 classify(
     "accounts.AuthenticatorDevice",
     {
         **_DEVICE,
-        "sealed_key": _two_factor(Category.IDENTITY),
+        "sealed_key": _two_factor(Category.IDENTITY, plaintext=Plain.SEALED),
         **{name: not_personal("TOTP parameters") for name in ("step", "t0", "digits", "tolerance", "drift", "last_t")},
     },
 )
@@ -196,6 +197,6 @@ classify(
     {
         "id": not_personal(),
         "device": _two_factor(Category.IDENTITY, subject=user_via("device__user")),
-        "code_hash": _two_factor(Category.IDENTITY, subject=user_via("device__user")),
+        "code_hash": _two_factor(Category.IDENTITY, subject=user_via("device__user"), plaintext=Plain.HASHED),
     },
 )

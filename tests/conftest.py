@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 
-from logicnet.encryption.keys import flush_encryption_counts
+from logicnet.encryption.keys import flush_encryption_counts, forget_pending_encryption_counts
 from tests.factories import make_member, make_organization, make_user
 
 
@@ -53,6 +53,13 @@ def committed_db(transactional_db, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         use_database_role("owner")
+
+
+@pytest.fixture(autouse=True)
+def _no_encryption_counts_from_other_tests():
+    # Counts pending in this process belong to an earlier test's (rolled back) data.
+    forget_pending_encryption_counts()
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -477,6 +477,12 @@ def pending_encryption_counts() -> dict[tuple[int, int], int]:
     return dict(_encryption_counts)
 
 
+def forget_pending_encryption_counts() -> None:
+    """Drop this process's pending counts unwritten (tests: an earlier test's data is gone)."""
+    with _counts_lock:
+        _encryption_counts.clear()
+
+
 def flush_encryption_counts() -> None:
     """Add this process's pending encryption counts to the key rows, then start a rotation
     for any key past ENCRYPTION_KEY_ROTATE_AFTER. Called after commits, at the end of each
@@ -502,12 +508,19 @@ def flush_encryption_counts() -> None:
                     [count, organization_id, version],
                 )
                 row = cursor.fetchone()
-            if row is None:
-                with _counts_lock:
-                    _encryption_counts[(organization_id, version)] = (
-                        _encryption_counts.get((organization_id, version), 0) + count
+                if row is None:
+                    # Locked: kept for the next flush. Gone (its organization offboarded, or
+                    # its creating transaction rolled back): nothing left to count.
+                    cursor.execute(
+                        f"SELECT 1 FROM {table} WHERE organization_id = %s AND version = %s",
+                        [organization_id, version],
                     )
-                continue
+                    if cursor.fetchone() is not None:
+                        with _counts_lock:
+                            _encryption_counts[(organization_id, version)] = (
+                                _encryption_counts.get((organization_id, version), 0) + count
+                            )
+                    continue
             if row[0] >= settings.ENCRYPTION_KEY_ROTATE_AFTER:
                 start_rotation_if_worn(organization_id, version=version, encryptions=row[0])
         except Exception:
