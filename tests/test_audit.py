@@ -15,15 +15,16 @@ from django_scopes import scopes_disabled
 
 from logicnet.audit.models import AuditEvent
 from logicnet.audit.services import GENESIS, _digest, record_event, verify_chains
-from logicnet.tenancy.context import as_platform_role, tenant_context
+from logicnet.tenancy.context import tenant_context
 from tests.conftest import use_database_role
 from tests.factories import PASSWORD
 
 
 def _chain(organization_id: int | None) -> list[AuditEvent]:
-    """One chain as stored, read as the platform role (the platform chain has no tenant)."""
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(AuditEvent.objects.filter(organization_id=organization_id).order_by("sequence"))
+    """One chain as stored, read as the platform role (the platform chain has no tenant):
+    its own connection, so the tests that call this commit their data (platform_db)."""
+    with scopes_disabled():
+        return list(AuditEvent.objects.using("platform").filter(organization_id=organization_id).order_by("sequence"))
 
 
 def _assert_chain_intact(events: list[AuditEvent]) -> None:
@@ -44,7 +45,7 @@ def _verify() -> str:
 # --- chains ----------------------------------------------------------------------------------------
 
 
-def test_each_organization_has_its_own_chain(org_a, org_b, alice, charlie):
+def test_each_organization_has_its_own_chain(platform_db, org_a, org_b, alice, charlie):
     for n in range(3):
         record_event(action="test.a", actor=alice, organization=org_a, details={"n": n})
         record_event(action="test.b", actor=charlie, organization=org_b, details={"n": n})
@@ -67,7 +68,7 @@ def test_each_organization_has_its_own_chain(org_a, org_b, alice, charlie):
     )
 
 
-def test_events_without_an_organization_form_the_platform_chain(org_a, alice):
+def test_events_without_an_organization_form_the_platform_chain(platform_db, org_a, alice):
     first = record_event(action="test.platform", actor=alice)
     second = record_event(action="test.platform", details={"k": "v"})
     third = record_event(action="test.platform")
@@ -82,7 +83,7 @@ def test_events_without_an_organization_form_the_platform_chain(org_a, alice):
         assert list(AuditEvent.objects.values_list("action", flat=True)) == ["organization.created"]
 
 
-def test_the_hash_covers_what_is_stored(org_a, alice):
+def test_the_hash_covers_what_is_stored(platform_db, org_a, alice):
     """An address is hashed as PostgreSQL spells it, so a verifier reading it back agrees."""
     event = record_event(action="test.ip", actor=alice, organization=org_a, ip_address="2001:0DB8:0000::0001")
     assert event.ip_address == "2001:db8::1"
@@ -111,16 +112,16 @@ def test_each_event_changes_the_hash(org_a, alice):
     ],
 )
 @pytest.mark.parametrize("role", ["application", "platform"])
-def test_application_roles_cannot_change_the_log(statement, role, org_a):
+def test_application_roles_cannot_change_the_log(statement, role, platform_db, org_a):
     with tenant_context(org_a):
         assert AuditEvent.objects.count() == 1  # the row is there to change
-        with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
-            if role == "platform":
-                with as_platform_role(), connection.cursor() as cursor:
-                    cursor.execute(statement)
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(statement)
+        alias = "platform" if role == "platform" else "default"
+        with (
+            pytest.raises(ProgrammingError, match="permission denied"),
+            transaction.atomic(using=alias),
+            connections[alias].cursor() as cursor,
+        ):
+            cursor.execute(statement)
         assert list(AuditEvent.objects.values_list("action", flat=True)) == ["organization.created"]
 
 
@@ -133,7 +134,7 @@ def test_application_role_may_append(org_a):
 # --- verification ----------------------------------------------------------------------------------
 
 
-def test_verify_command_reports_intact_chains(org_a, org_b, alice):
+def test_verify_command_reports_intact_chains(platform_db, org_a, org_b, alice):
     record_event(action="test.a", actor=alice, organization=org_a)
     record_event(action="auth.sign_in_failed", ip_address="192.0.2.1")
     output = _verify()
@@ -158,7 +159,7 @@ def _tamper_as_owner(sql: str, params: list) -> None:
         use_database_role("app")
 
 
-def test_the_trigger_stops_even_the_owner(committed_db, org_a):
+def test_the_trigger_stops_even_the_owner(platform_db, org_a):
     use_database_role("owner")
     try:
         for statement in ("UPDATE audit_auditevent SET action = 'x'", "DELETE FROM audit_auditevent"):
@@ -186,7 +187,7 @@ TAMPERING = {
 
 
 @pytest.mark.parametrize("kind", sorted(TAMPERING))
-def test_verify_command_reports_the_first_broken_link(kind, committed_db, org_a, org_b, alice):
+def test_verify_command_reports_the_first_broken_link(kind, platform_db, org_a, org_b, alice):
     for n in range(3):
         record_event(action="test.a", actor=alice, organization=org_a, details={"n": n})
     assert "audit log verified" in _verify()
@@ -202,7 +203,7 @@ def test_verify_command_reports_the_first_broken_link(kind, committed_db, org_a,
     assert "audit log verified" not in output
 
 
-def test_verify_finds_a_forged_link(committed_db, org_a, alice):
+def test_verify_finds_a_forged_link(platform_db, org_a, alice):
     """A forger who recomputes the changed row's hash breaks the link to the next row."""
     for n in range(3):
         record_event(action="test.a", actor=alice, organization=org_a, details={"n": n})
@@ -216,7 +217,7 @@ def test_verify_finds_a_forged_link(committed_db, org_a, alice):
     assert (report.broken_at, report.problem) == (3, "does not link to the event before it")
 
 
-def test_concurrent_writers_do_not_fork_a_chain(committed_db, org_a, alice):
+def test_concurrent_writers_do_not_fork_a_chain(platform_db, org_a, alice):
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
@@ -244,7 +245,7 @@ def test_concurrent_writers_do_not_fork_a_chain(committed_db, org_a, alice):
 # --- security events from sign-in --------------------------------------------------------------------
 
 
-def test_failed_sign_in_is_recorded(client, alice):
+def test_failed_sign_in_is_recorded(platform_db, client, alice):
     response = client.post(reverse("account_login"), {"login": "alice@example.com", "password": "not-the-password"})
     assert response.status_code == 200  # the form again, with an error
     (event,) = _chain(None)
@@ -254,7 +255,7 @@ def test_failed_sign_in_is_recorded(client, alice):
     assert "alice" not in str(event.details)
 
 
-def test_sign_in_is_recorded(client, alice):
+def test_sign_in_is_recorded(platform_db, client, alice):
     response = client.post(reverse("account_login"), {"login": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 302
     events = [e for e in _chain(None) if e.action == "auth.signed_in"]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import ProgrammingError, connection, models, transaction
+from django.db import ProgrammingError, connection, connections, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import ScopeError, get_scope, scopes_disabled
 
@@ -27,7 +27,12 @@ from logicnet.audit.services import record_event
 from logicnet.encryption.keys import create_key_version
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import start_job
-from logicnet.tenancy.context import active_organization_id, as_platform_role, platform_bypass, tenant_context
+from logicnet.tenancy.context import (
+    PlatformAccessUnavailable,
+    active_organization_id,
+    platform_bypass,
+    tenant_context,
+)
 from logicnet.tenancy.rls import APPEND_ONLY_TABLES, RLS_EXEMPT, rls_models, tenant_models
 
 # One way to make a row of each model under row-level security, through the real services.
@@ -179,9 +184,6 @@ def test_rls_reads_only_the_active_organization(label, org_a, org_b, alice, char
     # No organization set: the policy compares with NULL and no row passes.
     assert _current_setting() in ("", None)
     assert _organization_ids(table) == []
-    # The platform role (the audited bypass) sees both: its policy exists on every table.
-    with transaction.atomic(), as_platform_role():
-        assert {org_a.pk, org_b.pk} <= set(_organization_ids(table))
 
 
 @pytest.mark.parametrize("label", RLS_LABELS)
@@ -238,6 +240,48 @@ def test_application_role_has_no_power_beyond_its_grants(db):
     # platform_access policies, table by table.
     superuser, bypassrls, createrole, createdb, _inherit = roles[settings.DATABASE_PLATFORM_ROLE]
     assert (superuser, bypassrls, createrole, createdb) == (False, False, False, False)
+
+
+def test_application_role_can_switch_to_no_other_role(db):
+    """An injected statement in the web process cannot become a role that sees every
+    organization: the application role is a member of no role, so SET ROLE and SET SESSION
+    AUTHORIZATION to any other role (the platform role, the owner, a superuser) fail."""
+    assert _fetch(
+        "SELECT count(*) FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+    ) == [(0,)]
+    others = [name for (name,) in _fetch("SELECT rolname FROM pg_roles WHERE rolname <> current_user")]
+    assert settings.DATABASE_PLATFORM_ROLE in others
+    assert settings.DATABASE_OWNER["USER"] in others
+    for role in others:
+        for statement in (f"SET LOCAL ROLE {_quote(role)}", f"SET SESSION AUTHORIZATION {_quote(role)}"):
+            with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
+                _fetch(statement + "; SELECT 1")
+    assert _current_user() == settings.DATABASE_APP_USER
+
+
+def test_the_platform_role_logs_in_by_itself(platform_db):
+    rows = _fetch("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [settings.DATABASE_PLATFORM_ROLE])
+    assert rows == [(True,)]
+    assert _platform_fetch("SELECT current_user, session_user") == [(settings.DATABASE_PLATFORM_ROLE,) * 2]
+
+
+def test_narrow_functions_belong_to_the_platform_role_and_return_ids_only(db):
+    """The cross-tenant scans of beat are SECURITY DEFINER functions owned by the platform
+    role and callable by the web role; none returns a table's rows."""
+    functions = _fetch(
+        "SELECT p.proname, pg_get_userbyid(p.proowner), pg_get_function_result(p.oid) FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.prosecdef"
+    )
+    assert {name for name, _owner, _result in functions} >= {
+        "logicnet_due_task_reminders",
+        "logicnet_stalled_jobs",
+        "logicnet_audit_platform_chain_head",
+        "logicnet_audit_append_platform_event",
+    }
+    for name, owner, result in functions:
+        assert name.startswith("logicnet_"), name
+        assert owner == settings.DATABASE_PLATFORM_ROLE, name
+        assert "SETOF" not in result or "TABLE(" in result, f"{name} returns rows: {result}"
 
 
 def test_application_roles_own_nothing_in_public(db):
@@ -331,50 +375,99 @@ def test_wall_two_holds_when_wall_one_is_switched_off(org_a, org_b, alice, charl
 
 
 # --- (5) the audited platform bypass -------------------------------------------------------------
+# The platform role is its own login and its own connection (the "platform" alias), so these
+# tests commit their data: an uncommitted row of the test's transaction is invisible to it.
+
+
+def _platform_fetch(sql: str, params: list | None = None) -> list[tuple]:
+    with connections["platform"].cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
 
 
 def _platform_events(action: str) -> list[AuditEvent]:
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(AuditEvent.objects.filter(action=action).order_by("pk"))
+    with scopes_disabled():
+        return list(AuditEvent.objects.using("platform").filter(action=action).order_by("pk"))
 
 
-def test_platform_bypass_sees_every_organization_and_is_audited(org_a, org_b, alice, charlie):
+def test_platform_bypass_sees_every_organization_and_is_audited(platform_db, org_a, org_b, alice, charlie):
     start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
     start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
     assert _platform_events("platform.bypass") == []
 
     with platform_bypass(actor=alice, reason="retention sweep"):
-        assert _current_user() == settings.DATABASE_PLATFORM_ROLE
-        assert _organization_ids("jobs_job") == [org_a.pk, org_b.pk]
+        assert _platform_fetch("SELECT current_user") == [(settings.DATABASE_PLATFORM_ROLE,)]
         assert set(Job.objects.values_list("organization_id", flat=True)) == {org_a.pk, org_b.pk}
+        # The web role's own connection is untouched: still one role, no organization.
+        assert _current_user() == settings.DATABASE_APP_USER
+        assert _organization_ids("jobs_job") == []
 
-    assert _current_user() == settings.DATABASE_APP_USER
-    assert _organization_ids("jobs_job") == []
     with pytest.raises(ScopeError):
         Job.objects.all()
+    with scopes_disabled():
+        assert Job.objects.count() == 0  # back on the application role
     (event,) = _platform_events("platform.bypass")
     assert event.actor_id == alice.pk
     assert event.details == {"reason": "retention sweep"}
     assert event.organization_id is None
 
 
-def test_platform_bypass_inside_a_tenant_context_returns_to_it(org_a, org_b, alice, charlie):
+def test_a_nested_bypass_is_one_audit_event(platform_db, org_a, alice):
+    with platform_bypass(actor=alice, reason="outer"), platform_bypass(actor=alice, reason="inner"):
+        assert Organization.objects.filter(pk=org_a.pk).exists()
+    assert [e.details for e in _platform_events("platform.bypass")] == [{"reason": "outer"}]
+
+
+def test_platform_bypass_inside_a_tenant_context_returns_to_it(platform_db, org_a, org_b, alice, charlie):
     start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
     start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
     with tenant_context(org_a):
         with platform_bypass(actor=alice, reason="support ticket", organization=org_a):
-            assert _organization_ids("jobs_job") == [org_a.pk, org_b.pk]
+            assert set(Job.objects.values_list("organization_id", flat=True)) == {org_a.pk, org_b.pk}
         assert _current_user() == settings.DATABASE_APP_USER
         assert _organization_ids("jobs_job") == [org_a.pk]
         assert Job.objects.count() == 1
 
 
-def test_an_error_inside_the_bypass_is_not_hidden(org_a, alice):
-    """The role is reset only while the transaction can still run commands; otherwise the
-    real error would be replaced by "current transaction is aborted"."""
+def test_an_error_inside_the_bypass_is_not_hidden(platform_db, org_a, alice):
     with pytest.raises(ProgrammingError, match="no_such_table"), platform_bypass(actor=alice, reason="failing query"):
-        _fetch("SELECT * FROM no_such_table")
-    assert _current_user() == settings.DATABASE_APP_USER
+        _platform_fetch("SELECT * FROM no_such_table")
+    assert _platform_events("platform.bypass") == []  # rolled back with the failed work
+
+
+def test_the_stalled_job_sweep_finds_work_across_organizations_and_audits_each_run_once(
+    platform_db, org_a, org_b, alice, charlie
+):
+    """beat scans every organization through a narrow function returning ids: one audit
+    event for a run that found work, none for a quiet run (not one per minute)."""
+    from logicnet.jobs.services import stalled_jobs
+
+    assert stalled_jobs() == []
+    ours = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    theirs = start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    old = "now() - interval '6 minutes'"
+    with tenant_context(org_a):
+        _fetch(f"UPDATE jobs_job SET created_at = {old} RETURNING 1")
+    with tenant_context(org_b):
+        _fetch(f"UPDATE jobs_job SET created_at = {old} RETURNING 1")
+    assert set(stalled_jobs()) == {(org_a.pk, ours.pk), (org_b.pk, theirs.pk)}
+    with scopes_disabled():
+        sweeps = AuditEvent.objects.using("platform").filter(action="platform.sweep")
+        assert list(sweeps.values_list("organization_id", "details")) == [
+            (None, {"reason": "stalled jobs", "organizations": 2, "jobs": 2})
+        ]
+    # The web role itself still sees neither job.
+    assert _organization_ids("jobs_job") == []
+
+
+def test_a_process_without_the_platform_alias_refuses_the_bypass(db, settings, alice):
+    """The customer web process, the worker and beat have no platform credentials at all."""
+    settings.PLATFORM_DATABASE = None
+    with (
+        pytest.raises(PlatformAccessUnavailable, match="platform database alias"),
+        platform_bypass(actor=alice, reason="should not run"),
+    ):
+        pytest.fail("the bypass ran without the platform alias")
 
 
 # --- (6) the setting is transaction-local and never outlives its block ------------------------------

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from logicnet.audit.models import AuditEvent
-from logicnet.tenancy.context import as_platform_role
+from logicnet.tenancy.context import platform_reads, tenant_context
 
 GENESIS = "0" * 64
 _LOCK_NAMESPACE = 7_302_113  # pg_advisory_xact_lock(namespace, chain): one writer per chain
@@ -49,24 +50,37 @@ def record_event(
        PostgreSQL spell the IP address the way the inet column gives it back
        ("2001:0DB8::0001" is stored as "2001:db8::1"): the hash must cover what a
        verifier will read, not what the caller passed;
-    2. read the chain's last hash, as the platform role (the chain of events with no
-       organization is invisible to the tenant policy);
+    2. read the chain's last hash (the chain of events with no organization is invisible
+       to the tenant policy: its head comes from a narrow function);
     3. insert the event with the next sequence number and its hash.
     """
     organization_id = getattr(organization, "pk", organization)
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        with connection.cursor() as cursor:
+    # Inside platform_bypass the ORM goes to the platform alias, whose role sees every
+    # chain; otherwise the application role writes an organization's event inside that
+    # organization's tenant context, and the platform chain (no organization) through two
+    # narrow SECURITY DEFINER functions (logicnet/tenancy/rls.py): it can read no other row.
+    alias = router.db_for_write(AuditEvent)
+    as_platform = alias != DEFAULT_DB_ALIAS
+    db = connections[alias]
+    chain = nullcontext() if as_platform or organization_id is None else tenant_context(organization_id)
+    with transaction.atomic(using=alias), scopes_disabled(), chain:
+        with db.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s), %s::inet",
                 [_LOCK_NAMESPACE, organization_id or 0, ip_address],
             )
             ip_address = cursor.fetchone()[1]
-        last = (
-            AuditEvent.objects.filter(organization_id=organization_id)
-            .order_by("-sequence")
-            .values_list("sequence", "hash")
-            .first()
-        )
+            if organization_id is None and not as_platform:
+                cursor.execute("SELECT sequence, hash FROM logicnet_audit_platform_chain_head()")
+                last = cursor.fetchone()
+            else:
+                last = (
+                    AuditEvent.objects.using(alias)
+                    .filter(organization_id=organization_id)
+                    .order_by("-sequence")
+                    .values_list("sequence", "hash")
+                    .first()
+                )
         sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         event = AuditEvent(
             organization_id=organization_id,
@@ -81,7 +95,27 @@ def record_event(
             previous_hash=previous_hash,
         )
         event.hash = _digest(event)
-        event.save(force_insert=True)
+        if organization_id is None and not as_platform:
+            with db.cursor() as cursor:
+                cursor.execute(
+                    "SELECT logicnet_audit_append_platform_event(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s)",
+                    [
+                        event.sequence,
+                        event.action,
+                        event.actor_id,
+                        event.target_type,
+                        event.target_id,
+                        event.ip_address,
+                        json.dumps(event.details),
+                        event.created_at,
+                        event.previous_hash,
+                        event.hash,
+                    ],
+                )
+                event.pk = cursor.fetchone()[0]
+            event._state.adding, event._state.db = False, alias
+        else:
+            event.save(using=alias, force_insert=True)
         return event
 
 
@@ -100,7 +134,9 @@ class ChainReport:
 def verify_chains() -> list[ChainReport]:
     """Recompute every chain; report the first broken link of each."""
     reports: list[ChainReport] = []
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
+    # Read-only, on the platform alias (only the admin process and management commands
+    # have it); no event of its own, so verifying does not change what it verifies.
+    with platform_reads():
         chains = AuditEvent.objects.values_list("organization_id", flat=True).distinct()
         for organization_id in sorted(chains, key=lambda x: (x is not None, x or 0)):
             report = ChainReport(organization_id=organization_id, events=0)

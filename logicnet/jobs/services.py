@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -126,16 +126,27 @@ def execute_job(*, organization_id: int, job_id: int, final_attempt: bool) -> No
 
 def stalled_jobs() -> list[tuple[int, int]]:
     """(organization_id, job_id) of queued jobs nobody picked up in 5 minutes and running
-    jobs whose lease expired: their message was lost or their worker died."""
-    from django_scopes import scopes_disabled
+    jobs whose lease expired: their message was lost or their worker died.
 
-    from logicnet.tenancy.context import as_platform_role
+    Across every organization, through the narrow function logicnet_stalled_jobs (ids
+    only, migration jobs 0002): beat's role reaches no role that reads every tenant. One
+    audit event per sweep that found work, none for the quiet minutes."""
+    from logicnet.audit.services import record_event
 
     now = timezone.now()
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(
-            Job.objects.filter(
-                Q(state=Job.State.QUEUED, created_at__lt=now - timedelta(minutes=5))
-                | Q(state=Job.State.RUNNING, lease_expires_at__lt=now)
-            ).values_list("organization_id", "pk")[:500]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT organization_id, job_id FROM logicnet_stalled_jobs(%s, %s, %s)",
+            [now - timedelta(minutes=5), now, 500],
         )
+        found = [(int(organization_id), int(job_id)) for organization_id, job_id in cursor.fetchall()]
+        if found:
+            record_event(
+                action="platform.sweep",
+                details={
+                    "reason": "stalled jobs",
+                    "organizations": len({organization_id for organization_id, _job in found}),
+                    "jobs": len(found),
+                },
+            )
+    return found

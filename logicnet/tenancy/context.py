@@ -76,41 +76,64 @@ def _transaction_failed() -> bool:
     return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
 
 
-@contextmanager
-def as_platform_role() -> Iterator[None]:
-    """Switch the current transaction to the platform role, whose policies see every row.
+class PlatformAccessUnavailable(RuntimeError):
+    """This process has no platform database alias (the customer web process, the worker
+    and beat): cross-tenant work belongs in the admin process or a management command."""
 
-    Internal building block of `platform_bypass` and of the audit log's own writes (which
-    must not audit themselves). Callers must already be inside `transaction.atomic()`.
-    """
-    if not connection.in_atomic_block:
-        raise RuntimeError("as_platform_role() needs an open transaction")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        (previous_role,) = cursor.fetchone()
-        switch = previous_role == settings.DATABASE_APP_USER
-        if switch:
-            cursor.execute(f'SET LOCAL ROLE "{settings.DATABASE_PLATFORM_ROLE}"')
+
+_platform_bypass: ContextVar[bool] = ContextVar("platform_bypass", default=False)
+
+
+def platform_bypass_active() -> bool:
+    return _platform_bypass.get()
+
+
+def platform_database() -> str:
+    """The platform alias of this process, or a clear refusal where it has none."""
+    alias = settings.PLATFORM_DATABASE
+    if alias is None:
+        raise PlatformAccessUnavailable(
+            f"cross-tenant work needs the platform database alias, which the {settings.LOGICNET_PROCESS!r} "
+            "process does not have; run it in the admin process or a management command "
+            "(LOGICNET_PROCESS=admin or command)"
+        )
+    return alias
+
+
+@contextmanager
+def platform_reads() -> Iterator[None]:
+    """Route the block's ORM queries to the platform alias, without an audit event: only
+    for the admin's pages that change nothing (a change is audited, see admin_site).
+    Everything else uses `platform_bypass`."""
+    alias = platform_database()
+    token = _platform_bypass.set(True)
     try:
-        yield
+        with transaction.atomic(using=alias), scopes_disabled():
+            yield
     finally:
-        # After a failed statement the enclosing atomic block must roll back, and that
-        # rollback undoes SET LOCAL ROLE too; sending the reset would only hide the error.
-        if switch and not transaction.get_rollback() and not _transaction_failed():
-            with connection.cursor() as cursor:
-                cursor.execute(f'SET LOCAL ROLE "{previous_role}"')
+        _platform_bypass.reset(token)
 
 
 @contextmanager
 def platform_bypass(*, actor, reason: str, organization=None, ip_address: str | None = None) -> Iterator[None]:
-    """Cross-tenant work (platform admin, retention sweeps): explicit and audited.
+    """Cross-tenant work (platform admin, key rotation, data-subject lookups): explicit and
+    audited.
 
-    Disables django-scopes and switches the transaction to the platform role. The bypass
-    itself is written to the audit log first, with who asked and why.
+    1. refuse in a process without the platform alias (settings.PLATFORM_DATABASE): the
+       web role itself can reach no role that sees every organization;
+    2. open a transaction on the platform alias, whose login role's policies see every
+       row, and route every ORM query of the block to it (logicnet.tenancy.routers);
+    3. disable django-scopes and write one audit event naming who asked and why. A bypass
+       nested in another is the same deliberate act: no second event.
     """
     from logicnet.audit.services import record_event
 
-    with transaction.atomic():
+    alias = platform_database()
+    if _platform_bypass.get():
+        with transaction.atomic(using=alias), scopes_disabled():
+            yield
+        return
+    with platform_reads():
         record_event(
             action="platform.bypass",
             actor=actor,
@@ -118,5 +141,4 @@ def platform_bypass(*, actor, reason: str, organization=None, ip_address: str | 
             ip_address=ip_address,
             details={"reason": reason},
         )
-        with scopes_disabled(), as_platform_role():
-            yield
+        yield

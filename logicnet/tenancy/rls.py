@@ -55,23 +55,43 @@ def _quote(name: str) -> str:
 
 
 def role_statements() -> list[str]:
-    """The application's roles: cluster-wide, shared by every database on the server."""
+    """The application's roles: cluster-wide, shared by every database on the server.
+
+    Two login roles, neither superuser nor BYPASSRLS: the application role (web, worker,
+    beat), whose policies show one organization, and the platform role (admin process,
+    management commands), whose policies show every organization. The application role is
+    a member of no other role: an injected `SET ROLE` has nowhere to go.
+    """
     app = _quote(settings.DATABASE_APP_USER)
     platform = _quote(settings.DATABASE_PLATFORM_ROLE)
     password = settings.DATABASE_APP_PASSWORD.replace("'", "''")
+    platform_password = settings.DATABASE_PLATFORM_PASSWORD.replace("'", "''")
     return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_APP_USER)})
             THEN CREATE ROLE {app} LOGIN; END IF;
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_PLATFORM_ROLE)})
-            THEN CREATE ROLE {platform} NOLOGIN; END IF;
+            THEN CREATE ROLE {platform} LOGIN; END IF;
         END $$""",
-        # NOINHERIT: membership in the platform role only lets the app SET ROLE to it
-        # explicitly (platform_bypass); it does not quietly widen what the app sees.
         f"ALTER ROLE {app} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
         + (f" PASSWORD '{password}'" if password else ""),
-        f"ALTER ROLE {platform} WITH NOLOGIN NOSUPERUSER NOBYPASSRLS",
-        f"GRANT {platform} TO {app}",
+        f"ALTER ROLE {platform} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
+        + (f" PASSWORD '{platform_password}'" if platform_password else ""),
+        # Earlier versions granted the platform role to the application role; take every
+        # membership of the application role away (it must reach no other role).
+        f"""DO $$ DECLARE granted record; BEGIN
+            FOR granted IN SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+                WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_APP_USER)})
+            LOOP EXECUTE format('REVOKE %I FROM %I', granted.rolname, {_literal(settings.DATABASE_APP_USER)});
+            END LOOP;
+        END $$""",
+        # The schema owner hands the narrow SECURITY DEFINER functions to the platform role
+        # (ALTER FUNCTION ... OWNER TO needs membership unless it is a superuser).
+        f"""DO $$ BEGIN
+            IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            THEN EXECUTE format('GRANT %I TO %I', {_literal(settings.DATABASE_PLATFORM_ROLE)}, current_user);
+            END IF;
+        END $$""",
     ]
 
 
@@ -97,7 +117,57 @@ def database_statements() -> list[str]:
             f"DROP POLICY IF EXISTS platform_access ON {table}",
             f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)",
         ]
+    statements += _audit_functions()
+    statements.append(_narrow_functions_statement())
     return statements
+
+
+# Narrow SECURITY DEFINER functions: named logicnet_*, created by migrations of the app
+# whose table they read (or below), owned by the platform role so they see every
+# organization, callable by the application role. Each returns ids or one fixed answer,
+# never rows, so the web role can ask "which tasks are due" but not read another tenant.
+NARROW_FUNCTION_PREFIX = "logicnet\\_%"
+
+
+def _audit_functions() -> list[str]:
+    """The platform chain of the audit log (events with no organization: failed sign-ins,
+    bypasses) is invisible to the application role; these two functions let it append to
+    that chain without reading it."""
+    return [
+        """CREATE OR REPLACE FUNCTION logicnet_audit_platform_chain_head()
+        RETURNS TABLE(sequence bigint, hash varchar) LANGUAGE sql STABLE SECURITY DEFINER
+        SET search_path = pg_catalog, public AS $$
+            SELECT e.sequence, e.hash FROM audit_auditevent e
+            WHERE e.organization_id IS NULL ORDER BY e.sequence DESC LIMIT 1
+        $$""",
+        """CREATE OR REPLACE FUNCTION logicnet_audit_append_platform_event(
+            p_sequence bigint, p_action varchar, p_actor bigint, p_target_type varchar, p_target_id varchar,
+            p_ip inet, p_details jsonb, p_created_at timestamptz, p_previous_hash varchar, p_hash varchar)
+        RETURNS bigint LANGUAGE sql VOLATILE SECURITY DEFINER
+        SET search_path = pg_catalog, public AS $$
+            INSERT INTO audit_auditevent (organization_id, sequence, action, actor_id, target_type, target_id,
+                ip_address, details, created_at, previous_hash, hash)
+            VALUES (NULL, p_sequence, p_action, p_actor, p_target_type, p_target_id,
+                p_ip, p_details, p_created_at, p_previous_hash, p_hash)
+            RETURNING id
+        $$""",
+    ]
+
+
+def _narrow_functions_statement() -> str:
+    app = settings.DATABASE_APP_USER
+    platform = settings.DATABASE_PLATFORM_ROLE
+    return f"""DO $$ DECLARE fn record; BEGIN
+        FOR fn IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
+            JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND p.prosecdef AND p.proname LIKE '{NARROW_FUNCTION_PREFIX}'
+        LOOP
+            EXECUTE format('ALTER FUNCTION %s OWNER TO %I', fn.signature, {_literal(platform)});
+            EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, public', fn.signature);
+            EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn.signature);
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn.signature, {_literal(app)}, {_literal(platform)});
+        END LOOP;
+    END $$"""
 
 
 def security_statements() -> list[str]:
