@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.services import record_event
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.roles import Role
 
 INVITATION_SALT = "accounts.invitation"
@@ -33,8 +33,10 @@ def _unique_slug(name: str) -> str:
 def create_organization(*, name: str, owner: User, country: str = "RO") -> Organization:
     with transaction.atomic():
         organization = Organization.objects.create(name=name, slug=_unique_slug(name), country=country)
-        Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
-        record_event(action="organization.created", actor=owner, organization=organization, target=organization)
+        # The database lets a user join only the active organization, as themselves.
+        with acting_user(owner), tenant_context(organization):
+            Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+            record_event(action="organization.created", actor=owner, organization=organization, target=organization)
     return organization
 
 
@@ -130,7 +132,7 @@ def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) ->
     (an invitee may sign in with another address), which the audit row records."""
     if not invitation.is_pending:
         raise ValidationError(_("This invitation has already been used or was withdrawn."))
-    with tenant_context(invitation.organization_id):
+    with acting_user(user), tenant_context(invitation.organization_id):
         membership, _created = Membership.objects.get_or_create(
             organization_id=invitation.organization_id, user=user, defaults={"role": invitation.role}
         )
@@ -168,7 +170,8 @@ def _ensure_another_owner(membership: Membership) -> None:
 def change_member_role(*, organization: Organization, actor: User, membership: Membership, role: str) -> Membership:
     if Role.OWNER in (role, membership.role) and not _is_owner(organization, actor):
         raise PermissionDenied
-    with transaction.atomic():
+    # Memberships change only in the active organization (a row policy in PostgreSQL).
+    with tenant_context(organization):
         if role != Role.OWNER:
             _ensure_another_owner(membership)
         previous = membership.role
@@ -189,7 +192,7 @@ def remove_member(*, organization: Organization, actor: User, membership: Member
     sessions that were working in this organization end at once."""
     if membership.role == Role.OWNER and actor != membership.user and not _is_owner(organization, actor):
         raise PermissionDenied
-    with transaction.atomic():
+    with tenant_context(organization):
         _ensure_another_owner(membership)
         user = membership.user
         membership.delete()
@@ -231,7 +234,8 @@ def update_organization(
     }
     if not changed:
         return organization
-    with transaction.atomic():
+    # Only the active organization's row can be changed (a row policy in PostgreSQL).
+    with tenant_context(organization):
         for field, value in changed.items():
             setattr(organization, field, value)
         organization.save(update_fields=list(changed))

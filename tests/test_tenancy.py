@@ -29,6 +29,7 @@ from logicnet.jobs.models import Job
 from logicnet.jobs.services import start_job
 from logicnet.tenancy.context import (
     PlatformAccessUnavailable,
+    acting_user,
     active_organization_id,
     platform_bypass,
     tenant_context,
@@ -295,6 +296,93 @@ def test_application_roles_own_nothing_in_public(db):
     )
     assert owned == []
     assert _fetch("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] > 0
+
+
+# --- (2b) the tables that decide access ----------------------------------------------------------
+# With organization A active, the web role once added an owner membership for another
+# organization's user to A, changed and deleted other organizations' memberships, flipped
+# another organization's two-factor requirement and made a user superuser. Each statement
+# below is what an injected or buggy query would send.
+
+
+def _refused(sql: str, params: list, match: str) -> None:
+    with pytest.raises(ProgrammingError, match=match), transaction.atomic():
+        _fetch(sql + " RETURNING 1", params)
+
+
+def _changed(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def test_memberships_are_written_only_by_the_acting_user_in_the_active_organization(org_a, org_b, alice, charlie):
+    insert = "INSERT INTO accounts_membership (organization_id, user_id, role, created_at) VALUES (%s, %s, %s, now())"
+    with acting_user(alice), tenant_context(org_a):
+        # Another organization's user made owner here; the acting user added elsewhere.
+        _refused(insert, [org_a.pk, charlie.pk, "owner"], "row-level security")
+        _refused(insert, [org_b.pk, alice.pk, "owner"], "row-level security")
+        # Another organization's memberships cannot be found to change or remove.
+        assert _changed("UPDATE accounts_membership SET role = 'member' WHERE organization_id = %s", [org_b.pk]) == 0
+        assert _changed("DELETE FROM accounts_membership WHERE organization_id = %s", [org_b.pk]) == 0
+        # Nor can one of ours be moved there.
+        _refused(
+            "UPDATE accounts_membership SET organization_id = %s WHERE user_id = %s",
+            [org_b.pk, alice.pk],
+            "permission denied",
+        )
+        # Changing a role in the active organization is what the members page does.
+        assert (
+            _changed(
+                "UPDATE accounts_membership SET role = 'admin' WHERE organization_id = %s AND user_id <> %s",
+                [org_a.pk, alice.pk],
+            )
+            == 1
+        )
+    with tenant_context(org_b):
+        assert _fetch("SELECT user_id, role FROM accounts_membership WHERE organization_id = %s", [org_b.pk]) == [
+            (charlie.pk, "owner")
+        ]
+    # No organization active: no membership can be written at all.
+    assert _changed("DELETE FROM accounts_membership", []) == 0
+
+
+def test_only_the_active_organization_row_can_change(org_a, org_b, alice):
+    with acting_user(alice), tenant_context(org_a):
+        assert _changed("UPDATE accounts_organization SET require_two_factor = true WHERE id = %s", [org_b.pk]) == 0
+        assert _changed("DELETE FROM accounts_organization WHERE id = %s", [org_b.pk]) == 0
+        assert _changed("UPDATE accounts_organization SET require_two_factor = true WHERE id = %s", [org_a.pk]) == 1
+        # Whether an organization is active is the platform's to decide (offboarding).
+        _refused("UPDATE accounts_organization SET is_active = false WHERE id = %s", [org_a.pk], "permission denied")
+    org_b.refresh_from_db()
+    assert org_b.require_two_factor is False
+
+
+def test_the_web_role_cannot_make_anyone_platform_staff(org_a, alice):
+    with acting_user(alice), tenant_context(org_a):
+        for column in ("is_superuser", "is_staff"):
+            _refused(f"UPDATE accounts_user SET {column} = true WHERE id = %s", [alice.pk], "permission denied")
+        _refused(
+            "INSERT INTO accounts_user (password, email, full_name, phone, is_active, is_staff, is_superuser,"
+            " date_joined, language, privacy_policy_version)"
+            " VALUES ('', 'new-root@example.net', 'Root', '', true, true, true, now(), 'en', '')",
+            [],
+            "row-level security",
+        )
+        _refused(
+            "INSERT INTO accounts_user_user_permissions (user_id, permission_id)"
+            " SELECT %s, id FROM auth_permission LIMIT 1",
+            [alice.pk],
+            "permission denied",
+        )
+        _refused("INSERT INTO auth_group (name) VALUES ('root')", [], "permission denied")
+        # What the app itself changes on a user still works (sign-in, profile).
+        assert (
+            _changed("UPDATE accounts_user SET last_login = now(), full_name = 'Alice A.' WHERE id = %s", [alice.pk])
+            == 1
+        )
+    alice.refresh_from_db()
+    assert (alice.is_staff, alice.is_superuser) == (False, False)
 
 
 # --- (3) every tenant table has its policy ----------------------------------------------------------

@@ -17,18 +17,52 @@ from django_scopes import get_scope, scope, scopes_disabled
 from psycopg.pq import TransactionStatus
 
 _active_organization: ContextVar[int | None] = ContextVar("active_organization", default=None)
+# The signed-in person on whose behalf the code runs (the request's user, the user a
+# service acts for). The tables that decide access (memberships) let the application role
+# add a membership only for this user in the active organization: a bug that names
+# another organization's user cannot make them an owner here.
+_acting_user: ContextVar[int | None] = ContextVar("acting_user", default=None)
 
 
 def active_organization_id() -> int | None:
     return _active_organization.get()
 
 
-def _set_organization_setting(organization_id: int | None) -> None:
+def acting_user_id() -> int | None:
+    return _acting_user.get()
+
+
+def _set_organization_setting(organization_id: int | None, user_id: int | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('app.organization_id', %s, true)",
-            ["" if organization_id is None else str(organization_id)],
+            "SELECT set_config('app.organization_id', %s, true), set_config('app.user_id', %s, true)",
+            ["" if organization_id is None else str(organization_id), "" if user_id is None else str(user_id)],
         )
+
+
+@contextmanager
+def acting_user(user) -> Iterator[None]:
+    """Run the block on behalf of `user` (a User, an id, or None for nobody): every
+    tenant_context opened inside it sets `app.user_id` with the organization. The
+    organization middleware wraps each view in it; services that add a membership (sign-up,
+    accepting an invitation) name the user who joins."""
+    user_id = getattr(user, "pk", user)
+    user_id = int(user_id) if user_id is not None else None
+    previous_user = _acting_user.get()
+    token = _acting_user.set(user_id)
+    try:
+        if connection.in_atomic_block and _active_organization.get() is not None and not _transaction_failed():
+            # Already inside an organization's transaction: apply it now, and put the
+            # enclosing block's user back on the way out.
+            with transaction.atomic():
+                _set_organization_setting(_active_organization.get(), user_id)
+                yield
+                if not transaction.get_rollback() and not _transaction_failed():
+                    _set_organization_setting(_active_organization.get(), previous_user)
+        else:
+            yield
+    finally:
+        _acting_user.reset(token)
 
 
 @contextmanager
@@ -46,6 +80,7 @@ def tenant_context(organization) -> Iterator[None]:
        On an exception nothing is sent: rolling back the savepoint restores the setting.
     """
     organization_id = int(getattr(organization, "pk", organization))
+    user_id = _acting_user.get()
     previous = _active_organization.get()
     enclosing_transaction = connection.in_atomic_block
     # Nested in a block of the same organization (a view calling a selector that enters
@@ -56,10 +91,10 @@ def tenant_context(organization) -> Iterator[None]:
     try:
         with scope(organization=organization_id), transaction.atomic():
             if not again:
-                _set_organization_setting(organization_id)
+                _set_organization_setting(organization_id, user_id)
             yield
             if enclosing_transaction and not again and not transaction.get_rollback() and not _transaction_failed():
-                _set_organization_setting(previous)
+                _set_organization_setting(previous, user_id if previous is not None else None)
     finally:
         _active_organization.reset(token)
 

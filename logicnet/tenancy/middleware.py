@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.roles import Role, minimum_role_for
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -54,7 +54,7 @@ class OrganizationMiddleware:
         if not Role.at_least(membership.role, needed):
             raise PermissionDenied
 
-        with tenant_context(membership.organization):
+        with acting_user(request.user), tenant_context(membership.organization):
             response = view_func(request, *view_args, **view_kwargs)
             # Lazy querysets in templates must be evaluated inside the scope (as pretix does).
             if hasattr(response, "render") and callable(response.render) and not response.is_rendered:

@@ -117,8 +117,116 @@ def database_statements() -> list[str]:
             f"DROP POLICY IF EXISTS platform_access ON {table}",
             f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)",
         ]
+    statements += access_table_statements()
     statements += _audit_functions()
     statements.append(_narrow_functions_statement())
+    return statements
+
+
+# --- the tables that decide access -----------------------------------------------------------
+# Organizations, memberships and users are read before any organization is active (the
+# middleware resolves the organization from the URL and the user's membership; sign-in
+# looks a user up by email), so reading them stays open to the application role. Writing
+# them does not: with organization A active, the web role could insert an owner membership
+# for another organization's user, change or delete other organizations' memberships,
+# flip another organization's two-factor requirement and make a user superuser.
+
+USER_POLICY_VALUE = "NULLIF(current_setting('app.user_id', true), '')::bigint"
+ORGANIZATION_POLICY_VALUE = "NULLIF(current_setting('app.organization_id', true), '')::bigint"
+
+# Columns only the platform role may change (the web role gets UPDATE on every other one,
+# so a new column needs no change here): who is platform staff, and which organizations
+# are active (offboarding is the platform's).
+PLATFORM_ONLY_COLUMNS = {
+    "accounts.User": {"id", "is_staff", "is_superuser"},
+    "accounts.Organization": {"id", "is_active", "created_at"},
+    "accounts.Membership": {"id", "organization_id", "user_id", "created_at"},
+}
+
+# Platform permissions: the web role may not grant a user a group or an admin permission.
+PERMISSION_TABLES_READ_ONLY = [
+    "auth_group",
+    "auth_permission",
+    "auth_group_permissions",
+]
+# Rows the web role may delete with their user (Django deletes them with the user), but
+# never add.
+PERMISSION_LINKS_DELETE_ONLY = [("accounts", "User", "groups"), ("accounts", "User", "user_permissions")]
+
+
+def _policies(table: str, app: str, platform: str, policies: dict[str, str]) -> list[str]:
+    statements = [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+    ]
+    existing = ["tenant_isolation", "platform_access", "access_read", "access_insert", "access_update"]
+    existing.append("access_delete")
+    statements += [f"DROP POLICY IF EXISTS {name} ON {table}" for name in existing]
+    statements += [
+        f"CREATE POLICY {name} ON {table} {clause}".replace("{app}", app) for name, clause in policies.items()
+    ]
+    statements.append(f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)")
+    return statements
+
+
+def _column_grants(label: str, app: str) -> list[str]:
+    model = apps.get_model(label)
+    table = _quote(model._meta.db_table)
+    allowed = [_quote(f.column) for f in model._meta.concrete_fields if f.column not in PLATFORM_ONLY_COLUMNS[label]]
+    return [f"REVOKE UPDATE ON {table} FROM {app}", f"GRANT UPDATE ({', '.join(allowed)}) ON {table} TO {app}"]
+
+
+def access_table_statements() -> list[str]:
+    app = _quote(settings.DATABASE_APP_USER)
+    platform = _quote(settings.DATABASE_PLATFORM_ROLE)
+    organization = _quote(apps.get_model("accounts", "Organization")._meta.db_table)
+    membership = _quote(apps.get_model("accounts", "Membership")._meta.db_table)
+    user = _quote(apps.get_model("accounts", "User")._meta.db_table)
+    org, me = ORGANIZATION_POLICY_VALUE, USER_POLICY_VALUE
+    statements = _policies(
+        membership,
+        app,
+        platform,
+        {
+            "access_read": "FOR SELECT TO {app} USING (true)",
+            # Only the acting user joins, only the active organization: sign-up (its new
+            # organization) and accepting an invitation (inside the inviting organization).
+            "access_insert": f"FOR INSERT TO {{app}} WITH CHECK (organization_id = {org} AND user_id = {me})",
+            "access_update": f"FOR UPDATE TO {{app}} USING (organization_id = {org}) WITH CHECK (organization_id = {org})",
+            "access_delete": f"FOR DELETE TO {{app}} USING (organization_id = {org})",
+        },
+    )
+    statements += _policies(
+        organization,
+        app,
+        platform,
+        {
+            "access_read": "FOR SELECT TO {app} USING (true)",
+            "access_insert": "FOR INSERT TO {app} WITH CHECK (is_active)",
+            "access_update": f"FOR UPDATE TO {{app}} USING (id = {org}) WITH CHECK (id = {org})",
+            "access_delete": f"FOR DELETE TO {{app}} USING (id = {org})",
+        },
+    )
+    statements += _policies(
+        user,
+        app,
+        platform,
+        {
+            "access_read": "FOR SELECT TO {app} USING (true)",
+            # Sign-up creates people, never platform staff (createsuperuser runs on the
+            # platform alias: `manage.py createsuperuser --database platform`).
+            "access_insert": "FOR INSERT TO {app} WITH CHECK (NOT is_staff AND NOT is_superuser)",
+            "access_update": "FOR UPDATE TO {app} USING (true) WITH CHECK (true)",
+            "access_delete": "FOR DELETE TO {app} USING (true)",
+        },
+    )
+    for label in PLATFORM_ONLY_COLUMNS:
+        statements += _column_grants(label, app)
+    for table in PERMISSION_TABLES_READ_ONLY:
+        statements.append(f"REVOKE INSERT, UPDATE, DELETE ON {_quote(table)} FROM {app}")
+    for app_label, model_name, field in PERMISSION_LINKS_DELETE_ONLY:
+        through = apps.get_model(app_label, model_name)._meta.get_field(field).remote_field.through
+        statements.append(f"REVOKE INSERT, UPDATE ON {_quote(through._meta.db_table)} FROM {app}")
     return statements
 
 
