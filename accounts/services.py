@@ -22,12 +22,19 @@ from logicnet.tenancy.roles import Role
 INVITATION_SALT = "accounts.invitation"
 
 
+SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
 def _unique_slug(name: str) -> str:
+    """The name's slug with a random suffix, always: a plain slug for the first
+    organization and a suffixed one for the second told the second that an organization of
+    that name already exists. A retry happens only when the random suffix itself collides,
+    which says nothing about any name."""
     base = slugify(name)[:48] or "org"
-    slug = base
-    while Organization.objects.filter(slug=slug).exists():
-        slug = f"{base}-{get_random_string(5, 'abcdefghijkmnpqrstuvwxyz23456789')}"
-    return slug
+    while True:
+        slug = f"{base}-{get_random_string(6, SLUG_SUFFIX_ALPHABET)}"
+        if not Organization.objects.filter(slug=slug).exists():
+            return slug
 
 
 def create_organization(*, name: str, owner: User, country: str = "RO") -> Organization:
