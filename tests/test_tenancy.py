@@ -8,18 +8,19 @@ tenant tables walks `rls_models()`, so a new tenant model is covered the day it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import ProgrammingError, connection, connections, models, transaction
+from django.db import IntegrityError, ProgrammingError, connection, connections, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import ScopeError, get_scope, scopes_disabled
 
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Organization, User
-from accounts.services import invite_member
+from accounts.services import create_organization, invite_member
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent
@@ -383,6 +384,56 @@ def test_the_web_role_cannot_make_anyone_platform_staff(org_a, alice):
         )
     alice.refresh_from_db()
     assert (alice.is_staff, alice.is_superuser) == (False, False)
+
+
+# --- (2c) nothing tells one organization about another -------------------------------------------
+
+
+def _reference_error(sql: str, params: list) -> str:
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        _fetch(sql + " RETURNING 1", params)
+    cause = caught.value.__cause__
+    assert cause.sqlstate == "23503"  # foreign_key_violation, in both cases
+    return re.sub(r"\d+", "N", f"{cause.diag.message_primary} / {cause.diag.message_detail}")
+
+
+def test_a_reference_to_another_organizations_row_fails_like_a_missing_one(org_a, org_b, alice, charlie):
+    """A foreign key is checked by PostgreSQL without row-level security: another tenant's
+    contact id once passed where a missing id failed, so ids could be probed."""
+    theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan"})
+    task = RLS_ROW_FACTORIES["contacts.Task"](org_a, alice, 1)
+    with tenant_context(org_a):
+        missing = _fetch("SELECT max(id) + 1000 FROM contacts_contact")[0][0] or 10**6
+        update = "UPDATE contacts_task SET contact_id = %s WHERE id = %s"
+        assert _reference_error(update, [theirs.pk, task.pk]) == _reference_error(update, [missing, task.pk])
+        insert = (
+            "INSERT INTO contacts_task (organization_id, title, contact_id, created_at) VALUES (%s, 'Probe', %s, now())"
+        )
+        assert _reference_error(insert, [org_a.pk, theirs.pk]) == _reference_error(insert, [org_a.pk, missing])
+        assert "is not present in table" in _reference_error(insert, [org_a.pk, theirs.pk])
+
+
+def test_every_reference_between_tenant_tables_is_checked_under_row_level_security(db):
+    from logicnet.tenancy.rls import REFERENCE_TRIGGER_PREFIX, tenant_references
+
+    references = tenant_references()
+    assert ("contacts.Task", "contact_id") in {(m._meta.label, f.column) for m, f in references}
+    triggers = set(
+        _fetch(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE %s",
+            [REFERENCE_TRIGGER_PREFIX + "%"],
+        )
+    )
+    for model, field in references:
+        assert (model._meta.db_table, f"{REFERENCE_TRIGGER_PREFIX}{field.column}") in triggers, field
+
+
+def test_a_new_organizations_slug_does_not_tell_that_the_name_is_taken(alice, charlie):
+    first = create_organization(name="Alpha SRL", owner=alice)
+    second = create_organization(name="Alpha SRL", owner=charlie)
+    pattern = re.compile(r"^alpha-srl-[a-z2-9]{6}$")
+    assert pattern.match(first.slug) and pattern.match(second.slug), (first.slug, second.slug)
+    assert first.slug != second.slug
 
 
 # --- (3) every tenant table has its policy ----------------------------------------------------------

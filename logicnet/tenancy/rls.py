@@ -11,7 +11,7 @@ import time
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Model
 
 # Models that have an organization but are read before any organization is active.
@@ -117,9 +117,87 @@ def database_statements() -> list[str]:
             f"DROP POLICY IF EXISTS platform_access ON {table}",
             f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)",
         ]
+    statements += tenant_reference_statements()
     statements += access_table_statements()
     statements += _audit_functions()
     statements.append(_narrow_functions_statement())
+    return statements
+
+
+# --- references between tenant tables ---------------------------------------------------------
+# PostgreSQL checks a foreign key without row-level security: a reference to another
+# organization's row passed, while a nonexistent id failed, so a tenant could probe which
+# ids exist. A BEFORE trigger (which runs under the writer's row-level security, so another
+# organization's row is as invisible as a missing one) refuses both with one and the same
+# foreign-key error, before the constraint's own check. Rows written by the database's own
+# triggers (name tokens, from the row they index) are not checked again.
+
+REFERENCE_TRIGGER_PREFIX = "tenant_ref_"
+
+REFERENCE_CHECK_FUNCTION = """CREATE OR REPLACE FUNCTION logicnet_tenant_reference_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+DECLARE
+    value text;
+    found boolean;
+    constraint_name name;
+BEGIN
+    -- TG_ARGV: referencing column, referenced table, referenced column
+    EXECUTE format('SELECT ($1).%I::text', TG_ARGV[0]) USING NEW INTO value;
+    IF value IS NULL THEN
+        RETURN NEW;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1::bigint)', TG_ARGV[1], TG_ARGV[2])
+        USING value INTO found;
+    IF NOT found THEN
+        SELECT c.conname INTO constraint_name FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+            WHERE c.contype = 'f' AND c.conrelid = TG_RELID AND a.attname = TG_ARGV[0] LIMIT 1;
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"',
+                             TG_TABLE_NAME, constraint_name),
+            DETAIL = format('Key (%s)=(%s) is not present in table "%s".', TG_ARGV[0], value, TG_ARGV[1]);
+    END IF;
+    RETURN NEW;
+END $$"""
+
+
+def tenant_references() -> list[tuple[type[Model], models.Field]]:
+    """Every foreign key from a table under row-level security to another one."""
+    walled = {m._meta.concrete_model for m in rls_models()}
+    found = []
+    for model in rls_models():
+        for field in model._meta.concrete_fields:
+            target = getattr(field, "related_model", None)
+            if (
+                (field.many_to_one or field.one_to_one)
+                and target is not None
+                and target._meta.concrete_model in walled
+                and field.db_constraint
+            ):
+                found.append((model, field))
+    return found
+
+
+def tenant_reference_statements() -> list[str]:
+    statements = [REFERENCE_CHECK_FUNCTION]
+    for model in rls_models():
+        table = model._meta.db_table
+        statements.append(
+            f"""DO $$ DECLARE t record; BEGIN
+                FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = {_literal(_quote(table))}::regclass
+                    AND tgname LIKE '{REFERENCE_TRIGGER_PREFIX.replace("_", chr(92) + "_")}%'
+                LOOP EXECUTE format('DROP TRIGGER %I ON %I', t.tgname, {_literal(table)}); END LOOP;
+            END $$"""
+        )
+    for model, field in tenant_references():
+        table, column = model._meta.db_table, field.column
+        target = field.target_field
+        trigger = _quote(f"{REFERENCE_TRIGGER_PREFIX}{column}"[:63])
+        arguments = ", ".join(_literal(v) for v in (column, target.model._meta.db_table, target.column))
+        statements += [
+            f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {_quote(column)} ON {_quote(table)} FOR EACH ROW"
+            f" WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION logicnet_tenant_reference_check({arguments})",
+        ]
     return statements
 
 
