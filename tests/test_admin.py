@@ -133,3 +133,18 @@ def test_admin_sends_anonymous_visitors_to_its_sign_in(db):
     response = Client().get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_platform_administrator_is_created_on_the_platform_alias_only(platform_db, monkeypatch):
+    """The web role cannot create platform staff (a row policy); the operator's command can,
+    through the platform role: `manage.py createsuperuser --database platform`."""
+    from django.core.management import call_command
+    from django.db import ProgrammingError
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-operator-password-2026")
+    arguments = {"interactive": False, "full_name": "Operator", "verbosity": 0}
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        call_command("createsuperuser", email="root-default@logicnet.example", **arguments)
+    call_command("createsuperuser", email="root@logicnet.example", database="platform", **arguments)
+    created = User.objects.get(email="root@logicnet.example")
+    assert (created.is_staff, created.is_superuser) == (True, True)

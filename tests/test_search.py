@@ -134,7 +134,8 @@ def test_without_javascript_the_form_opens_a_results_page(client, alice, org_a, 
 
 
 def test_own_visibility_hides_other_peoples_contacts(client, alice, bob, org_a, people):
-    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    with tenant_context(org_a):  # only the active organization's row can change
+        Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
     with tenant_context(org_a):
         Contact.objects.filter(pk=people["andrei"].pk).update(owner=bob)
         ContactShare.objects.create(organization=org_a, contact=people["ana"], user=bob)
