@@ -6,8 +6,9 @@ import sys
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "logicnet.settings")
-# Neither the worker nor beat gets the platform role's database alias: their cross-tenant
-# scans go through narrow id functions, then work organization by organization.
+# Both get the platform role's database alias (settings.LOGICNET_PROCESS), used only inside
+# an explicit platform_bypass; their sweeps find work through narrow id functions and then
+# work organization by organization as the application role.
 os.environ.setdefault("LOGICNET_PROCESS", "beat" if "beat" in sys.argv[1:] else "worker")
 
 app = Celery("logicnet")

@@ -151,10 +151,12 @@ _default.update(
 DATABASES = {"default": _default}
 
 # The platform role sees every organization. It is a login role of its own, and only the
-# processes that do cross-tenant work get an alias for it: the admin site and management
-# commands. The customer-facing web process, the worker and beat have no credentials for
-# it, and the application role is not a member of it, so a statement injected into the web
-# process cannot switch to it (issue: "SET LOCAL ROLE logicnet_platform" read every tenant).
+# processes that do cross-tenant work get an alias for it: the admin process, the worker
+# and beat (audit sealing, key retirement) and management commands. The customer-facing
+# web process has no credentials for it, and the application role is a member of no role,
+# so a statement injected there cannot switch to it (issue: "SET LOCAL ROLE
+# logicnet_platform" read every tenant). Even where the alias exists, only an explicit
+# platform_bypass (or platform_reads) sends queries to it.
 LOGICNET_PROCESS = env_str("LOGICNET_PROCESS", "web")
 if LOGICNET_PROCESS not in {"web", "admin", "worker", "beat", "command"}:
     raise ImproperlyConfigured(
@@ -162,7 +164,7 @@ if LOGICNET_PROCESS not in {"web", "admin", "worker", "beat", "command"}:
     )
 DATABASE_PLATFORM_PASSWORD = env_str("DATABASE_PLATFORM_PASSWORD")
 PLATFORM_DATABASE: str | None = None
-if LOGICNET_PROCESS in {"admin", "command"}:
+if LOGICNET_PROCESS in {"admin", "worker", "beat", "command"}:
     if not DEBUG and not DATABASE_PLATFORM_PASSWORD and not DATABASE_OWNER["HOST"].startswith("/"):
         raise ImproperlyConfigured(f"DATABASE_PLATFORM_PASSWORD must be set for the {LOGICNET_PROCESS} process")
     PLATFORM_DATABASE = "platform"

@@ -191,8 +191,8 @@ def test_web_migrates_before_serving_and_worker_waits_for_it():
 
 
 def test_only_the_admin_service_connects_as_the_platform_role():
-    """The platform role sees every organization: the customer-facing web process, the
-    worker and beat run without its alias, and the admin has a process and port of its own."""
+    """The platform role sees every organization: the customer-facing web process runs
+    without its alias, and the admin has a process and port of its own."""
     services = load_compose()["services"]
     assert services["admin"]["environment"]["LOGICNET_PROCESS"] == "admin"
     for name in ("web", "worker", "beat"):
@@ -204,12 +204,12 @@ def test_only_the_admin_service_connects_as_the_platform_role():
     assert admin[-1][0] == "gunicorn"
 
 
-def test_settings_give_the_platform_alias_to_the_admin_and_commands_only():
+def test_settings_give_the_platform_alias_to_every_process_but_the_web():
     probe = "from django.conf import settings; print(settings.PLATFORM_DATABASE, sorted(settings.DATABASES))"
     for process, expected in [
         ("web", "None ['default']"),
-        ("worker", "None ['default']"),
-        ("beat", "None ['default']"),
+        ("worker", "platform ['default', 'platform']"),
+        ("beat", "platform ['default', 'platform']"),
         ("admin", "platform ['default', 'platform']"),
         ("command", "platform ['default', 'platform']"),
     ]:

@@ -600,7 +600,7 @@ def test_the_stalled_job_sweep_finds_work_across_organizations_and_audits_each_r
 
 
 def test_a_process_without_the_platform_alias_refuses_the_bypass(db, settings, alice):
-    """The customer web process, the worker and beat have no platform credentials at all."""
+    """The customer-facing web process has no platform credentials at all."""
     settings.PLATFORM_DATABASE = None
     with (
         pytest.raises(PlatformAccessUnavailable, match="platform database alias"),

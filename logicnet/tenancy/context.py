@@ -112,8 +112,8 @@ def _transaction_failed() -> bool:
 
 
 class PlatformAccessUnavailable(RuntimeError):
-    """This process has no platform database alias (the customer web process, the worker
-    and beat): cross-tenant work belongs in the admin process or a management command."""
+    """This process has no platform database alias (the customer-facing web process):
+    cross-tenant work belongs in the admin process, the worker, beat or a command."""
 
 
 _platform_bypass: ContextVar[bool] = ContextVar("platform_bypass", default=False)
@@ -129,8 +129,8 @@ def platform_database() -> str:
     if alias is None:
         raise PlatformAccessUnavailable(
             f"cross-tenant work needs the platform database alias, which the {settings.LOGICNET_PROCESS!r} "
-            "process does not have; run it in the admin process or a management command "
-            "(LOGICNET_PROCESS=admin or command)"
+            "process does not have; run it in the admin process, a Celery task or a management command "
+            "(LOGICNET_PROCESS=admin, worker, beat or command)"
         )
     return alias
 
