@@ -17,25 +17,34 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.services import record_event
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.roles import Role
 
 INVITATION_SALT = "accounts.invitation"
 
 
+SLUG_SUFFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
 def _unique_slug(name: str) -> str:
+    """The name's slug with a random suffix, always: a plain slug for the first
+    organization and a suffixed one for the second told the second that an organization of
+    that name already exists. A retry happens only when the random suffix itself collides,
+    which says nothing about any name."""
     base = slugify(name)[:48] or "org"
-    slug = base
-    while Organization.objects.filter(slug=slug).exists():
-        slug = f"{base}-{get_random_string(5, 'abcdefghijkmnpqrstuvwxyz23456789')}"
-    return slug
+    while True:
+        slug = f"{base}-{get_random_string(6, SLUG_SUFFIX_ALPHABET)}"
+        if not Organization.objects.filter(slug=slug).exists():
+            return slug
 
 
 def create_organization(*, name: str, owner: User, country: str = "RO") -> Organization:
     with transaction.atomic():
         organization = Organization.objects.create(name=name, slug=_unique_slug(name), country=country)
-        Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
-        record_event(action="organization.created", actor=owner, organization=organization, target=organization)
+        # The database lets a user join only the active organization, as themselves.
+        with acting_user(owner), tenant_context(organization):
+            Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
+            record_event(action="organization.created", actor=owner, organization=organization, target=organization)
     return organization
 
 
@@ -205,7 +214,8 @@ def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) ->
     3. create the membership, mark who accepted and when, write the audit row;
     4. after commit, tell the inviter who accepted.
     """
-    with tenant_context(invitation.organization_id):
+    # The database lets a user join only the active organization, as themselves.
+    with acting_user(user), tenant_context(invitation.organization_id):
         invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
         check_invitation_acceptable(invitation=invitation, user=user)
         membership, _created = Membership.objects.get_or_create(
@@ -271,7 +281,8 @@ def _ensure_another_owner(membership: Membership) -> None:
 def change_member_role(*, organization: Organization, actor: User, membership: Membership, role: str) -> Membership:
     if Role.OWNER in (role, membership.role) and not _is_owner(organization, actor):
         raise PermissionDenied
-    with transaction.atomic():
+    # Memberships change only in the active organization (a row policy in PostgreSQL).
+    with tenant_context(organization):
         if role != Role.OWNER:
             _ensure_another_owner(membership)
         previous = membership.role
@@ -292,7 +303,7 @@ def remove_member(*, organization: Organization, actor: User, membership: Member
     sessions that were working in this organization end at once."""
     if membership.role == Role.OWNER and actor != membership.user and not _is_owner(organization, actor):
         raise PermissionDenied
-    with transaction.atomic():
+    with tenant_context(organization):
         _ensure_another_owner(membership)
         user = membership.user
         membership.delete()
@@ -334,7 +345,8 @@ def update_organization(
     }
     if not changed:
         return organization
-    with transaction.atomic():
+    # Only the active organization's row can be changed (a row policy in PostgreSQL).
+    with tenant_context(organization):
         for field, value in changed.items():
             setattr(organization, field, value)
         organization.save(update_fields=list(changed))

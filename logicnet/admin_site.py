@@ -1,17 +1,25 @@
 from functools import wraps
 
+from django.conf import settings
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 from logicnet.audit.services import client_ip
-from logicnet.tenancy.context import platform_bypass
+from logicnet.tenancy.context import platform_bypass, platform_reads
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class LogicnetAdminSite(OTPAdminSite):
     """The platform administrators' site: staff with a verified second factor only.
 
-    Administrators work across organizations, so every admin page runs inside the
-    explicit, audited platform bypass (the audit row names the administrator and page).
+    Administrators work across organizations, so the admin needs the platform database
+    alias, which only the admin process has (LOGICNET_PROCESS=admin): in the customer web
+    process every admin URL is a 404, and no statement run there can reach a role that
+    sees every organization. A page that changes something (any POST) runs inside the
+    audited platform bypass, one event naming the administrator and the page; reading a
+    page writes no event (one per GET would bury the changes).
     """
 
     site_header = _("Logicnet CRM — platform administration")
@@ -22,13 +30,23 @@ class LogicnetAdminSite(OTPAdminSite):
 
         @wraps(view)
         def inner(request, *args, **kwargs):
+            if settings.PLATFORM_DATABASE is None:
+                raise Http404
             if not self.has_permission(request):
                 return guarded(request, *args, **kwargs)  # the login / OTP page, no bypass
+            if request.method in SAFE_METHODS:
+                with platform_reads():
+                    return _rendered(guarded(request, *args, **kwargs))
             reason = f"admin {request.method} {request.path}"
             with platform_bypass(actor=request.user, reason=reason, ip_address=client_ip(request)):
                 return _rendered(guarded(request, *args, **kwargs))
 
         return inner
+
+    def login(self, request, extra_context=None):
+        if settings.PLATFORM_DATABASE is None:
+            raise Http404
+        return super().login(request, extra_context)
 
 
 def _rendered(response):

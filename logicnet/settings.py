@@ -155,6 +155,33 @@ _default.update(
     CONN_HEALTH_CHECKS=True,
 )
 DATABASES = {"default": _default}
+
+# The platform role sees every organization. It is a login role of its own, and only the
+# processes that do cross-tenant work get an alias for it: the admin process, the worker
+# and beat (audit sealing, key retirement) and management commands. The customer-facing
+# web process has no credentials for it, and the application role is a member of no role,
+# so a statement injected there cannot switch to it (issue: "SET LOCAL ROLE
+# logicnet_platform" read every tenant). Even where the alias exists, only an explicit
+# platform_bypass (or platform_reads) sends queries to it.
+LOGICNET_PROCESS = env_str("LOGICNET_PROCESS", "web")
+if LOGICNET_PROCESS not in {"web", "admin", "worker", "beat", "command"}:
+    raise ImproperlyConfigured(
+        f"LOGICNET_PROCESS must be web, admin, worker, beat or command, got {LOGICNET_PROCESS!r}"
+    )
+DATABASE_PLATFORM_PASSWORD = env_str("DATABASE_PLATFORM_PASSWORD")
+PLATFORM_DATABASE: str | None = None
+if LOGICNET_PROCESS in {"admin", "worker", "beat", "command"}:
+    if not DEBUG and not DATABASE_PLATFORM_PASSWORD and not DATABASE_OWNER["HOST"].startswith("/"):
+        raise ImproperlyConfigured(f"DATABASE_PLATFORM_PASSWORD must be set for the {LOGICNET_PROCESS} process")
+    PLATFORM_DATABASE = "platform"
+    DATABASES[PLATFORM_DATABASE] = {
+        **_default,
+        "USER": DATABASE_PLATFORM_ROLE,
+        "PASSWORD": DATABASE_PLATFORM_PASSWORD,
+        # Same database: the test run creates it once and points this alias at it.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["logicnet.tenancy.routers.PlatformRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Encryption of personal data ---------------------------------------------------------

@@ -153,6 +153,7 @@ def development_secrets(env: dict[str, str], data_dir: Path) -> None:
     encrypted under the master key in one run must still open in the next."""
     folder = data_dir / "secrets"
     env.setdefault("DATABASE_APP_PASSWORD", _load_or_create_secret(folder / "db-app-password"))
+    env.setdefault("DATABASE_PLATFORM_PASSWORD", _load_or_create_secret(folder / "db-platform-password"))
     env.setdefault(
         "ENCRYPTION_MASTER_KEYS",
         _load_or_create_secret(folder / "encryption-master-keys", lambda: new_master_key("dev1")),
@@ -181,6 +182,7 @@ def run() -> int:
     env.setdefault("DEBUG", "1")
     development_secrets(env, data_dir)
     port = env.setdefault("PORT", "8000")
+    admin_port = env.setdefault("ADMIN_PORT", str(int(port) + 1))
     env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
     services = Services(data_dir, persistent=True)
     procs: dict[str, subprocess.Popen] = {}
@@ -199,14 +201,21 @@ def run() -> int:
         manage(env, "seed_demo")
         if stopping:  # a SIGTERM sent to this process alone while setting up
             return 130
+        # The customer-facing site and the platform admin are two processes: only the admin
+        # one has the platform role's database alias (LOGICNET_PROCESS, see settings).
         commands = {
-            "web": [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            "worker": [str(VENV_BIN / "celery"), "-A", "logicnet", "worker", "-l", "info", "--concurrency", "2"],
-            "beat": [str(VENV_BIN / "celery"), "-A", "logicnet", "beat", "-l", "info"],
+            "web": ("web", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+            "admin": ("admin", [PYTHON, "manage.py", "runserver", f"127.0.0.1:{admin_port}", "--noreload"]),
+            "worker": (
+                "worker",
+                [str(VENV_BIN / "celery"), "-A", "logicnet", "worker", "-l", "info", "--concurrency", "2"],
+            ),
+            "beat": ("beat", [str(VENV_BIN / "celery"), "-A", "logicnet", "beat", "-l", "info"]),
         }
-        for name, command in commands.items():
-            procs[name] = subprocess.Popen(command, cwd=ROOT, env=env)
+        for name, (process, command) in commands.items():
+            procs[name] = subprocess.Popen(command, cwd=ROOT, env={**env, "LOGICNET_PROCESS": process})
         say(f"Logicnet CRM is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
+        say(f"the platform admin is at http://127.0.0.1:{admin_port}/admin/ (staff with a second factor)")
         say("sign in as owner@demo.logicnet.ro with password 'demo-password-2026', or sign up;")
         say("outgoing mail (verification links) is printed in this console.")
         while not stopping:
@@ -302,6 +311,7 @@ def test(pytest_args: list[str], *, lint: bool = True) -> int:
         ENCRYPTION_MASTER_KEYS=new_master_key("test1"),  # a fresh key for a throw-away database
         AUDIT_MAC_KEY=secrets.token_urlsafe(32),
         LOGICNET_DB_ROLE="owner",  # pytest-django creates the test databases; tests then switch
+        LOGICNET_PROCESS="command",  # the test run acts as every process: both database aliases
     )
     services = Services(data_dir, persistent=False)
     steps: list[tuple[str, list[str] | Callable[[dict[str, str]], int]]] = [

@@ -30,10 +30,28 @@ def use_database_role(role: str) -> None:
     settings.DATABASES["default"].update(USER=user, PASSWORD=password)
 
 
+def _point_platform_alias_at_the_test_database() -> None:
+    """The platform alias is a test mirror of the default one (one test database), but
+    Django's mirroring hands it the default connection's settings, role included: give it
+    back its own login role, on the test database."""
+    alias = settings.PLATFORM_DATABASE
+    if alias is None:
+        return
+    platform = settings.DATABASES[alias]
+    platform.update(
+        NAME=connections["default"].settings_dict["NAME"],
+        USER=settings.DATABASE_PLATFORM_ROLE,
+        PASSWORD=settings.DATABASE_PLATFORM_PASSWORD,
+    )
+    connections[alias].close()
+    connections[alias].settings_dict = platform
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """pytest-django creates and migrates the test database as the owner; the tests then run
     as the application role, so row-level security is in force exactly as in production."""
+    _point_platform_alias_at_the_test_database()
     yield
     with django_db_blocker.unblock():
         use_database_role("owner")  # dropping the test database is the owner's job
@@ -53,6 +71,21 @@ def committed_db(transactional_db, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         use_database_role("owner")
+
+
+@pytest.fixture
+def platform_db(committed_db):
+    """Committed data that the platform alias (its own connection, its own role) can see:
+    for tests of the admin, platform_bypass and the cross-tenant management commands. The
+    hook below allows the alias in these tests."""
+    yield
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "platform_db" in getattr(item, "fixturenames", ()):
+            marker = pytest.mark.django_db(transaction=True, databases=["default", "platform"])
+            item.add_marker(marker, append=False)
 
 
 @pytest.fixture(autouse=True)

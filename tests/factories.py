@@ -6,6 +6,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
+from logicnet.tenancy.context import acting_user, tenant_context
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -21,4 +22,6 @@ def make_organization(name: str, *, owner: User) -> Organization:
 
 
 def make_member(organization: Organization, user: User, role: str) -> Membership:
-    return Membership.objects.create(organization=organization, user=user, role=role)
+    # As the service does: the user joins, inside the organization joined (a row policy).
+    with acting_user(user), tenant_context(organization):
+        return Membership.objects.create(organization=organization, user=user, role=role)

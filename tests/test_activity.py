@@ -218,7 +218,8 @@ def test_participant_picker_searches_by_name_prefix_and_keeps_the_chosen(client,
 
 
 def test_own_visibility_hides_other_members_interactions(client, org_a, alice, bob, ana):
-    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    with tenant_context(org_a):  # only the active organization's row can change
+        Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
     interaction = log(org_a, alice, [ana])
     client.force_login(bob)
     assert client.get(url("interaction_edit", org_a, interaction_id=interaction.pk)).status_code == 404
@@ -226,7 +227,8 @@ def test_own_visibility_hides_other_members_interactions(client, org_a, alice, b
 
 
 def test_own_visibility_hides_unseen_contacts_on_a_company_timeline(client, org_a, alice, bob, ana, company):
-    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    with tenant_context(org_a):  # only the active organization's row can change
+        Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
     bobs = create_contact(organization=org_a, actor=bob, data={"first_name": "Dan", "last_name": "Dinu"})
     with tenant_context(org_a):
         Contact.objects.filter(pk=bobs.pk).update(owner=bob)

@@ -33,7 +33,7 @@ from logicnet.audit.services import (
     redact_audit_value,
     seal_audit_log,
 )
-from logicnet.tenancy.context import as_platform_role, tenant_context
+from logicnet.tenancy.context import tenant_context
 from tests.conftest import use_database_role
 from tests.factories import PASSWORD
 
@@ -46,9 +46,10 @@ def anchor_file(settings, tmp_path):
 
 
 def _events(**filters) -> list[AuditEvent]:
-    """Events as stored, in id order, read as the platform role (they span organizations)."""
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(AuditEvent.objects.filter(**filters).order_by("id"))
+    """Events as stored, in id order, read as the platform role (they span organizations), on
+    its own connection: the tests that call this commit their data (platform_db)."""
+    with scopes_disabled():
+        return list(AuditEvent.objects.using("platform").filter(**filters).order_by("id"))
 
 
 def _assert_chain(events: list[AuditEvent]) -> None:
@@ -95,7 +96,7 @@ def _as_owner(sql: str, params: list | None = None, *, trigger_off: bool = True)
 # --- writing ----------------------------------------------------------------------------------
 
 
-def test_an_event_is_inserted_unsealed_with_what_the_caller_gave(org_a, alice):
+def test_an_event_is_inserted_unsealed_with_what_the_caller_gave(platform_db, org_a, alice):
     event = record_event(
         action="test.ip", actor=alice, organization=org_a, target=org_a, ip_address="2001:0DB8:0000::0001"
     )
@@ -126,7 +127,7 @@ def test_a_writer_only_inserts(org_a, alice):
     assert len([s for s in statements if s.startswith("INSERT INTO audit_auditevent")]) == 2
 
 
-def test_the_application_role_appends_but_does_not_read_back(org_a, org_b, alice):
+def test_the_application_role_appends_but_does_not_read_back(platform_db, org_a, org_b, alice):
     with tenant_context(org_a):
         record_event(action="test.platform", actor=alice)  # no organization: allowed
         own = record_event(action="test.own", actor=alice, organization=org_a)
@@ -141,7 +142,7 @@ def test_the_application_role_appends_but_does_not_read_back(org_a, org_b, alice
     assert own.organization_id == org_a.pk
 
 
-def test_a_batch_is_one_event_with_its_count_and_ids(org_a, alice):
+def test_a_batch_is_one_event_with_its_count_and_ids(platform_db, org_a, alice):
     event = record_batch_event(
         action="test.bulk", actor=alice, organization=org_a, target_type="contact", ids=[3, 1, 2], details={"tag": 7}
     )
@@ -154,7 +155,7 @@ def test_a_batch_is_one_event_with_its_count_and_ids(org_a, alice):
 # --- sealing ----------------------------------------------------------------------------------------
 
 
-def test_sealing_links_every_event_in_id_order(org_a, org_b, alice, charlie, anchor_file):
+def test_sealing_links_every_event_in_id_order(platform_db, org_a, org_b, alice, charlie, anchor_file):
     for n in range(3):
         record_event(action="test.a", actor=alice, organization=org_a, details={"n": n})
         record_event(action="test.b", actor=charlie, organization=org_b, details={"n": n})
@@ -179,7 +180,7 @@ def test_sealing_links_every_event_in_id_order(org_a, org_b, alice, charlie, anc
     assert seal_audit_log().sealed == 0
 
 
-def test_the_mac_needs_the_key(org_a, alice, settings):
+def test_the_mac_needs_the_key(platform_db, org_a, alice, settings):
     record_event(action="test.a", actor=alice, organization=org_a, details={"role": "member"})
     seal_audit_log()
     (_, event) = _events()
@@ -187,7 +188,7 @@ def test_the_mac_needs_the_key(org_a, alice, settings):
     assert event.mac != event_mac(event, sequence=event.sequence, previous_mac=_events()[0].mac)
 
 
-def test_concurrent_writers_all_end_up_in_the_chain(committed_db, org_a, alice):
+def test_concurrent_writers_all_end_up_in_the_chain(platform_db, org_a, alice):
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
@@ -216,7 +217,7 @@ def test_concurrent_writers_all_end_up_in_the_chain(committed_db, org_a, alice):
     assert "audit log verified" in _verify()
 
 
-def test_an_event_committed_late_below_a_newer_one_is_sealed_in_its_place(committed_db, org_a, alice):
+def test_an_event_committed_late_below_a_newer_one_is_sealed_in_its_place(platform_db, org_a, alice):
     """Ids are taken before commit: the sealer must not seal past an id still in flight, or
     the late event could never take its place in id order."""
     written, release = threading.Event(), threading.Event()
@@ -252,7 +253,7 @@ def test_an_event_committed_late_below_a_newer_one_is_sealed_in_its_place(commit
 
 
 def test_a_sign_in_completes_while_a_key_rotation_holds_its_transaction(
-    committed_db, client, org_a, alice, settings, anchor_file
+    platform_db, client, org_a, alice, settings, anchor_file
 ):
     create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "ana@exemplu.ro"})
     settings.ENCRYPTION_MASTER_KEYS = [("rotated", secrets.token_bytes(32)), settings.ENCRYPTION_MASTER_KEYS[0]]
@@ -327,15 +328,14 @@ def test_the_web_role_cannot_change_seal_redact_or_drop(statement, org_a):
         "TRUNCATE audit_auditevent",
     ],
 )
-def test_the_platform_role_cannot_change_the_log(statement, org_a):
+def test_the_platform_role_cannot_change_the_log(statement, platform_db, org_a):
     with (
-        transaction.atomic(),
-        as_platform_role(),
         pytest.raises(ProgrammingError, match="permission denied"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
+        transaction.atomic(using="platform"),
+        connections["platform"].cursor() as cursor,
     ):
         cursor.execute(statement)
+    assert AuditEvent.objects.using("platform").filter(action="organization.created").count() == 1
 
 
 OWNER_REFUSED = {
@@ -355,7 +355,7 @@ OWNER_REFUSED = {
 
 
 @pytest.mark.parametrize("kind", sorted(OWNER_REFUSED))
-def test_the_trigger_stops_even_the_owner(kind, committed_db, org_a, alice):
+def test_the_trigger_stops_even_the_owner(kind, platform_db, org_a, alice):
     record_event(action="test.a", actor=alice, organization=org_a, details={"a": "1", "b": "2"})
     seal_audit_log()
     record_event(action="test.unsealed", actor=alice, organization=org_a, details={"a": "1", "b": "2"})
@@ -368,7 +368,7 @@ def test_the_trigger_stops_even_the_owner(kind, committed_db, org_a, alice):
 # --- verification ---------------------------------------------------------------------------------
 
 
-def test_verify_command_reports_an_intact_log(org_a, org_b, alice):
+def test_verify_command_reports_an_intact_log(platform_db, org_a, org_b, alice):
     record_event(action="test.a", actor=alice, organization=org_a)
     record_event(action="auth.sign_in_failed", ip_address="192.0.2.1")
     output = _verify()  # seals first
@@ -392,26 +392,26 @@ def _old_style_digest(event: AuditEvent, previous: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def test_verify_finds_a_changed_event(committed_db, org_a, alice):
+def test_verify_finds_a_changed_event(platform_db, org_a, alice):
     events = _sealed(4, org_a, alice)
     _as_owner('UPDATE audit_auditevent SET details = \'{"role": "owner"}\' WHERE id = %s', [events[2].pk])
     assert f"BROKEN: event #3 (id {events[2].pk}) does not match its MAC" in _verify_fails()
 
 
-def test_verify_finds_a_removed_event(committed_db, org_a, alice):
+def test_verify_finds_a_removed_event(platform_db, org_a, alice):
     events = _sealed(4, org_a, alice)
     _as_owner("DELETE FROM audit_auditevent WHERE id = %s", [events[2].pk])
     assert "BROKEN: event #3 is missing (removed)" in _verify_fails()
 
 
-def test_verify_finds_removed_events_at_the_end(committed_db, org_a, alice):
+def test_verify_finds_removed_events_at_the_end(platform_db, org_a, alice):
     """The database alone cannot tell a cut-off end; the anchored head can."""
     events = _sealed(4, org_a, alice)
     _as_owner("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].pk])
     assert "BROKEN: the chain ends at event #4, before the anchored head #5 (events removed)" in _verify_fails()
 
 
-def test_verify_finds_reordered_events(committed_db, org_a, alice):
+def test_verify_finds_reordered_events(platform_db, org_a, alice):
     events = _sealed(4, org_a, alice)
     second, third = events[1], events[2]
     # Swap their places in the chain, MACs included (sequence is unique: through a spare value).
@@ -422,7 +422,7 @@ def test_verify_finds_reordered_events(committed_db, org_a, alice):
     assert f"BROKEN: event #2 (id {third.pk}) does not match its MAC" in _verify_fails()
 
 
-def test_verify_finds_an_event_inserted_below_the_head(committed_db, org_a, alice):
+def test_verify_finds_an_event_inserted_below_the_head(platform_db, org_a, alice):
     record_event(action="test.a", actor=alice, organization=org_a)
     with pytest.raises(RuntimeError), transaction.atomic():  # leaves an unused id behind
         gap = record_event(action="test.rolled_back", organization=org_a)
@@ -440,7 +440,7 @@ def test_verify_finds_an_event_inserted_below_the_head(committed_db, org_a, alic
     )
 
 
-def test_a_chain_valid_forgery_made_with_database_access_fails(committed_db, org_a, alice):
+def test_a_chain_valid_forgery_made_with_database_access_fails(platform_db, org_a, alice):
     """The previous release's SHA-256 chain let anyone with database access append a forged
     event that verified. Without the key, a forged MAC cannot match."""
     events = _sealed(3, org_a, alice)
@@ -470,7 +470,7 @@ def test_a_chain_valid_forgery_made_with_database_access_fails(committed_db, org
     assert f"BROKEN: event #{head.sequence + 1} (id {forged.pk}) does not match its MAC" in _verify_fails()
 
 
-def test_a_chain_rewritten_with_another_key_fails(committed_db, org_a, alice, settings):
+def test_a_chain_rewritten_with_another_key_fails(platform_db, org_a, alice, settings):
     """A database superuser who re-seals the whole chain consistently, with a key of their own."""
     events = _sealed(3, org_a, alice)
     real_key = settings.AUDIT_MAC_KEY
@@ -484,7 +484,7 @@ def test_a_chain_rewritten_with_another_key_fails(committed_db, org_a, alice, se
     assert f"BROKEN: event #1 (id {events[0].pk}) does not match its MAC" in _verify_fails()
 
 
-def test_a_forged_anchor_line_fails(committed_db, org_a, alice, anchor_file):
+def test_a_forged_anchor_line_fails(platform_db, org_a, alice, anchor_file):
     _sealed(2, org_a, alice)
     text = anchor_file.read_text()
     anchor_file.write_text(text.replace("sequence=3", "sequence=2", 1))
@@ -494,7 +494,7 @@ def test_a_forged_anchor_line_fails(committed_db, org_a, alice, anchor_file):
 # --- redaction ----------------------------------------------------------------------------------
 
 
-def test_a_redacted_value_keeps_the_chain_valid(org_a, alice):
+def test_a_redacted_value_keeps_the_chain_valid(platform_db, org_a, alice):
     sealed = record_event(action="test.invited", actor=alice, organization=org_a, details={"email": "ana@exemplu.ro"})
     seal_audit_log()
     unsealed = record_event(action="test.invited", actor=alice, organization=org_a, details={"email": "b@exemplu.ro"})
@@ -511,7 +511,7 @@ def test_a_redacted_value_keeps_the_chain_valid(org_a, alice):
         redact_audit_value(event_id=sealed.pk, key="phone", reason="none")
 
 
-def test_a_redaction_without_the_key_fails(committed_db, org_a, alice):
+def test_a_redaction_without_the_key_fails(platform_db, org_a, alice):
     event = record_event(action="test.invited", actor=alice, organization=org_a, details={"email": "ana@exemplu.ro"})
     seal_audit_log()
     unkeyed = hashlib.sha256(json.dumps([event.pk, "email", "ana@exemplu.ro"]).encode()).hexdigest()
@@ -526,7 +526,7 @@ def test_a_redaction_without_the_key_fails(committed_db, org_a, alice):
 # --- retention --------------------------------------------------------------------------------
 
 
-def test_old_months_are_dropped_behind_a_checkpoint_and_the_rest_verifies(committed_db, org_a, alice, settings):
+def test_old_months_are_dropped_behind_a_checkpoint_and_the_rest_verifies(platform_db, org_a, alice, settings):
     old = [record_event(action="test.old", actor=alice, organization=org_a, details={"n": n}) for n in range(3)]
     settings.AUDIT_RETENTION_MONTHS = 0
     # A month from now, with no retention, everything written so far is past it.
@@ -547,7 +547,7 @@ def test_old_months_are_dropped_behind_a_checkpoint_and_the_rest_verifies(commit
         _as_owner("DELETE FROM audit_auditevent", trigger_off=False)
 
 
-def test_a_forged_checkpoint_fails(committed_db, org_a, alice):
+def test_a_forged_checkpoint_fails(platform_db, org_a, alice):
     events = _sealed(3, org_a, alice)
     use_database_role("owner")
     try:
@@ -564,7 +564,7 @@ def test_a_forged_checkpoint_fails(committed_db, org_a, alice):
 # --- security events from sign-in --------------------------------------------------------------------
 
 
-def test_failed_sign_in_is_recorded(client, alice):
+def test_failed_sign_in_is_recorded(platform_db, client, alice):
     response = client.post(reverse("account_login"), {"login": "alice@example.com", "password": "not-the-password"})
     assert response.status_code == 200  # the form again, with an error
     (event,) = _events(organization=None)
@@ -574,7 +574,7 @@ def test_failed_sign_in_is_recorded(client, alice):
     assert "alice" not in str(event.details)
 
 
-def test_sign_in_is_recorded(client, alice):
+def test_sign_in_is_recorded(platform_db, client, alice):
     response = client.post(reverse("account_login"), {"login": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 302
     events = [e for e in _events(organization=None) if e.action == "auth.signed_in"]
@@ -584,7 +584,7 @@ def test_sign_in_is_recorded(client, alice):
 # --- benchmark ------------------------------------------------------------------------------------
 
 
-def test_the_benchmark_runs_and_everything_it_writes_is_sealed(committed_db):
+def test_the_benchmark_runs_and_everything_it_writes_is_sealed(platform_db):
     out = StringIO()
     call_command("bench_audit", seconds=0.3, writers=2, hold_ms=1, stdout=out)
     output = out.getvalue()

@@ -33,7 +33,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
 VENV_BIN = Path(sys.executable).parent
 
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "admin", "worker", "beat")
 SHELL_KEYWORDS = {"until", "while", "do", "done", "exec", "if", "then", "fi", "!"}
 SHELL_UTILITIES = {"echo", "sleep", "true"}  # present in every image; nothing to check
 
@@ -190,6 +190,41 @@ def test_web_migrates_before_serving_and_worker_waits_for_it():
     assert worker[-1][:4] == ["celery", "-A", "logicnet", "worker"]
 
 
+def test_only_the_admin_service_connects_as_the_platform_role():
+    """The platform role sees every organization: the customer-facing web process runs
+    without its alias, and the admin has a process and port of its own."""
+    services = load_compose()["services"]
+    assert services["admin"]["environment"]["LOGICNET_PROCESS"] == "admin"
+    for name in ("web", "worker", "beat"):
+        assert services[name]["environment"].get("LOGICNET_PROCESS", "web") != "admin", name
+    assert services["admin"]["ports"] == ["127.0.0.1:8001:8000"]
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
+    admin = commands_of(services["admin"])
+    assert admin[0][:4] == ["python", "manage.py", "migrate", "--check"]  # waits for web's migrate
+    assert admin[-1][0] == "gunicorn"
+
+
+def test_settings_give_the_platform_alias_to_every_process_but_the_web():
+    probe = "from django.conf import settings; print(settings.PLATFORM_DATABASE, sorted(settings.DATABASES))"
+    for process, expected in [
+        ("web", "None ['default']"),
+        ("worker", "platform ['default', 'platform']"),
+        ("beat", "platform ['default', 'platform']"),
+        ("admin", "platform ['default', 'platform']"),
+        ("command", "platform ['default', 'platform']"),
+    ]:
+        env = {**os.environ, "LOGICNET_PROCESS": process, "DJANGO_SETTINGS_MODULE": "logicnet.settings"}
+        result = subprocess.run(
+            [sys.executable, "-c", f"import django; django.setup(); {probe}"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.stdout.strip() == expected, (process, result.stderr[-2000:])
+
+
 # --- every command refers to something that exists ---------------------------------------------
 
 
@@ -305,6 +340,7 @@ def test_env_example_sets_what_the_services_need():
         "SITE_URL",
         "DATABASE_URL",
         "DATABASE_APP_PASSWORD",
+        "DATABASE_PLATFORM_PASSWORD",
         "REDIS_URL",
         "EMAIL_HOST",
         "EMAIL_PORT",

@@ -317,7 +317,8 @@ def test_read_only_member_reads_but_cannot_write(client, org_a, ana):
 
 def test_visibility_own_shows_owned_and_shared_contacts_only(client, org_a, alice, bob):
     org_a.contact_visibility = "own"
-    org_a.save(update_fields=["contact_visibility"])
+    with tenant_context(org_a):  # only the active organization's row can change
+        org_a.save(update_fields=["contact_visibility"])
     mine = create_contact(organization=org_a, actor=bob, data={"first_name": "Mine", "owner": bob})
     theirs = create_contact(organization=org_a, actor=alice, data={"first_name": "Theirs", "owner": alice})
     shared = create_contact(organization=org_a, actor=alice, data={"first_name": "Shared", "owner": alice})

@@ -311,7 +311,9 @@ def test_json_and_decimal_fields_round_trip(org_a):
         assert decimal_field.decrypt_sealed(holder, sealed_amount) == Decimal("1234.50")
 
 
-def test_master_key_rotation_rewraps_keys_and_keeps_every_value_readable(org_a, org_b, alice, charlie, settings):
+def test_master_key_rotation_rewraps_keys_and_keeps_every_value_readable(
+    platform_db, org_a, org_b, alice, charlie, settings
+):
     ours = create_contact(organization=org_a, actor=alice, data=ANA)
     theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan", "email": "b@exemplu.ro"})
     before = raw_row("contacts_contact", ours.pk, org_a)
@@ -380,7 +382,7 @@ def test_reencryption_resumes_after_an_interruption(org_a, alice, settings):
         assert raw_row("contacts_contact", contact.pk, org_a)["email"].startswith("v1.2.")
 
 
-def test_a_destroyed_organization_key_makes_its_data_unreadable(org_a, org_b, alice, charlie):
+def test_a_destroyed_organization_key_makes_its_data_unreadable(platform_db, org_a, org_b, alice, charlie):
     from logicnet.personal_data.offboarding import destroy_data_key
 
     ours = create_contact(organization=org_a, actor=alice, data=ANA)
@@ -398,7 +400,7 @@ def test_a_destroyed_organization_key_makes_its_data_unreadable(org_a, org_b, al
     assert read(org_b, theirs.pk, "first_name") == "Bogdan"
 
 
-def test_key_events_are_audited(org_a, alice, settings):
+def test_key_events_are_audited(platform_db, org_a, alice, settings):
     from logicnet.audit.models import AuditEvent
 
     settings.ENCRYPTION_KEY_CACHE_SECONDS = 0

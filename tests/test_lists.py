@@ -377,7 +377,8 @@ def test_company_filters(client, alice, bob, org_a):
 
 
 def test_own_visibility_limits_the_list_to_owned_and_shared(client, alice, bob, org_a):
-    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    with tenant_context(org_a):  # only the active organization's row can change
+        Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
     mine = make_contact(org_a, alice, "Bobs", "Own", owner=bob)
     shared = make_contact(org_a, alice, "Shared", "Withbob", owner=alice)
     hidden = make_contact(org_a, alice, "Alices", "Only", owner=alice)
@@ -536,7 +537,8 @@ def test_bulk_delete_asks_for_confirmation_with_the_count(client, alice, org_a):
 
 
 def test_bulk_actions_reach_only_visible_contacts(client, alice, bob, org_a, org_b, charlie):
-    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    with tenant_context(org_a):  # only the active organization's row can change
+        Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
     vip = make_tag(org_a, "vip")
     bobs = make_contact(org_a, alice, "Bobs", "Own", owner=bob)
     alices = make_contact(org_a, alice, "Alices", "Own", owner=alice)

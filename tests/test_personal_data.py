@@ -167,7 +167,7 @@ def test_contact_fields_are_classified_as_the_contacts_data():
     assert not rules["created_at"].personal
 
 
-def test_data_map_for_a_user_lists_tables_fields_and_counts(org_a, alice):
+def test_data_map_for_a_user_lists_tables_fields_and_counts(platform_db, org_a, alice):
     out = StringIO()
     call_command("data_map", user="ALICE@example.com", stdout=out)
     text = out.getvalue()

@@ -149,7 +149,8 @@ def test_the_query_never_travels_in_a_url(client, alice, org_a, people):
 
 
 def test_own_visibility_hides_other_peoples_contacts(client, alice, bob, org_a, people):
-    Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
+    with tenant_context(org_a):  # only the active organization's row can change
+        Organization.objects.filter(pk=org_a.pk).update(contact_visibility=Organization.ContactVisibility.OWN)
     with tenant_context(org_a):
         Contact.objects.filter(pk=people["andrei"].pk).update(owner=bob)
         ContactShare.objects.create(organization=org_a, contact=people["ana"], user=bob)

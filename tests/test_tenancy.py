@@ -8,18 +8,19 @@ tenant tables walks `rls_models()`, so a new tenant model is covered the day it 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.db import ProgrammingError, connection, models, transaction
+from django.db import IntegrityError, ProgrammingError, connection, connections, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django_scopes import ScopeError, get_scope, scopes_disabled
 
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Organization, User
-from accounts.services import invite_member
+from accounts.services import create_organization, invite_member
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent
@@ -27,7 +28,13 @@ from logicnet.audit.services import record_event
 from logicnet.encryption.keys import create_key_version
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import start_job
-from logicnet.tenancy.context import active_organization_id, as_platform_role, platform_bypass, tenant_context
+from logicnet.tenancy.context import (
+    PlatformAccessUnavailable,
+    acting_user,
+    active_organization_id,
+    platform_bypass,
+    tenant_context,
+)
 from logicnet.tenancy.rls import APPEND_ONLY_TABLES, RLS_EXEMPT, rls_models, tenant_models
 
 # One way to make a row of each model under row-level security, through the real services.
@@ -179,9 +186,6 @@ def test_rls_reads_only_the_active_organization(label, org_a, org_b, alice, char
     # No organization set: the policy compares with NULL and no row passes.
     assert _current_setting() in ("", None)
     assert _organization_ids(table) == []
-    # The platform role (the audited bypass) sees both: its policy exists on every table.
-    with transaction.atomic(), as_platform_role():
-        assert {org_a.pk, org_b.pk} <= set(_organization_ids(table))
 
 
 @pytest.mark.parametrize("label", RLS_LABELS)
@@ -240,6 +244,48 @@ def test_application_role_has_no_power_beyond_its_grants(db):
     assert (superuser, bypassrls, createrole, createdb) == (False, False, False, False)
 
 
+def test_application_role_can_switch_to_no_other_role(db):
+    """An injected statement in the web process cannot become a role that sees every
+    organization: the application role is a member of no role, so SET ROLE and SET SESSION
+    AUTHORIZATION to any other role (the platform role, the owner, a superuser) fail."""
+    assert _fetch(
+        "SELECT count(*) FROM pg_auth_members WHERE member = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+    ) == [(0,)]
+    others = [name for (name,) in _fetch("SELECT rolname FROM pg_roles WHERE rolname <> current_user")]
+    assert settings.DATABASE_PLATFORM_ROLE in others
+    assert settings.DATABASE_OWNER["USER"] in others
+    for role in others:
+        for statement in (f"SET LOCAL ROLE {_quote(role)}", f"SET SESSION AUTHORIZATION {_quote(role)}"):
+            with pytest.raises(ProgrammingError, match="permission denied"), transaction.atomic():
+                _fetch(statement + "; SELECT 1")
+    assert _current_user() == settings.DATABASE_APP_USER
+
+
+def test_the_platform_role_logs_in_by_itself(platform_db):
+    rows = _fetch("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s", [settings.DATABASE_PLATFORM_ROLE])
+    assert rows == [(True,)]
+    assert _platform_fetch("SELECT current_user, session_user") == [(settings.DATABASE_PLATFORM_ROLE,) * 2]
+
+
+def test_narrow_functions_belong_to_the_platform_role_and_return_ids_only(db):
+    """The cross-tenant scans of beat are SECURITY DEFINER functions owned by the platform
+    role and callable by the web role; none returns a table's rows."""
+    functions = _fetch(
+        "SELECT p.proname, pg_get_userbyid(p.proowner), pg_get_function_result(p.oid) FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' AND p.prosecdef"
+    )
+    assert {name for name, _owner, _result in functions} >= {
+        "logicnet_due_task_reminders",
+        "logicnet_stalled_jobs",
+        "logicnet_audit_platform_chain_head",
+        "logicnet_audit_append_platform_event",
+    }
+    for name, owner, result in functions:
+        assert name.startswith("logicnet_"), name
+        assert owner == settings.DATABASE_PLATFORM_ROLE, name
+        assert "SETOF" not in result or "TABLE(" in result, f"{name} returns rows: {result}"
+
+
 def test_application_roles_own_nothing_in_public(db):
     app_roles = [settings.DATABASE_APP_USER, settings.DATABASE_PLATFORM_ROLE]
     tables = _fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = ANY(%s)", [app_roles])
@@ -251,6 +297,143 @@ def test_application_roles_own_nothing_in_public(db):
     )
     assert owned == []
     assert _fetch("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] > 0
+
+
+# --- (2b) the tables that decide access ----------------------------------------------------------
+# With organization A active, the web role once added an owner membership for another
+# organization's user to A, changed and deleted other organizations' memberships, flipped
+# another organization's two-factor requirement and made a user superuser. Each statement
+# below is what an injected or buggy query would send.
+
+
+def _refused(sql: str, params: list, match: str) -> None:
+    with pytest.raises(ProgrammingError, match=match), transaction.atomic():
+        _fetch(sql + " RETURNING 1", params)
+
+
+def _changed(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def test_memberships_are_written_only_by_the_acting_user_in_the_active_organization(org_a, org_b, alice, charlie):
+    insert = "INSERT INTO accounts_membership (organization_id, user_id, role, created_at) VALUES (%s, %s, %s, now())"
+    with acting_user(alice), tenant_context(org_a):
+        # Another organization's user made owner here; the acting user added elsewhere.
+        _refused(insert, [org_a.pk, charlie.pk, "owner"], "row-level security")
+        _refused(insert, [org_b.pk, alice.pk, "owner"], "row-level security")
+        # Another organization's memberships cannot be found to change or remove.
+        assert _changed("UPDATE accounts_membership SET role = 'member' WHERE organization_id = %s", [org_b.pk]) == 0
+        assert _changed("DELETE FROM accounts_membership WHERE organization_id = %s", [org_b.pk]) == 0
+        # Nor can one of ours be moved there.
+        _refused(
+            "UPDATE accounts_membership SET organization_id = %s WHERE user_id = %s",
+            [org_b.pk, alice.pk],
+            "permission denied",
+        )
+        # Changing a role in the active organization is what the members page does.
+        assert (
+            _changed(
+                "UPDATE accounts_membership SET role = 'admin' WHERE organization_id = %s AND user_id <> %s",
+                [org_a.pk, alice.pk],
+            )
+            == 1
+        )
+    with tenant_context(org_b):
+        assert _fetch("SELECT user_id, role FROM accounts_membership WHERE organization_id = %s", [org_b.pk]) == [
+            (charlie.pk, "owner")
+        ]
+    # No organization active: no membership can be written at all.
+    assert _changed("DELETE FROM accounts_membership", []) == 0
+
+
+def test_only_the_active_organization_row_can_change(org_a, org_b, alice):
+    with acting_user(alice), tenant_context(org_a):
+        assert _changed("UPDATE accounts_organization SET require_two_factor = true WHERE id = %s", [org_b.pk]) == 0
+        assert _changed("DELETE FROM accounts_organization WHERE id = %s", [org_b.pk]) == 0
+        assert _changed("UPDATE accounts_organization SET require_two_factor = true WHERE id = %s", [org_a.pk]) == 1
+        # Whether an organization is active is the platform's to decide (offboarding).
+        _refused("UPDATE accounts_organization SET is_active = false WHERE id = %s", [org_a.pk], "permission denied")
+    org_b.refresh_from_db()
+    assert org_b.require_two_factor is False
+
+
+def test_the_web_role_cannot_make_anyone_platform_staff(org_a, alice):
+    with acting_user(alice), tenant_context(org_a):
+        for column in ("is_superuser", "is_staff"):
+            _refused(f"UPDATE accounts_user SET {column} = true WHERE id = %s", [alice.pk], "permission denied")
+        _refused(
+            "INSERT INTO accounts_user (password, email, full_name, phone, is_active, is_staff, is_superuser,"
+            " date_joined, language, privacy_policy_version)"
+            " VALUES ('', 'new-root@example.net', 'Root', '', true, true, true, now(), 'en', '')",
+            [],
+            "row-level security",
+        )
+        _refused(
+            "INSERT INTO accounts_user_user_permissions (user_id, permission_id)"
+            " SELECT %s, id FROM auth_permission LIMIT 1",
+            [alice.pk],
+            "permission denied",
+        )
+        _refused("INSERT INTO auth_group (name) VALUES ('root')", [], "permission denied")
+        # What the app itself changes on a user still works (sign-in, profile).
+        assert (
+            _changed("UPDATE accounts_user SET last_login = now(), full_name = 'Alice A.' WHERE id = %s", [alice.pk])
+            == 1
+        )
+    alice.refresh_from_db()
+    assert (alice.is_staff, alice.is_superuser) == (False, False)
+
+
+# --- (2c) nothing tells one organization about another -------------------------------------------
+
+
+def _reference_error(sql: str, params: list) -> str:
+    with pytest.raises(IntegrityError) as caught, transaction.atomic():
+        _fetch(sql + " RETURNING 1", params)
+    cause = caught.value.__cause__
+    assert cause.sqlstate == "23503"  # foreign_key_violation, in both cases
+    return re.sub(r"\d+", "N", f"{cause.diag.message_primary} / {cause.diag.message_detail}")
+
+
+def test_a_reference_to_another_organizations_row_fails_like_a_missing_one(org_a, org_b, alice, charlie):
+    """A foreign key is checked by PostgreSQL without row-level security: another tenant's
+    contact id once passed where a missing id failed, so ids could be probed."""
+    theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan"})
+    task = RLS_ROW_FACTORIES["contacts.Task"](org_a, alice, 1)
+    with tenant_context(org_a):
+        missing = _fetch("SELECT max(id) + 1000 FROM contacts_contact")[0][0] or 10**6
+        update = "UPDATE contacts_task SET contact_id = %s WHERE id = %s"
+        assert _reference_error(update, [theirs.pk, task.pk]) == _reference_error(update, [missing, task.pk])
+        insert = (
+            "INSERT INTO contacts_task (organization_id, title, contact_id, created_at) VALUES (%s, 'Probe', %s, now())"
+        )
+        assert _reference_error(insert, [org_a.pk, theirs.pk]) == _reference_error(insert, [org_a.pk, missing])
+        assert "is not present in table" in _reference_error(insert, [org_a.pk, theirs.pk])
+
+
+def test_every_reference_between_tenant_tables_is_checked_under_row_level_security(db):
+    from logicnet.tenancy.rls import REFERENCE_TRIGGER_PREFIX, tenant_references
+
+    references = tenant_references()
+    assert ("contacts.Task", "contact_id") in {(m._meta.label, f.column) for m, f in references}
+    triggers = set(
+        _fetch(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE %s",
+            [REFERENCE_TRIGGER_PREFIX + "%"],
+        )
+    )
+    for model, field in references:
+        assert (model._meta.db_table, f"{REFERENCE_TRIGGER_PREFIX}{field.column}") in triggers, field
+
+
+def test_a_new_organizations_slug_does_not_tell_that_the_name_is_taken(alice, charlie):
+    first = create_organization(name="Alpha SRL", owner=alice)
+    second = create_organization(name="Alpha SRL", owner=charlie)
+    pattern = re.compile(r"^alpha-srl-[a-z2-9]{6}$")
+    assert pattern.match(first.slug) and pattern.match(second.slug), (first.slug, second.slug)
+    assert first.slug != second.slug
 
 
 # --- (3) every tenant table has its policy ----------------------------------------------------------
@@ -331,50 +514,99 @@ def test_wall_two_holds_when_wall_one_is_switched_off(org_a, org_b, alice, charl
 
 
 # --- (5) the audited platform bypass -------------------------------------------------------------
+# The platform role is its own login and its own connection (the "platform" alias), so these
+# tests commit their data: an uncommitted row of the test's transaction is invisible to it.
+
+
+def _platform_fetch(sql: str, params: list | None = None) -> list[tuple]:
+    with connections["platform"].cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
 
 
 def _platform_events(action: str) -> list[AuditEvent]:
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(AuditEvent.objects.filter(action=action).order_by("pk"))
+    with scopes_disabled():
+        return list(AuditEvent.objects.using("platform").filter(action=action).order_by("pk"))
 
 
-def test_platform_bypass_sees_every_organization_and_is_audited(org_a, org_b, alice, charlie):
+def test_platform_bypass_sees_every_organization_and_is_audited(platform_db, org_a, org_b, alice, charlie):
     start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
     start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
     assert _platform_events("platform.bypass") == []
 
     with platform_bypass(actor=alice, reason="retention sweep"):
-        assert _current_user() == settings.DATABASE_PLATFORM_ROLE
-        assert _organization_ids("jobs_job") == [org_a.pk, org_b.pk]
+        assert _platform_fetch("SELECT current_user") == [(settings.DATABASE_PLATFORM_ROLE,)]
         assert set(Job.objects.values_list("organization_id", flat=True)) == {org_a.pk, org_b.pk}
+        # The web role's own connection is untouched: still one role, no organization.
+        assert _current_user() == settings.DATABASE_APP_USER
+        assert _organization_ids("jobs_job") == []
 
-    assert _current_user() == settings.DATABASE_APP_USER
-    assert _organization_ids("jobs_job") == []
     with pytest.raises(ScopeError):
         Job.objects.all()
+    with scopes_disabled():
+        assert Job.objects.count() == 0  # back on the application role
     (event,) = _platform_events("platform.bypass")
     assert event.actor_id == alice.pk
     assert event.details == {"reason": "retention sweep"}
     assert event.organization_id is None
 
 
-def test_platform_bypass_inside_a_tenant_context_returns_to_it(org_a, org_b, alice, charlie):
+def test_a_nested_bypass_is_one_audit_event(platform_db, org_a, alice):
+    with platform_bypass(actor=alice, reason="outer"), platform_bypass(actor=alice, reason="inner"):
+        assert Organization.objects.filter(pk=org_a.pk).exists()
+    assert [e.details for e in _platform_events("platform.bypass")] == [{"reason": "outer"}]
+
+
+def test_platform_bypass_inside_a_tenant_context_returns_to_it(platform_db, org_a, org_b, alice, charlie):
     start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
     start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
     with tenant_context(org_a):
         with platform_bypass(actor=alice, reason="support ticket", organization=org_a):
-            assert _organization_ids("jobs_job") == [org_a.pk, org_b.pk]
+            assert set(Job.objects.values_list("organization_id", flat=True)) == {org_a.pk, org_b.pk}
         assert _current_user() == settings.DATABASE_APP_USER
         assert _organization_ids("jobs_job") == [org_a.pk]
         assert Job.objects.count() == 1
 
 
-def test_an_error_inside_the_bypass_is_not_hidden(org_a, alice):
-    """The role is reset only while the transaction can still run commands; otherwise the
-    real error would be replaced by "current transaction is aborted"."""
+def test_an_error_inside_the_bypass_is_not_hidden(platform_db, org_a, alice):
     with pytest.raises(ProgrammingError, match="no_such_table"), platform_bypass(actor=alice, reason="failing query"):
-        _fetch("SELECT * FROM no_such_table")
-    assert _current_user() == settings.DATABASE_APP_USER
+        _platform_fetch("SELECT * FROM no_such_table")
+    assert _platform_events("platform.bypass") == []  # rolled back with the failed work
+
+
+def test_the_stalled_job_sweep_finds_work_across_organizations_and_audits_each_run_once(
+    platform_db, org_a, org_b, alice, charlie
+):
+    """beat scans every organization through a narrow function returning ids: one audit
+    event for a run that found work, none for a quiet run (not one per minute)."""
+    from logicnet.jobs.services import stalled_jobs
+
+    assert stalled_jobs() == []
+    ours = start_job(organization=org_a, actor=alice, kind=MEMBER_EXPORT)
+    theirs = start_job(organization=org_b, actor=charlie, kind=MEMBER_EXPORT)
+    old = "now() - interval '6 minutes'"
+    with tenant_context(org_a):
+        _fetch(f"UPDATE jobs_job SET created_at = {old} RETURNING 1")
+    with tenant_context(org_b):
+        _fetch(f"UPDATE jobs_job SET created_at = {old} RETURNING 1")
+    assert set(stalled_jobs()) == {(org_a.pk, ours.pk), (org_b.pk, theirs.pk)}
+    with scopes_disabled():
+        sweeps = AuditEvent.objects.using("platform").filter(action="platform.sweep")
+        assert list(sweeps.values_list("organization_id", "details")) == [
+            (None, {"reason": "stalled jobs", "organizations": 2, "jobs": 2})
+        ]
+    # The web role itself still sees neither job.
+    assert _organization_ids("jobs_job") == []
+
+
+def test_a_process_without_the_platform_alias_refuses_the_bypass(db, settings, alice):
+    """The customer-facing web process has no platform credentials at all."""
+    settings.PLATFORM_DATABASE = None
+    with (
+        pytest.raises(PlatformAccessUnavailable, match="platform database alias"),
+        platform_bypass(actor=alice, reason="should not run"),
+    ):
+        pytest.fail("the bypass ran without the platform alias")
 
 
 # --- (6) the setting is transaction-local and never outlives its block ------------------------------

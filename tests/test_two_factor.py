@@ -12,7 +12,7 @@ from base64 import b32encode, b64encode
 import pyotp
 import pytest
 from django.core import mail
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -22,7 +22,6 @@ from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCo
 from logicnet.audit.models import AuditEvent
 from logicnet.encryption.exceptions import DecryptionError
 from logicnet.health import record_worker_heartbeat
-from logicnet.tenancy.context import as_platform_role
 from tests.factories import PASSWORD
 
 VIEW_NAMES = ["two_factor_setup", "two_factor_backup_codes", "two_factor_verify", "two_factor_disable"]
@@ -56,9 +55,12 @@ def verify(client: Client, device: AuthenticatorDevice, *, next_url: str = "") -
 
 
 def audit_actions(user) -> list[str]:
-    # Account events form the platform chain, which only the platform role can read.
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        events = AuditEvent.objects.filter(organization=None, actor_id=user.pk, action__startswith="two_factor.")
+    # Account events have no organization: only the platform role can read them, on its own
+    # connection (the tests that call this commit their data: platform_db).
+    with scopes_disabled():
+        events = AuditEvent.objects.using("platform").filter(
+            organization=None, actor_id=user.pk, action__startswith="two_factor."
+        )
         return list(events.order_by("pk").values_list("action", flat=True))
 
 
@@ -70,7 +72,7 @@ def assert_csp_clean(response) -> None:
 # --- Enrolment -------------------------------------------------------------------------------
 
 
-def test_enrolment_with_the_right_code_turns_two_factor_on(client, alice, org_a):
+def test_enrolment_with_the_right_code_turns_two_factor_on(platform_db, client, alice, org_a):
     client.force_login(alice)
     page = client.get(reverse("two_factor_setup"))
     assert page.status_code == 200
@@ -106,7 +108,7 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(client, alice, org_a)
     assert audit_actions(alice) == ["two_factor.enrolment_started", "two_factor.enabled"]
 
 
-def test_enrolment_with_a_wrong_code_is_refused(client, alice):
+def test_enrolment_with_a_wrong_code_is_refused(platform_db, client, alice):
     client.force_login(alice)
     client.get(reverse("two_factor_setup"))
     device = AuthenticatorDevice.objects.get(user=alice)
@@ -154,7 +156,7 @@ def test_navigation_offers_setup_then_turning_off(client, alice, org_a):
 # --- Sign-in ---------------------------------------------------------------------------------
 
 
-def test_password_sign_in_is_held_until_the_second_factor(client, alice, org_a, settings):
+def test_password_sign_in_is_held_until_the_second_factor(platform_db, client, alice, org_a, settings):
     # A wrong code then the right one within a second: django-otp's throttle (which has its
     # own test below) would hold the second; a person retyping is slower than this test.
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
@@ -267,7 +269,7 @@ def test_backup_codes_work_once(alice, org_a):
     assert BackupCode.objects.filter(device=device, code_hash=device.hash_code(codes[1])).exists()
 
 
-def test_regenerated_backup_codes_replace_the_old_ones(client, alice):
+def test_regenerated_backup_codes_replace_the_old_ones(platform_db, client, alice):
     enrolment = enable(alice)
     client.force_login(alice)
     verify(client, enrolment.device)
@@ -282,7 +284,7 @@ def test_regenerated_backup_codes_replace_the_old_ones(client, alice):
     assert "two_factor.backup_codes_regenerated" in audit_actions(alice)
 
 
-def test_repeated_wrong_codes_are_throttled_with_a_clear_message(client, alice, settings):
+def test_repeated_wrong_codes_are_throttled_with_a_clear_message(platform_db, client, alice, settings):
     # django-otp waits factor * 2**(failures - 1) seconds after each failure. The project's
     # factor of 1 would open the window again within a second; a larger factor keeps this
     # test independent of how fast the machine runs it.
@@ -310,7 +312,7 @@ def test_repeated_wrong_codes_are_throttled_with_a_clear_message(client, alice, 
 # --- Turning it off --------------------------------------------------------------------------
 
 
-def test_turning_off_requires_the_current_password(client, alice):
+def test_turning_off_requires_the_current_password(platform_db, client, alice):
     enrolment = enable(alice)
     client.force_login(alice)
     verify(client, enrolment.device)

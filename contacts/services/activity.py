@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Organization, User
 from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
 from logicnet.audit.services import record_event
-from logicnet.tenancy.context import platform_bypass, tenant_context
+from logicnet.tenancy.context import tenant_context
 
 logger = logging.getLogger(__name__)
 
@@ -268,15 +269,27 @@ REMINDER_BATCH = 500
 def due_task_reminders(*, now: datetime.datetime | None = None) -> list[tuple[int, int]]:
     """(organization_id, task_id) of open tasks due by now whose reminder has not gone out.
 
-    Across every organization, so through the audited platform bypass; ids only, read
-    from the partial index task_reminder_due_idx. Nothing is claimed here."""
+    Across every organization, through the narrow function logicnet_due_task_reminders
+    (ids only, read from the partial index task_reminder_due_idx; contacts migration 0007):
+    beat's role reaches no role that reads every tenant, and each reminder is then sent
+    inside its organization's tenant context. One audit event per sweep that found work,
+    not one per minute. Nothing is claimed here."""
     now = now or timezone.now()
-    with platform_bypass(actor=None, reason="task reminders"):
-        return list(
-            Task.objects.filter(due_at__lte=now, done_at=None, reminder_sent_at=None, due_at__isnull=False)
-            .order_by("due_at")
-            .values_list("organization_id", "pk")[:REMINDER_BATCH]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT organization_id, task_id FROM logicnet_due_task_reminders(%s, %s)", [now, REMINDER_BATCH]
         )
+        found = [(int(organization_id), int(task_id)) for organization_id, task_id in cursor.fetchall()]
+        if found:
+            record_event(
+                action="platform.sweep",
+                details={
+                    "reason": "task reminders",
+                    "organizations": len({organization_id for organization_id, _task in found}),
+                    "tasks": len(found),
+                },
+            )
+    return found
 
 
 def _reminder_message(task: Task, organization: Organization) -> tuple[str, str, str]:

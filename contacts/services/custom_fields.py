@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -144,7 +143,7 @@ def update_contact_visibility(*, organization: Organization, actor: User | None,
         raise ValidationError({"contact_visibility": _("Choose who sees which contacts.")})
     if organization.contact_visibility == visibility:
         return organization
-    with transaction.atomic():
+    with tenant_context(organization):  # only the active organization's row can change
         previous = organization.contact_visibility
         organization.contact_visibility = visibility
         organization.save(update_fields=["contact_visibility"])

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from logicnet.audit.models import AuditCheckpoint, AuditEvent
-from logicnet.tenancy.context import as_platform_role
+from logicnet.tenancy.context import platform_database, platform_reads
 
 logger = logging.getLogger(__name__)
 anchor_logger = logging.getLogger("logicnet.audit.anchor")
@@ -126,7 +126,11 @@ def _insert(
        seals nothing past it (see `_sealing_horizon`). PostgreSQL spells the address the way
        the inet column gives it back ("2001:0DB8::0001" is "2001:db8::1");
     2. insert the row, without RETURNING: the application role may append an event of another
-       organization or of none (the audit_append policy), but it may not read it back."""
+       organization or of none (the audit_append policy), but it may not read it back.
+    Inside a platform bypass the event goes to the platform alias (logicnet.tenancy.routers),
+    in the same transaction as the work it records: a bypass that rolls back leaves no
+    event claiming it happened."""
+    alias = router.db_for_write(AuditEvent)
     event = AuditEvent(
         organization_id=getattr(organization, "pk", organization),
         action=action,
@@ -136,7 +140,7 @@ def _insert(
         details=details,
         created_at=timezone.now(),
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('audit_auditevent', 'id')), host(marked.ip)"
             " FROM (SELECT pg_advisory_xact_lock_shared(%s, %s), %s::inet AS ip OFFSET 0) AS marked",
@@ -159,7 +163,7 @@ def _insert(
             ],
         )
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = alias
     return event
 
 
@@ -224,14 +228,17 @@ def client_ip(request) -> str | None:
 
 
 @contextmanager
-def _all_tenants() -> Iterator[None]:
+def _all_tenants() -> Iterator[BaseDatabaseWrapper]:
     """Sealing, verification, retention and redaction read every organization's events. They
-    run in the worker, beat and management commands, never in a web request, as the platform
-    role (which alone may execute the audit functions, see logicnet.audit.database). This is
-    the one place that says how those processes reach it. Not a `platform_bypass`: the sealer
-    auditing itself every ten seconds would never run out of work."""
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        yield
+    run in the worker, beat and management commands, never in a web request (which has no
+    platform alias, see settings.PLATFORM_DATABASE), on the platform role's own connection
+    (which alone may execute the audit functions, see logicnet.audit.database). This is the
+    one place that says how those processes reach it; it yields that connection for the
+    raw statements. Not a `platform_bypass`: the sealer auditing itself every ten seconds
+    would never run out of work."""
+    alias = platform_database()
+    with platform_reads():
+        yield connections[alias]
 
 
 # --- sealing ---------------------------------------------------------------------------------------
@@ -272,7 +279,7 @@ def _sealing_horizon(wait_seconds: float) -> tuple[int, int]:
     delays sealing of the events after its own until it ends; it never delays a writer.
     A margin on created_at would not do: that is the writer's clock, read before its commit.
     """
-    with connection.cursor() as cursor:
+    with connections[platform_database()].cursor() as cursor:
         cursor.execute("SELECT pg_sequence_last_value(pg_get_serial_sequence('audit_auditevent', 'id'))")
         horizon = cursor.fetchone()[0] or 0
         # A new statement, so its view of pg_locks is taken after H was read.
@@ -328,7 +335,7 @@ def seal_audit_log(*, wait_seconds: float | None = None, batch_size: int = 2000)
         logger.info("audit sealing waits for %s writer(s) still in flight", report.in_flight)
         return report
     while True:
-        with _all_tenants(), connection.cursor() as cursor:
+        with _all_tenants() as platform, platform.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_NAMESPACE, _SEALER_LOCK])
             head = _head() or Head(0, 0, GENESIS)
             report.head = head if head.sequence else None
@@ -569,7 +576,7 @@ def drop_expired_audit_events(*, now: datetime.datetime | None = None, batch_siz
             )
     dropped = 0
     while True:
-        with _all_tenants(), connection.cursor() as cursor:
+        with _all_tenants() as platform, platform.cursor() as cursor:
             cursor.execute("SELECT audit_drop_checkpointed(%s)", [batch_size])
             count = cursor.fetchone()[0]
         dropped += count
@@ -604,7 +611,7 @@ def redact_audit_value(*, event_id: int, key: str, reason: str, actor=None) -> A
     2. swap the value for "[redacted]" and keep that MAC: the chain still verifies, and anyone
        without the key who redacts or changes a value breaks it;
     3. record `audit.value_redacted` naming the event and the key."""
-    with _all_tenants(), connection.cursor() as cursor:
+    with _all_tenants() as platform, platform.cursor() as cursor:
         event = AuditEvent.objects.filter(pk=event_id).first()
         if event is None:
             raise RedactionError(f"no audit event {event_id}")

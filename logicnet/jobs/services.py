@@ -267,21 +267,27 @@ def stalled_jobs() -> list[tuple[int, int]]:
     harmless, since claims are atomic, but each a wasted delivery). A job never sent (the
     broker was down when it was started) is sent after a short grace, which leaves the
     starting request's own after-commit send the time to record itself.
-    """
-    from django_scopes import scopes_disabled
 
-    from logicnet.tenancy.context import as_platform_role
+    Across every organization, through the narrow function logicnet_stalled_jobs (ids
+    only, jobs migration 0003): beat's role reaches no role that reads every tenant. One
+    audit event per sweep that found work, none for the quiet minutes.
+    """
+    from logicnet.audit.services import record_event
 
     now = timezone.now()
-    due = Q(sent_at__isnull=True, created_at__lt=now - JOB_SEND_GRACE) | Q(
-        sent_at__lt=now - timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS)
-    )
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(
-            Job.objects.filter(
-                due,
-                Q(state=Job.State.QUEUED) | Q(state=Job.State.RUNNING, lease_expires_at__lt=now),
-            )
-            .order_by("created_at")
-            .values_list("organization_id", "pk")[:500]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT organization_id, job_id FROM logicnet_stalled_jobs(%s, %s, %s, %s)",
+            [now - JOB_SEND_GRACE, now - timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS), now, 500],
         )
+        found = [(int(organization_id), int(job_id)) for organization_id, job_id in cursor.fetchall()]
+        if found:
+            record_event(
+                action="platform.sweep",
+                details={
+                    "reason": "stalled jobs",
+                    "organizations": len({organization_id for organization_id, _job in found}),
+                    "jobs": len(found),
+                },
+            )
+    return found

@@ -17,24 +17,52 @@ from django_scopes import get_scope, scope, scopes_disabled
 from psycopg.pq import TransactionStatus
 
 _active_organization: ContextVar[int | None] = ContextVar("active_organization", default=None)
-_platform_bypass_active: ContextVar[bool] = ContextVar("platform_bypass_active", default=False)
+# The signed-in person on whose behalf the code runs (the request's user, the user a
+# service acts for). The tables that decide access (memberships) let the application role
+# add a membership only for this user in the active organization: a bug that names
+# another organization's user cannot make them an owner here.
+_acting_user: ContextVar[int | None] = ContextVar("acting_user", default=None)
 
 
 def active_organization_id() -> int | None:
     return _active_organization.get()
 
 
-def platform_bypass_active() -> bool:
-    """True inside `platform_bypass`: the audited cross-tenant work (the key cache asks)."""
-    return _platform_bypass_active.get()
+def acting_user_id() -> int | None:
+    return _acting_user.get()
 
 
-def _set_organization_setting(organization_id: int | None) -> None:
+def _set_organization_setting(organization_id: int | None, user_id: int | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('app.organization_id', %s, true)",
-            ["" if organization_id is None else str(organization_id)],
+            "SELECT set_config('app.organization_id', %s, true), set_config('app.user_id', %s, true)",
+            ["" if organization_id is None else str(organization_id), "" if user_id is None else str(user_id)],
         )
+
+
+@contextmanager
+def acting_user(user) -> Iterator[None]:
+    """Run the block on behalf of `user` (a User, an id, or None for nobody): every
+    tenant_context opened inside it sets `app.user_id` with the organization. The
+    organization middleware wraps each view in it; services that add a membership (sign-up,
+    accepting an invitation) name the user who joins."""
+    user_id = getattr(user, "pk", user)
+    user_id = int(user_id) if user_id is not None else None
+    previous_user = _acting_user.get()
+    token = _acting_user.set(user_id)
+    try:
+        if connection.in_atomic_block and _active_organization.get() is not None and not _transaction_failed():
+            # Already inside an organization's transaction: apply it now, and put the
+            # enclosing block's user back on the way out.
+            with transaction.atomic():
+                _set_organization_setting(_active_organization.get(), user_id)
+                yield
+                if not transaction.get_rollback() and not _transaction_failed():
+                    _set_organization_setting(_active_organization.get(), previous_user)
+        else:
+            yield
+    finally:
+        _acting_user.reset(token)
 
 
 @contextmanager
@@ -52,6 +80,7 @@ def tenant_context(organization) -> Iterator[None]:
        On an exception nothing is sent: rolling back the savepoint restores the setting.
     """
     organization_id = int(getattr(organization, "pk", organization))
+    user_id = _acting_user.get()
     previous = _active_organization.get()
     enclosing_transaction = connection.in_atomic_block
     # Nested in a block of the same organization (a view calling a selector that enters
@@ -62,10 +91,10 @@ def tenant_context(organization) -> Iterator[None]:
     try:
         with scope(organization=organization_id), transaction.atomic():
             if not again:
-                _set_organization_setting(organization_id)
+                _set_organization_setting(organization_id, user_id)
             yield
             if enclosing_transaction and not again and not transaction.get_rollback() and not _transaction_failed():
-                _set_organization_setting(previous)
+                _set_organization_setting(previous, user_id if previous is not None else None)
     finally:
         _active_organization.reset(token)
 
@@ -82,41 +111,66 @@ def _transaction_failed() -> bool:
     return raw is not None and raw.info.transaction_status == TransactionStatus.INERROR
 
 
-@contextmanager
-def as_platform_role() -> Iterator[None]:
-    """Switch the current transaction to the platform role, whose policies see every row.
+class PlatformAccessUnavailable(RuntimeError):
+    """This process has no platform database alias (the customer-facing web process):
+    cross-tenant work belongs in the admin process, the worker, beat or a command."""
 
-    Internal building block of `platform_bypass` and of the audit log's own writes (which
-    must not audit themselves). Callers must already be inside `transaction.atomic()`.
-    """
-    if not connection.in_atomic_block:
-        raise RuntimeError("as_platform_role() needs an open transaction")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        (previous_role,) = cursor.fetchone()
-        switch = previous_role == settings.DATABASE_APP_USER
-        if switch:
-            cursor.execute(f'SET LOCAL ROLE "{settings.DATABASE_PLATFORM_ROLE}"')
+
+_platform_bypass_active: ContextVar[bool] = ContextVar("platform_bypass_active", default=False)
+
+
+def platform_bypass_active() -> bool:
+    """True inside `platform_bypass` (or `platform_reads`): the ORM goes to the platform
+    alias (logicnet.tenancy.routers) and the key cache serves any organization's key."""
+    return _platform_bypass_active.get()
+
+
+def platform_database() -> str:
+    """The platform alias of this process, or a clear refusal where it has none."""
+    alias = settings.PLATFORM_DATABASE
+    if alias is None:
+        raise PlatformAccessUnavailable(
+            f"cross-tenant work needs the platform database alias, which the {settings.LOGICNET_PROCESS!r} "
+            "process does not have; run it in the admin process, a Celery task or a management command "
+            "(LOGICNET_PROCESS=admin, worker, beat or command)"
+        )
+    return alias
+
+
+@contextmanager
+def platform_reads() -> Iterator[None]:
+    """Route the block's ORM queries to the platform alias, without an audit event: only
+    for the admin's pages that change nothing (a change is audited, see admin_site).
+    Everything else uses `platform_bypass`."""
+    alias = platform_database()
+    token = _platform_bypass_active.set(True)
     try:
-        yield
+        with transaction.atomic(using=alias), scopes_disabled():
+            yield
     finally:
-        # After a failed statement the enclosing atomic block must roll back, and that
-        # rollback undoes SET LOCAL ROLE too; sending the reset would only hide the error.
-        if switch and not transaction.get_rollback() and not _transaction_failed():
-            with connection.cursor() as cursor:
-                cursor.execute(f'SET LOCAL ROLE "{previous_role}"')
+        _platform_bypass_active.reset(token)
 
 
 @contextmanager
 def platform_bypass(*, actor, reason: str, organization=None, ip_address: str | None = None) -> Iterator[None]:
-    """Cross-tenant work (platform admin, retention sweeps): explicit and audited.
+    """Cross-tenant work (platform admin, key rotation, data-subject lookups): explicit and
+    audited.
 
-    Disables django-scopes and switches the transaction to the platform role. The bypass
-    itself is written to the audit log first, with who asked and why.
+    1. refuse in a process without the platform alias (settings.PLATFORM_DATABASE): the
+       web role itself can reach no role that sees every organization;
+    2. open a transaction on the platform alias, whose login role's policies see every
+       row, and route every ORM query of the block to it (logicnet.tenancy.routers);
+    3. disable django-scopes and write one audit event naming who asked and why. A bypass
+       nested in another is the same deliberate act: no second event.
     """
     from logicnet.audit.services import record_event
 
-    with transaction.atomic():
+    alias = platform_database()
+    if _platform_bypass_active.get():
+        with transaction.atomic(using=alias), scopes_disabled():
+            yield
+        return
+    with platform_reads():
         record_event(
             action="platform.bypass",
             actor=actor,
@@ -124,9 +178,4 @@ def platform_bypass(*, actor, reason: str, organization=None, ip_address: str | 
             ip_address=ip_address,
             details={"reason": reason},
         )
-        token = _platform_bypass_active.set(True)
-        try:
-            with scopes_disabled(), as_platform_role():
-                yield
-        finally:
-            _platform_bypass_active.reset(token)
+        yield

@@ -13,7 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.organizations import access_gates, membership_model
 from logicnet.tenancy.public import is_public_page, serve_public_page
 from logicnet.tenancy.roles import Actor, Role, minimum_role_for
@@ -62,7 +62,7 @@ class OrganizationMiddleware:
         if not Role.at_least(membership.role, needed):
             raise PermissionDenied
 
-        with tenant_context(membership.organization):
+        with acting_user(request.user), tenant_context(membership.organization):
             response = view_func(request, *view_args, **view_kwargs)
             # Lazy querysets in templates must be evaluated inside the scope (as pretix does).
             if hasattr(response, "render") and callable(response.render) and not response.is_rendered:

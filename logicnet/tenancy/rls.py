@@ -11,10 +11,10 @@ import time
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Model
 
-from logicnet.tenancy.organizations import organization_model
+from logicnet.tenancy.organizations import membership_model, organization_model
 
 # Models that have an organization but are read before any organization is active.
 # Each exemption says why; the tenancy tests fail for any other model without a policy.
@@ -26,7 +26,7 @@ RLS_EXEMPT: dict[str, str] = {
 }
 
 # Tables the application may append to but never change (see logicnet/audit).
-APPEND_ONLY_TABLES = ["audit_auditevent"]
+APPEND_ONLY_TABLES = ["audit_auditevent", "audit_auditcheckpoint"]
 
 POLICY_PREDICATE = "organization_id = NULLIF(current_setting('app.organization_id', true), '')::bigint"
 
@@ -57,23 +57,43 @@ def _quote(name: str) -> str:
 
 
 def role_statements() -> list[str]:
-    """The application's roles: cluster-wide, shared by every database on the server."""
+    """The application's roles: cluster-wide, shared by every database on the server.
+
+    Two login roles, neither superuser nor BYPASSRLS: the application role (web, worker,
+    beat), whose policies show one organization, and the platform role (admin process,
+    management commands), whose policies show every organization. The application role is
+    a member of no other role: an injected `SET ROLE` has nowhere to go.
+    """
     app = _quote(settings.DATABASE_APP_USER)
     platform = _quote(settings.DATABASE_PLATFORM_ROLE)
     password = settings.DATABASE_APP_PASSWORD.replace("'", "''")
+    platform_password = settings.DATABASE_PLATFORM_PASSWORD.replace("'", "''")
     return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_APP_USER)})
             THEN CREATE ROLE {app} LOGIN; END IF;
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_PLATFORM_ROLE)})
-            THEN CREATE ROLE {platform} NOLOGIN; END IF;
+            THEN CREATE ROLE {platform} LOGIN; END IF;
         END $$""",
-        # NOINHERIT: membership in the platform role only lets the app SET ROLE to it
-        # explicitly (platform_bypass); it does not quietly widen what the app sees.
         f"ALTER ROLE {app} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
         + (f" PASSWORD '{password}'" if password else ""),
-        f"ALTER ROLE {platform} WITH NOLOGIN NOSUPERUSER NOBYPASSRLS",
-        f"GRANT {platform} TO {app}",
+        f"ALTER ROLE {platform} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"
+        + (f" PASSWORD '{platform_password}'" if platform_password else ""),
+        # Earlier versions granted the platform role to the application role; take every
+        # membership of the application role away (it must reach no other role).
+        f"""DO $$ DECLARE granted record; BEGIN
+            FOR granted IN SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+                WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = {_literal(settings.DATABASE_APP_USER)})
+            LOOP EXECUTE format('REVOKE %I FROM %I', granted.rolname, {_literal(settings.DATABASE_APP_USER)});
+            END LOOP;
+        END $$""",
+        # The schema owner hands the narrow SECURITY DEFINER functions to the platform role
+        # (ALTER FUNCTION ... OWNER TO needs membership unless it is a superuser).
+        f"""DO $$ BEGIN
+            IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+            THEN EXECUTE format('GRANT %I TO %I', {_literal(settings.DATABASE_PLATFORM_ROLE)}, current_user);
+            END IF;
+        END $$""",
     ]
 
 
@@ -105,6 +125,9 @@ def database_statements() -> list[str]:
             f"DROP POLICY IF EXISTS owner_access ON {table}",
             _owner_policy(model._meta.db_table),
         ]
+    statements += tenant_reference_statements()
+    statements += access_table_statements()
+    statements.append(_narrow_functions_statement())
     return statements
 
 
@@ -115,6 +138,216 @@ def _owner_policy(table: str) -> str:
         {_literal(table)},
         (SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = {_literal(table)})
     ); END $$"""
+
+
+# --- references between tenant tables ---------------------------------------------------------
+# PostgreSQL checks a foreign key without row-level security: a reference to another
+# organization's row passed, while a nonexistent id failed, so a tenant could probe which
+# ids exist. A BEFORE trigger (which runs under the writer's row-level security, so another
+# organization's row is as invisible as a missing one) refuses both with one and the same
+# foreign-key error, before the constraint's own check. Rows written by the database's own
+# triggers (name tokens, from the row they index) are not checked again.
+
+REFERENCE_TRIGGER_PREFIX = "tenant_ref_"
+
+REFERENCE_CHECK_FUNCTION = """CREATE OR REPLACE FUNCTION logicnet_tenant_reference_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+DECLARE
+    value text;
+    found boolean;
+    constraint_name name;
+BEGIN
+    -- TG_ARGV: referencing column, referenced table, referenced column
+    EXECUTE format('SELECT ($1).%I::text', TG_ARGV[0]) USING NEW INTO value;
+    IF value IS NULL THEN
+        RETURN NEW;
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I WHERE %I = $1::bigint)', TG_ARGV[1], TG_ARGV[2])
+        USING value INTO found;
+    IF NOT found THEN
+        SELECT c.conname INTO constraint_name FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+            WHERE c.contype = 'f' AND c.conrelid = TG_RELID AND a.attname = TG_ARGV[0] LIMIT 1;
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"',
+                             TG_TABLE_NAME, constraint_name),
+            DETAIL = format('Key (%s)=(%s) is not present in table "%s".', TG_ARGV[0], value, TG_ARGV[1]);
+    END IF;
+    RETURN NEW;
+END $$"""
+
+
+def tenant_references() -> list[tuple[type[Model], models.Field]]:
+    """Every foreign key from a table under row-level security to another one."""
+    walled = {m._meta.concrete_model for m in rls_models()}
+    found = []
+    for model in rls_models():
+        for field in model._meta.concrete_fields:
+            target = getattr(field, "related_model", None)
+            if (
+                (field.many_to_one or field.one_to_one)
+                and target is not None
+                and target._meta.concrete_model in walled
+                and field.db_constraint
+            ):
+                found.append((model, field))
+    return found
+
+
+def tenant_reference_statements() -> list[str]:
+    statements = [REFERENCE_CHECK_FUNCTION]
+    for model in rls_models():
+        table = model._meta.db_table
+        statements.append(
+            f"""DO $$ DECLARE t record; BEGIN
+                FOR t IN SELECT tgname FROM pg_trigger WHERE tgrelid = {_literal(_quote(table))}::regclass
+                    AND tgname LIKE '{REFERENCE_TRIGGER_PREFIX.replace("_", chr(92) + "_")}%'
+                LOOP EXECUTE format('DROP TRIGGER %I ON %I', t.tgname, {_literal(table)}); END LOOP;
+            END $$"""
+        )
+    for model, field in tenant_references():
+        table, column = model._meta.db_table, field.column
+        target = field.target_field
+        trigger = _quote(f"{REFERENCE_TRIGGER_PREFIX}{column}"[:63])
+        arguments = ", ".join(_literal(v) for v in (column, target.model._meta.db_table, target.column))
+        statements += [
+            f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {_quote(column)} ON {_quote(table)} FOR EACH ROW"
+            f" WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION logicnet_tenant_reference_check({arguments})",
+        ]
+    return statements
+
+
+# --- the tables that decide access -----------------------------------------------------------
+# Organizations, memberships and users are read before any organization is active (the
+# middleware resolves the organization from the URL and the user's membership; sign-in
+# looks a user up by email), so reading them stays open to the application role. Writing
+# them does not: with organization A active, the web role could insert an owner membership
+# for another organization's user, change or delete other organizations' memberships,
+# flip another organization's two-factor requirement and make a user superuser.
+
+USER_POLICY_VALUE = "NULLIF(current_setting('app.user_id', true), '')::bigint"
+ORGANIZATION_POLICY_VALUE = "NULLIF(current_setting('app.organization_id', true), '')::bigint"
+
+# Columns only the platform role may change (the web role gets UPDATE on every other one,
+# so a new column needs no change here): who is platform staff, and which organizations
+# are active (offboarding is the platform's).
+PLATFORM_ONLY_COLUMNS = {
+    settings.AUTH_USER_MODEL: {"id", "is_staff", "is_superuser"},
+    settings.TENANCY_ORGANIZATION_MODEL: {"id", "is_active", "created_at"},
+    settings.TENANCY_MEMBERSHIP_MODEL: {"id", "organization_id", "user_id", "created_at"},
+}
+
+# Platform permissions: the web role may not grant a user a group or an admin permission.
+PERMISSION_TABLES_READ_ONLY = [
+    "auth_group",
+    "auth_permission",
+    "auth_group_permissions",
+]
+# Rows the web role may delete with their user (Django deletes them with the user), but
+# never add.
+PERMISSION_LINKS_DELETE_ONLY = [(settings.AUTH_USER_MODEL, "groups"), (settings.AUTH_USER_MODEL, "user_permissions")]
+
+
+def _policies(raw_table: str, app: str, platform: str, policies: dict[str, str]) -> list[str]:
+    table = _quote(raw_table)
+    statements = [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+    ]
+    existing = ["tenant_isolation", "platform_access", "access_read", "access_insert", "access_update"]
+    existing.append("access_delete")
+    statements += [f"DROP POLICY IF EXISTS {name} ON {table}" for name in existing]
+    statements += [
+        f"CREATE POLICY {name} ON {table} {clause}".replace("{app}", app) for name, clause in policies.items()
+    ]
+    statements.append(f"CREATE POLICY platform_access ON {table} TO {platform} USING (true) WITH CHECK (true)")
+    # As for the tenant tables: a non-superuser owner's data migrations still see the rows.
+    statements += [f"DROP POLICY IF EXISTS owner_access ON {table}", _owner_policy(raw_table)]
+    return statements
+
+
+def _column_grants(label: str, app: str) -> list[str]:
+    model = apps.get_model(label)
+    table = _quote(model._meta.db_table)
+    allowed = [_quote(f.column) for f in model._meta.concrete_fields if f.column not in PLATFORM_ONLY_COLUMNS[label]]
+    return [f"REVOKE UPDATE ON {table} FROM {app}", f"GRANT UPDATE ({', '.join(allowed)}) ON {table} TO {app}"]
+
+
+def access_table_statements() -> list[str]:
+    app = _quote(settings.DATABASE_APP_USER)
+    platform = _quote(settings.DATABASE_PLATFORM_ROLE)
+    organization = organization_model()._meta.db_table
+    membership = membership_model()._meta.db_table
+    user = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+    org, me = ORGANIZATION_POLICY_VALUE, USER_POLICY_VALUE
+    statements = _policies(
+        membership,
+        app,
+        platform,
+        {
+            "access_read": "FOR SELECT TO {app} USING (true)",
+            # Only the acting user joins, only the active organization: sign-up (its new
+            # organization) and accepting an invitation (inside the inviting organization).
+            "access_insert": f"FOR INSERT TO {{app}} WITH CHECK (organization_id = {org} AND user_id = {me})",
+            "access_update": f"FOR UPDATE TO {{app}} USING (organization_id = {org}) WITH CHECK (organization_id = {org})",
+            "access_delete": f"FOR DELETE TO {{app}} USING (organization_id = {org})",
+        },
+    )
+    statements += _policies(
+        organization,
+        app,
+        platform,
+        {
+            "access_read": "FOR SELECT TO {app} USING (true)",
+            "access_insert": "FOR INSERT TO {app} WITH CHECK (is_active)",
+            "access_update": f"FOR UPDATE TO {{app}} USING (id = {org}) WITH CHECK (id = {org})",
+            "access_delete": f"FOR DELETE TO {{app}} USING (id = {org})",
+        },
+    )
+    statements += _policies(
+        user,
+        app,
+        platform,
+        {
+            "access_read": "FOR SELECT TO {app} USING (true)",
+            # Sign-up creates people, never platform staff (createsuperuser runs on the
+            # platform alias: `manage.py createsuperuser --database platform`).
+            "access_insert": "FOR INSERT TO {app} WITH CHECK (NOT is_staff AND NOT is_superuser)",
+            "access_update": "FOR UPDATE TO {app} USING (true) WITH CHECK (true)",
+            "access_delete": "FOR DELETE TO {app} USING (true)",
+        },
+    )
+    for label in PLATFORM_ONLY_COLUMNS:
+        statements += _column_grants(label, app)
+    for table in PERMISSION_TABLES_READ_ONLY:
+        statements.append(f"REVOKE INSERT, UPDATE, DELETE ON {_quote(table)} FROM {app}")
+    for label, field in PERMISSION_LINKS_DELETE_ONLY:
+        through = apps.get_model(label)._meta.get_field(field).remote_field.through
+        statements.append(f"REVOKE INSERT, UPDATE ON {_quote(through._meta.db_table)} FROM {app}")
+    return statements
+
+
+# Narrow SECURITY DEFINER functions: named logicnet_*, created by migrations of the app
+# whose table they read (or below), owned by the platform role so they see every
+# organization, callable by the application role. Each returns ids or one fixed answer,
+# never rows, so the web role can ask "which tasks are due" but not read another tenant.
+NARROW_FUNCTION_PREFIX = "logicnet\\_%"
+
+
+def _narrow_functions_statement() -> str:
+    app = settings.DATABASE_APP_USER
+    platform = settings.DATABASE_PLATFORM_ROLE
+    return f"""DO $$ DECLARE fn record; BEGIN
+        FOR fn IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
+            JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND p.prosecdef AND p.proname LIKE '{NARROW_FUNCTION_PREFIX}'
+        LOOP
+            EXECUTE format('ALTER FUNCTION %s OWNER TO %I', fn.signature, {_literal(platform)});
+            EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, public', fn.signature);
+            EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', fn.signature);
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn.signature, {_literal(app)}, {_literal(platform)});
+        END LOOP;
+    END $$"""
 
 
 def security_statements() -> list[str]:

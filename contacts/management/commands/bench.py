@@ -118,7 +118,8 @@ class Command(BaseCommand):
                 cursor.execute("DELETE FROM contacts_contactnametoken WHERE organization_id = %s", [organization.pk])
                 cursor.execute("DELETE FROM contacts_contact WHERE organization_id = %s", [organization.pk])
                 cursor.execute("DELETE FROM encryption_organizationkey WHERE organization_id = %s", [organization.pk])
-            organization.delete()
+            with tenant_context(organization):  # only the active organization can be deleted
+                organization.delete()
 
     def report_sizes(self, organization: Organization, contacts: int) -> None:
         with connection.cursor() as cursor:

@@ -76,7 +76,7 @@ from contacts.models import (
 )
 from logicnet.encryption import blind
 from logicnet.encryption import fields as encrypted_fields
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context
 
 SLUG_PREFIX = "benchcrm-"
 USER_DOMAIN = "@benchcrm.example.invalid"
@@ -228,7 +228,8 @@ class Command(BaseCommand):
     def organization(self, name: str, members: list[User]) -> Organization:
         organization = make_bench_organization(f"{SLUG_PREFIX}{name}", f"Bench CRM {name}")
         for n, user in enumerate(members):
-            Membership.objects.create(organization=organization, user=user, role="owner" if n == 0 else "member")
+            with acting_user(user), tenant_context(organization):  # a user joins as themselves
+                Membership.objects.create(organization=organization, user=user, role="owner" if n == 0 else "member")
         return organization
 
     def seed(self, organization: Organization, count: int, members: list[User], *, full: bool, quiet: bool) -> Seeded:
@@ -409,7 +410,8 @@ class Command(BaseCommand):
                 for model in TENANT_TABLES:
                     cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE organization_id = %s", [organization.pk])
                 cursor.execute("DELETE FROM encryption_organizationkey WHERE organization_id = %s", [organization.pk])
-            organization.delete()
+            with tenant_context(organization):  # only the active organization can be deleted
+                organization.delete()
         User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN).delete()
 
     def report_sizes(self, big: Seeded, small: Seeded) -> None:

@@ -14,6 +14,7 @@ from accounts.services import create_organization
 from contacts.services.activity import create_task, log_interaction
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
+from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.roles import Role
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed by make run, local demo only
@@ -41,9 +42,12 @@ class Command(BaseCommand):
             owner = users[0][0]
             organization = create_organization(name="Demo SRL", owner=owner)
             organization.slug = "demo-srl"
-            organization.save(update_fields=["slug"])
+            with tenant_context(organization):  # the database lets only the active organization change
+                organization.save(update_fields=["slug"])
             for user, role in users[1:]:
-                Membership.objects.create(organization=organization, user=user, role=role)
+                # A membership is added by the user who joins, in the organization joined.
+                with acting_user(user), tenant_context(organization):
+                    Membership.objects.create(organization=organization, user=user, role=role)
         self._seed_crm(organization, [user for user, _ in users])
         self.stdout.write(self.style.SUCCESS(f"demo organization created; sign in as {TEAM[0][0]} / {DEMO_PASSWORD}"))
 
