@@ -15,7 +15,7 @@ from accounts import services, sign_in_throttle
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.models import AuditEvent
 from logicnet.client_ip import client_address, parse_trusted_proxies
-from logicnet.tenancy.context import as_platform_role, tenant_context
+from logicnet.tenancy.context import tenant_context
 from tests.factories import PASSWORD, make_member, make_user
 
 SIGNUP = {
@@ -397,15 +397,17 @@ def _signed_in(client: Client) -> bool:
 
 
 def _platform_events(action: str) -> list[AuditEvent]:
-    with transaction.atomic(), scopes_disabled(), as_platform_role():
-        return list(AuditEvent.objects.filter(organization=None, action=action).order_by("pk"))
+    # Events with no organization: only the platform role reads them, on its own connection
+    # (the tests that call this commit their data: platform_db).
+    with scopes_disabled():
+        return list(AuditEvent.objects.using("platform").filter(organization=None, action=action).order_by("pk"))
 
 
 def _trust(settings, *proxies: str) -> None:
     settings.TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", proxies)
 
 
-def test_thirty_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(alice):
+def test_thirty_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(platform_db, alice):
     attacker = Client(REMOTE_ADDR=ATTACKER)
     for _ in range(30):
         assert _sign_in(attacker, alice.email, "wrong-password").status_code == 200
@@ -424,7 +426,7 @@ def test_thirty_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsew
     assert [e.ip_address for e in _platform_events("auth.signed_in")] == [VICTIM]
 
 
-def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(settings, alice, bob):
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(platform_db, settings, alice, bob):
     _trust(settings, "10.0.0.0/8")
     attacker = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"{ATTACKER}, 10.0.0.9")
     for _ in range(30):
@@ -441,7 +443,7 @@ def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(settin
     assert UserSession.objects.get(user=alice).ip == VICTIM
 
 
-def test_an_untrusted_x_forwarded_for_is_ignored(settings, alice):
+def test_an_untrusted_x_forwarded_for_is_ignored(platform_db, settings, alice):
     _trust(settings, "10.0.0.0/8")  # the attacker is not one of them
     attacker = Client(REMOTE_ADDR=ATTACKER)
     for n in range(5):
@@ -454,7 +456,7 @@ def test_an_untrusted_x_forwarded_for_is_ignored(settings, alice):
     assert _sign_in(victim, alice.email).status_code == 302
 
 
-def test_wrong_passwords_from_many_addresses_cap_unknown_clients_but_not_the_owners_browser(settings, alice):
+def test_wrong_passwords_from_many_addresses_cap_unknown_clients_but_not_the_owners_browser(platform_db, settings, alice):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_account": "8/h/key"}
     owner_browser = Client(REMOTE_ADDR=VICTIM)
     assert _sign_in(owner_browser, alice.email).status_code == 302  # a known device from now on

@@ -212,7 +212,7 @@ def test_outside_the_tenant_context_keys_stay_hidden(org_a, alice):
         loaded.email  # noqa: B018  (row-level security hides the key outside the context)
 
 
-def test_a_warm_key_cache_serves_only_the_active_organization(committed_db, org_a, org_b, alice, charlie):
+def test_a_warm_key_cache_serves_only_the_active_organization(platform_db, org_a, org_b, alice, charlie):
     # Committed data: a key created by an open transaction is cached for that connection
     # only; the process-wide cache under test holds committed keys.
     contact = create_contact(organization=org_a, actor=alice, data=ANA)
@@ -330,7 +330,7 @@ def test_master_key_rotation_rewraps_keys_and_keeps_every_value_readable(
     assert read(org_b, theirs.pk, "first_name") == "Bogdan"
 
 
-def test_reencrypting_an_organization_keeps_values_and_lookups(org_a, org_b, alice, charlie, settings):
+def test_reencrypting_an_organization_keeps_values_and_lookups(platform_db, org_a, org_b, alice, charlie, settings):
     settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
     contacts = [
         create_contact(organization=org_a, actor=alice, data={**ANA, "email": f"ana{i}@exemplu.ro"}) for i in range(7)
@@ -365,7 +365,7 @@ def test_reencrypting_an_organization_keeps_values_and_lookups(org_a, org_b, ali
         Contact.objects.create(organization=org_a, first_name="Nou")  # and encrypts under v2
 
 
-def test_reencryption_resumes_after_an_interruption(org_a, alice, settings):
+def test_reencryption_resumes_after_an_interruption(platform_db, org_a, alice, settings):
     settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
     contacts = [
         create_contact(organization=org_a, actor=alice, data={**ANA, "email": f"r{i}@exemplu.ro"}) for i in range(5)
@@ -440,7 +440,7 @@ def test_a_value_on_an_older_key_version_is_reencrypted_when_its_row_is_saved(or
     assert read(org_a, contact.pk, "date_of_birth") == ANA["date_of_birth"]
 
 
-def test_retired_keys_are_not_destroyed_while_a_value_still_uses_them(org_a, alice, settings):
+def test_retired_keys_are_not_destroyed_while_a_value_still_uses_them(platform_db, org_a, alice, settings):
     settings.ENCRYPTION_KEY_CACHE_SECONDS = 0
     contact = create_contact(organization=org_a, actor=alice, data=ANA)
     before = raw_row("contacts_contact", contact.pk, org_a)
@@ -459,7 +459,7 @@ def test_retired_keys_are_not_destroyed_while_a_value_still_uses_them(org_a, ali
     assert destroy_retired_keys(now=later, report=lambda line: None)["destroyed"] == [(org_a.pk, 1)]
 
 
-def test_an_old_master_key_is_released_only_when_nothing_needs_it(org_a, alice, settings):
+def test_an_old_master_key_is_released_only_when_nothing_needs_it(platform_db, org_a, alice, settings):
     from accounts import two_factor
 
     old = settings.ENCRYPTION_MASTER_KEYS[0]

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -41,7 +41,7 @@ from logicnet.encryption.exceptions import (
     OrganizationKeyDestroyed,
     OrganizationKeyMissing,
 )
-from logicnet.tenancy.context import active_organization_id, platform_bypass_active
+from logicnet.tenancy.context import active_alias, active_organization_id, platform_bypass_active
 
 _LOCK_NAMESPACE = 7_302_114  # pg_advisory_xact_lock(namespace, organization): one key writer
 
@@ -176,13 +176,14 @@ _uncommitted: dict[int, object] = {}
 
 
 def _still_pending(markers: list) -> bool:
-    pending = {id(func) for _sids, func, _robust in connection.run_on_commit}
+    pending = {id(func) for _sids, func, _robust in connections[active_alias()].run_on_commit}
     return all(id(marker) in pending for marker in markers)
 
 
 def _connection_entries() -> dict[int, tuple[OrganizationKeys, list]]:
-    """Keys whose creation this connection's open transaction has not committed yet."""
-    return connection.__dict__.setdefault("_logicnet_uncommitted_keys", {})
+    """Keys whose creation this connection's open transaction has not committed yet (the
+    platform alias's inside the platform bypass)."""
+    return connections[active_alias()].__dict__.setdefault("_logicnet_uncommitted_keys", {})
 
 
 def forget_organization(organization_id: int | None = None) -> None:
@@ -269,7 +270,7 @@ def _mark_uncommitted(organization_id: int, pk: int) -> None:
         forget_organization(organization_id)
 
     _uncommitted[pk] = committed
-    transaction.on_commit(committed)
+    transaction.on_commit(committed, using=active_alias())
 
 
 def create_key_version(organization_id: int, *, reason: str, unless_one_exists: bool = False) -> int:
@@ -283,8 +284,9 @@ def create_key_version(organization_id: int, *, reason: str, unless_one_exists: 
     from logicnet.audit.services import record_event
     from logicnet.encryption.models import OrganizationKey
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
+    alias = active_alias()  # the platform alias's transaction inside the platform bypass
+    with transaction.atomic(using=alias):
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
         with scopes_disabled():
             rows = list(OrganizationKey.objects.filter(organization_id=organization_id))
@@ -470,7 +472,7 @@ def count_encryption(organization_id: int, version: int) -> None:
     if pending % settings.ENCRYPTION_COUNT_FLUSH_EVERY == 0:
         # After the writer's transaction commits (at once outside one). A rolled-back
         # transaction drops the callback, not the counts: the next flush carries them.
-        transaction.on_commit(flush_encryption_counts)
+        transaction.on_commit(flush_encryption_counts, using=active_alias())
 
 
 def pending_encryption_counts() -> dict[tuple[int, int], int]:

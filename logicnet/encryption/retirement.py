@@ -15,14 +15,14 @@ from collections import Counter
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from logicnet.encryption.fields import encrypted_fields_of, platform_sealed_fields_of
 from logicnet.encryption.keys import _LOCK_NAMESPACE, PLATFORM_FORMAT, forget_organization, newest_master_key
 from logicnet.encryption.models import OrganizationKey
-from logicnet.tenancy.context import platform_bypass, tenant_context
+from logicnet.tenancy.context import active_alias, platform_bypass, platform_database, tenant_context
 
 Report = Callable[[str], None]
 
@@ -41,6 +41,7 @@ def count_values_by_version(*, organization_id: int | None = None) -> Counter:
     encrypted column of every model. All organizations (under the platform bypass) when
     organization_id is None; row-level security limits what the caller sees either way."""
     found: Counter = Counter()
+    connection = connections[active_alias()]  # the platform alias's, inside the bypass
     for model in _models_with(encrypted_fields_of):
         table = connection.ops.quote_name(model._meta.db_table)
         where = "WHERE organization_id = %s" if organization_id is not None else ""
@@ -65,6 +66,7 @@ def count_platform_values(*, master_key_id: str) -> int:
     """Platform-sealed values (TOTP seeds) still sealed under the master key."""
     total = 0
     prefix = f"{PLATFORM_FORMAT}.{master_key_id}.%"
+    connection = connections[active_alias()]  # the platform alias's, inside the bypass
     for model in _models_with(platform_sealed_fields_of):
         table = connection.ops.quote_name(model._meta.db_table)
         conditions = " OR ".join(
@@ -92,10 +94,13 @@ def check_master_key_retirement(*, master_key_id: str) -> dict:
         return {"may_remove": False, "reason": "it is the newest master key, the one that wraps new keys"}
     from logicnet.audit.services import record_event
 
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
+    # The snapshot is the platform alias's: the bypass runs its queries there.
+    alias = platform_database()
+    platform = connections[alias]
+    outermost = not platform.in_atomic_block
+    with transaction.atomic(using=alias):
         if outermost:  # must be the transaction's first statement (a test's is already open)
-            with connection.cursor() as cursor:
+            with platform.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with platform_bypass(actor=None, reason=f"retire_master_key {master_key_id}"), scopes_disabled():
             wrapped = list(

@@ -125,6 +125,14 @@ def platform_bypass_active() -> bool:
     return _platform_bypass_active.get()
 
 
+def active_alias() -> str:
+    """The database alias the ORM uses here (logicnet.tenancy.routers): the platform one
+    inside `platform_bypass` or `platform_reads`, the default one otherwise. Raw SQL and
+    transaction hooks that belong with the ORM's work use it, or they would run on another
+    connection, as another role, in another transaction."""
+    return settings.PLATFORM_DATABASE if _platform_bypass_active.get() and settings.PLATFORM_DATABASE else "default"
+
+
 def platform_database() -> str:
     """The platform alias of this process, or a clear refusal where it has none."""
     alias = settings.PLATFORM_DATABASE
