@@ -456,7 +456,9 @@ def test_an_untrusted_x_forwarded_for_is_ignored(platform_db, settings, alice):
     assert _sign_in(victim, alice.email).status_code == 302
 
 
-def test_wrong_passwords_from_many_addresses_cap_unknown_clients_but_not_the_owners_browser(platform_db, settings, alice):
+def test_wrong_passwords_from_many_addresses_cap_unknown_clients_but_not_the_owners_browser(
+    platform_db, settings, alice
+):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed_account": "8/h/key"}
     owner_browser = Client(REMOTE_ADDR=VICTIM)
     assert _sign_in(owner_browser, alice.email).status_code == 302  # a known device from now on
