@@ -22,7 +22,7 @@ def _flags(organization) -> dict[str, bool]:
         return {c.first_name: c.is_minor for c in Contact.objects.all()}
 
 
-def test_flags_follow_the_date_of_birth_in_every_organization(org_a, org_b, alice, charlie):
+def test_flags_follow_the_date_of_birth_in_every_organization(platform_db, org_a, org_b, alice, charlie):
     created = {
         name: create_contact(organization=organization, actor=actor, data={"first_name": name, "date_of_birth": born})
         for organization, actor, name, born in (

@@ -64,7 +64,7 @@ EVERY_VALUE = [
 
 
 @pytest.fixture
-def leaving(committed_db, alice, org_b, charlie):
+def leaving(platform_db, alice, org_b, charlie):
     """An organization with a distinctive value in every kind of personal field, plaintext
     and encrypted, in the database and in its files."""
     organization = make_organization(ORG_NAME, owner=alice)

@@ -41,20 +41,26 @@ def test_a_signed_in_outsider_sees_it_too_without_staff_navigation(client, org_a
     assert response.wsgi_request.public_organization == org_a
 
 
-def test_unknown_or_inactive_organization_is_an_ordinary_404(client, org_a, org_b):
+def deactivate(organization) -> None:
+    # Only the platform role may deactivate an organization (a column privilege): on its own
+    # connection, so the tests that call this commit their data (platform_db).
+    Organization.objects.using("platform").filter(pk=organization.pk).update(is_active=False)
+
+
+def test_unknown_or_inactive_organization_is_an_ordinary_404(platform_db, client, org_a, org_b):
     ordinary = client.get("/no-such-page/")
     assert ordinary.status_code == 404
-    Organization.objects.filter(pk=org_b.pk).update(is_active=False)
+    deactivate(org_b)
     for url in ("/p/no-such-organization/privacy/", privacy_url(org_b)):
         response = client.get(url)
         assert response.status_code == 404
         assert response.content == ordinary.content
 
 
-def test_the_slug_is_resolved_by_the_narrow_function_as_the_application_role(org_a, org_b):
+def test_the_slug_is_resolved_by_the_narrow_function_as_the_application_role(platform_db, org_a, org_b):
     assert public_organization_id(org_a.slug) == org_a.pk
     assert public_organization_id("no-such-organization") is None
-    Organization.objects.filter(pk=org_b.pk).update(is_active=False)
+    deactivate(org_b)
     assert public_organization_id(org_b.slug) is None
 
 
