@@ -2,9 +2,11 @@
 
 Public pages (/p/<org_slug>/) have no member to read the organizations table as; this
 narrow SECURITY DEFINER function returns an id and nothing else (see
-logicnet/tenancy/public.py). EXECUTE stays granted to PUBLIC: it tells no more than the
-public page itself (whether it exists), and the application role is created after the
-first migration, so it could not be named here.
+logicnet/tenancy/public.py). It tells no more than the public page itself (whether it
+exists). The application role is created after the first migration, so it is not named
+here: after every migrate, logicnet.tenancy.rls hands each logicnet_* SECURITY DEFINER
+function to the platform role (whose policy reads every organization row), revokes PUBLIC's
+EXECUTE and grants it to the application role.
 """
 
 from django.conf import settings
