@@ -8,4 +8,4 @@ class EncryptionConfig(AppConfig):
     verbose_name = _("Encryption keys")
 
     def ready(self) -> None:
-        from logicnet.encryption import checks  # noqa: F401  (registers the master-key check)
+        from logicnet.encryption import checks, reindex  # noqa: F401  (the master-key check, the re-index job)

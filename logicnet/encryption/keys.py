@@ -102,7 +102,6 @@ class OrganizationKeys:
     raw: dict[int, bytes]
     retired: set[int]
     destroyed_at: object | None
-    country: str
     loaded_at: float
     derived: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
@@ -191,14 +190,12 @@ def forget_organization(organization_id: int | None = None) -> None:
 
 
 def _load(organization_id: int) -> OrganizationKeys:
-    from accounts.models import Organization
     from logicnet.encryption.models import OrganizationKey
 
     # Filtered by organization explicitly; row-level security is the wall here: outside
     # that organization's tenant context (or the platform bypass) no key row is visible.
     with scopes_disabled():
         rows = list(OrganizationKey.objects.filter(organization_id=organization_id).order_by("version"))
-        country = Organization.objects.filter(pk=organization_id).values_list("country", flat=True).first()
     destroyed = next((row.destroyed_at for row in rows if row.destroyed_at), None)
     live = [row for row in rows if row.is_live and row.wrapped_key]
     raw = (
@@ -216,7 +213,6 @@ def _load(organization_id: int) -> OrganizationKeys:
         raw=raw,
         retired={row.version for row in rows if row.retired_at},
         destroyed_at=destroyed,
-        country=country or "RO",
         loaded_at=time.monotonic(),
     )
     # A visible row created by this process but not committed is our own open transaction's.
