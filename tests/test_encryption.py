@@ -382,3 +382,75 @@ def test_the_first_key_is_created_once(org_a):
         # A second transaction that waited for the lock finds the key instead of adding v2.
         assert keys.create_key_version(org_a.pk, reason="first use", unless_one_exists=True) == first
         assert OrganizationKey.objects.count() == 1
+
+
+# --- padding: a dump shows length buckets, not lengths ------------------------------------------
+
+
+def stored_lengths(organization, pk: int, columns: list[str]) -> dict[str, int]:
+    row = raw_row("contacts_contact", pk, organization)
+    return {column: len(base64.b64decode(row[column].rsplit(".", 1)[1])) for column in columns}
+
+
+def test_padding_hides_lengths_within_a_bucket(org_a, alice):
+    """ "Ana" and "Alexandrina", or two emails of 18 and 26 characters, store the same number
+    of bytes; only crossing a bucket boundary (16, 32, 64, 128...) changes it."""
+    short = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "ana.pop@exemplu.ro"})
+    long = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={"first_name": "Alexandrina", "email": "alexandrina.pop@exemplu.ro"},
+    )
+    longer = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana-Maria-Magdalena"})
+    columns = ["first_name", "email"]
+    assert stored_lengths(org_a, short.pk, columns) == stored_lengths(org_a, long.pk, columns)
+    overhead = crypto.NONCE_BYTES + 16  # nonce and GCM tag
+    assert stored_lengths(org_a, short.pk, columns) == {"first_name": 16 + overhead, "email": 32 + overhead}
+    assert stored_lengths(org_a, longer.pk, ["first_name"]) == {"first_name": 32 + overhead}
+    with tenant_context(org_a):
+        assert Contact.objects.get(pk=long.pk).first_name == "Alexandrina"
+
+
+@pytest.mark.parametrize(
+    ("length", "bucket"),
+    [(0, 16), (3, 16), (15, 16), (16, 32), (31, 32), (32, 64), (100, 128), (127, 128), (128, 144), (1000, 1024)],
+)
+def test_bucket_sizes(length, bucket):
+    assert crypto.bucket_size(length) == bucket
+
+
+def test_padding_round_trips_and_long_text_grows_by_at_most_12_percent():
+    for length in [*range(0, 300), 1000, 4095, 4096, 10_000, 65_000]:
+        plaintext = secrets.token_bytes(length)
+        padded = crypto.pad(plaintext)
+        assert len(padded) == crypto.bucket_size(length)
+        assert crypto.unpad(padded) == plaintext
+        if length > 128:
+            assert len(padded) <= (length + 1) * 1.12 + 1
+    # A value ending in what looks like padding keeps it: the marker is found from the end.
+    for tricky in (b"\x80", b"a\x80\x00", b"\x00\x00", "Ștefan À".encode()):
+        assert crypto.unpad(crypto.pad(tricky)) == tricky
+
+
+def test_unpadded_v1_values_still_read(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana"})
+    with tenant_context(org_a):
+        legacy = keys.encrypt_value(org_a.pk, "contacts.Contact", "job_title", "Director vânzări".encode())
+    assert legacy.startswith("v1.1.")
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", legacy)
+    assert read(org_a, contact.pk, "job_title") == "Director vânzări"
+
+
+def test_a_padded_value_relabelled_v1_fails_authentication(org_a, alice):
+    """The format is bound by the associated data: read as v1, a v2 value would keep its
+    padding; read as v2, a v1 value could lose a trailing byte. Both fail instead."""
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "job_title": "Director"})
+    padded = raw_row("contacts_contact", contact.pk, org_a)["job_title"]
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", "v1." + padded[3:])
+    with pytest.raises(DecryptionError, match="authentication failed"):
+        read(org_a, contact.pk, "job_title")
+    with tenant_context(org_a):
+        legacy = keys.encrypt_value(org_a.pk, "contacts.Contact", "job_title", b"Director")
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", "v2." + legacy[3:])
+    with pytest.raises(DecryptionError, match=r"contacts\.Contact\.job_title.*authentication failed"):
+        read(org_a, contact.pk, "job_title")
