@@ -199,12 +199,15 @@ def test_tokens_are_truncated_and_capped(org_a, alice):
         assert ContactNameToken.objects.filter(contact=contact).count() == len(stored)
     assert stored and all(0 <= token < blind.TOKEN_SPACE for token in stored)
     assert blind.TOKEN_SPACE <= 1 << 16
-    # ana (2 lengths), maria (3), stefanescu (4), popovici (4): at most 13 tokens, where
-    # every prefix length from 2 to 12 gave 27 before.
-    assert len(stored) <= 13
+    # ana (2 lengths), maria (3), stefanescu (4), popovici (4): 13 real tokens at most,
+    # where every prefix length from 2 to 12 gave 27 before; padded to a multiple of 4.
     assert blind.PREFIX_LENGTHS == (2, 3, 4, 6)
-    tokens = blind.prefix_tokens(key, key.current_version, ["Popescu"], "contacts.Contact.name_tokens")
-    assert 1 <= len(tokens) <= len(blind.PREFIX_LENGTHS)
+    assert len(stored) == 16
+    # The count no longer tells name lengths apart: "Ana Pop" and "Alexandrina Popescu"
+    # (4 and 8 real tokens) both store 8.
+    scope = "contacts.Contact.name_tokens"
+    for names in (["Ana", "Pop"], ["Alexandrina", "Popescu"], ["Io", ""]):
+        assert len(blind.prefix_tokens(key, key.current_version, names, scope)) == blind.MIN_TOKENS
 
 
 def test_each_token_column_has_its_own_key(org_a):

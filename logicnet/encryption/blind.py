@@ -47,6 +47,7 @@ PREFIX_LENGTHS = (2, 3, 4, 6)
 # candidates to about the real matches. Tokens from before the truncation were 64-bit.
 TOKEN_BITS = 12
 TOKEN_SPACE = 1 << TOKEN_BITS
+MIN_TOKENS = 8  # a first and a last name of six letters or more have eight real tokens
 
 _WORD = re.compile(r"[^\W_]+")
 # Letters that do not decompose into a base letter and a mark under NFKD.
@@ -113,14 +114,35 @@ def _lengths(word: str) -> list[int]:
     return [n for n in PREFIX_LENGTHS if n <= len(word)]
 
 
+def padded_count(count: int) -> int:
+    """How many tokens a row stores for `count` real ones: at least MIN_TOKENS, then a
+    multiple of len(PREFIX_LENGTHS). The count of real tokens follows the length of each
+    word (a word of 2 letters has one, of 6 or more four), so unpadded it hinted at name
+    lengths; padded, it tells about how many words the name has, and short names look alike."""
+    step = len(PREFIX_LENGTHS)
+    return max(MIN_TOKENS, -(-count // step) * step)
+
+
 def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str], scope: str) -> list[int]:
-    """The tokens of the PREFIX_LENGTHS prefixes of every word, truncated to TOKEN_BITS."""
+    """The tokens of the PREFIX_LENGTHS prefixes of every word, truncated to TOKEN_BITS,
+    with filler tokens up to `padded_count`. Fillers are keyed digests of the whole text,
+    so an unchanged name keeps its tokens (no churn in the token tables); a search that
+    meets one only gets a candidate that decryption then rules out."""
     key = keys.derived_key(version, token_purpose(scope))
     tokens: set[int] = set()
+    real = 0
     for text in texts:
         for word in words(text or ""):
             for end in _lengths(word):
                 tokens.add(_token(key, word[:end]))
+                real += 1
+    if tokens:
+        # Counted before two prefixes share a token, so the stored count depends on the
+        # words alone.
+        target, whole, n = padded_count(real), "\x00".join(texts), 0
+        while len(tokens) < target and n < 4 * target:  # a filler may repeat a token: draw again
+            tokens.add(_token(key, f"\x00filler\x00{n}\x00{whole}"))
+            n += 1
     return sorted(tokens)
 
 

@@ -189,7 +189,13 @@ class Command(BaseCommand):
     def measure_lookups(self, organization: Organization, contacts: int, count: int) -> None:
         people = self.sample(organization, contacts, count)
         variants_email = [lambda e: e, lambda e: f"  {e.upper()} ", lambda e: e.title()]
-        variants_phone = [lambda p: p, lambda p: "+40 " + p[1:4] + " " + p[4:7] + " " + p[7:], lambda p: "0040" + p[1:]]
+        # Stored in E.164 ("+40" and nine digits); looked up as people type them.
+        variants_phone = [
+            lambda p: p,
+            lambda p: "+40 " + p[3:6] + " " + p[6:9] + " " + p[9:],
+            lambda p: "0" + p[3:6] + "-" + p[6:],
+            lambda p: "0040" + p[3:],
+        ]
         for kind, lookup, attribute, variants in (
             ("email", find_contacts_by_email, "email", variants_email),
             ("phone", find_contacts_by_phone, "phone", variants_phone),
