@@ -187,8 +187,11 @@ def _matching(model, organization: Organization, query: str, limit: int, sources
         if not ordered:
             continue
         after = 0
+        # The first batch is about what is needed: the tokens of every query word, ANDed,
+        # leave few false candidates, and each candidate costs a row and its decryption.
+        size = limit + limit // 4 + 2
         while len(found) < limit and examined < MAX_CANDIDATES:
-            sql, params = _token_rows_sql(model, organization.pk, ordered, CANDIDATE_BATCH, after)
+            sql, params = _token_rows_sql(model, organization.pk, ordered, size, after)
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 ids = [row[0] for row in cursor.fetchall()]
@@ -204,8 +207,9 @@ def _matching(model, organization: Organization, query: str, limit: int, sources
                     found.append(row)
                     if len(found) >= limit:
                         break
-            if len(ids) < CANDIDATE_BATCH:
+            if len(ids) < size:
                 break
+            size = CANDIDATE_BATCH
         if len(found) >= limit:
             break
     return found

@@ -152,14 +152,21 @@ def query_words(query: str) -> list[str]:
     return words(query)
 
 
+QUERY_TOKENS_PER_WORD = 2
+
+
 def query_tokens(keys: OrganizationKeys, version: int, query: str, scope: str) -> list[list[int]]:
-    """Per query word of at least MIN_PREFIX letters, its tokens, the longest prefix's
-    first; a matching row has them all. An empty list means no search."""
+    """Per query word of at least MIN_PREFIX letters, the tokens of its two longest
+    tokenised prefixes, the longest first; a matching row has them all. The second one
+    rules out nearly every row that shares only the first token's bucket, and each further
+    one would cost an index probe per candidate for little more. An empty list means no
+    search."""
     key = keys.derived_key(version, token_purpose(scope))
     found = []
     for word in query_words(query):
         if len(word) >= MIN_PREFIX:
-            found.append([_token(key, word[:end]) for end in reversed(_lengths(word))])
+            lengths = _lengths(word)[::-1][:QUERY_TOKENS_PER_WORD]
+            found.append([_token(key, word[:end]) for end in lengths])
     return found
 
 
