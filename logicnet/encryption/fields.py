@@ -189,7 +189,12 @@ class EncryptedMixin:
         label = self.model_label
         token = sealed.token
         if token[1:2] == "2":  # "v2.": padded (the cheapest test on a path run for every value)
-            plaintext = self._open_padded(organization_id, label, token)
+            try:
+                padded = decrypt_value(organization_id, label, self.padded_field, token)
+                # crypto.unpad, inlined: this runs for every value read.
+                plaintext = padded[: padded.rindex(crypto.PAD_MARKER)]
+            except (DecryptionError, ValueError) as exc:
+                raise self._padded_error(organization_id, label, exc) from None
         else:  # v1, written before values were padded
             plaintext = decrypt_value(organization_id, label, self.name, token)
         try:
@@ -202,20 +207,10 @@ class EncryptedMixin:
                 reason=f"it decrypts, but not to a valid {type(self).__name__} value ({exc})",
             ) from None
 
-    def _open_padded(self, organization_id, label: str, token: str) -> bytes:
-        try:
-            padded = decrypt_value(organization_id, label, self.padded_field, token)
-            # crypto.unpad, inlined: this runs for every value read.
-            return padded[: padded.rindex(crypto.PAD_MARKER)]
-        except DecryptionError as exc:
-            # Named by the model's field, not by the name the associated data gives it.
-            raise DecryptionError(
-                organization_id=organization_id, model=label, field=self.name, reason=exc.reason
-            ) from None
-        except ValueError:
-            raise DecryptionError(
-                organization_id=organization_id, model=label, field=self.name, reason="its padding is malformed"
-            ) from None
+    def _padded_error(self, organization_id, label: str, exc: Exception) -> DecryptionError:
+        # Named by the model's field, not by the name the associated data gives it.
+        reason = exc.reason if isinstance(exc, DecryptionError) else "its padding is malformed"
+        return DecryptionError(organization_id=organization_id, model=label, field=self.name, reason=reason)
 
     def encode_plaintext(self, value) -> bytes:
         return str(value).encode()
@@ -281,15 +276,10 @@ class EncryptedEmailField(NormalizingMixin, EncryptedMixin, models.EmailField):
 def organization_country(instance) -> str:
     """The row's organization's country (the region of a national phone number), read from
     the organization itself: it is not cached with the keys, so a change applies at once."""
-    organization = instance._state.fields_cache.get("organization")
-    if organization is None:
-        from accounts.models import Organization
-
-        organization_id = _organization_id(instance)
-        organization = Organization.objects.filter(pk=organization_id).only("country").first()
-        if organization is None:
-            return normalize.DEFAULT_REGION
-    return organization.country
+    # Through the row's own foreign key (cached when the caller built the row with its
+    # organization, one query otherwise): this mechanism imports no product app.
+    organization = instance.organization if _organization_id(instance) is not None else None
+    return organization.country if organization is not None else normalize.DEFAULT_REGION
 
 
 class EncryptedPhoneField(NormalizingMixin, EncryptedMixin, models.CharField):

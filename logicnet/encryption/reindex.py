@@ -81,10 +81,8 @@ def _refresh(row, encrypted, phones, derived, country: str) -> bool:
 
 def reindex_organization(organization, *, batch_size: int = 500, progress: Progress | None = None) -> dict:
     """Steps in the module docstring. Returns {model label: rows rewritten}."""
-    from accounts.models import Organization
-
     # Fresh, not a cached copy: the country is what the re-index is for.
-    organization = Organization.objects.get(pk=organization.pk)
+    organization = type(organization).objects.get(pk=organization.pk)
     models = encrypted_models()
     with tenant_context(organization):
         totals = {model: model._base_manager.filter(organization=organization).count() for model in models}
@@ -117,8 +115,5 @@ def reindex_organization(organization, *, batch_size: int = 500, progress: Progr
 @job_handler(REINDEX_JOB)
 def run_reindex(job, report: Progress) -> dict:
     """The job the organization's country change starts (accounts.services)."""
-    from accounts.models import Organization
-
-    organization = Organization.objects.get(pk=job.organization_id)
-    rewritten = reindex_organization(organization, progress=report)
+    rewritten = reindex_organization(job.organization, progress=report)
     return {"rewritten": {label: n for label, n in rewritten.items() if n}}
