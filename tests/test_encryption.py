@@ -610,3 +610,25 @@ def test_a_padded_value_relabelled_v1_fails_authentication(org_a, alice):
     set_raw("contacts_contact", contact.pk, org_a, "job_title", "v2." + legacy[3:])
     with pytest.raises(DecryptionError, match=r"contacts\.Contact\.job_title.*authentication failed"):
         read(org_a, contact.pk, "job_title")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_queues_one_reindex_job_per_active_organization(committed_db, org_a, org_b):
+    import importlib
+
+    from django.apps import apps as installed_apps
+
+    from logicnet.jobs.models import Job
+    from tests.conftest import use_database_role
+
+    migration = importlib.import_module("logicnet.encryption.migrations.0003_queue_search_reindex")
+    use_database_role("owner")  # migrations run as the owner
+    try:
+        with connection.schema_editor() as editor:
+            migration.queue_reindex_jobs(installed_apps, editor)
+    finally:
+        use_database_role("app")
+    for organization in (org_a, org_b):
+        with tenant_context(organization):
+            # Queued and never sent: beat's stalled-job check sends it, no broker needed here.
+            assert list(Job.objects.values_list("kind", "state", "sent_at")) == [("encryption.reindex", "queued", None)]

@@ -5,8 +5,8 @@ organization; until a row is re-indexed, name search does not find it. Batched, 
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import Organization
 from logicnet.encryption.reindex import reindex_organization
+from logicnet.tenancy.organizations import organization_model
 
 
 class Command(BaseCommand):
@@ -20,9 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, organization, all, batch_size, **options):
         if all:
-            organizations = list(Organization.objects.filter(is_active=True).order_by("pk"))
+            organizations = list(organization_model().objects.filter(is_active=True).order_by("pk"))
         else:
-            organizations = list(Organization.objects.filter(slug=organization))
+            organizations = list(organization_model().objects.filter(slug=organization))
             if not organizations:
                 raise CommandError(f"no organization with slug {organization!r}")
         for found in organizations:
