@@ -24,12 +24,15 @@ pytest: $(VENV)/.installed
 
 # make bench: the benchmarks at their default sizes, under production settings (DEBUG off).
 # BENCH picks them (bench: encryption and search; bench_crm: the CRM pages in-process;
-# bench_http: the same pages over HTTP from gunicorn); ARGS go to each, e.g.
-# ARGS="--contacts 1000000".
-BENCH ?= bench bench_crm bench_http
+# bench_http: the same pages over HTTP from gunicorn; bench_audit: concurrent audit-log
+# writers); ARGS go to each of the first three, e.g. ARGS="--contacts 1000000", and
+# AUDIT_ARGS to bench_audit (it takes --seconds, --writers, --hold-ms, --previous-lock).
+BENCH ?= bench bench_crm bench_http bench_audit
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack bench -- sh -c '$(PY) manage.py migrate --no-input --verbosity 0 \
-		&& for command in $(BENCH); do echo "== manage.py $$command $(ARGS)"; $(PY) manage.py $$command $(ARGS) || exit 1; done'
+		&& for command in $(BENCH); do \
+			if [ "$$command" = bench_audit ]; then args="$(AUDIT_ARGS)"; else args="$(ARGS)"; fi; \
+			echo "== manage.py $$command $$args"; $(PY) manage.py $$command $$args || exit 1; done'
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -6,18 +6,21 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from logicnet import normalize
 from logicnet.tenancy.roles import Role
 
 
-def normalize_phone(value: str, country: str = "RO") -> str:
-    """E.164 through phonenumbers; raises ValidationError with a clear message."""
+def validate_phone(value: str, country: str | None = None, *, require_valid: bool = True) -> str:
+    """The number as typed (stripped), after checking it; services store it in E.164
+    (logicnet/normalize.py). Raises ValidationError with a clear message."""
+    value = value.strip()
     try:
-        number = phonenumbers.parse(value, country)
-    except phonenumbers.NumberParseException:
-        raise forms.ValidationError(_("Enter a phone number, for example +40 721 234 567.")) from None
-    if not phonenumbers.is_valid_number(number):
-        raise forms.ValidationError(_("This phone number is not valid."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        normalize.to_e164(value, country, require_valid=require_valid)
+    except normalize.InvalidPhoneNumber as exc:
+        if exc.code == "unparsable":
+            raise forms.ValidationError(_("Enter a phone number, for example +40 721 234 567.")) from None
+        raise forms.ValidationError(_("This phone number is not valid.")) from None
+    return value
 
 
 class SignupForm(forms.Form):
@@ -60,7 +63,7 @@ class SignupForm(forms.Form):
         return " ".join(self.cleaned_data["full_name"].split())
 
     def clean_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["phone"])
+        return validate_phone(self.cleaned_data["phone"])
 
     def clean_company_name(self) -> str:
         name = " ".join(self.cleaned_data["company_name"].split())

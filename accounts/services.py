@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, Organization, User
+from logicnet import normalize
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.roles import Role
@@ -55,7 +56,8 @@ def complete_signup(
     now = timezone.now()
     with transaction.atomic():
         user.full_name = full_name
-        user.phone = phone
+        # The one normal form (E.164), whoever calls: the sign-up form only validates.
+        user.phone = normalize.to_e164(phone, None, require_valid=True) if phone else ""
         user.age_confirmed_at = now
         user.privacy_policy_version = settings.PRIVACY_POLICY_VERSION
         user.privacy_policy_accepted_at = now
@@ -356,4 +358,11 @@ def update_organization(
             organization=organization,
             details={field: str(value) for field, value in changed.items()},
         )
+        if "country" in changed:
+            # The country reads national phone numbers: the phones still stored in a national
+            # format and their blind indexes are brought up to it by a job (sent on commit).
+            from logicnet.encryption.reindex import REINDEX_JOB
+            from logicnet.jobs.services import start_job
+
+            start_job(organization=organization, actor=actor, kind=REINDEX_JOB)
     return organization

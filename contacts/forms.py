@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import phonenumbers
 from django import forms
 from django.conf import global_settings
 from django.utils import timezone
@@ -15,25 +14,27 @@ from contacts.custom_fields import definitions_for, field_name, form_fields_for,
 from contacts.models import Company, Contact, CustomField, Label
 from contacts.selectors import search_companies
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, MERGE_LABELS, SURVIVOR
+from logicnet import normalize
 from logicnet.encryption import blind
 
 LANGUAGE_CHOICES = [("", "—"), *global_settings.LANGUAGES]
 
 
-def normalize_phone(value: str, country: str) -> str:
-    """The number in international format (+40 721 234 567); a clear error otherwise."""
+def validate_phone(value: str, country: str) -> str:
+    """The number as typed (stripped), after checking it reads as one; the service layer
+    stores it in E.164 (logicnet/normalize.py), so there is one normal form."""
     value = value.strip()
     if not value:
         return ""
     try:
-        number = phonenumbers.parse(value, (country or "RO").upper())
-    except phonenumbers.NumberParseException:
+        normalize.to_e164(value, country)
+    except normalize.InvalidPhoneNumber as exc:
+        if exc.code == "impossible":
+            raise forms.ValidationError(_("This phone number has too few or too many digits.")) from None
         raise forms.ValidationError(
             _("Enter a phone number with its country code, for example +40 721 234 567.")
         ) from None
-    if not phonenumbers.is_possible_number(number):
-        raise forms.ValidationError(_("This phone number has too few or too many digits."))
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return value
 
 
 class DateInput(forms.DateInput):
@@ -107,7 +108,7 @@ class ContactForm(forms.Form):
         return value
 
     def clean_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["phone"], self.organization.country)
+        return validate_phone(self.cleaned_data["phone"], self.organization.country)
 
     def clean_tags(self) -> list[str]:
         return [t for t in (" ".join(part.split()) for part in self.cleaned_data["tags"].split(",")) if t]
@@ -182,6 +183,7 @@ def initial_for(contact: Contact) -> dict:
             "notes",
         )
     }
+    initial["phone"] = normalize.format_phone(contact.phone)
     initial["owner"] = contact.owner_id
     initial["version"] = contact.version
     if contact.company_id:
@@ -210,7 +212,7 @@ class ExtraPhoneForm(forms.Form):
         self.organization = organization
 
     def clean_phone(self) -> str:
-        return normalize_phone(self.cleaned_data["phone"], self.organization.country)
+        return validate_phone(self.cleaned_data["phone"], self.organization.country)
 
 
 class AddressForm(forms.Form):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import normalize_phone
+from accounts.forms import validate_phone
 from accounts.models import Organization, User
 from contacts.custom_fields import FIELD_PREFIX, form_fields_for, initial_values
 from contacts.models import Company, CustomField
@@ -103,7 +103,7 @@ class CompanyForm(forms.Form):
 
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].strip()
-        return normalize_phone(value, self.organization.country or "RO") if value else ""
+        return validate_phone(value, self.organization.country, require_valid=False) if value else ""
 
     def clean_tags(self) -> list[str]:
         names = split_tag_names(self.cleaned_data["tags"])

@@ -30,8 +30,14 @@ def index_digests(organization: Organization, kind: str, values: list[str]) -> l
     if not values:
         return []
     keys, versions = _live_keys(organization)
-    compute = blind.email_index if kind == "email" else blind.phone_index
-    found = {compute(keys, version, value) for version in versions for value in values}
+    if kind == "email":
+        found = {blind.email_index(keys, version, value) for version in versions for value in values}
+    else:
+        # The organization's country as loaded for this request (never cached with the
+        # keys): it reads a national number typed in a search or a form.
+        found = {
+            blind.phone_index(keys, version, value, organization.country) for version in versions for value in values
+        }
     found.discard("")
     return sorted(found)
 
@@ -93,16 +99,29 @@ def find_contacts_by_phone(organization: Organization, value: str) -> list[Conta
 # Tokens are probed up to this many rows to find the rarest; the search is then driven by
 # it, so a query costs at most this many index probes even when it matches nothing.
 PROBE_CAP = 2000
+# Candidates (rows having every token of the query) are fetched and decrypted this many at
+# a time, and at most MAX_CANDIDATES of them per search: tokens are truncated, so some
+# candidates are false positives that only decryption can tell (blind.py). Past the cap
+# the search returns what it found; typing more letters narrows it.
+CANDIDATE_BATCH = 100
+MAX_CANDIDATES = 1000
 
 
-def _token_rows_sql(model, organization_id: int, tokens: list[int], limit: int) -> tuple[str, list]:
-    """SQL for the ids of rows having every token, driven by the first one.
+def _token_table(model) -> tuple[str, str]:
+    relation = model._meta.get_field("name_token_rows")
+    return relation.related_model._meta.db_table, relation.field.column
+
+
+def _token_rows_sql(model, organization_id: int, tokens: list[int], limit: int, after: int = 0) -> tuple[str, list]:
+    """SQL for the ids (ascending, above `after`) of rows having every token, driven by the
+    first one.
 
     Each further token is a LATERAL index probe with LIMIT 1, which PostgreSQL can only run
     as a nested loop: it stops at the `limit`-th match. Written as plain joins, two common
-    prefixes ("ana pop") were hash-joined, reading every row of both (60 ms at a million)."""
-    table = model._meta.get_field("name_token_rows").related_model._meta.db_table
-    fk = model._meta.get_field("name_token_rows").field.column
+    prefixes ("ana pop") were hash-joined, reading every row of both (60 ms at a million).
+    The driving index (organization, token, row) returns its rows in id order, so batches
+    page through it by id."""
+    table, fk = _token_table(model)
     sql, params = f"SELECT d.{fk} FROM {table} AS d", []
     for n, token in enumerate(tokens[1:]):
         sql += (
@@ -110,52 +129,90 @@ def _token_rows_sql(model, organization_id: int, tokens: list[int], limit: int) 
             f" AND p{n}.{fk} = d.{fk} LIMIT 1) AS m{n} ON true"
         )
         params += [organization_id, token]
-    sql += " WHERE d.organization_id = %s AND d.token = %s LIMIT %s"
-    return sql, [*params, organization_id, tokens[0], limit]
+    sql += f" WHERE d.organization_id = %s AND d.token = %s AND d.{fk} > %s ORDER BY d.{fk} LIMIT %s"
+    return sql, [*params, organization_id, tokens[0], after, limit]
 
 
-def _rarest_first(model, organization_id: int, tokens: list[int]) -> list[int] | None:
-    """The tokens ordered by how many rows have them (counted up to PROBE_CAP); None when
-    one has none, so nothing can match."""
-    if len(tokens) == 1:
-        return tokens
-    table = model._meta.get_field("name_token_rows").related_model._meta.db_table
-    counted = []
-    with connection.cursor() as cursor:
-        for token in tokens:
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE organization_id = %s AND token = %s LIMIT %s) AS s",
-                [organization_id, token, PROBE_CAP],
-            )
-            (count,) = cursor.fetchone()
-            if count == 0:
-                return None
-            counted.append((count, token))
-    return [token for _count, token in sorted(counted)]
+def _rarest_first(model, organization_id: int, word_tokens: list[list[int]]) -> list[int] | None:
+    """Every token of the query once, the one on the fewest rows first (counted up to
+    PROBE_CAP; only each word's longest prefix is counted, the shorter ones are never
+    rarer in practice); None when a counted token has no row, so nothing can match."""
+    longest = list(dict.fromkeys(tokens[0] for tokens in word_tokens))
+    rest = [t for tokens in word_tokens for t in tokens[1:] if t not in longest]
+    if len(longest) > 1:
+        table, _fk = _token_table(model)
+        counted = []
+        with connection.cursor() as cursor:
+            for token in longest:
+                cursor.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE organization_id = %s AND token = %s LIMIT %s)"
+                    " AS s",
+                    [organization_id, token, PROBE_CAP],
+                )
+                (count,) = cursor.fetchone()
+                if count == 0:
+                    return None
+                counted.append((count, token))
+        longest = [token for _count, token in sorted(counted)]
+    return [*longest, *dict.fromkeys(rest)]
 
 
-def matching_ids(model, organization: Organization, tokens: list[int], limit: int) -> list[int]:
-    ordered = _rarest_first(model, organization.pk, tokens)
+def matching_ids(
+    model, organization: Organization, word_tokens: list[list[int]], limit: int, after: int = 0
+) -> list[int]:
+    """Ids of rows having every token of the query (candidates: tokens are truncated)."""
+    ordered = _rarest_first(model, organization.pk, word_tokens)
     if not ordered:
         return []
-    sql, params = _token_rows_sql(model, organization.pk, ordered, limit)
+    sql, params = _token_rows_sql(model, organization.pk, ordered, limit, after)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
-def _matching(model, organization: Organization, prefix: str, limit: int) -> list:
-    """Rows whose name tokens include a token of every query word, per live key version."""
+def _matching(model, organization: Organization, query: str, limit: int, sources: list[str]) -> list:
+    """Rows whose `sources` have a word starting with each query word, per live key version:
+    candidates by their tokens, then decrypted and checked (the tokens alone over-match)."""
     keys, versions = _live_keys(organization)
-    ids: list[int] = []
+    wanted = blind.query_words(query)
+    scope = f"{model._meta.label}.name_tokens"
+    found: list = []
+    seen: set[int] = set()
+    examined = 0
     for version in versions:
-        tokens = blind.query_tokens(keys, version, prefix)
-        if not tokens:
+        word_tokens = blind.query_tokens(keys, version, query, scope)
+        if not word_tokens:
             return []
-        ids += [pk for pk in matching_ids(model, organization, tokens, limit - len(ids)) if pk not in ids]
-        if len(ids) >= limit:
+        ordered = _rarest_first(model, organization.pk, word_tokens)
+        if not ordered:
+            continue
+        after = 0
+        # The first batch is about what is needed: the tokens of every query word, ANDed,
+        # leave few false candidates, and each candidate costs a row and its decryption.
+        size = limit + limit // 4 + 2
+        while len(found) < limit and examined < MAX_CANDIDATES:
+            sql, params = _token_rows_sql(model, organization.pk, ordered, size, after)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                break
+            after = ids[-1]
+            fresh = [pk for pk in ids if pk not in seen]
+            seen.update(fresh)
+            examined += len(fresh)
+            rows = model.objects.filter(organization=organization, pk__in=fresh).order_by("pk") if fresh else []
+            for row in rows:
+                if blind.matches_words([getattr(row, source) for source in sources], wanted):
+                    found.append(row)
+                    if len(found) >= limit:
+                        break
+            if len(ids) < size:
+                break
+            size = CANDIDATE_BATCH
+        if len(found) >= limit:
             break
-    return list(model.objects.filter(organization=organization, pk__in=ids)) if ids else []
+    return found
 
 
 def search_contacts(organization: Organization, prefix: str, limit: int = 25) -> list[Contact]:
@@ -163,13 +220,13 @@ def search_contacts(organization: Organization, prefix: str, limit: int = 25) ->
     ignoring case and diacritics ("stef" finds "Ștefan"). The first `limit` matches, sorted
     by name here: the database can only order them by ciphertext."""
     with tenant_context(organization):
-        found = _matching(Contact, organization, prefix, limit)
+        found = _matching(Contact, organization, prefix, limit, ["first_name", "last_name"])
         found.sort(key=lambda contact: (blind.fold_text(contact.last_name), blind.fold_text(contact.first_name)))
         return found
 
 
 def search_companies(organization: Organization, prefix: str, limit: int = 25) -> list[Company]:
     with tenant_context(organization):
-        found = _matching(Company, organization, prefix, limit)
+        found = _matching(Company, organization, prefix, limit, ["name"])
         found.sort(key=lambda company: blind.fold_text(company.name))
         return found

@@ -530,3 +530,27 @@ def test_without_trusted_proxies_the_forwarded_header_is_never_read():
 def test_a_malformed_trusted_proxy_stops_start_up():
     with pytest.raises(ImproperlyConfigured, match="TRUSTED_PROXIES"):
         parse_trusted_proxies("TRUSTED_PROXIES", ["10.0.0.0/8", "proxy.internal"])
+
+
+def test_complete_signup_stores_the_phone_in_e164_whoever_calls(db):
+    """The form only validates; the service stores the one normal form."""
+    user = make_user("mara@firma.ro")
+    services.complete_signup(
+        user=user, full_name="Mara Ionescu", phone=" 0721-234-567 ", company_name="Mara SRL", ip_address=None
+    )
+    user.refresh_from_db()
+    assert user.phone == "+40721234567"
+
+
+def test_changing_the_country_starts_one_reindex_job(org_a, alice):
+    from logicnet.encryption.reindex import REINDEX_JOB
+    from logicnet.jobs.models import Job
+
+    services.update_organization(
+        organization=org_a, actor=alice, name=org_a.name, country="DE", require_two_factor=False
+    )
+    services.update_organization(
+        organization=org_a, actor=alice, name=org_a.name, country="DE", require_two_factor=False
+    )
+    with tenant_context(org_a):
+        assert list(Job.objects.values_list("kind", flat=True)) == [REINDEX_JOB]  # once: the second changed nothing

@@ -111,7 +111,7 @@ def test_create_sets_every_field(org_a, alice, bob):
         assert sorted(t.name for t in contact.tags.all()) == ["client", "vip"]
         # The extra equal to the primary is dropped.
         assert [(e.email, e.label) for e in contact.extra_emails.all()] == [("ion@home.ro", "home")]
-        assert [p.phone for p in contact.extra_phones.all()] == ["0744000111"]
+        assert [p.phone for p in contact.extra_phones.all()] == ["+40744000111"]
         assert contact.addresses.get().country == "RO"
         assert contact.custom == {"vat": "RO123", "seats": "12"}
         assert contact.custom_personal == {"cnp": "1900101"}
@@ -194,13 +194,13 @@ def test_create_through_the_form(client, org_a, alice, bob):
     with tenant_context(org_a):
         contact = Contact.objects.get()
         assert contact.email == "ana@exemplu.ro"
-        assert contact.phone == "+40 721 234 567"
+        assert contact.phone == "+40721234567"  # stored in E.164, shown as people write it
         assert contact.owner == bob
         assert [e.email for e in contact.extra_emails.all()] == ["ana@home.ro"]
         assert contact.addresses.get().city == "Iași"
     assert response["Location"] == url("contact_detail", org_a, contact_id=contact.pk)
     page = client.get(response["Location"]).content.decode()
-    for text in ("Ana Pop", "ana@exemplu.ro", "ana@home.ro", "Iași", "vip", "Bob Beta"):
+    for text in ("Ana Pop", "ana@exemplu.ro", "ana@home.ro", "Iași", "vip", "Bob Beta", "+40 721 234 567"):
         assert text in page
 
 
@@ -447,3 +447,52 @@ def test_tags_are_per_organization(org_a, org_b, alice, charlie):
         assert Tag.objects.filter(name="vip").count() == 1
     with tenant_context(org_a):
         assert ContactEmail.objects.count() == 0
+
+
+# --- one normal form for email and phone --------------------------------------------------------
+
+
+def test_services_store_national_numbers_in_e164_whoever_calls(org_a, alice):
+    """An import or the API calls the service with what it was given: the number is stored
+    in E.164 (the organization's country reads a national one), its index is the same as
+    for the international spelling, and the email's domain is lower-cased."""
+    contact = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={
+            "first_name": "Ana",
+            "email": "  Ana.Pop@Exemplu.RO ",
+            "phone": "0721-234-567",
+            "extra_phones": [{"phone": "0744.111.222", "label": "work"}],
+        },
+    )
+    company = create_company(organization=org_a, actor=alice, name="Firma SRL", data={"phone": "021 312 3456"})
+    with tenant_context(org_a):
+        contact = Contact.objects.get(pk=contact.pk)
+        assert contact.phone == "+40721234567"
+        assert contact.email == "Ana.Pop@exemplu.ro"
+        assert [p.phone for p in contact.extra_phones.all()] == ["+40744111222"]
+        assert type(company).objects.get(pk=company.pk).phone == "+40213123456"
+    assert [c.pk for c in find_duplicates(org_a, ["ana.pop@EXEMPLU.ro"], ["+40 744 111 222"])] == [contact.pk]
+
+
+def test_a_national_number_is_read_in_the_organizations_country(org_a, alice):
+    org_a.country = "DE"
+    org_a.save(update_fields=["country"])
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Jonas", "phone": "030 1234567"})
+    with tenant_context(org_a):
+        assert Contact.objects.get(pk=contact.pk).phone == "+49301234567"
+
+
+def test_a_service_refuses_what_is_not_a_phone_number(org_a, alice):
+    with pytest.raises(ValidationError) as caught:
+        create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "phone": "12"})
+    assert "phone" in caught.value.message_dict
+    with tenant_context(org_a):
+        assert not Contact.objects.exists()
+
+
+def test_the_edit_form_shows_the_stored_number_as_people_write_it(client, org_a, alice, ana):
+    client.force_login(alice)
+    page = client.get(url("contact_edit", org_a, contact_id=ana.pk)).content.decode()
+    assert 'value="+40 721 234 567"' in page

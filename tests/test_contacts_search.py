@@ -62,7 +62,14 @@ def test_lookups_never_cross_organizations(org_a, org_b, ana, charlie):
         other = type(ana).objects.get(pk=theirs.pk)
     # The same address gives unrelated digests in two organizations: no cross-tenant linkage.
     assert ours.email_index != other.email_index
-    assert not set(ours.name_tokens) & set(other.name_tokens)
+    # Name tokens are a few bits each, so two organizations share some values by chance;
+    # what keeps them unlinkable is that each organization's token key differs.
+    purpose = blind.token_purpose("contacts.Contact.name_tokens")
+    with tenant_context(org_a):
+        key_a = keys.organization_keys(org_a.pk).derived_key(1, purpose)
+    with tenant_context(org_b):
+        key_b = keys.organization_keys(org_b.pk).derived_key(1, purpose)
+    assert key_a != key_b
 
 
 def test_a_duplicate_email_is_a_validation_error(org_a, ana, alice):
@@ -229,3 +236,147 @@ def test_lookups_find_further_emails_and_phones(org_a, alice):
     assert [c.pk for c in find_contacts_by_email(org_a, " radu.personal@exemplu.ro")] == [contact.pk]
     assert [c.pk for c in find_contacts_by_phone(org_a, "0744 111 222")] == [contact.pk]
     assert [c.pk for c in find_contacts_by_email(org_a, "radu@firma.ro")] == [contact.pk]
+
+
+# --- what the tokens reveal, and the re-index ----------------------------------------------------
+
+
+def test_tokens_are_truncated_and_capped(org_a, alice):
+    """A few bits each, and only PREFIX_LENGTHS per word: a row no longer carries the whole
+    chain of its prefixes ("po", "pop", "pope", "popes"...), from which comparing rows
+    rebuilt each organization's prefix tree."""
+    from contacts.models import ContactNameToken
+
+    contact = create_contact(
+        organization=org_a, actor=alice, data={"first_name": "Ana-Maria", "last_name": "Ștefănescu-Popovici"}
+    )
+    with tenant_context(org_a):
+        stored = type(contact).objects.get(pk=contact.pk).name_tokens
+        key = keys.organization_keys(org_a.pk)
+        assert ContactNameToken.objects.filter(contact=contact).count() == len(stored)
+    assert stored and all(0 <= token < blind.TOKEN_SPACE for token in stored)
+    assert blind.TOKEN_SPACE <= 1 << 16
+    # ana (2 lengths), maria (3), stefanescu (4), popovici (4): 13 real tokens at most,
+    # where every prefix length from 2 to 12 gave 27 before; padded to a multiple of 4.
+    assert blind.PREFIX_LENGTHS == (2, 3, 4, 6)
+    assert len(stored) == 16
+    # The count no longer tells name lengths apart: "Ana Pop" and "Alexandrina Popescu"
+    # (4 and 8 real tokens) both store 8.
+    scope = "contacts.Contact.name_tokens"
+    for names in (["Ana", "Pop"], ["Alexandrina", "Popescu"], ["Io", ""]):
+        assert len(blind.prefix_tokens(key, key.current_version, names, scope)) == blind.MIN_TOKENS
+
+
+def test_each_token_column_has_its_own_key(org_a):
+    with tenant_context(org_a):
+        entry = keys.current_keys(org_a.pk)
+    contact_key = entry.derived_key(entry.current_version, blind.token_purpose("contacts.Contact.name_tokens"))
+    company_key = entry.derived_key(entry.current_version, blind.token_purpose("contacts.Company.name_tokens"))
+    assert contact_key != company_key
+
+
+@pytest.fixture
+def romanian_names(org_a, alice):
+    people = [("Ștefan", "Popescu"), ("Ioana", "Bălănescu"), ("Ștefania", "Bălan"), ("Mihai", "Stoica")]
+    return {
+        f"{first} {last}": create_contact(
+            organization=org_a, actor=alice, data={"first_name": first, "last_name": last}
+        )
+        for first, last in people
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("stef", ["Ștefania Bălan", "Ștefan Popescu"]),
+        ("ștefa", ["Ștefania Bălan", "Ștefan Popescu"]),
+        ("stefani", ["Ștefania Bălan"]),
+        ("bălă", ["Ștefania Bălan", "Ioana Bălănescu"]),
+        ("bala", ["Ștefania Bălan", "Ioana Bălănescu"]),
+        ("BĂLĂNESCU", ["Ioana Bălănescu"]),
+        ("ioana bal", ["Ioana Bălănescu"]),
+        ("balanes", ["Ioana Bălănescu"]),  # 7 letters: its 6-letter token, then checked in full
+        ("balanesx", []),
+        ("st", ["Ștefania Bălan", "Ștefan Popescu", "Mihai Stoica"]),
+        ("ste p", ["Ștefan Popescu"]),  # one letter narrows after decryption
+    ],
+)
+def test_search_finds_diacritic_names_by_prefix(org_a, romanian_names, query, expected):
+    with tenant_context(org_a):
+        assert [c.full_name for c in search_contacts(org_a, query)] == expected
+
+
+def test_candidates_sharing_every_token_are_filtered_after_decryption(org_a, romanian_names, monkeypatch):
+    """With one token value for everything, every row is a candidate: only decryption can
+    tell the real matches, and the search still returns exactly them."""
+    from logicnet.encryption.reindex import reindex_organization
+
+    monkeypatch.setattr(blind, "TOKEN_SPACE", 1)
+    reindex_organization(org_a)
+    with tenant_context(org_a):
+        assert {t for c in type(romanian_names["Ioana Bălănescu"]).objects.all() for t in c.name_tokens} == {0}
+        assert [c.full_name for c in search_contacts(org_a, "bălă")] == ["Ștefania Bălan", "Ioana Bălănescu"]
+        assert [c.full_name for c in search_contacts(org_a, "mih sto")] == ["Mihai Stoica"]
+        assert search_contacts(org_a, "xyz") == []
+
+
+def test_reindex_brings_old_tokens_values_and_phones_up_to_date(org_a, alice, romanian_names):
+    """Rows written before the change (64-bit tokens of every prefix, unpadded v1 values, a
+    national phone) are found, padded and in E.164 after `reindex_search`."""
+    from django.core.management import call_command
+
+    from contacts.models import Contact
+    from logicnet.encryption import crypto
+
+    ioana = romanian_names["Ioana Bălănescu"]
+    with tenant_context(org_a):  # the unpadded v1 format, as values were written before
+        old_phone = keys.encrypt_value(org_a.pk, "contacts.Contact", "phone", b"0744 123 456")
+        old_name = keys.encrypt_value(org_a.pk, "contacts.Contact", "first_name", b"Ioana")
+    with tenant_context(org_a), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contacts_contact SET name_tokens = %s, phone = %s, first_name = %s, phone_index = '' WHERE id = %s",
+            [[-(2**62), 2**62 + 7], old_phone, old_name, ioana.pk],
+        )
+    with tenant_context(org_a):
+        assert Contact.objects.get(pk=ioana.pk).first_name == "Ioana"  # v1 still reads
+        assert "Ioana Bălănescu" not in [c.full_name for c in search_contacts(org_a, "ioana")]
+    call_command("reindex_search", organization=org_a.slug)
+    with tenant_context(org_a), connection.cursor() as cursor:
+        cursor.execute("SELECT first_name, phone FROM contacts_contact WHERE id = %s", [ioana.pk])
+        assert all(crypto.is_padded(value) for value in cursor.fetchone())
+        contact = Contact.objects.get(pk=ioana.pk)
+        assert (contact.first_name, contact.phone) == ("Ioana", "+40744123456")
+        assert blind.is_current_token_set(contact.name_tokens)
+        assert [c.full_name for c in search_contacts(org_a, "ioana")] == ["Ioana Bălănescu"]
+    assert [c.pk for c in find_contacts_by_phone(org_a, "0744 123 456")] == [ioana.pk]
+    with tenant_context(org_a), connection.cursor() as cursor:
+        cursor.execute("SELECT first_name, name_tokens FROM contacts_contact ORDER BY id")
+        first = cursor.fetchall()
+    call_command("reindex_search", organization=org_a.slug)  # nothing left to change
+    with tenant_context(org_a), connection.cursor() as cursor:
+        cursor.execute("SELECT first_name, name_tokens FROM contacts_contact ORDER BY id")
+        assert cursor.fetchall() == first
+
+
+def test_a_country_change_reindexes_national_numbers_through_its_job(org_a, alice):
+    """A number stored in a national format before E.164 storage is read in the new country
+    by the job the country change starts."""
+    from accounts.services import update_organization
+    from contacts.models import Contact
+    from logicnet.jobs.models import Job
+    from logicnet.jobs.services import execute_job
+
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Jonas"})
+    with tenant_context(org_a), connection.cursor() as cursor:
+        legacy = keys.encrypt_value(org_a.pk, "contacts.Contact", "phone", b"030 1234567")
+        cursor.execute("UPDATE contacts_contact SET phone = %s WHERE id = %s", [legacy, contact.pk])
+    update_organization(organization=org_a, actor=alice, name=org_a.name, country="DE", require_two_factor=False)
+    with tenant_context(org_a):
+        job = Job.objects.get()
+    execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=True)
+    with tenant_context(org_a):
+        job.refresh_from_db()
+        assert job.state == Job.State.SUCCEEDED, job.error
+        assert Contact.objects.get(pk=contact.pk).phone == "+49301234567"
+    assert [c.pk for c in find_contacts_by_phone(org_a, "+49 30 1234567")] == [contact.pk]

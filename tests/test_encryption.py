@@ -72,7 +72,7 @@ def test_database_holds_only_ciphertext(org_a, alice):
     row = raw_row("contacts_contact", contact.pk, org_a)
     for name, value in ANA.items():
         stored = row[name]
-        assert stored.startswith("v1.1."), name
+        assert stored.startswith("v2.1."), name
         assert str(value) not in stored and "Ana" not in stored and "exemplu" not in stored
         assert crypto.token_version(stored) == 1
     # Indexes and tokens are keyed digests, not the value.
@@ -80,7 +80,8 @@ def test_database_holds_only_ciphertext(org_a, alice):
     assert row["name_tokens"] and all(isinstance(t, int) for t in row["name_tokens"])
     with tenant_context(org_a):
         loaded = Contact.objects.get(pk=contact.pk)
-        assert [getattr(loaded, name) for name in ANA] == list(ANA.values())
+        # The phone comes back in E.164, its one stored form (logicnet/normalize.py).
+        assert [getattr(loaded, name) for name in ANA] == list({**ANA, "phone": "+40721234567"}.values())
 
 
 def test_every_value_is_encrypted_afresh(org_a, alice):
@@ -139,7 +140,7 @@ def test_values_of_another_model_do_not_open_as_a_contact(org_a, alice):
 def test_garbage_in_a_column_is_an_error_not_an_empty_value(org_a, alice):
     contact = create_contact(organization=org_a, actor=alice, data=ANA)
     set_raw("contacts_contact", contact.pk, org_a, "phone", "0721234567")
-    with pytest.raises(DecryptionError, match="not a v1 ciphertext"):
+    with pytest.raises(DecryptionError, match="not a ciphertext of a known format"):
         read(org_a, contact.pk, "phone")
 
 
@@ -276,7 +277,7 @@ def test_bulk_create_encrypts_and_unread_values_are_written_back_unchanged(org_a
         before = raw_row("contacts_contact", first.pk, org_a)
         first.save()  # nothing read, nothing changed: the same ciphertext is written back
         assert raw_row("contacts_contact", first.pk, org_a)["email"] == before["email"]
-        assert before["first_name"].startswith("v1.")
+        assert before["first_name"].startswith("v2.")
         assert sorted(c.first_name for c in Contact.objects.all()) == ["Ștefan 0", "Ștefan 1", "Ștefan 2"]
 
 
@@ -340,7 +341,7 @@ def test_reencrypting_an_organization_keeps_values_and_lookups(platform_db, org_
     call_command("reencrypt_organization", organization=org_a.slug, batch_size=3)
     for contact in contacts:
         row = raw_row("contacts_contact", contact.pk, org_a)
-        assert all(row[name].startswith("v1.2.") for name in ANA)
+        assert all(row[name].startswith("v2.2.") for name in ANA)
     assert read(org_a, contacts[3].pk, "email") == "ana3@exemplu.ro"
     assert [c.pk for c in find_contacts_by_email(org_a, "ANA5@exemplu.ro")] == [contacts[5].pk]
     assert len(search_contacts(org_a, "ion ana")) == 7  # the token rows followed the new key
@@ -379,7 +380,7 @@ def test_reencryption_resumes_after_an_interruption(platform_db, org_a, alice, s
     assert [c.pk for c in find_contacts_by_email(org_a, "r4@exemplu.ro")] == [contacts[4].pk]
     call_command("reencrypt_organization", organization=org_a.slug, batch_size=2)
     for contact in contacts:
-        assert raw_row("contacts_contact", contact.pk, org_a)["email"].startswith("v1.2.")
+        assert raw_row("contacts_contact", contact.pk, org_a)["email"].startswith("v2.2.")
 
 
 def test_a_destroyed_organization_key_makes_its_data_unreadable(platform_db, org_a, org_b, alice, charlie):
@@ -433,7 +434,7 @@ def test_a_value_on_an_older_key_version_is_reencrypted_when_its_row_is_saved(or
         loaded = Contact.objects.get(pk=contact.pk)
         loaded.save()  # no value read: each would have been written back on v1
     row = raw_row("contacts_contact", contact.pk, org_a)
-    assert all(row[name].startswith("v1.2.") for name in ANA)
+    assert all(row[name].startswith("v2.2.") for name in ANA)
     # The search columns followed: found by email and by name under the new version only.
     assert [c.pk for c in find_contacts_by_email(org_a, "ana@exemplu.ro")] == [contact.pk]
     assert [c.pk for c in search_contacts(org_a, "ionescu")] == [contact.pk]
@@ -455,7 +456,7 @@ def test_retired_keys_are_not_destroyed_while_a_value_still_uses_them(platform_d
     with tenant_context(org_a):
         assert OrganizationKey.objects.get(version=1).wrapped_key
         Contact.objects.get(pk=contact.pk).save()  # saving the row moves the value to v2
-    assert raw_row("contacts_contact", contact.pk, org_a)["notes"].startswith("v1.2.")
+    assert raw_row("contacts_contact", contact.pk, org_a)["notes"].startswith("v2.2.")
     assert destroy_retired_keys(now=later, report=lambda line: None)["destroyed"] == [(org_a.pk, 1)]
 
 
@@ -507,7 +508,7 @@ def test_a_data_key_is_rotated_well_before_the_random_nonce_bound(
     with django_capture_on_commit_callbacks(execute=True):
         first = create_contact(organization=org_a, actor=alice, data=ANA)
     encrypted = sum(
-        1 for value in raw_row("contacts_contact", first.pk, org_a).values() if str(value).startswith("v1.")
+        1 for value in raw_row("contacts_contact", first.pk, org_a).values() if str(value).startswith("v2.")
     )
     # Counted in memory; a batch of ENCRYPTION_COUNT_FLUSH_EVERY sends everything pending
     # to the key row after the writer's transaction commits.
@@ -535,7 +536,101 @@ def test_a_data_key_is_rotated_well_before_the_random_nonce_bound(
         assert OrganizationKey.objects.count() == 2
 
     assert reencrypt_organization_task(org_a.pk) is True
-    assert raw_row("contacts_contact", first.pk, org_a)["email"].startswith("v1.2.")
+    assert raw_row("contacts_contact", first.pk, org_a)["email"].startswith("v2.2.")
     with tenant_context(org_a):
         assert OrganizationKey.objects.get(version=1).retired_at
     keys._encryption_counts.clear()
+
+
+# --- padding: a dump shows length buckets, not lengths ------------------------------------------
+
+
+def stored_lengths(organization, pk: int, columns: list[str]) -> dict[str, int]:
+    row = raw_row("contacts_contact", pk, organization)
+    return {column: len(base64.b64decode(row[column].rsplit(".", 1)[1])) for column in columns}
+
+
+def test_padding_hides_lengths_within_a_bucket(org_a, alice):
+    """ "Ana" and "Alexandrina", or two emails of 18 and 26 characters, store the same number
+    of bytes; only crossing a bucket boundary (16, 32, 64, 128...) changes it."""
+    short = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "ana.pop@exemplu.ro"})
+    long = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={"first_name": "Alexandrina", "email": "alexandrina.pop@exemplu.ro"},
+    )
+    longer = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana-Maria-Magdalena"})
+    columns = ["first_name", "email"]
+    assert stored_lengths(org_a, short.pk, columns) == stored_lengths(org_a, long.pk, columns)
+    overhead = crypto.NONCE_BYTES + 16  # nonce and GCM tag
+    assert stored_lengths(org_a, short.pk, columns) == {"first_name": 16 + overhead, "email": 32 + overhead}
+    assert stored_lengths(org_a, longer.pk, ["first_name"]) == {"first_name": 32 + overhead}
+    with tenant_context(org_a):
+        assert Contact.objects.get(pk=long.pk).first_name == "Alexandrina"
+
+
+@pytest.mark.parametrize(
+    ("length", "bucket"),
+    [(0, 16), (3, 16), (15, 16), (16, 32), (31, 32), (32, 64), (100, 128), (127, 128), (128, 144), (1000, 1024)],
+)
+def test_bucket_sizes(length, bucket):
+    assert crypto.bucket_size(length) == bucket
+
+
+def test_padding_round_trips_and_long_text_grows_by_at_most_12_percent():
+    for length in [*range(0, 300), 1000, 4095, 4096, 10_000, 65_000]:
+        plaintext = secrets.token_bytes(length)
+        padded = crypto.pad(plaintext)
+        assert len(padded) == crypto.bucket_size(length)
+        assert crypto.unpad(padded) == plaintext
+        if length > 128:
+            assert len(padded) <= (length + 1) * 1.12 + 1
+    # A value ending in what looks like padding keeps it: the marker is found from the end.
+    for tricky in (b"\x80", b"a\x80\x00", b"\x00\x00", "Ștefan À".encode()):
+        assert crypto.unpad(crypto.pad(tricky)) == tricky
+
+
+def test_unpadded_v1_values_still_read(org_a, alice):
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana"})
+    with tenant_context(org_a):
+        legacy = keys.encrypt_value(org_a.pk, "contacts.Contact", "job_title", "Director vânzări".encode())
+    assert legacy.startswith("v1.1.")
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", legacy)
+    assert read(org_a, contact.pk, "job_title") == "Director vânzări"
+
+
+def test_a_padded_value_relabelled_v1_fails_authentication(org_a, alice):
+    """The format is bound by the associated data: read as v1, a v2 value would keep its
+    padding; read as v2, a v1 value could lose a trailing byte. Both fail instead."""
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "job_title": "Director"})
+    padded = raw_row("contacts_contact", contact.pk, org_a)["job_title"]
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", "v1." + padded[3:])
+    with pytest.raises(DecryptionError, match="authentication failed"):
+        read(org_a, contact.pk, "job_title")
+    with tenant_context(org_a):
+        legacy = keys.encrypt_value(org_a.pk, "contacts.Contact", "job_title", b"Director")
+    set_raw("contacts_contact", contact.pk, org_a, "job_title", "v2." + legacy[3:])
+    with pytest.raises(DecryptionError, match=r"contacts\.Contact\.job_title.*authentication failed"):
+        read(org_a, contact.pk, "job_title")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upgrade_queues_one_reindex_job_per_active_organization(committed_db, org_a, org_b):
+    import importlib
+
+    from django.apps import apps as installed_apps
+
+    from logicnet.jobs.models import Job
+    from tests.conftest import use_database_role
+
+    migration = importlib.import_module("logicnet.encryption.migrations.0003_queue_search_reindex")
+    use_database_role("owner")  # migrations run as the owner
+    try:
+        with connection.schema_editor() as editor:
+            migration.queue_reindex_jobs(installed_apps, editor)
+    finally:
+        use_database_role("app")
+    for organization in (org_a, org_b):
+        with tenant_context(organization):
+            # Queued and never sent: beat's stalled-job check sends it, no broker needed here.
+            assert list(Job.objects.values_list("kind", "state", "sent_at")) == [("encryption.reindex", "queued", None)]

@@ -34,6 +34,7 @@ from contacts.services.contacts import (
 )
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
 from logicnet.forms import add_service_errors
+from logicnet.normalize import format_phone
 from logicnet.tenancy.roles import Role, requires_role
 
 SUBMISSION_SECONDS = 3600
@@ -109,7 +110,7 @@ def _formsets(request, contact: Contact | None):
     initial = {"emails": [], "phones": [], "addresses": []}
     if contact is not None:
         initial["emails"] = [{"email": e.email, "label": e.label} for e in contact.extra_emails.all()]
-        initial["phones"] = [{"phone": p.phone, "label": p.label} for p in contact.extra_phones.all()]
+        initial["phones"] = [{"phone": format_phone(p.phone), "label": p.label} for p in contact.extra_phones.all()]
         initial["addresses"] = [
             {f: getattr(a, f) for f in ("label", "street", "city", "postal_code", "region", "country")}
             for a in contact.addresses.all()

@@ -25,7 +25,7 @@ class EncryptionConfig(AppConfig):
         from celery.signals import task_postrun
         from django.core.signals import request_finished
 
-        from logicnet.encryption import checks  # noqa: F401  (registers the master-key check)
+        from logicnet.encryption import checks, reindex  # noqa: F401  (the master-key check, the re-index job)
 
         # Encryption counts are added to the key rows when a request or a task ends
         # (see keys.count_encryption), outside the writers' transactions.

@@ -4,17 +4,32 @@ Both are keyed HMAC-SHA256 with keys derived (HKDF, one purpose label each) from
 organization's data key, so equal values in two organizations give unrelated digests and
 nothing links a person across tenants. What a database dump reveals is written down in
 README.md ("What the search columns reveal").
+
+Exact indexes (email, phone) are long (128 bits): a database constraint deduplicates on
+them, and a lookup of a whole address reveals no more than the address's own equality.
+
+Prefix tokens are deliberately lossy, following the blind-index literature (CipherSweet's
+planning guidance: truncate each index so that every value has many false positives, cap
+how many indexes a value has, and filter candidates after decryption):
+- each token keeps TOKEN_BITS bits, so one token stands for many prefixes of an
+  organization's names (a dump cannot tell "pope" from the other prefixes in its bucket),
+  and the rows sharing a token are no longer the rows sharing a prefix;
+- only PREFIX_LENGTHS are tokenised (4 per word instead of every length up to 12), so a row
+  no longer carries the whole chain "po", "pop", "pope", "popes"... from which comparing
+  rows rebuilt each organization's prefix tree;
+- each model's token column has its own key (a company's tokens and a contact's tokens of
+  the same name differ), so the two tables cannot be joined on tokens.
+The search ANDs the tokens of every query word, then decrypts the candidates and keeps the
+real matches (contacts/selectors.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import re
 import unicodedata
 
-import phonenumbers
-
+from logicnet import normalize
 from logicnet.encryption.keys import OrganizationKeys
 
 EMAIL_PURPOSE = "blind-index:email"
@@ -23,42 +38,34 @@ NAME_PURPOSE = "prefix-token:name"
 
 BLIND_INDEX_BYTES = 16  # 128 bits: unique enough for a database constraint at any tenant size
 MIN_PREFIX = 2  # one letter would match most of a tenant and make its posting list huge
-MAX_PREFIX = 12  # longer query words are cut to this; the digest space stays small per name
+# The prefix lengths that get a token; a longer query word uses the longest of them and
+# the rest of the word is checked after decryption.
+PREFIX_LENGTHS = (2, 3, 4, 6)
+# 4,096 token values per organization and column: at 100,000 contacts each value is shared
+# by dozens of distinct prefixes (README, "What the search columns reveal", has the
+# measured figures), while the four tokens of a query word, ANDed, still narrow the
+# candidates to about the real matches. Tokens from before the truncation were 64-bit.
+TOKEN_BITS = 12
+TOKEN_SPACE = 1 << TOKEN_BITS
+MIN_TOKENS = 8  # a first and a last name of six letters or more have eight real tokens
 
 _WORD = re.compile(r"[^\W_]+")
 # Letters that do not decompose into a base letter and a mark under NFKD.
 _FOLD = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "\u0131": "i", "ð": "d", "þ": "th"})
 
 
-# --- normalization -------------------------------------------------------------------------
+# --- normalization (logicnet/normalize.py holds the one normal form) ----------------------
 
 
 def normalize_email(value: str) -> str:
     """Trimmed and case-folded; an internationalized domain in its ASCII (IDNA) form."""
-    value = unicodedata.normalize("NFC", value.strip())
-    local, at, domain = value.rpartition("@")
-    if not at:
-        return value.casefold()
-    domain = domain.strip().rstrip(".").casefold()
-    # A name that is not valid IDNA keeps its folded form: it still matches itself.
-    with contextlib.suppress(UnicodeError):
-        domain = domain.encode("idna").decode("ascii")
-    return f"{local.casefold()}@{domain}"
+    return normalize.email_match_form(value)
 
 
-def normalize_phone(value: str, country: str) -> str:
-    """E.164 (+40721234567) when the number parses for the organization's country; digits
-    otherwise, so an odd number still matches itself written the same way."""
-    value = value.strip()
-    if not value:
-        return ""
-    try:
-        number = phonenumbers.parse(value, (country or "RO").upper())
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is not None and phonenumbers.is_possible_number(number):
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return "digits:" + "".join(ch for ch in value if ch.isdigit())
+def normalize_phone(value: str, country: str | None) -> str:
+    """E.164 (+40721234567) when the number parses (a national number in the organization's
+    country); digits otherwise, so an odd number still matches itself written the same way."""
+    return normalize.phone_match_form(value, country)
 
 
 def fold_text(value: str) -> str:
@@ -88,27 +95,88 @@ def email_index(keys: OrganizationKeys, version: int, value: str) -> str:
     return blind_index(keys, version, EMAIL_PURPOSE, normalize_email(value)) if value else ""
 
 
-def phone_index(keys: OrganizationKeys, version: int, value: str) -> str:
-    return blind_index(keys, version, PHONE_PURPOSE, normalize_phone(value, keys.country)) if value else ""
+def phone_index(keys: OrganizationKeys, version: int, value: str, country: str | None) -> str:
+    """`country` is the organization's, read where it is needed (never cached with the
+    keys): a stored number is already E.164, so it only matters for a national number."""
+    return blind_index(keys, version, PHONE_PURPOSE, normalize_phone(value, country)) if value else ""
+
+
+def token_purpose(scope: str) -> str:
+    """The key purpose of one token column ("contacts.Contact.name_tokens")."""
+    return f"{NAME_PURPOSE}|{scope}"
 
 
 def _token(key: bytes, prefix: str) -> int:
-    return int.from_bytes(_digest(key, prefix)[:8], "big", signed=True)
+    return int.from_bytes(_digest(key, prefix)[:4], "big") & (TOKEN_SPACE - 1)
 
 
-def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str]) -> list[int]:
-    """Every prefix (MIN_PREFIX..MAX_PREFIX letters) of every word, as 64-bit keyed tokens."""
-    key = keys.derived_key(version, NAME_PURPOSE)
+def _lengths(word: str) -> list[int]:
+    return [n for n in PREFIX_LENGTHS if n <= len(word)]
+
+
+def padded_count(count: int) -> int:
+    """How many tokens a row stores for `count` real ones: at least MIN_TOKENS, then a
+    multiple of len(PREFIX_LENGTHS). The count of real tokens follows the length of each
+    word (a word of 2 letters has one, of 6 or more four), so unpadded it hinted at name
+    lengths; padded, it tells about how many words the name has, and short names look alike."""
+    step = len(PREFIX_LENGTHS)
+    return max(MIN_TOKENS, -(-count // step) * step)
+
+
+def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str], scope: str) -> list[int]:
+    """The tokens of the PREFIX_LENGTHS prefixes of every word, truncated to TOKEN_BITS,
+    with filler tokens up to `padded_count`. Fillers are keyed digests of the whole text,
+    so an unchanged name keeps its tokens (no churn in the token tables); a search that
+    meets one only gets a candidate that decryption then rules out."""
+    key = keys.derived_key(version, token_purpose(scope))
     tokens: set[int] = set()
+    real = 0
     for text in texts:
         for word in words(text or ""):
-            for end in range(MIN_PREFIX, min(len(word), MAX_PREFIX) + 1):
+            for end in _lengths(word):
                 tokens.add(_token(key, word[:end]))
+                real += 1
+    if tokens:
+        # Counted before two prefixes share a token, so the stored count depends on the
+        # words alone.
+        target, whole, n = padded_count(real), "\x00".join(texts), 0
+        while len(tokens) < target and n < 4 * target:  # a filler may repeat a token: draw again
+            tokens.add(_token(key, f"\x00filler\x00{n}\x00{whole}"))
+            n += 1
     return sorted(tokens)
 
 
-def query_tokens(keys: OrganizationKeys, version: int, query: str) -> list[int]:
-    """One token per query word (cut to MAX_PREFIX letters); all must match. Words shorter
-    than MIN_PREFIX are left out (no token exists for them); an empty list means no search."""
-    key = keys.derived_key(version, NAME_PURPOSE)
-    return sorted({_token(key, word[:MAX_PREFIX]) for word in words(query) if len(word) >= MIN_PREFIX})
+def query_words(query: str) -> list[str]:
+    """The words a search looks for (folded); shorter than MIN_PREFIX they have no token
+    and only narrow the matches after decryption."""
+    return words(query)
+
+
+QUERY_TOKENS_PER_WORD = 2
+
+
+def query_tokens(keys: OrganizationKeys, version: int, query: str, scope: str) -> list[list[int]]:
+    """Per query word of at least MIN_PREFIX letters, the tokens of its two longest
+    tokenised prefixes, the longest first; a matching row has them all. The second one
+    rules out nearly every row that shares only the first token's bucket, and each further
+    one would cost an index probe per candidate for little more. An empty list means no
+    search."""
+    key = keys.derived_key(version, token_purpose(scope))
+    found = []
+    for word in query_words(query):
+        if len(word) >= MIN_PREFIX:
+            lengths = _lengths(word)[::-1][:QUERY_TOKENS_PER_WORD]
+            found.append([_token(key, word[:end]) for end in lengths])
+    return found
+
+
+def is_current_token_set(tokens: list[int]) -> bool:
+    """Whether a row's tokens are of this scheme (re-indexing skips those): tokens from
+    before the truncation were signed 64-bit values, outside 0..TOKEN_SPACE."""
+    return all(0 <= token < TOKEN_SPACE for token in tokens)
+
+
+def matches_words(texts: list[str], wanted: list[str]) -> bool:
+    """Whether every wanted word begins a word of the texts (the check after decryption)."""
+    have = [w for text in texts for w in words(text or "")]
+    return all(any(h.startswith(w) for h in have) for w in wanted)

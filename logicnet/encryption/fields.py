@@ -32,6 +32,7 @@ from django.forms import TextInput
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from logicnet import normalize
 from logicnet.encryption import blind, crypto
 from logicnet.encryption.exceptions import DecryptionError, EncryptionError, EncryptionWriteError
 from logicnet.encryption.keys import (
@@ -196,7 +197,10 @@ class EncryptedMixin:
                 {self.name: [f"{label}.{self.name} (organization {organization_id}): {m}" for m in exc.messages]}
             ) from None
         try:
-            return Sealed(encrypt_value(organization_id, label, self.name, plaintext))
+            # Padded to a length bucket (format v2): unpadded, a dump showed every value's
+            # exact length, and a length narrows a name or an email down (see crypto.pad).
+            token = encrypt_value(organization_id, label, self.padded_field, crypto.pad(plaintext))
+            return Sealed(crypto.to_padded_token(token))
         except EncryptionWriteError:
             raise
         except EncryptionError as exc:
@@ -208,10 +212,23 @@ class EncryptedMixin:
     def model_label(self) -> str:
         return self.model._meta.label
 
+    @cached_property
+    def padded_field(self) -> str:
+        return crypto.padded_field(self.name)
+
     def decrypt_sealed(self, instance, sealed: Sealed):
         organization_id = _organization_id(instance)
         label = self.model_label
-        plaintext = decrypt_value(organization_id, label, self.name, sealed.token)
+        token = sealed.token
+        if token[1:2] == "2":  # "v2.": padded (the cheapest test on a path run for every value)
+            try:
+                padded = decrypt_value(organization_id, label, self.padded_field, token)
+                # crypto.unpad, inlined: this runs for every value read.
+                plaintext = padded[: padded.rindex(crypto.PAD_MARKER)]
+            except (DecryptionError, ValueError) as exc:
+                raise self._padded_error(organization_id, label, exc) from None
+        else:  # v1, written before values were padded
+            plaintext = decrypt_value(organization_id, label, self.name, token)
         try:
             return self.decode_plaintext(plaintext)
         except (ValueError, TypeError, ValidationError) as exc:
@@ -221,6 +238,11 @@ class EncryptedMixin:
                 field=self.name,
                 reason=f"it decrypts, but not to a valid {type(self).__name__} value ({exc})",
             ) from None
+
+    def _padded_error(self, organization_id, label: str, exc: Exception) -> DecryptionError:
+        # Named by the model's field, not by the name the associated data gives it.
+        reason = exc.reason if isinstance(exc, DecryptionError) else "its padding is malformed"
+        return DecryptionError(organization_id=organization_id, model=label, field=self.name, reason=reason)
 
     def encode_plaintext(self, value) -> bytes:
         return str(value).encode()
@@ -261,11 +283,41 @@ class EncryptedTextField(EncryptedMixin, models.TextField):
     pass
 
 
-class EncryptedEmailField(EncryptedMixin, models.EmailField):
-    pass
+class NormalizingMixin:
+    """Stores the value in its one normal form (logicnet/normalize.py), whichever path wrote
+    it: a form, an import, the API or a seed. The instance gets the normal form too, so
+    what a caller reads back after saving is what was stored."""
+
+    def normal_form(self, instance, value: str) -> str:
+        raise NotImplementedError
+
+    def pre_save(self, model_instance, add):
+        value = model_instance.__dict__.get(self.attname)
+        if isinstance(value, str) and value:
+            normal = self.normal_form(model_instance, value)
+            if normal != value:
+                setattr(model_instance, self.attname, normal)
+        return super().pre_save(model_instance, add)
 
 
-class EncryptedPhoneField(EncryptedMixin, models.CharField):
+class EncryptedEmailField(NormalizingMixin, EncryptedMixin, models.EmailField):
+    def normal_form(self, instance, value: str) -> str:
+        return normalize.clean_email(value)
+
+
+def organization_country(instance) -> str:
+    """The row's organization's country (the region of a national phone number), read from
+    the organization itself: it is not cached with the keys, so a change applies at once."""
+    # Through the row's own foreign key (cached when the caller built the row with its
+    # organization, one query otherwise): this mechanism imports no product app.
+    organization = instance.organization if _organization_id(instance) is not None else None
+    return organization.country if organization is not None else normalize.DEFAULT_REGION
+
+
+class EncryptedPhoneField(NormalizingMixin, EncryptedMixin, models.CharField):
+    """A phone number, stored in E.164 ("+40721234567"); a national number is read in the
+    organization's country."""
+
     default_validators = [
         validators.RegexValidator(r"^\+?[0-9][0-9 ()./-]*$", _("Enter a phone number: digits, spaces, + ( ) - .")),
     ]
@@ -273,6 +325,18 @@ class EncryptedPhoneField(EncryptedMixin, models.CharField):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("max_length", 32)
         super().__init__(*args, **kwargs)
+
+    def normal_form(self, instance, value: str) -> str:
+        try:
+            return normalize.to_e164(value, organization_country(instance))
+        except normalize.InvalidPhoneNumber as exc:
+            raise ValidationError(
+                {
+                    self.name: [
+                        f"{self.model._meta.label}.{self.name} (organization {_organization_id(instance)}): {exc}"
+                    ]
+                }
+            ) from None
 
     def formfield(self, **kwargs):
         kwargs.setdefault("widget", TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
@@ -332,7 +396,12 @@ class BlindIndexField(models.CharField):
     """Keyed HMAC of a normalized encrypted value (`kind`: email or phone), for exact lookups
     and per-organization uniqueness. Computed from its source on every save."""
 
-    KINDS = {"email": blind.email_index, "phone": blind.phone_index}
+    KINDS = {
+        "email": lambda keys, version, value, instance: blind.email_index(keys, version, value),
+        "phone": lambda keys, version, value, instance: blind.phone_index(
+            keys, version, value, organization_country(instance)
+        ),
+    }
 
     def __init__(self, *args, source: str = "", kind: str = "email", **kwargs) -> None:
         self.source, self.kind = source, kind
@@ -353,7 +422,7 @@ class BlindIndexField(models.CharField):
         if not value:
             return ""
         keys = _keys_for_write(instance, self)
-        return self.KINDS[self.kind](keys, keys.current_version, value)
+        return self.KINDS[self.kind](keys, keys.current_version, value, instance)
 
     def pre_save(self, model_instance, add):
         if _unchanged(model_instance, [self.source], self.attname):
@@ -366,7 +435,8 @@ class BlindIndexField(models.CharField):
 
 
 class PrefixTokensField(ArrayField):
-    """Keyed 64-bit tokens of every word prefix of its sources, for search as you type.
+    """Keyed tokens (truncated to a few bits) of some word prefixes of its sources, for
+    search as you type; see logicnet/encryption/blind.py for what they hide and how.
 
     Searched through a token table kept equal to this array by a trigger (one row per
     token, a btree on organization and token): under row-level security a GIN index on the
@@ -392,7 +462,12 @@ class PrefixTokensField(ArrayField):
         if not any(texts):
             return []
         keys = _keys_for_write(instance, self)
-        return blind.prefix_tokens(keys, keys.current_version, texts)
+        return blind.prefix_tokens(keys, keys.current_version, texts, self.scope)
+
+    @cached_property
+    def scope(self) -> str:
+        """Names the column's own token key: one per model and token column."""
+        return f"{self.model._meta.label}.{self.name}"
 
     def pre_save(self, model_instance, add):
         if _unchanged(model_instance, self.sources, self.attname):
@@ -503,6 +578,10 @@ def write_resealed(model, rows: list) -> None:
             value = row.__dict__[field.attname]
             if isinstance(value, Sealed):
                 value = value.token
+            elif getattr(field, "encrypted", False) and value not in (None, ""):
+                # A plaintext here would be written as it is: refuse (the row was read but
+                # not re-sealed).
+                raise EncryptionWriteError(f"{model._meta.label}.{field.name}: not sealed, refusing to write it")
             whens.append(When(pk=row.pk, then=Value(value, output_field=storage)))
         updates[field.attname] = Case(*whens, output_field=storage)
     model._base_manager.filter(pk__in=[row.pk for row in rows]).update(**updates)

@@ -106,7 +106,6 @@ class OrganizationKeys:
     raw: dict[int, bytes]
     retired: set[int]
     destroyed_at: object | None
-    country: str
     loaded_at: float
     derived: dict[tuple[int, str], bytes] = field(default_factory=dict)
 
@@ -198,13 +197,11 @@ def forget_organization(organization_id: int | None = None) -> None:
 
 def _load(organization_id: int) -> OrganizationKeys:
     from logicnet.encryption.models import OrganizationKey
-    from logicnet.tenancy.organizations import organization_model
 
     # Filtered by organization explicitly; row-level security is the wall here: outside
     # that organization's tenant context (or the platform bypass) no key row is visible.
     with scopes_disabled():
         rows = list(OrganizationKey.objects.filter(organization_id=organization_id).order_by("version"))
-        country = organization_model().objects.filter(pk=organization_id).values_list("country", flat=True).first()
     destroyed = next((row.destroyed_at for row in rows if row.ends_organization), None)
     # Retired versions still in their grace period decrypt (a value restored from a backup,
     # a straggler) but never encrypt: only live versions can be current.
@@ -225,7 +222,6 @@ def _load(organization_id: int) -> OrganizationKeys:
         raw=raw,
         retired={row.version for row in rows if row.retired_at},
         destroyed_at=destroyed,
-        country=country or "RO",
         loaded_at=time.monotonic(),
     )
     # A visible row created by this process but not committed is our own open transaction's.

@@ -34,6 +34,7 @@ from logicnet.tenancy.context import tenant_context
 
 SLUG_PREFIX = "bench-"
 SIX_FIELDS = ["first_name", "last_name", "email", "phone", "date_of_birth", "job_title"]
+NAME_SCOPE = "contacts.Contact.name_tokens"
 
 
 class Command(BaseCommand):
@@ -80,6 +81,7 @@ class Command(BaseCommand):
                 self.measure_lookups(main, contacts, lookups)
                 self.measure_search(main, contacts, lookups)
                 self.explain(main)
+                self.measure_leakage(main, contacts)
         finally:
             if keep:
                 self.say("keeping the data (--keep); the next run removes it first")
@@ -158,8 +160,8 @@ class Command(BaseCommand):
         start = time.perf_counter()
         for person in people:
             blind.email_index(keys, keys.current_version, person.email)
-            blind.phone_index(keys, keys.current_version, person.phone)
-            blind.prefix_tokens(keys, keys.current_version, [person.first_name, person.last_name])
+            blind.phone_index(keys, keys.current_version, person.phone, organization.country)
+            blind.prefix_tokens(keys, keys.current_version, [person.first_name, person.last_name], NAME_SCOPE)
         derive_us = (time.perf_counter() - start) / len(people) * 1e6
         self.say(f"encrypt a six-field contact: {encrypt_us:.1f} µs; decrypt: {decrypt_us:.1f} µs (over 2,000)")
         self.say(f"  blind indexes + name tokens of a contact: {derive_us:.1f} µs")
@@ -188,7 +190,13 @@ class Command(BaseCommand):
     def measure_lookups(self, organization: Organization, contacts: int, count: int) -> None:
         people = self.sample(organization, contacts, count)
         variants_email = [lambda e: e, lambda e: f"  {e.upper()} ", lambda e: e.title()]
-        variants_phone = [lambda p: p, lambda p: "+40 " + p[1:4] + " " + p[4:7] + " " + p[7:], lambda p: "0040" + p[1:]]
+        # Stored in E.164 ("+40" and nine digits); looked up as people type them.
+        variants_phone = [
+            lambda p: p,
+            lambda p: "+40 " + p[3:6] + " " + p[6:9] + " " + p[9:],
+            lambda p: "0" + p[3:6] + "-" + p[6:],
+            lambda p: "0040" + p[3:],
+        ]
         for kind, lookup, attribute, variants in (
             ("email", find_contacts_by_email, "email", variants_email),
             ("phone", find_contacts_by_phone, "phone", variants_phone),
@@ -235,8 +243,10 @@ class Command(BaseCommand):
         person = self.sample(organization, 1000, 1)[0]
         keys = organization_keys(organization.pk)
         digest = blind.email_index(keys, keys.current_version, person.email)
-        tokens = blind.query_tokens(keys, keys.current_version, f"{person.first_name[:3]} {person.last_name[:3]}")
-        ordered = _rarest_first(Contact, organization.pk, tokens) or tokens
+        tokens = blind.query_tokens(
+            keys, keys.current_version, f"{person.first_name[:3]} {person.last_name[:3]}", NAME_SCOPE
+        )
+        ordered = _rarest_first(Contact, organization.pk, tokens) or [t for word in tokens for t in word]
         sql, params = _token_rows_sql(Contact, organization.pk, ordered, 25)
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN ANALYZE " + sql, params)
@@ -260,3 +270,50 @@ class Command(BaseCommand):
             self.say(f"EXPLAIN {name}: index used: {ok} ({', '.join(used)})")
             if ok == "NO":
                 self.say(plan)
+
+    # --- what a dump shows ----------------------------------------------------------------
+
+    def measure_leakage(self, organization: Organization, contacts: int) -> None:
+        """The stored lengths a dump shows (one per padding bucket), and how many distinct
+        name prefixes share each prefix token (the more, the less a token tells)."""
+        with connection.cursor() as cursor:
+            for column in ("first_name", "last_name", "email", "phone"):
+                cursor.execute(
+                    f"SELECT length({column}), count(*) FROM contacts_contact WHERE organization_id = %s "
+                    f"AND {column} <> '' GROUP BY 1 ORDER BY 1",
+                    [organization.pk],
+                )
+                shown = ", ".join(f"{length} chars: {count:,}" for length, count in cursor.fetchall())
+                self.say(f"dump, stored lengths of {column}: {shown}")
+            cursor.execute(
+                "SELECT count(*), min(n), percentile_cont(0.5) WITHIN GROUP (ORDER BY n), max(n) FROM "
+                "(SELECT token, count(*) AS n FROM contacts_contactnametoken WHERE organization_id = %s "
+                "GROUP BY token) AS t",
+                [organization.pk],
+            )
+            used, fewest, median, most = cursor.fetchone()
+        self.say(
+            f"dump, name tokens: {used:,} distinct values of {blind.TOKEN_SPACE:,} in use; contacts per token "
+            f"min {fewest:,}, median {median:,.0f}, max {most:,}"
+        )
+        keys = organization_keys(organization.pk)
+        key = keys.derived_key(keys.current_version, blind.token_purpose(NAME_SCOPE))
+        prefixes_of: dict[int, set[str]] = {}
+        for first, last in self.decrypted_names(organization, limit=200_000):
+            for word in blind.words(f"{first} {last}"):
+                for end in blind._lengths(word):
+                    prefixes_of.setdefault(blind._token(key, word[:end]), set()).add(word[:end])
+        counts = sorted(len(p) for p in prefixes_of.values())
+        distinct = len(set().union(*prefixes_of.values())) if prefixes_of else 0
+        alone = sum(1 for n in counts if n == 1)
+        self.say(
+            f"dump, prefixes per token among {contacts:,} contacts: {distinct:,} distinct prefixes in "
+            f"{len(counts):,} tokens; per token min {counts[0] if counts else 0}, median "
+            f"{statistics.median(counts) if counts else 0:.0f}, max {counts[-1] if counts else 0}; "
+            f"tokens standing for a single prefix: {alone:,}"
+        )
+
+    def decrypted_names(self, organization: Organization, limit: int):
+        rows = Contact.objects.filter(organization=organization).only("organization_id", "first_name", "last_name")
+        for contact in rows.order_by("pk")[:limit].iterator(chunk_size=5000):
+            yield contact.first_name, contact.last_name

@@ -1,0 +1,93 @@
+"""The one normal form of an email address and a phone number, for storing and for matching.
+
+Every write path (forms, imports, the API, seeds) stores what these functions return, and
+the blind indexes (logicnet/encryption/blind.py) are computed from the same forms: a number
+normalised three ways (sign-up, contact form, index) would find a duplicate in one path and
+miss it in another. Phones are stored in E.164 ("+40721234567"), read with the
+organization's country as the region of a national number ("0721 234 567"); they are
+shown in the international format (`format_phone`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import unicodedata
+
+import phonenumbers
+
+DEFAULT_REGION = "RO"
+
+
+class InvalidPhoneNumber(ValueError):
+    """Not a phone number; `code` says why: "unparsable", "impossible" or "invalid"."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def region_of(country: str | None) -> str:
+    return (country or DEFAULT_REGION).upper()
+
+
+def to_e164(value: str, country: str | None, *, require_valid: bool = False) -> str:
+    """The number in E.164; a national number is read in `country` (the organization's).
+
+    `require_valid` also asks that the number exists in the numbering plan (sign-up, where
+    the number is the account holder's own); elsewhere a possible number is enough, since
+    a contact's number may belong to a plan newer than the library's metadata."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, region_of(country))
+    except phonenumbers.NumberParseException:
+        raise InvalidPhoneNumber(f"cannot read {len(value)} characters as a phone number", "unparsable") from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhoneNumber("the number has too few or too many digits", "impossible")
+    if require_valid and not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber("the number is not valid in its country's numbering plan", "invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_match_form(value: str, country: str | None) -> str:
+    """The form a blind index is computed from: E.164 when the value reads as a number,
+    otherwise its digits (so an odd value still matches itself written the same way)."""
+    try:
+        return to_e164(value, country)
+    except InvalidPhoneNumber:
+        return "digits:" + "".join(ch for ch in value if ch.isdigit())
+
+
+def format_phone(value: str) -> str:
+    """A stored number as people read it: "+40 721 234 567" (anything else as it is)."""
+    if not value or not value.startswith("+"):
+        return value or ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def clean_email(value: str) -> str:
+    """An email address as stored: trimmed, NFC, its domain in lower case. The local part
+    keeps its case (RFC 5321 lets a server tell cases apart); matching folds it anyway."""
+    value = unicodedata.normalize("NFC", (value or "").strip())
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value
+    return f"{local}@{domain.strip().rstrip('.').lower()}"
+
+
+def email_match_form(value: str) -> str:
+    """The form a blind index is computed from: case-folded, the domain in IDNA (ASCII)."""
+    value = unicodedata.normalize("NFC", value.strip())
+    local, at, domain = value.rpartition("@")
+    if not at:
+        return value.casefold()
+    domain = domain.strip().rstrip(".").casefold()
+    # A name that is not valid IDNA keeps its folded form: it still matches itself.
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local.casefold()}@{domain}"
