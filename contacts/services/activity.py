@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,6 +23,7 @@ from accounts.models import Membership, Organization, User
 from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.sweeps import sweep_ids
 
 logger = logging.getLogger(__name__)
 
@@ -274,22 +274,9 @@ def due_task_reminders(*, now: datetime.datetime | None = None) -> list[tuple[in
     beat's role reaches no role that reads every tenant, and each reminder is then sent
     inside its organization's tenant context. One audit event per sweep that found work,
     not one per minute. Nothing is claimed here."""
-    now = now or timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT organization_id, task_id FROM logicnet_due_task_reminders(%s, %s)", [now, REMINDER_BATCH]
-        )
-        found = [(int(organization_id), int(task_id)) for organization_id, task_id in cursor.fetchall()]
-        if found:
-            record_event(
-                action="platform.sweep",
-                details={
-                    "reason": "task reminders",
-                    "organizations": len({organization_id for organization_id, _task in found}),
-                    "tasks": len(found),
-                },
-            )
-    return found
+    return sweep_ids(
+        "logicnet_due_task_reminders", [now or timezone.now(), REMINDER_BATCH], reason="task reminders", counted="tasks"
+    )
 
 
 def _reminder_message(task: Task, organization: Organization) -> tuple[str, str, str]:

@@ -17,6 +17,7 @@ from psycopg import sql
 from logicnet.jobs.models import Job
 from logicnet.jobs.registry import handler_for
 from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.sweeps import sweep_ids
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -272,22 +273,10 @@ def stalled_jobs() -> list[tuple[int, int]]:
     only, jobs migration 0003): beat's role reaches no role that reads every tenant. One
     audit event per sweep that found work, none for the quiet minutes.
     """
-    from logicnet.audit.services import record_event
-
     now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT organization_id, job_id FROM logicnet_stalled_jobs(%s, %s, %s, %s)",
-            [now - JOB_SEND_GRACE, now - timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS), now, 500],
-        )
-        found = [(int(organization_id), int(job_id)) for organization_id, job_id in cursor.fetchall()]
-        if found:
-            record_event(
-                action="platform.sweep",
-                details={
-                    "reason": "stalled jobs",
-                    "organizations": len({organization_id for organization_id, _job in found}),
-                    "jobs": len(found),
-                },
-            )
-    return found
+    return sweep_ids(
+        "logicnet_stalled_jobs",
+        [now - JOB_SEND_GRACE, now - timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS), now, 500],
+        reason="stalled jobs",
+        counted="jobs",
+    )
