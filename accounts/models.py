@@ -96,6 +96,8 @@ class Membership(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # May work the privacy desk (data-subject requests) without being an admin.
+    is_privacy_officer = models.BooleanField(_("privacy officer"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -106,6 +106,14 @@ classify(
             purpose="access control",
             plaintext=Plain.CHOICE,
         ),
+        "is_privacy_officer": personal(
+            Category.PROFESSIONAL,
+            subject=user_via("user"),
+            erasure=Erasure.DELETE_ROW,
+            retention="membership",
+            purpose="access control",
+            plaintext=Plain.CHOICE,
+        ),
         "created_at": personal(
             Category.USAGE,
             subject=user_via("user"),

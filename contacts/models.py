@@ -154,6 +154,13 @@ class Contact(TrackedModel):
     source_date = models.DateField(_("obtained on"), default=timezone.localdate)
     custom = models.JSONField(default=dict, blank=True)
     custom_personal = EncryptedJSONField(null=True, blank=True)
+    # GDPR Art. 18: while set, the contact is left out of marketing, segments, exports, bulk
+    # actions and integrations, and only the privacy desk may change it.
+    restricted_at = models.DateTimeField(_("processing restricted since"), null=True, blank=True, editable=False)
+    # GDPR Art. 21(3): an objection to direct marketing is absolute and takes effect at once.
+    marketing_objection_at = models.DateTimeField(
+        _("objected to direct marketing on"), null=True, blank=True, editable=False
+    )
 
     email_index = BlindIndexField(source="email", kind="email")
     phone_index = BlindIndexField(source="phone", kind="phone")

@@ -76,6 +76,9 @@ classify(
         "source_date": _contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
         "custom": _contact(Category.PROFESSIONAL, provided=False, plaintext=Plain.NOT_PERSONAL_CUSTOM),
         "custom_personal": _contact(Category.NOTES),
+        # When the person restricted processing or objected to marketing (GDPR Art. 18, 21).
+        "restricted_at": _contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
+        "marketing_objection_at": _contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
         **TRACKING,
     },
 )

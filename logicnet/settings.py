@@ -278,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     # turns sixteen, the flag follows.
     "refresh-minor-flags": {"task": "contacts.refresh_minor_flags", "schedule": crontab(hour=0, minute=5)},
     "delete-expired-exports": {"task": "accounts.delete_expired_exports", "schedule": 900.0},
+    "privacy-request-mail": {"task": "privacy.sweep_request_mail", "schedule": 60.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -367,6 +368,14 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # separated); empty: REMOTE_ADDR is the client. Rate limits and the audit log use the result.
 TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES"))
 PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")
+# Submissions of the public data-subject request form, per client address and per email
+# address (on top of PUBLIC_RATE_LIMITS, which count every public page).
+PRIVACY_REQUEST_RATE_LIMITS = {"client": "5/h", "email": "3/h"}
+# Named in every refusal (GDPR Art. 12(4), 77): where the person may complain.
+PRIVACY_SUPERVISORY_AUTHORITY = env_str(
+    "PRIVACY_SUPERVISORY_AUTHORITY",
+    "ANSPDCP, Autoritatea Națională de Supraveghere a Prelucrării Datelor cu Caracter Personal, www.dataprotection.ro",
+)
 MINIMUM_AGE = 16
 
 OTP_TOTP_ISSUER = "Logicnet CRM"

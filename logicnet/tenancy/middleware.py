@@ -16,7 +16,7 @@ from django.http import Http404
 from logicnet.tenancy.context import acting_user, tenant_context
 from logicnet.tenancy.organizations import access_gates, membership_model
 from logicnet.tenancy.public import is_public_page, serve_public_page
-from logicnet.tenancy.roles import Actor, Role, minimum_role_for
+from logicnet.tenancy.roles import Actor, Role, minimum_role_for, privacy_officer_may
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -59,7 +59,9 @@ class OrganizationMiddleware:
         request.actor = Actor.from_membership(membership, user=request.user)
         _remember_organization(request, membership.organization_id)
         needed = minimum_role_for(view_func, request.method in SAFE_METHODS)
-        if not Role.at_least(membership.role, needed):
+        if not Role.at_least(membership.role, needed) and not (
+            membership.is_privacy_officer and privacy_officer_may(view_func)
+        ):
             raise PermissionDenied
 
         with acting_user(request.user), tenant_context(membership.organization):

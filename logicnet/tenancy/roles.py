@@ -30,12 +30,21 @@ class Role(models.TextChoices):
         return cls.rank(role) >= cls.rank(needed)
 
 
-def requires_role(read: str = Role.READ_ONLY, write: str = Role.MEMBER) -> Callable:
+def requires_role(read: str = Role.READ_ONLY, write: str = Role.MEMBER, *, privacy_officer: bool = False) -> Callable:
+    """`privacy_officer`: a member appointed privacy officer may also use the view, whatever
+    the role it names (the privacy desk: admins and officers)."""
+
     def decorate(view):
         view.logicnet_roles = (read, write)
+        view.logicnet_privacy_officer = privacy_officer
         return view
 
     return decorate
+
+
+def privacy_officer_may(view) -> bool:
+    target = getattr(view, "view_class", view)
+    return bool(getattr(target, "logicnet_privacy_officer", getattr(view, "logicnet_privacy_officer", False)))
 
 
 def minimum_role_for(view, safe_method: bool) -> str:
@@ -57,12 +66,23 @@ class Actor:
     organization: Any
     user: Any
     role: str
+    privacy_officer: bool = False
 
     @classmethod
     def from_membership(cls, membership, *, user=None) -> Actor:
         """`user`: the membership's user when the caller holds it already (the request's
         user), which saves loading it again."""
-        return cls(organization=membership.organization, user=user or membership.user, role=membership.role)
+        return cls(
+            organization=membership.organization,
+            user=user or membership.user,
+            role=membership.role,
+            privacy_officer=membership.is_privacy_officer,
+        )
 
     def at_least(self, needed: str) -> bool:
         return Role.at_least(self.role, needed)
+
+    @property
+    def works_privacy_desk(self) -> bool:
+        """Admins, owners and appointed privacy officers answer data-subject requests."""
+        return self.privacy_officer or self.at_least(Role.ADMIN)

@@ -1,0 +1,18 @@
+"""Thin Celery adapters for the privacy app: ids in, services do the work."""
+
+from celery import shared_task
+
+
+@shared_task(name="privacy.send_privacy_mail")
+def send_privacy_mail(organization_id: int, request_id: int, kind: str) -> bool:
+    from privacy.services.requests import send_request_mail
+
+    return send_request_mail(organization_id=organization_id, request_id=request_id, kind=kind)
+
+
+@shared_task(name="privacy.sweep_request_mail")
+def sweep_request_mail() -> int:
+    """Every minute (CELERY_BEAT_SCHEDULE): confirmations owed, reminders, expiry."""
+    from privacy.services.requests import sweep_request_mail as sweep
+
+    return sweep()
