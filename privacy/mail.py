@@ -23,7 +23,16 @@ from privacy.models import PrivacyRequest, RequestEvent
 
 log = logging.getLogger(__name__)
 
-KINDS = ("confirmation", "reminder", "receipt", "info_requested", "extended", "denied", "completed", "restriction_lifting")
+KINDS = (
+    "confirmation",
+    "reminder",
+    "receipt",
+    "info_requested",
+    "extended",
+    "denied",
+    "completed",
+    "restriction_lifting",
+)
 
 
 def _subject(kind: str, request: PrivacyRequest, organization) -> str:

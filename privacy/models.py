@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 
 from logicnet.encryption.fields import (
     BlindIndexField,
-    EncryptedCharField,
     EncryptedEmailField,
     EncryptedPhoneField,
     EncryptedTextField,
@@ -41,9 +40,7 @@ class PrivacySettings(TenantModel):
     controller_name = models.CharField(_("controller's legal name"), max_length=200, blank=True)
     controller_address = models.TextField(_("controller's address"), blank=True)
     contact_email = models.EmailField(_("privacy contact email"), blank=True)
-    dpo_contact = models.CharField(
-        _("data protection officer (name or contact), if any"), max_length=200, blank=True
-    )
+    dpo_contact = models.CharField(_("data protection officer (name or contact), if any"), max_length=200, blank=True)
     time_zone = models.CharField(_("time zone for deadlines"), max_length=64, default="Europe/Bucharest")
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -93,9 +90,7 @@ class PrivacyRequest(TenantModel):
 
     reference = models.CharField(_("reference"), max_length=12, default=new_reference, editable=False)
     rights = ArrayField(models.CharField(max_length=16, choices=Right.choices), verbose_name=_("rights"))
-    status = models.CharField(
-        _("status"), max_length=24, choices=Status.choices, default=Status.AWAITING_VERIFICATION
-    )
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.AWAITING_VERIFICATION)
     channel = models.CharField(_("received through"), max_length=16, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=8, default="en")
 

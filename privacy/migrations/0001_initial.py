@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_membership_is_privacy_officer'),
-        ('contacts', '0008_contact_marketing_objection_at_contact_restricted_at'),
+        ('contacts', '0008_contact_restriction_and_objection'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -313,9 +313,8 @@ def _advance_unconfirmed(organization_id: int, request_id: int, now: datetime.da
 
 def send_request_mail(*, organization_id: int, request_id: int, kind: str) -> bool:
     """Render and send one mail about a request, in the person's language; record it."""
-    from privacy.mail import send_to_requester
-
     from logicnet.tenancy.organizations import organization_model
+    from privacy.mail import send_to_requester
 
     organization = organization_model().objects.get(pk=organization_id)
     with tenant_context(organization):
