@@ -463,6 +463,8 @@ EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DI
 # How long a finished export's file (personal data in plaintext) stays downloadable before
 # the beat sweep deletes it (GDPR Art. 5(1)(e)).
 EXPORT_RETENTION = timedelta(hours=24)
+# Data-subject packages (access, portability), encrypted with the organization's key; kept 30 days.
+PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "privacy-packages"
 
 LOGGING = {
     "version": 1,

@@ -45,6 +45,7 @@ def _subject(kind: str, request: PrivacyRequest, organization) -> str:
         "denied": _("Your privacy request to %(name)s was refused"),
         "completed": _("Your privacy request to %(name)s is answered"),
         "restriction_lifting": _("%(name)s will lift the restriction of your data"),
+        "download": _("Your data from %(name)s: download link"),
     }
     return f"{subjects[kind] % {'name': organization.name}} ({request.reference})"
 
@@ -67,6 +68,19 @@ def _context(request: PrivacyRequest, kind: str, organization) -> dict:
         context["confirm_link"] = absolute_url(
             reverse("privacy_confirm", kwargs={"org_slug": slug, "token": confirmation_token(request)})
         )
+    if kind == "download":
+        from privacy.services.fulfilment import DOWNLOAD_LINK_VALID, download_token, ready_packages
+
+        context["download_links"] = [
+            absolute_url(
+                reverse(
+                    "privacy_download",
+                    kwargs={"org_slug": slug, "token": download_token(request, package["kind"])},
+                )
+            )
+            for package in ready_packages(request)
+        ]
+        context["download_hours"] = int(DOWNLOAD_LINK_VALID.total_seconds() // 3600)
     if kind == "info_requested":
         latest = request.events.filter(kind=RequestEvent.Kind.INFO_REQUESTED).order_by("-created_at").first()
         context["staff_message"] = latest.note if latest else ""

@@ -1,5 +1,8 @@
 """Bulk actions on contacts: tag, untag, change owner, change status, delete.
 
+Contacts whose processing is restricted (GDPR Art. 18) are skipped: they are stored, not
+processed, until the privacy desk lifts the restriction.
+
 Each runs in one transaction over a selection the caller has already narrowed to the
 contacts the user may see, walking it in batches of BATCH_SIZE ids (keyset on id), so a
 selection of every match of a filter at a million rows never loads a million objects. Only
@@ -44,7 +47,8 @@ def _touch(organization: Organization, actor: User | None, ids: list[int], **cha
 
 
 def _check_selection(organization: Organization, selection: QuerySet[Contact]) -> QuerySet[Contact]:
-    return selection.filter(organization=organization)
+    # Contacts whose processing is restricted (GDPR Art. 18) are left out of every bulk action.
+    return selection.filter(organization=organization, restricted_at__isnull=True)
 
 
 def _audit(action: str, organization: Organization, actor: User | None, ids: list[int], **details) -> None:

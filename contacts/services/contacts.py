@@ -69,6 +69,16 @@ STALE_MESSAGE = gettext_lazy(
     "Reload it to see their changes, then make yours again."
 )
 DUPLICATE_EMAIL_MESSAGE = gettext_lazy("A contact with this email address already exists.")
+RESTRICTED_MESSAGE = gettext_lazy(
+    "Processing of this contact's data is restricted at the person's request (GDPR Art. 18): "
+    "it can be changed only from the privacy desk."
+)
+
+
+def check_not_restricted(contact: Contact, *, privacy_desk: bool = False) -> None:
+    """A restricted contact is stored, not processed: only the privacy desk changes it."""
+    if contact.restricted_at is not None and not privacy_desk:
+        raise ValidationError(RESTRICTED_MESSAGE, code="restricted")
 
 
 # --- reads the services and the forms share -------------------------------------------------
@@ -342,6 +352,7 @@ def update_contact(
     contact: Contact,
     data: dict[str, Any],
     expected_version: int | None,
+    privacy_desk: bool = False,
 ) -> Contact:
     """Change a contact, refusing to overwrite changes made since `expected_version`.
 
@@ -358,6 +369,7 @@ def update_contact(
             raise ValidationError(_("This contact no longer exists."), code="gone")
         if expected_version is not None and locked.version != expected_version:
             raise ValidationError(STALE_MESSAGE, code="stale")
+        check_not_restricted(locked, privacy_desk=privacy_desk)
         _check_references(organization, data)
         changed = _apply_fields(organization, locked, data)
         _full_clean(locked)
@@ -383,5 +395,6 @@ def delete_contact(*, organization: Organization, actor: User | None, contact: C
         locked = Contact.objects.select_for_update().filter(organization=organization, pk=contact.pk).first()
         if locked is None:
             return
+        check_not_restricted(locked)
         record_event(action="contact.deleted", actor=actor, organization=organization, target=locked)
         locked.delete()

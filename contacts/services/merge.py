@@ -21,7 +21,7 @@ from contacts.models import (
     InteractionParticipant,
     Task,
 )
-from contacts.services.contacts import STALE_MESSAGE, _full_clean, _save, is_minor
+from contacts.services.contacts import STALE_MESSAGE, _full_clean, _save, check_not_restricted, is_minor
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 
@@ -158,6 +158,8 @@ def merge_contacts(
         keep, gone = _lock_pair(organization, survivor, duplicate)
         if expected_versions is not None and (keep.version, gone.version) != tuple(expected_versions):
             raise ValidationError(STALE_MESSAGE, code="stale")
+        check_not_restricted(keep)
+        check_not_restricted(gone)
         taken_from_duplicate = sorted(f for f, side in choices.items() if side == DUPLICATE)
         values: dict[str, Any] = {}
         for group in taken_from_duplicate:

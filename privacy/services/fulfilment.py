@@ -1,0 +1,493 @@
+"""Answering the rights, derived from the personal-data registry (GDPR Art. 15-21).
+
+- Access and portability: a job builds a package (JSON with a documented schema, a
+  readable HTML page, one CSV per table) from `logicnet.personal_data.access`, encrypted at
+  rest with the organization's key, kept PACKAGE_RETENTION, handed out through a link mailed
+  to the person's address (so each download re-confirms it), each download audited.
+- Erasure: a preview from the registry (`logicnet.personal_data.erasure.plan`), confirmed
+  by staff against that very preview (refused when the data changed since, as pretix's
+  shredder does), then a resumable job; a ledger entry without personal data, suppression
+  digests so imports and forms do not bring the person back, audit entries redacted, not
+  deleted, and a confirmation to the person before the request's own copy of their
+  address is blanked.
+- Restriction (Art. 18): the contact is stored, not processed; lifting it tells the person
+  first (Art. 18(3)).
+- Rectification (Art. 16, 19): staff apply the correction through the contact services;
+  the recipients the data went to are listed and told.
+- Objection (Art. 21): to direct marketing, immediate and absolute; to other processing, a
+  staff decision with reasons.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from logicnet.audit.services import record_event
+from logicnet.encryption.keys import decrypt_value, encrypt_value
+from logicnet.jobs.models import Job
+from logicnet.jobs.registry import job_handler
+from logicnet.jobs.services import start_job
+from logicnet.tenancy.context import tenant_context
+from privacy.models import ErasureRecord, PrivacyRequest, RequestEvent, Right, Suppression
+from privacy.services.requests import (
+    RequestError,
+    _event,
+    _locked,
+    _require_open,
+    _touch,
+    queue_request_mail,
+    send_request_mail,
+)
+
+log = logging.getLogger(__name__)
+
+Status = PrivacyRequest.Status
+Event = RequestEvent.Kind
+
+PACKAGE_JOB = "privacy.package"
+ERASURE_JOB = "privacy.erasure"
+PACKAGE_KINDS = (Right.ACCESS, Right.PORTABILITY)
+PACKAGE_RETENTION = datetime.timedelta(days=30)
+DOWNLOAD_LINK_VALID = datetime.timedelta(hours=72)
+_DOWNLOAD_SALT = "privacy.package.download"
+_PACKAGE_LABEL = "privacy.package"
+
+
+def _require_subject(request: PrivacyRequest):
+    if request.contact_id is None:
+        raise RequestError(_("Confirm who the person is first: choose the matching contact."))
+    return request.contact
+
+
+# --- access and portability ------------------------------------------------------------------------
+
+
+def package_path(organization_id: int, request_id: int, kind: str) -> Path:
+    return Path(settings.PRIVACY_PACKAGES_DIR) / str(organization_id) / f"request-{request_id}-{kind}.zip.sealed"
+
+
+def start_package(request: PrivacyRequest, *, kind: str, actor) -> Job:
+    """Staff approved: build the access (or portability) package in the background."""
+    if kind not in PACKAGE_KINDS:
+        raise RequestError(_("Choose access or portability."))
+    with transaction.atomic(), tenant_context(request.organization):
+        request = _locked(request)
+        _require_open(request)
+        _require_subject(request)
+        request.status = Status.IN_PROGRESS
+        _touch(request, "status")
+        job = start_job(
+            organization=request.organization,
+            actor=actor,
+            kind=PACKAGE_JOB,
+            params={"request_id": request.pk, "kind": kind},
+        )
+        _event(request, Event.APPROVED, actor=actor, right=kind)
+        _event(request, Event.JOB_STARTED, actor=actor, job=job.pk, right=kind)
+        record_event(
+            action="privacy.package_started",
+            actor=actor,
+            organization=request.organization,
+            target=request,
+            details={"reference": request.reference, "right": kind, "job": job.pk},
+        )
+    return job
+
+
+def build_package(contact, *, kind: str, organization, report=None) -> tuple[bytes, dict]:
+    """The zip (bytes) and a summary without personal data (tables and row counts)."""
+    from django.template.loader import render_to_string
+
+    from logicnet.personal_data import access
+
+    provided_only = kind == Right.PORTABILITY
+    data = access.collect("contact", contact, provided_only=provided_only)
+    if report:
+        report(1, 3)
+    payload = access.to_json(data)
+    csv_files = access.to_csv_files(data)
+    html = render_to_string(
+        "privacy/access_package.html",
+        {
+            "data": data,
+            "organization": organization,
+            "information": access.article_15_information(organization),
+            "portability": provided_only,
+        },
+    )
+    if report:
+        report(2, 3)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", payload)
+        archive.writestr("index.html", html)
+        archive.writestr("schema.json", json.dumps(access.PACKAGE_SCHEMA, indent=2))
+        for name, content in sorted(csv_files.items()):
+            archive.writestr(f"tables/{name}", content)
+    summary = access.summary(data)
+    return buffer.getvalue(), summary
+
+
+@job_handler(PACKAGE_JOB)
+def package_job(job, report) -> dict:
+    kind = job.params["kind"]
+    with tenant_context(job.organization_id):
+        request = PrivacyRequest.objects.select_related("organization", "contact").get(pk=job.params["request_id"])
+        contact = request.contact
+        if contact is None:
+            raise RuntimeError("the request's contact is gone")
+        content, summary = build_package(contact, kind=kind, organization=request.organization, report=report)
+    sealed = encrypt_value(job.organization_id, _PACKAGE_LABEL, f"request-{request.pk}-{kind}", content)
+    path = package_path(job.organization_id, request.pk, kind)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".attempt-{job.attempts}.partial")
+    partial.write_text(sealed, encoding="ascii")
+    partial.replace(path)
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic(), tenant_context(job.organization_id):
+        request = _locked(request)
+        if request.status == Status.IN_PROGRESS:
+            request.status = Status.COMPLETED
+            request.closed_at = timezone.now()
+            _touch(request, "status", "closed_at")
+        _event(request, Event.PACKAGE_READY, right=kind, job=job.pk, sha256=digest, **summary)
+        _event(request, Event.COMPLETED, right=kind)
+        transaction.on_commit(lambda: queue_request_mail(request, "completed"))
+    report(3, 3)
+    return {"request_id": request.pk, "kind": kind, "bytes": len(content), "sha256": digest, **summary}
+
+
+def ready_packages(request: PrivacyRequest) -> list[dict]:
+    """The packages of a request that can still be downloaded: kind, size and until when."""
+    found = []
+    for kind in PACKAGE_KINDS:
+        path = package_path(request.organization_id, request.pk, kind)
+        if path.exists():
+            made = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC)
+            if made + PACKAGE_RETENTION > timezone.now():
+                found.append({"kind": kind, "made_at": made, "expires_at": made + PACKAGE_RETENTION})
+    return found
+
+
+def download_token(request: PrivacyRequest, kind: str) -> str:
+    return signing.dumps({"o": request.organization_id, "r": request.pk, "k": kind}, salt=_DOWNLOAD_SALT)
+
+
+def send_download_link(request: PrivacyRequest) -> bool:
+    """The person asked for their package: the link goes to the confirmed address."""
+    if not ready_packages(request) or request.email_confirmed_at is None:
+        return False
+    return send_request_mail(organization_id=request.organization_id, request_id=request.pk, kind="download")
+
+
+def open_download(organization, token: str) -> tuple[PrivacyRequest, str, bytes] | None:
+    """The package a download link names, decrypted; None when the link is forged, expired,
+    of another organization, or the package is gone. Every download is audited."""
+    try:
+        data = signing.loads(token, salt=_DOWNLOAD_SALT, max_age=DOWNLOAD_LINK_VALID)
+    except signing.BadSignature:
+        return None
+    if data.get("o") != organization.pk or data.get("k") not in PACKAGE_KINDS:
+        return None
+    with tenant_context(organization):
+        request = PrivacyRequest.objects.filter(organization=organization, pk=data.get("r")).first()
+        if request is None:
+            return None
+        path = package_path(organization.pk, request.pk, data["k"])
+        if not any(p["kind"] == data["k"] for p in ready_packages(request)):
+            return None
+        content = decrypt_value(organization.pk, _PACKAGE_LABEL, f"request-{request.pk}-{data['k']}", path.read_text())
+        _event(request, Event.PACKAGE_DOWNLOADED, right=data["k"])
+        record_event(
+            action="privacy.package_downloaded",
+            organization=organization,
+            target=request,
+            details={"reference": request.reference, "right": data["k"]},
+        )
+    return request, data["k"], content
+
+
+def delete_expired_packages(*, now: float | None = None) -> int:
+    """Packages older than PACKAGE_RETENTION go (files alone; no database access)."""
+    import time
+
+    cutoff = (time.time() if now is None else now) - PACKAGE_RETENTION.total_seconds()
+    root = Path(settings.PRIVACY_PACKAGES_DIR)
+    deleted = 0
+    if not root.is_dir():
+        return 0
+    for path in root.glob("*/request-*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                deleted += 1
+        except FileNotFoundError:
+            continue
+    return deleted
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+
+
+def _fingerprint(plan: dict, contact) -> str:
+    """What staff saw: the plan's counts and the contact's version. Any change since the
+    preview (an edit, a new interaction) changes it."""
+    material = json.dumps({"plan": plan, "version": contact.version}, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def erasure_preview(request: PrivacyRequest) -> tuple[dict, str]:
+    """What erasing the request's contact would do, table by table, and its fingerprint."""
+    from logicnet.personal_data import erasure
+
+    with tenant_context(request.organization):
+        contact = _require_subject(request)
+        plan = erasure.plan("contact", contact).as_dict()
+        return plan, _fingerprint(plan, contact)
+
+
+def _suppress(contact) -> int:
+    """Keep the keyed digests of the person's addresses and numbers (no readable value)."""
+    digests = {(Suppression.Kind.EMAIL, contact.email_index), (Suppression.Kind.PHONE, contact.phone_index)}
+    digests |= {(Suppression.Kind.EMAIL, d) for d in contact.extra_emails.values_list("email_index", flat=True)}
+    digests |= {(Suppression.Kind.PHONE, d) for d in contact.extra_phones.values_list("phone_index", flat=True)}
+    rows = [
+        Suppression(organization_id=contact.organization_id, kind=kind, digest=digest)
+        for kind, digest in sorted(digests)
+        if digest
+    ]
+    Suppression.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def is_suppressed(organization, *, email_index: str = "", phone_index: str = "") -> bool:
+    """Whether an address or number belongs to a person erased at their request."""
+    wanted = [(Suppression.Kind.EMAIL, email_index), (Suppression.Kind.PHONE, phone_index)]
+    with tenant_context(organization):
+        return any(
+            Suppression.objects.filter(organization=organization, kind=kind, digest=digest).exists()
+            for kind, digest in wanted
+            if digest
+        )
+
+
+def start_erasure(request: PrivacyRequest, *, fingerprint: str, actor) -> Job:
+    """Staff confirmed the preview they saw. Refused when the data changed since."""
+    plan, current = erasure_preview(request)
+    if fingerprint != current:
+        raise RequestError(_("The person's data changed since the preview. Look at the new preview and confirm again."))
+    with transaction.atomic(), tenant_context(request.organization):
+        request = _locked(request)
+        _require_open(request)
+        contact = _require_subject(request)
+        suppressed = _suppress(contact)
+        # The ledger first: a backup restored from before this moment is replayed from it.
+        ErasureRecord.objects.get_or_create(
+            organization=request.organization,
+            contact_id_erased=contact.pk,
+            defaults={"request": request, "erased_by": actor, "counts": {"planned": plan}},
+        )
+        request.status = Status.IN_PROGRESS
+        _touch(request, "status")
+        job = start_job(
+            organization=request.organization,
+            actor=actor,
+            kind=ERASURE_JOB,
+            params={"request_id": request.pk, "contact_id": contact.pk},
+        )
+        _event(request, Event.APPROVED, actor=actor, right=Right.ERASURE)
+        _event(request, Event.JOB_STARTED, actor=actor, job=job.pk, right=Right.ERASURE, suppressed=suppressed)
+        record_event(
+            action="privacy.erasure_started",
+            actor=actor,
+            organization=request.organization,
+            target=request,
+            details={"reference": request.reference, "contact": contact.pk, "job": job.pk},
+        )
+    return job
+
+
+def erase_contact_now(organization, contact_id: int, *, report=None) -> dict:
+    """Erase one contact through the registry; a contact already gone is done."""
+    from contacts.models import Contact
+    from logicnet.personal_data import erasure
+
+    with tenant_context(organization):
+        contact = Contact.objects.filter(organization=organization, pk=contact_id).first()
+    if contact is None:
+        return {}
+    return erasure.execute(contact, report=report)
+
+
+@job_handler(ERASURE_JOB)
+def erasure_job(job, report) -> dict:
+    """Resumable: each step is idempotent, so a worker killed mid-way is simply run again."""
+    organization_id = job.organization_id
+    contact_id = job.params["contact_id"]
+    with tenant_context(organization_id):
+        request = PrivacyRequest.objects.select_related("organization").get(pk=job.params["request_id"])
+        organization = request.organization
+        # The request keeps the person's address until they are told: detach it from the
+        # contact so the registry's erasure leaves this one request for last.
+        PrivacyRequest.objects.filter(pk=request.pk).update(contact=None)
+    counts = erase_contact_now(organization, contact_id, report=report)
+    with transaction.atomic(), tenant_context(organization_id):
+        record = ErasureRecord.objects.get(organization_id=organization_id, contact_id_erased=contact_id)
+        if counts:
+            record.counts = {**record.counts, "erased": counts}
+            record.erased_at = timezone.now()
+            record.save(update_fields=["counts", "erased_at"])
+        request = _locked(request)
+        if request.status == Status.IN_PROGRESS:
+            request.status = Status.COMPLETED
+            request.closed_at = timezone.now()
+            _touch(request, "status", "closed_at")
+            _event(request, Event.ERASED, contact=contact_id)
+            _event(request, Event.COMPLETED, right=Right.ERASURE)
+    if request.email:
+        send_request_mail(organization_id=organization_id, request_id=request.pk, kind="completed")
+    forget_requester(request)
+    return {"request_id": request.pk, "contact_id": contact_id, "tables": len(counts or {})}
+
+
+def forget_requester(request: PrivacyRequest) -> None:
+    """Blank what identified the person on a closed erasure request, keeping the proof that
+    it was answered (reference, rights, dates, outcome)."""
+    with transaction.atomic(), tenant_context(request.organization_id):
+        request = _locked(request)
+        for name in ("email", "phone", "message", "correction", "extension_reason"):
+            setattr(request, name, "")
+        request.save()
+        RequestEvent.objects.filter(organization_id=request.organization_id, request=request).exclude(note="").update(
+            note=""
+        )
+
+
+def replay_erasures(organization) -> int:
+    """After a backup restore: erase again every contact the ledger says was erased.
+    Returns how many rows had come back."""
+    replayed = 0
+    with tenant_context(organization):
+        ids = list(ErasureRecord.objects.filter(organization=organization).values_list("contact_id_erased", flat=True))
+    for contact_id in ids:
+        if erase_contact_now(organization, contact_id):
+            replayed += 1
+    if replayed:
+        record_event(action="privacy.erasures_replayed", organization=organization, details={"contacts": replayed})
+    return replayed
+
+
+# --- restriction, objection, rectification -----------------------------------------------------------
+
+
+def restrict(request: PrivacyRequest, *, actor) -> PrivacyRequest:
+    """Art. 18(1): from now on the contact is stored, not processed."""
+    from contacts.models import Contact
+
+    with transaction.atomic(), tenant_context(request.organization):
+        request = _locked(request)
+        _require_open(request)
+        contact = _require_subject(request)
+        Contact.objects.filter(pk=contact.pk, restricted_at__isnull=True).update(restricted_at=timezone.now())
+        _event(request, Event.RESTRICTED, actor=actor, contact=contact.pk)
+        record_event(
+            action="privacy.restricted",
+            actor=actor,
+            organization=request.organization,
+            target=contact,
+            details={"reference": request.reference},
+        )
+    return request
+
+
+def lift_restriction(request: PrivacyRequest, *, actor) -> PrivacyRequest:
+    """Art. 18(3): the person is told before the restriction is lifted; the mail goes first,
+    and a mail server that refuses it leaves the restriction in place."""
+    from contacts.models import Contact
+
+    with tenant_context(request.organization):
+        contact = _require_subject(request)
+        if contact.restricted_at is None:
+            raise RequestError(_("This contact is not restricted."))
+    if not send_request_mail(
+        organization_id=request.organization_id, request_id=request.pk, kind="restriction_lifting"
+    ):
+        raise RequestError(_("The person could not be told (the mail was not sent), so the restriction stays."))
+    with transaction.atomic(), tenant_context(request.organization):
+        Contact.objects.filter(pk=contact.pk).update(restricted_at=None)
+        _event(request, Event.RESTRICTION_LIFTED, actor=actor, contact=contact.pk)
+        record_event(
+            action="privacy.restriction_lifted",
+            actor=actor,
+            organization=request.organization,
+            target=contact,
+            details={"reference": request.reference},
+        )
+    return request
+
+
+def decide_objection(request: PrivacyRequest, *, upheld: bool, reasons: str, actor) -> PrivacyRequest:
+    """Art. 21(1): processing stops unless the organization shows compelling legitimate
+    grounds; either way the decision carries its reasons."""
+    if not reasons.strip():
+        raise RequestError(_("Give the reasons for the decision: the person is told them."))
+    if upheld:
+        restrict(request, actor=actor)
+    with tenant_context(request.organization):
+        _event(request, Event.OBJECTION_DECIDED, actor=actor, note=reasons.strip(), upheld=upheld)
+    return request
+
+
+def recipients_of(request: PrivacyRequest) -> list[dict]:
+    """Art. 19: where the person's data went, so a correction, erasure or restriction can be
+    passed on: exports finished since the contact was created, and the registry's recipients."""
+    from logicnet.personal_data import access
+
+    with tenant_context(request.organization):
+        contact = _require_subject(request)
+        exports = Job.objects.filter(
+            organization=request.organization,
+            kind__contains="export",
+            state=Job.State.SUCCEEDED,
+            finished_at__gte=contact.created_at,
+        ).order_by("-finished_at")[:50]
+        found = [
+            {"what": _("Export by a team member"), "when": job.finished_at, "job": job.pk, "by": job.created_by_id}
+            for job in exports
+        ]
+    found += [{"what": name, "when": None, "job": None, "by": None} for name in access.recipients_for("contact")]
+    return found
+
+
+def apply_rectification(request: PrivacyRequest, *, data: dict, actor) -> PrivacyRequest:
+    """Apply the corrected values through the contact services (the normal validation runs),
+    then record that the recipients were told (Art. 19)."""
+    from contacts.services.contacts import update_contact
+
+    with tenant_context(request.organization):
+        contact = _require_subject(request)
+    update_contact(
+        organization=request.organization,
+        actor=actor,
+        contact=contact,
+        data=data,
+        expected_version=None,
+        privacy_desk=True,
+    )
+    recipients = recipients_of(request)
+    with tenant_context(request.organization):
+        _event(request, Event.RECTIFIED, actor=actor, fields=sorted(data))
+        _event(request, Event.RECIPIENTS_NOTIFIED, actor=actor, recipients=len(recipients))
+    return request
