@@ -279,6 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-minor-flags": {"task": "contacts.refresh_minor_flags", "schedule": crontab(hour=0, minute=5)},
     "delete-expired-exports": {"task": "accounts.delete_expired_exports", "schedule": 900.0},
     "privacy-request-mail": {"task": "privacy.sweep_request_mail", "schedule": 60.0},
+    "privacy-expired-packages": {"task": "privacy.delete_expired_packages", "schedule": 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the

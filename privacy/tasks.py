@@ -16,3 +16,11 @@ def sweep_request_mail() -> int:
     from privacy.services.requests import sweep_request_mail as sweep
 
     return sweep()
+
+
+@shared_task(name="privacy.delete_expired_packages")
+def delete_expired_packages() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): access and portability packages past 30 days go."""
+    from privacy.services.fulfilment import delete_expired_packages as sweep
+
+    return sweep()
