@@ -6,7 +6,6 @@ from __future__ import annotations
 from django import template
 
 from logicnet.jobs.models import Job
-from privacy.models import Right
 from privacy.services import fulfilment
 
 register = template.Library()
@@ -26,7 +25,6 @@ def fulfilment_panel(context, privacy_request):
         "request": context.get("request"),
         "privacy_request": privacy_request,
         "rights": set(privacy_request.rights),
-        "Right": {name: value for name, value in Right.__members__.items()},
         "jobs": jobs,
         "packages": fulfilment.ready_packages(privacy_request),
         "contact": contact,

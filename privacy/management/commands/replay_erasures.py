@@ -25,5 +25,7 @@ class Command(BaseCommand):
             replayed = replay_erasures(organization)
             total += replayed
             if replayed:
-                self.stdout.write(f"{organization.slug}: {replayed} erased contacts had come back and were erased again")
+                self.stdout.write(
+                    f"{organization.slug}: {replayed} erased contacts had come back and were erased again"
+                )
         self.stdout.write(f"replayed {total} erasures")
