@@ -66,9 +66,15 @@ _PACKAGE_LABEL = "privacy.package"
 
 
 def _require_subject(request: PrivacyRequest):
-    if request.contact_id is None:
+    """The request's contact, read afresh (call inside the tenant context)."""
+    from contacts.models import Contact
+
+    contact = None
+    if request.contact_id is not None:
+        contact = Contact.objects.filter(organization_id=request.organization_id, pk=request.contact_id).first()
+    if contact is None:
         raise RequestError(_("Confirm who the person is first: choose the matching contact."))
-    return request.contact
+    return contact
 
 
 # --- access and portability ------------------------------------------------------------------------

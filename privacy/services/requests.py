@@ -154,6 +154,9 @@ def submit_request(
     The request counts as received now (Art. 12(3)), whatever happens to the mail. Staff
     recording a request received by letter or phone (channel STAFF) skip the email
     confirmation: they checked the person themselves."""
+    from logicnet.normalize import clean_email
+
+    email = clean_email(email)
     rights = sorted({right for right in rights if right in Right.values})
     if not rights:
         raise RequestError(_("Choose at least one right."))
