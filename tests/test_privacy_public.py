@@ -27,6 +27,8 @@ from privacy.services.requests import (
     confirmation_token,
     deny,
     extend,
+    privacy_settings,
+    send_request_mail,
     status_token,
     submit_request,
     sweep_request_mail,
@@ -122,6 +124,12 @@ def events_of(organization, privacy_request) -> list[str]:
         return list(privacy_request.events.order_by("created_at", "pk").values_list("kind", flat=True))
 
 
+def set_privacy_settings(organization, **values) -> None:
+    privacy_settings(organization)  # created on first use
+    with tenant_context(organization):
+        assert PrivacySettings.objects.filter(organization=organization).update(**values) == 1
+
+
 def submitted(organization, **kwargs) -> PrivacyRequest:
     values = {"rights": ["access"], "email": "ana.pop@example.com", **kwargs}
     return submit_request(organization=organization, **values)
@@ -149,10 +157,9 @@ def test_the_page_names_the_controller_explains_the_rights_and_offers_the_form(c
     assert "style=" not in page
     assert "<script>" not in page
 
-    with tenant_context(org_a):
-        PrivacySettings.objects.filter(organization=org_a).update(
-            controller_name="Alpha Servicii SRL", contact_email="dpo@alpha.example", dpo_contact="Maria Ionescu"
-        )
+    set_privacy_settings(
+        org_a, controller_name="Alpha Servicii SRL", contact_email="dpo@alpha.example", dpo_contact="Maria Ionescu"
+    )
     page = text_of(client.get(page_url(org_a)))
     assert re.search(r"<dt>Controller</dt>\s*<dd>Alpha Servicii SRL</dd>", page)
     assert 'href="mailto:dpo@alpha.example"' in page
@@ -493,3 +500,15 @@ def test_one_reminder_after_a_day_and_expiry_after_seven_days(client, org_a, mai
     assert '<span class="request-status">Expired (never confirmed)</span>' in page
     assert "Make a new request" in page
     assert requests_of(org_a)[0].status == Status.EXPIRED
+
+
+def test_the_mail_dates_the_request_in_the_organizations_time_zone(org_a, mailbox):
+    set_privacy_settings(org_a, time_zone="America/New_York")
+    # 03:00 UTC on 1 January is still 31 December in New York: the month runs from then.
+    received = datetime.datetime(2027, 1, 1, 3, 0, tzinfo=datetime.UTC)
+    privacy_request = submitted(org_a, received_at=received)
+    assert send_request_mail(organization_id=org_a.pk, request_id=privacy_request.pk, kind="confirmation")
+    message = mailbox.wait_for("ana.pop@example.com", subject="Confirm your privacy request", timeout=1)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Received: 31 December 2026" in body
+    assert "Answer due by: 31 January 2027" in body
