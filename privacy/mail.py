@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from logicnet.tenancy.context import tenant_context
+from privacy import deadlines
 from privacy.models import PrivacyRequest, RequestEvent
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,14 @@ def _context(request: PrivacyRequest, kind: str, organization) -> dict:
     from privacy.services.requests import absolute_url, confirmation_token, privacy_settings, status_token
 
     slug = organization.slug
+    controller = privacy_settings(organization)
     context = {
         "kind": kind,
         "request": request,
         "organization": organization,
-        "settings": privacy_settings(organization),
+        "settings": controller,
+        # The day of receipt as the deadline counts it: in the organization's time zone.
+        "received_on": deadlines.local_day(request.received_at, controller.time_zone),
         "status_link": absolute_url(
             reverse("privacy_request_status", kwargs={"org_slug": slug, "token": status_token(request)})
         ),

@@ -1,9 +1,15 @@
-"""Public per-organization pages, mounted at /p/<org_slug>/: no account, no membership."""
+"""Public per-organization pages, mounted at /p/<org_slug>/: no account, no membership.
+
+The links in the mails to a person who made a request (privacy/mail.py) carry signed
+tokens naming the request, never personal data."""
 
 from django.urls import path
 
-from privacy.views import privacy_desk
+from privacy import views
 
 urlpatterns = [
-    path("privacy/", privacy_desk, name="public_privacy"),
+    path("privacy/", views.privacy_desk, name="public_privacy"),
+    path("privacy/thanks/", views.thanks, name="public_privacy_thanks"),
+    path("privacy/confirm/<str:token>/", views.confirm, name="privacy_confirm"),
+    path("privacy/requests/<str:token>/", views.request_status, name="privacy_request_status"),
 ]

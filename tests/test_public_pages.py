@@ -20,10 +20,10 @@ def privacy_url(organization) -> str:
 def test_anyone_sees_the_privacy_page_of_an_organization(client, org_a):
     response = client.get(privacy_url(org_a))
     assert response.status_code == 200
-    assert response.templates[0].name == "privacy/public_desk.html"
+    assert response.templates[0].name == "privacy/public/request_form.html"
     assert "base.html" in {t.name for t in response.templates}
     assert "Privacy at Alpha SRL" in response.content.decode()
-    assert "coming soon" in response.content.decode()
+    assert "Send the request" in response.content.decode()
 
 
 def test_privacy_page_is_translated(client, org_a):

@@ -112,6 +112,12 @@ def request_from_status_token(organization, token: str) -> PrivacyRequest | None
     return _read_token(organization, token, _STATUS_SALT, STATUS_LINK_VALID)
 
 
+def request_from_confirmation_token(organization, token: str) -> PrivacyRequest | None:
+    """The request a confirmation link names, read only: the public confirm page shows it
+    on GET and confirms only on POST (a mail scanner prefetching the link changes nothing)."""
+    return _read_token(organization, token, _CONFIRM_SALT, CONFIRMATION_VALID)
+
+
 def absolute_url(path: str) -> str:
     return settings.SITE_URL + path
 

@@ -1,0 +1,116 @@
+"""The form of the public privacy page (/p/<org_slug>/privacy/): it validates and
+normalises; `privacy.services.requests.submit_request` stores the request."""
+
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from contacts.forms import validate_phone
+from privacy.models import Right
+
+OBJECTION_MARKETING = "marketing"
+OBJECTION_OTHER = "other"
+
+MESSAGE_MAX_LENGTH = 5000
+CORRECTION_MAX_LENGTH = 2000
+
+
+def new_submission_nonce() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class PublicRequestForm(forms.Form):
+    """One data-subject request: which rights, who asks (an email address, confirmed by a
+    link), and what the person wants to say. Identity documents are never asked for here
+    (GDPR Art. 12(6): only on reasonable doubt, and proportionate)."""
+
+    rights = forms.MultipleChoiceField(
+        label=_("What do you ask for?"),
+        choices=Right.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose one or more."),
+        error_messages={"required": _("Choose at least one right.")},
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("We send a link to this address; your request goes ahead once you open it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=32,
+        required=False,
+        help_text=_("It helps to find your data if the organization knows you by phone."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+    message = forms.CharField(
+        label=_("Anything you want to add (optional)"),
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    correction = forms.CharField(
+        label=_("For rectification: what is wrong, and what should it say?"),
+        max_length=CORRECTION_MAX_LENGTH,
+        required=False,
+        help_text=_("Required when you ask for rectification."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    objection_scope = forms.ChoiceField(
+        label=_("For objection: what do you object to?"),
+        required=False,
+        choices=[
+            (OBJECTION_MARKETING, _("Direct marketing (it stops as soon as you confirm your email)")),
+            (OBJECTION_OTHER, _("Other processing (the organization decides, and tells you its reasons)")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    # The honeypot: hidden from people by a CSS class (never an inline style: the CSP
+    # forbids them), out of the tab order and hidden from screen readers; bots fill it.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    # One per page load; the view lets each one create at most one request.
+    submission = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        if not self.is_bound:
+            self.initial.setdefault("submission", new_submission_nonce())
+
+    @property
+    def is_from_a_bot(self) -> bool:
+        return bool(self.is_bound and (self.data.get("website") or "").strip())
+
+    def clean_phone(self) -> str:
+        return validate_phone(self.cleaned_data.get("phone") or "", self.organization.country)
+
+    def clean(self):
+        data = super().clean()
+        rights = data.get("rights") or []
+        # A field already in error (too long, an unknown choice) is not also called missing.
+        if Right.RECTIFICATION in rights and "correction" not in self.errors and not data.get("correction"):
+            self.add_error("correction", _("Say what should be corrected, and to what."))
+        if Right.OBJECTION in rights and "objection_scope" not in self.errors and not data.get("objection_scope"):
+            self.add_error("objection_scope", _("Choose what you object to."))
+        return data
+
+    def service_data(self) -> dict:
+        """Keyword arguments for `submit_request` (without organization and language)."""
+        data = self.cleaned_data
+        rights = list(data["rights"])
+        return {
+            "rights": rights,
+            "email": data["email"],
+            "phone": data.get("phone") or "",
+            "message": data.get("message") or "",
+            "correction": (data.get("correction") or "") if Right.RECTIFICATION in rights else "",
+            "objects_to_marketing": Right.OBJECTION in rights and data.get("objection_scope") == OBJECTION_MARKETING,
+        }
