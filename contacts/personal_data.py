@@ -13,6 +13,7 @@ from logicnet.personal_data.registry import (
     Subject,
     anonymise,
     classify,
+    declare_value_labels,
     define_subject_kind,
     delete_row,
     not_personal,
@@ -25,6 +26,22 @@ PURPOSE = "customer_relationships"
 
 # A company's name can name a person (a sole trader): the company row is then about them.
 define_subject_kind("company", _("company that is a sole trader"), "contacts.Company", tenant=True)
+
+
+def _custom_labels(entity: str):
+    """Custom field values are stored under the field's key; people know them by its label."""
+
+    def labels(organization_id: int) -> dict[str, str]:
+        from contacts.models import CustomField
+
+        rows = CustomField.objects.filter(organization_id=organization_id, entity=entity)
+        return dict(rows.values_list("key", "label"))
+
+    return labels
+
+
+declare_value_labels("contacts.Contact", ("custom", "custom_personal"), _custom_labels("contact"))
+declare_value_labels("contacts.Company", ("custom", "custom_personal"), _custom_labels("company"))
 
 
 def _contact(category, *, provided=True, subject=THE_CONTACT, plaintext=""):

@@ -44,14 +44,14 @@ classify(
         "id": not_personal(),
         "organization": not_personal(),
         "sequence": not_personal(),
-        "action": _kept(Category.USAGE, ACTOR),
+        "action": _kept(Category.USAGE, ACTOR, also_about=(TARGET_CONTACT, TARGET_COMPANY)),
         "actor_id": _kept(Category.IDENTITY, ACTOR),
         "target_type": not_personal(),
         "target_id": _kept(Category.IDENTITY, TARGET, also_about=(TARGET_CONTACT, TARGET_COMPANY)),
         "ip_address": _kept(Category.DEVICE, ACTOR),
         # Values in details about a target are redacted on erasure (redact_audit_value).
         "details": _kept(Category.USAGE, ACTOR, also_about=(TARGET_CONTACT, TARGET_COMPANY)),
-        "created_at": _kept(Category.USAGE, ACTOR),
+        "created_at": _kept(Category.USAGE, ACTOR, also_about=(TARGET_CONTACT, TARGET_COMPANY)),
         # Keyed MACs of redacted values: nothing can be recovered from them without the key.
         "redacted": not_personal(),
         "mac": not_personal(),

@@ -371,6 +371,7 @@ class Registry:
     # Keys of audit `details` known to hold no personal value (structure: field names,
     # counts, ids). Erasure redacts every other value of an event about the subject.
     audit_structural_keys: set[str] = field(default_factory=set)
+    value_labels: dict[tuple[str, str], Callable[[int], dict[str, str]]] = field(default_factory=dict)
 
     # --- declarations ---------------------------------------------------------------------
 
@@ -444,6 +445,12 @@ class Registry:
 
     def declare_audit_structural_keys(self, *keys: str) -> None:
         self.audit_structural_keys.update(keys)
+
+    def declare_value_labels(self, label: str, fields: Iterable[str], labels: Callable[[int], dict[str, str]]) -> None:
+        """JSON fields keyed by an organization's own keys (custom fields): `labels(organization
+        id)` gives the names people know them by, used in access packages."""
+        for name in fields:
+            self.value_labels[(label.lower(), name)] = labels
 
     # --- reading --------------------------------------------------------------------------
 
@@ -784,6 +791,7 @@ define_purpose = registry.define_purpose
 define_retention = registry.define_retention
 define_subject_kind = registry.define_subject_kind
 declare_store = registry.declare_store
+declare_value_labels = registry.declare_value_labels
 
 
 def __getattr__(name: str):
