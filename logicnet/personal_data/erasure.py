@@ -168,8 +168,10 @@ def _context(kind: str, organization_id: int | None, reason: str, actor=None):
             yield
 
 
-def plan(kind: str, subject) -> ErasurePlan:
-    """What erasing `subject` will do, model by model, with counts (nothing is changed)."""
+def plan(kind: str, subject, *, audit: bool = True) -> ErasurePlan:
+    """What erasing `subject` will do, model by model, with counts (nothing is changed).
+    `audit`: also count the audit events naming the subject and the values to redact in
+    them (needs the platform alias: the worker or a command; None otherwise)."""
     subject_kind = registry.kind(kind)
     subject_model = subject_kind.model_class()
     organization_id = subject.organization_id if subject_kind.tenant else None
@@ -194,7 +196,7 @@ def plan(kind: str, subject) -> ErasurePlan:
             if step.action == Erasure.UNLINK and not step.note:
                 step.shared_rows = _shared_rows(apps.get_model(holding.model), subject)
             result.steps.append(step)
-    if subject_kind.tenant and settings.PLATFORM_DATABASE is not None:
+    if audit and subject_kind.tenant and settings.PLATFORM_DATABASE is not None:
         result.audit_events, result.audit_values = _audit_counts(kind, subject)
     return result
 
