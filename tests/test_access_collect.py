@@ -50,6 +50,7 @@ def test_collect_gathers_the_contacts_data_across_models(subject, alice):
     # A team member by name only; search columns are no information and stay out.
     assert row["owner"] == alice.full_name == "Alice Alpha"
     assert not {"email_index", "phone_index", "name_tokens"} & set(row)
+    assert "contacts.ContactNameToken" not in sections
     assert [r["email"] for r in sections["contacts.ContactEmail"]] == [s.EXTRA_EMAIL]
     assert [r["street"] for r in sections["contacts.ContactAddress"]] == [s.STREET]
     assert len(sections["contacts.ContactPhone"]) == 1

@@ -206,3 +206,55 @@ def test_unknown_purposes_kinds_and_bases_are_errors():
     assert len(errors) == 1 and "unlinks through 'contacts.Nothing'" in errors.pop()
     errors = _lead_errors({"contact": not_personal(), "channel": _rule()}, erasure=ModelErasure(Erasure.KEEP))
     assert errors == {"contacts.Lead is kept on erasure but names no legal basis"}
+
+
+def test_a_search_column_must_be_about_the_same_subject_as_its_source():
+    @isolate_apps("contacts")
+    def run():
+        from logicnet.encryption.fields import BlindIndexField, EncryptedEmailField
+
+        class Lead(models.Model):  # noqa: DJ008  (a throw-away model)
+            organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+            contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
+            email = EncryptedEmailField(blank=True)
+            email_index = BlindIndexField(source="email", kind="email")
+
+            class Meta:
+                app_label = "contacts"
+
+        classify(
+            "contacts.Lead",
+            {
+                "id": not_personal(),
+                "organization": not_personal(),
+                "contact": not_personal(),
+                "email": _rule(plaintext=""),
+                "email_index": not_personal(),
+            },
+        )
+        try:
+            return {e.msg for e in classification_errors([Lead])}
+        finally:
+            registry._models.pop("contacts.lead")
+            registry._entries.pop("contacts.lead")
+
+    assert run() == {
+        "contacts.Lead has the search column 'email_index' derived from 'email': classify it personal, "
+        "about the same subject as its source"
+    }
+
+
+def test_a_users_erasure_plan_resolves_every_path(platform_db, org_a, bob):
+    import json
+
+    from logicnet.personal_data.erasure import plan
+
+    preview = plan("user", bob)
+    document = json.dumps(preview.as_dict())
+    assert "bob@example.com" not in document and "Bob Beta" not in document
+    steps = {(step.model, step.path): step for step in preview.steps}
+    assert steps[("accounts.User", "pk")].action == "delete_row"
+    assert steps[("accounts.Membership", "user")].rows == 1
+    assert steps[("contacts.Contact", "owner")].action == "update"  # the contacts stay, the owner goes
+    assert steps[("audit.AuditEvent", "actor_id")].action == "keep"
+    assert steps[("audit.AuditEvent", "actor_id")].kept["action"].startswith("GDPR Art. 6(1)(c)")

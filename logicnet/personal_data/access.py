@@ -282,6 +282,8 @@ class _Reader:
 
     def read(self, holding: Holding, data: SubjectData) -> None:
         model = apps.get_model(holding.model)
+        if registry.derived_table(model):
+            return  # a search table (name tokens): keyed digests, no information
         columns = self.columns(model, holding)
         own = [f for f, how in columns if how == "own"]
         if not own:

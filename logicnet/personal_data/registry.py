@@ -70,14 +70,15 @@ class LegalBasis(models.TextChoices):
     LEGITIMATE_INTERESTS = "f", _("Legitimate interests (GDPR Art. 6(1)(f))")
 
 
+# Codes in the policy data (not shown as such: pages say it in their own words).
 class Role(models.TextChoices):
-    CONTROLLER = "controller", _("Logicnet is the controller")
-    PROCESSOR = "processor", _("Logicnet is a processor for the organization")
+    CONTROLLER = "controller", "Logicnet is the controller"
+    PROCESSOR = "processor", "Logicnet is a processor for the organization"
 
 
 class RetentionAction(models.TextChoices):
-    DELETE = "delete", _("Delete")
-    ANONYMISE = "anonymise", _("Anonymise")
+    DELETE = "delete", "Delete"
+    ANONYMISE = "anonymise", "Anonymise"
 
 
 NO_TRANSFERS = "none outside the EEA"
@@ -194,8 +195,8 @@ def user_via(lookup: str) -> Subject:
 class Disclose(models.TextChoices):
     """How a field about someone else shows in a data subject's access package."""
 
-    REDACTED = "redacted", _("as 'another person'")
-    NAME = "name", _("a team member by name only")
+    REDACTED = "redacted", "as 'another person'"
+    NAME = "name", "a team member by name only"
 
 
 @dataclass(frozen=True)
@@ -682,9 +683,9 @@ class Registry:
         return problems
 
     def _model_problems(self, model) -> list[str]:
+        problems = self._search_column_problems(model)
         entry = self.entry_for(model)
         erasure = entry.erasure if entry else None
-        problems = []
         if erasure is None:
             return problems
         if erasure.action not in Erasure.values:
@@ -705,6 +706,26 @@ class Registry:
                     through._meta.get_field(name)
             except (LookupError, ValueError, FieldDoesNotExist) as exc:
                 problems.append(f"unlinks through {erasure.through!r}, which does not resolve ({exc})")
+        return problems
+
+    def _search_column_problems(self, model) -> list[str]:
+        """A search column is about whoever its source is about, so it is found, and goes,
+        with it."""
+        rules = self.rules_for(model)
+        problems = []
+        for source, columns in self.derived_columns(model).items():
+            source_rule = rules.get(source)
+            if source_rule is None or not source_rule.personal:
+                continue
+            for column in columns:
+                rule = rules.get(column)
+                if rule is None:
+                    continue  # reported as unclassified
+                if not rule.personal or set(rule.subjects) != set(source_rule.subjects):
+                    problems.append(
+                        f"has the search column {column!r} derived from {source!r}: classify it personal, "
+                        "about the same subject as its source"
+                    )
         return problems
 
 
