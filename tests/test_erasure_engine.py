@@ -12,6 +12,7 @@ from django.apps import apps
 
 from contacts.models import Company, CompanyNameToken, Contact, Interaction, InteractionParticipant, Task
 from contacts.selectors import search_companies
+from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent
 from logicnet.audit.services import REDACTED, record_event, verify_audit_log
 from logicnet.encryption.fields import encrypted_fields_of
@@ -20,6 +21,13 @@ from logicnet.tenancy.context import platform_reads, tenant_context
 from tests import subject_data as s
 from tests.factories import make_organization
 from tests.leak_scan import scan_tables
+
+
+@pytest.fixture(autouse=True)
+def anchor_file(settings, tmp_path):
+    """Each test its own audit anchor file: another test's anchored heads would not match."""
+    settings.AUDIT_ANCHOR_FILE = tmp_path / "audit-anchors.log"
+    return settings.AUDIT_ANCHOR_FILE
 
 
 def _decrypted_values(organization) -> list[str]:
@@ -162,3 +170,21 @@ def test_a_sole_traders_company_is_anonymised_and_unsearchable(org_a, alice):
     assert search_companies(org_a, "Vrabetescu") == []
     assert search_companies(org_a, "Anonymised")
     assert _traces(org_a, ["Ilinca", "Vrabetescu", "Strada Lunga"]) == []
+
+
+def test_a_members_account_erasure_leaves_the_organization_and_its_contacts(platform_db, org_a, alice, bob):
+    from accounts.models import Membership, Organization, User
+
+    contact = create_contact(organization=org_a, actor=bob, data={"first_name": "Ana", "owner": bob})
+
+    counts = execute(plan("user", bob), batch_size=10)
+
+    assert not User.objects.filter(pk=bob.pk).exists()
+    assert counts["deleted"]["accounts.User"] == 1
+    assert Organization.objects.get(pk=org_a.pk).name == "Alpha SRL"
+    with tenant_context(org_a):
+        kept = Contact.objects.get(pk=contact.pk)
+        assert kept.owner_id is None and kept.first_name == "Ana"
+        assert Membership.objects.filter(organization=org_a).count() == 1  # alice's
+    assert scan_tables(["bob@example.com", "Bob Beta"]) == []
+    assert verify_audit_log().intact

@@ -258,3 +258,5 @@ def test_a_users_erasure_plan_resolves_every_path(platform_db, org_a, bob):
     assert steps[("contacts.Contact", "owner")].action == "update"  # the contacts stay, the owner goes
     assert steps[("audit.AuditEvent", "actor_id")].action == "keep"
     assert steps[("audit.AuditEvent", "actor_id")].kept["action"].startswith("GDPR Art. 6(1)(c)")
+    # An organization is its members' together: one member's erasure does not touch it.
+    assert steps[("accounts.Organization", "memberships__user")].action == "keep"

@@ -113,6 +113,12 @@ def _step_for(holding: Holding, subject_model, parents: dict[str, str]) -> Step:
         step.note = f"handled by the unlink of {parents[label.lower()]}"
     elif erasure.action == Erasure.UNLINK and Erasure.UNLINK in actions.values():
         step.action = Erasure.UNLINK
+    elif _through_many(model, holding.path):
+        # Reached through a link several people share (an organization, through its
+        # memberships): the row is theirs together. The link is erased in its own table.
+        step.action = Erasure.KEEP
+        step.kept = dict.fromkeys(actions, "shared with others; the link to the subject is erased")
+        step.note = f"shared: reached through {holding.path}"
     elif Erasure.DELETE_ROW in actions.values():
         step.action = Erasure.DELETE_ROW
     elif all(action == Erasure.KEEP for action in actions.values()):
@@ -125,6 +131,23 @@ def _step_for(holding: Holding, subject_model, parents: dict[str, str]) -> Step:
             if action in (Erasure.BLANK, Erasure.ANONYMISE) and name in derived
         }
     return step
+
+
+def _through_many(model, lookup: str) -> bool:
+    """Whether the lookup path crosses a to-many relation (a reverse foreign key, a
+    many-to-many): the row it reaches is one of several people's."""
+    current = model
+    for part in lookup.split("__"):
+        try:
+            found = current._meta.get_field(part)
+        except Exception:
+            return False
+        if found.one_to_many or found.many_to_many:
+            return True
+        if not found.is_relation:
+            return False
+        current = found.related_model
+    return False
 
 
 def _is_own_row(holding: Holding, subject_model) -> bool:
@@ -196,7 +219,7 @@ def plan(kind: str, subject, *, audit: bool = True) -> ErasurePlan:
             if step.action == Erasure.UNLINK and not step.note:
                 step.shared_rows = _shared_rows(apps.get_model(holding.model), subject)
             result.steps.append(step)
-    if audit and subject_kind.tenant and settings.PLATFORM_DATABASE is not None:
+    if audit and settings.PLATFORM_DATABASE is not None:
         result.audit_events, result.audit_values = _audit_counts(kind, subject)
     return result
 
@@ -261,7 +284,7 @@ def execute(
             own_rows.append((step, holding))
             continue
         engine.run(step, holding)
-    if audit and subject_kind.tenant:
+    if audit:
         counts["audit_values_redacted"] = _redact_audit(kind, subject, reason, actor)
     for step, holding in own_rows:
         engine.run(step, holding)
@@ -439,10 +462,12 @@ class _Engine:
 
 
 def _audit_events(kind: str, subject):
-    """(event id, details, redacted) of the events naming the subject (platform alias)."""
+    """(event id, details, redacted) of the events whose details the registry says are
+    about the subject (a contact: the events naming it as their target; a user: the events
+    they acted in), read on the platform alias."""
     found = []
     for holding in registry.holdings(kind, subject):
-        if holding.platform_only:
+        if holding.platform_only and "details" in holding.fields:
             found.extend(holding.rows.order_by("pk").values_list("pk", "details", "redacted"))
     return list({pk: (pk, details, redacted) for pk, details, redacted in found}.values())
 
