@@ -12,11 +12,18 @@ from logicnet.personal_data.registry import (
     user_via,
 )
 
-ACCOUNT = "providing the user's account"
+ACCOUNT = "account"
 
 
 def _account(
-    category, *, subject=THE_USER, provided=False, purpose=ACCOUNT, retention="account", erasure=Erasure.DELETE_ROW
+    category,
+    *,
+    subject=THE_USER,
+    provided=False,
+    purpose=ACCOUNT,
+    retention="account",
+    erasure=Erasure.DELETE_ROW,
+    secret=False,
 ):
     return personal(
         category,
@@ -26,6 +33,7 @@ def _account(
         purpose=purpose,
         provided=provided,
         plaintext=Plain.ACCOUNT,
+        secret=secret,
     )
 
 
@@ -33,7 +41,8 @@ classify(
     "accounts.User",
     {
         "id": _account(Category.IDENTITY),
-        "password": _account(Category.IDENTITY, purpose="signing in"),
+        # A salted hash: never handed out, not even to its owner (GDPR Art. 15(4)).
+        "password": _account(Category.IDENTITY, purpose="sign_in", secret=True),
         "last_login": _account(Category.USAGE),
         "is_superuser": not_personal("platform role flag"),
         "email": _account(Category.CONTACT, provided=True),
@@ -43,15 +52,9 @@ classify(
         "is_staff": not_personal("platform role flag"),
         "date_joined": _account(Category.USAGE),
         # Proof of consent and of the age confirmation (GDPR Art. 7(1), 8).
-        "age_confirmed_at": _account(
-            Category.USAGE, purpose="proving the age confirmation (GDPR Art. 8)", provided=True
-        ),
-        "privacy_policy_version": _account(
-            Category.USAGE, purpose="proving which privacy policy was accepted", provided=True
-        ),
-        "privacy_policy_accepted_at": _account(
-            Category.USAGE, purpose="proving which privacy policy was accepted", provided=True
-        ),
+        "age_confirmed_at": _account(Category.USAGE, purpose="consent_records", provided=True),
+        "privacy_policy_version": _account(Category.USAGE, purpose="consent_records", provided=True),
+        "privacy_policy_accepted_at": _account(Category.USAGE, purpose="consent_records", provided=True),
         "language": _account(Category.USAGE, provided=True),
         "groups": not_personal("platform permissions"),
         "user_permissions": not_personal("platform permissions"),
@@ -69,7 +72,7 @@ classify(
             subject=_OWNERS,
             erasure=Erasure.ANONYMISE,
             retention="organization",
-            purpose="providing the service to the organization",
+            purpose="service",
             provided=True,
             # Read before any key is unwrapped (the organization switcher, invitation mails,
             # the platform admin); anonymised when the organization leaves.
@@ -95,7 +98,7 @@ classify(
             subject=user_via("user"),
             erasure=Erasure.DELETE_ROW,
             retention="membership",
-            purpose="access control",
+            purpose="access_control",
             plaintext=Plain.CHOICE,
         ),
         "role": personal(
@@ -103,7 +106,7 @@ classify(
             subject=user_via("user"),
             erasure=Erasure.DELETE_ROW,
             retention="membership",
-            purpose="access control",
+            purpose="access_control",
             plaintext=Plain.CHOICE,
         ),
         "is_privacy_officer": personal(
@@ -119,7 +122,7 @@ classify(
             subject=user_via("user"),
             erasure=Erasure.DELETE_ROW,
             retention="membership",
-            purpose="access control",
+            purpose="access_control",
             plaintext=Plain.TIMESTAMP,
         ),
     },
@@ -136,7 +139,7 @@ classify(
             subject=_INVITEE,
             erasure=Erasure.DELETE_ROW,
             retention="invitation",
-            purpose="inviting a team member",
+            purpose="invitations",
             plaintext="compared with the signing-in user's verified address before membership exists; "
             "deleted with the invitation",
         ),
@@ -146,7 +149,7 @@ classify(
             subject=user_via("invited_by"),
             erasure=Erasure.BLANK,
             retention="invitation",
-            purpose="inviting a team member",
+            purpose="invitations",
         ),
         "created_at": not_personal(),
         "accepted_at": not_personal(),
@@ -155,7 +158,7 @@ classify(
             subject=user_via("accepted_by"),
             erasure=Erasure.BLANK,
             retention="invitation",
-            purpose="inviting a team member",
+            purpose="invitations",
         ),
         "revoked_at": not_personal(),
     },
@@ -163,10 +166,10 @@ classify(
 
 # Two-factor devices (accounts/two_factor_models.py): the seed is sealed with the platform
 # key and backup codes are stored as salted hashes, so neither is readable from the table.
-_TWO_FACTOR = "two-factor authentication"
+_TWO_FACTOR = "two_factor"
 
 
-def _two_factor(category, *, subject=None, provided=False, plaintext=""):
+def _two_factor(category, *, subject=None, provided=False, plaintext="", secret=False):
     return personal(
         category,
         subject=subject or user_via("user"),
@@ -175,6 +178,7 @@ def _two_factor(category, *, subject=None, provided=False, plaintext=""):
         purpose=_TWO_FACTOR,
         provided=provided,
         plaintext=plaintext,
+        secret=secret,
     )
 
 
@@ -192,7 +196,7 @@ classify(
     "accounts.AuthenticatorDevice",
     {
         **_DEVICE,
-        "sealed_key": _two_factor(Category.IDENTITY, plaintext=Plain.SEALED),
+        "sealed_key": _two_factor(Category.IDENTITY, plaintext=Plain.SEALED, secret=True),
         **{name: not_personal("TOTP parameters") for name in ("step", "t0", "digits", "tolerance", "drift", "last_t")},
     },
 )
@@ -205,6 +209,8 @@ classify(
     {
         "id": not_personal(),
         "device": _two_factor(Category.IDENTITY, subject=user_via("device__user")),
-        "code_hash": _two_factor(Category.IDENTITY, subject=user_via("device__user"), plaintext=Plain.HASHED),
+        "code_hash": _two_factor(
+            Category.IDENTITY, subject=user_via("device__user"), plaintext=Plain.HASHED, secret=True
+        ),
     },
 )

@@ -1,26 +1,54 @@
 """Personal-data classification of contacts. The organization is the controller of this
-data (Logicnet the processor); erasing a contact deletes its row."""
+data (Logicnet the processor): erasing a contact deletes its row and what hangs on it,
+takes it out of shared interactions, and blanks nothing the others still need."""
+
+from django.utils.translation import gettext_lazy as _
 
 from logicnet.personal_data.registry import (
     THE_CONTACT,
     Category,
+    Disclose,
     Erasure,
     Plain,
     Subject,
+    anonymise,
     classify,
+    declare_value_labels,
+    define_subject_kind,
+    delete_row,
     not_personal,
     personal,
+    unlink,
     user_via,
 )
 
-PURPOSE = "managing the organization's customer relationships"
+PURPOSE = "customer_relationships"
+
+# A company's name can name a person (a sole trader): the company row is then about them.
+define_subject_kind("company", _("company that is a sole trader"), "contacts.Company", tenant=True)
+
+
+def _custom_labels(entity: str):
+    """Custom field values are stored under the field's key; people know them by its label."""
+
+    def labels(organization_id: int) -> dict[str, str]:
+        from contacts.models import CustomField
+
+        rows = CustomField.objects.filter(organization_id=organization_id, entity=entity)
+        return dict(rows.values_list("key", "label"))
+
+    return labels
+
+
+declare_value_labels("contacts.Contact", ("custom", "custom_personal"), _custom_labels("contact"))
+declare_value_labels("contacts.Company", ("custom", "custom_personal"), _custom_labels("company"))
 
 
 def _contact(category, *, provided=True, subject=THE_CONTACT, plaintext=""):
+    """A value about the contact; erased the way its model says (the row goes)."""
     return personal(
         category,
         subject=subject,
-        erasure=Erasure.DELETE_ROW,
         retention="contact",
         purpose=PURPOSE,
         provided=provided,
@@ -28,10 +56,16 @@ def _contact(category, *, provided=True, subject=THE_CONTACT, plaintext=""):
     )
 
 
-def _staff(lookup: str, purpose: str = "recording which team member did what") -> object:
-    """A team member named on a CRM row (the user is the subject; Logicnet the controller)."""
+def _staff(lookup: str, purpose: str = "team_activity", erasure: str = Erasure.BLANK) -> object:
+    """A team member named on a CRM row (the user is the subject; Logicnet the controller).
+    In a contact's access package the team member shows by name only."""
     return personal(
-        Category.USAGE, subject=user_via(lookup), erasure=Erasure.BLANK, retention="account", purpose=purpose
+        Category.USAGE,
+        subject=user_via(lookup),
+        erasure=erasure,
+        retention="account",
+        purpose=purpose,
+        disclose=Disclose.NAME,
     )
 
 
@@ -66,7 +100,7 @@ classify(
         "phone_label": not_personal(),
         "is_minor": _contact(Category.IDENTITY, provided=False, plaintext=Plain.CHOICE),
         "company": _contact(Category.PROFESSIONAL),
-        "owner": _staff("owner", "assigning contacts to team members"),
+        "owner": _staff("owner", "team_work"),
         "tags": _contact(Category.PROFESSIONAL, provided=False),
         "status": _contact(Category.PROFESSIONAL, provided=False, plaintext=Plain.CHOICE),
         "preferred_language": _contact(Category.CONTACT, plaintext=Plain.CHOICE),
@@ -81,29 +115,21 @@ classify(
         "marketing_objection_at": _contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
         **TRACKING,
     },
+    erasure=delete_row(),
 )
 
-# A company's name can name a person (a sole trader): the company row is then about them.
 SOLE_TRADER = Subject("company", "pk")
 classify(
     "contacts.Company",
     {
         "id": not_personal(),
         "organization": not_personal(),
+        # The company stays (its people, deals and history are the organization's); the
+        # sole trader's name is replaced (see the model's erasure) and their details blanked.
         "name": personal(
-            Category.PROFESSIONAL,
-            subject=SOLE_TRADER,
-            erasure=Erasure.ANONYMISE,
-            retention="contact",
-            purpose=PURPOSE,
+            Category.PROFESSIONAL, subject=SOLE_TRADER, retention="contact", purpose=PURPOSE, provided=True
         ),
-        "name_tokens": personal(
-            Category.PROFESSIONAL,
-            subject=SOLE_TRADER,
-            erasure=Erasure.ANONYMISE,
-            retention="contact",
-            purpose=PURPOSE,
-        ),
+        "name_tokens": personal(Category.PROFESSIONAL, subject=SOLE_TRADER, retention="contact", purpose=PURPOSE),
         **{
             name: personal(
                 category,
@@ -123,11 +149,12 @@ classify(
         "domain": not_personal("a business's website"),
         "industry": not_personal(),
         "size": not_personal(),
-        "owner": _staff("owner", "assigning companies to team members"),
+        "owner": _staff("owner", "team_work"),
         "tags": not_personal(),
         "custom": not_personal("custom fields marked not personal by the organization"),
         **TRACKING,
     },
+    erasure=anonymise(name="Anonymised company {pk}"),
 )
 
 # The search tables: one keyed token per name prefix, derived from the rows above by a
@@ -137,11 +164,17 @@ classify(
     {
         "id": not_personal(),
         "organization": not_personal(),
-        "contact": _contact(Category.IDENTITY, provided=False, subject=Subject("contact", "contact")),
-        "token": _contact(
-            Category.IDENTITY, provided=False, subject=Subject("contact", "contact"), plaintext=Plain.KEYED_TOKEN
+        "contact": _contact(Category.IDENTITY, provided=False, subject=VIA_CONTACT),
+        "token": personal(
+            Category.IDENTITY,
+            subject=VIA_CONTACT,
+            retention="contact",
+            purpose=PURPOSE,
+            plaintext=Plain.KEYED_TOKEN,
+            derived_from="contacts.Contact.name_tokens",
         ),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.CompanyNameToken",
@@ -149,21 +182,18 @@ classify(
         "id": not_personal(),
         "organization": not_personal(),
         "company": personal(
-            Category.PROFESSIONAL,
-            subject=Subject("company", "company"),
-            erasure=Erasure.DELETE_ROW,
-            retention="contact",
-            purpose=PURPOSE,
+            Category.PROFESSIONAL, subject=Subject("company", "company"), retention="contact", purpose=PURPOSE
         ),
         "token": personal(
             Category.PROFESSIONAL,
             subject=Subject("company", "company"),
-            erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
             plaintext=Plain.KEYED_TOKEN,
+            derived_from="contacts.Company.name_tokens",
         ),
     },
+    erasure=delete_row(),
 )
 
 
@@ -181,6 +211,7 @@ classify(
         "email": _of_contact(Category.CONTACT),
         "email_index": _of_contact(Category.CONTACT, provided=False),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.ContactPhone",
@@ -192,6 +223,7 @@ classify(
         "phone": _of_contact(Category.CONTACT),
         "phone_index": _of_contact(Category.CONTACT, provided=False),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.ContactAddress",
@@ -202,6 +234,7 @@ classify(
         "label": _of_contact(Category.CONTACT, plaintext=Plain.CHOICE),
         "country": _of_contact(Category.CONTACT, plaintext=Plain.CHOICE),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.Tag",
@@ -215,6 +248,7 @@ classify(
         "contact": _of_contact(Category.PROFESSIONAL, provided=False),
         "tag": _of_contact(Category.PROFESSIONAL, provided=False),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.CompanyTag",
@@ -226,8 +260,9 @@ classify(
         "id": not_personal(),
         "organization": not_personal(),
         "contact": _of_contact(Category.USAGE, provided=False),
-        "user": _staff("user", "sharing contacts between team members"),
+        "user": _staff("user", "team_work", erasure=Erasure.DELETE_ROW),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.CustomField",
@@ -247,7 +282,6 @@ classify(
         "occurred_at": personal(
             Category.USAGE,
             subject=INTERACTION_SUBJECT,
-            erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
             plaintext=Plain.TIMESTAMP,
@@ -256,14 +290,12 @@ classify(
         "subject": personal(
             Category.NOTES,
             subject=INTERACTION_SUBJECT,
-            erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
         ),
         "body": personal(
             Category.NOTES,
             subject=INTERACTION_SUBJECT,
-            erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
         ),
@@ -271,12 +303,15 @@ classify(
         "participants": personal(
             Category.USAGE,
             subject=INTERACTION_SUBJECT,
-            erasure=Erasure.DELETE_ROW,
             retention="contact",
             purpose=PURPOSE,
         ),
         "created_at": not_personal(),
     },
+    # Taken out of the interaction; the interaction goes when no participant is left, so a
+    # meeting with three people does not vanish because one of them asked (GDPR Art. 17
+    # reaches this person's data, not the others').
+    erasure=unlink(through="contacts.InteractionParticipant", parent="interaction", subject="contact"),
 )
 classify(
     "contacts.InteractionParticipant",
@@ -287,6 +322,7 @@ classify(
         "contact": _of_contact(Category.USAGE, provided=False),
         "occurred_at": _of_contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.Task",
@@ -295,7 +331,7 @@ classify(
         "organization": not_personal(),
         "title": _of_contact(Category.NOTES, provided=False),
         "due_at": not_personal(),
-        "assignee": _staff("assignee", "assigning tasks"),
+        "assignee": _staff("assignee", "team_work"),
         "contact": _of_contact(Category.USAGE, provided=False),
         "company": not_personal(),
         "done_at": not_personal(),
@@ -303,6 +339,7 @@ classify(
         "created_by": _staff("created_by"),
         "created_at": not_personal(),
     },
+    erasure=delete_row(),
 )
 classify(
     "contacts.SavedView",
@@ -311,7 +348,7 @@ classify(
         "organization": not_personal(),
         "entity": not_personal(),
         "name": not_personal(),
-        "owner": _staff("owner", "keeping a user's saved list views"),
+        "owner": _staff("owner", "team_work", erasure=Erasure.DELETE_ROW),
         "is_shared": not_personal(),
         "params": not_personal("filter settings on structure: tag and user ids, statuses, dates, columns"),
         # A company name typed as a filter can name a person (a sole trader); whose data
@@ -321,7 +358,7 @@ classify(
             subject=user_via("owner"),
             erasure=Erasure.DELETE_ROW,
             retention="account",
-            purpose="keeping a user's saved list views",
+            purpose="team_work",
         ),
         "created_at": not_personal(),
     },

@@ -19,6 +19,7 @@ from logicnet.personal_data.registry import (
     Erasure,
     Plain,
     Registry,
+    Subject,
     classify,
     not_personal,
     personal,
@@ -100,6 +101,8 @@ def test_incomplete_classifications_are_reported():
         "contacts.Lead.notes is personal but stored in plaintext: use an encrypted field "
         "(logicnet/encryption/fields.py) or give the reason in `plaintext=`",
         "contacts.Lead.gone is classified but the model has no such field",
+        # A subject path must reach the subject's own model.
+        "contacts.Lead.notes has a subject path 'pk' that ends at contacts.Lead, not at contacts.Contact",
     }
 
 
@@ -110,6 +113,7 @@ def test_a_personal_field_neither_encrypted_nor_justified_fails_the_check():
 
     class Lead(models.Model):  # noqa: DJ008  (a throw-away model)
         organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE)
+        contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="+")
         referrer = models.CharField(max_length=200)
         sealed_referrer = EncryptedCharField(max_length=200)
         channel = models.CharField(max_length=20)
@@ -119,7 +123,12 @@ def test_a_personal_field_neither_encrypted_nor_justified_fails_the_check():
 
     def rule(**extra):
         return personal(
-            Category.USAGE, subject=THE_CONTACT, erasure=Erasure.BLANK, retention="contact", purpose="p", **extra
+            Category.USAGE,
+            subject=Subject("contact", "contact"),
+            erasure=Erasure.BLANK,
+            retention="contact",
+            purpose="customer_relationships",
+            **extra,
         )
 
     classify(
@@ -127,6 +136,7 @@ def test_a_personal_field_neither_encrypted_nor_justified_fails_the_check():
         {
             "id": not_personal(),
             "organization": not_personal(),
+            "contact": not_personal(),
             # A relation is a row reference: the row it points to is checked on its own.
             "referrer": rule(),
             "sealed_referrer": rule(),

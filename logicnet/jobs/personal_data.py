@@ -1,7 +1,7 @@
 """Personal-data classification of background jobs. Jobs carry ids, never personal data,
 in their parameters (the broker is not encrypted); who started a job is the user's data."""
 
-from logicnet.personal_data.registry import Category, Erasure, classify, not_personal, personal, user_via
+from logicnet.personal_data.registry import Category, Disclose, Erasure, classify, not_personal, personal, user_via
 
 classify(
     "jobs.Job",
@@ -23,7 +23,8 @@ classify(
             subject=user_via("created_by"),
             erasure=Erasure.BLANK,
             retention="job",
-            purpose="showing who started a job",
+            purpose="team_activity",
+            disclose=Disclose.NAME,
         ),
         "created_at": not_personal(),
         "started_at": not_personal(),

@@ -10,7 +10,7 @@ class PersonalDataConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.module_loading import autodiscover_modules
 
-        from logicnet.personal_data import checks, third_party  # noqa: F401  (register)
+        from logicnet.personal_data import checks, policy, third_party  # noqa: F401  (register)
 
         # Each app classifies its own models in <app>/personal_data.py, next to them.
         autodiscover_modules("personal_data")

@@ -1,5 +1,7 @@
-"""The check that keeps the registry complete: `manage.py check` (and so `make test`) fails,
-naming the field, while any field of any installed model is unclassified."""
+"""The check that keeps the registry complete and its policy coherent: `manage.py check` (and
+so `make test`) fails, naming the field or declaration, while any field of any installed model
+is unclassified, a personal field is neither encrypted nor justified, a subject path does not
+resolve, or a purpose, retention rule or subject kind is referred to but not defined."""
 
 from __future__ import annotations
 
@@ -13,13 +15,16 @@ from logicnet.personal_data.registry import registry
 
 def classification_errors(models: Iterable | None = None) -> list[Error]:
     candidates = apps.get_models() if models is None else models
+    problems = registry.problems(candidates)
+    if models is None:
+        problems = [*problems, *registry.policy_problems()]
     return [
         Error(
             f"{where} {problem}",
             hint="Classify it in its app's personal_data.py (see logicnet/personal_data/registry.py).",
             id="personal_data.E001",
         )
-        for where, problem in registry.problems(candidates)
+        for where, problem in problems
     ]
 
 

@@ -69,7 +69,12 @@ def _erase_model(model, organization, rules: dict[str, FieldRule], report: Offbo
     scope = _scope(model, organization)
     if scope is None:
         return
-    personal = {name: rule for name, rule in rules.items() if rule.personal and rule.erasure != Erasure.KEEP}
+    # Each personal field's erasure: its own, or its model's (registry.field_erasure).
+    personal = {
+        name: action
+        for name, rule in rules.items()
+        if rule.personal and (action := registry.field_erasure(model, name)) != Erasure.KEEP
+    }
     if not personal:
         return
     from logicnet.tenancy.organizations import organization_model
@@ -77,18 +82,21 @@ def _erase_model(model, organization, rules: dict[str, FieldRule], report: Offbo
     Organization = organization_model()
     rows = model._base_manager.filter(**scope)
     label = model._meta.label
-    if model is not Organization and any(rule.erasure == Erasure.DELETE_ROW for rule in personal.values()):
+    # The whole organization leaves: a row unlinked from one person is deleted here.
+    if model is not Organization and any(
+        action in (Erasure.DELETE_ROW, Erasure.UNLINK) for action in personal.values()
+    ):
         deleted, _per_model = rows.delete()
         if deleted:
             report.deleted_rows[label] = report.deleted_rows.get(label, 0) + deleted
         return
     changes = {}
-    for name, rule in personal.items():
+    for name, action in personal.items():
         model_field = model._meta.get_field(name)
         if model_field.many_to_many or model_field.primary_key:
             continue
         changes[model_field.attname if model_field.is_relation else name] = _erased_value(
-            model_field, rule.erasure, organization.pk
+            model_field, action, organization.pk
         )
     blanked = rows.update(**changes) if changes else 0
     if blanked:
