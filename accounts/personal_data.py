@@ -114,7 +114,7 @@ classify(
             subject=user_via("user"),
             erasure=Erasure.DELETE_ROW,
             retention="membership",
-            purpose="access control",
+            purpose="access_control",
             plaintext=Plain.CHOICE,
         ),
         "created_at": personal(

@@ -5,9 +5,29 @@ the request as proof that it answered (GDPR Art. 5(2), 12), but erasing the pers
 every value that could identify them; the reference, the rights, the dates and the outcome
 stay."""
 
-from logicnet.personal_data.registry import Category, Erasure, Plain, Subject, classify, not_personal, personal
+from django.utils.translation import gettext_lazy as _
 
-PURPOSE = "answering data-subject requests (GDPR Art. 12-22)"
+from logicnet.personal_data.registry import (
+    Category,
+    Erasure,
+    LegalBasis,
+    Plain,
+    Role,
+    Subject,
+    blank,
+    classify,
+    define_purpose,
+    not_personal,
+    personal,
+)
+
+PURPOSE = "data_subject_requests"
+define_purpose(
+    PURPOSE,
+    _("answering requests to exercise data-protection rights (GDPR Art. 12-22)"),
+    LegalBasis.LEGAL_OBLIGATION,
+    role=Role.PROCESSOR,
+)
 VIA_REQUEST_CONTACT = Subject("contact", "contact")
 VIA_EVENT_CONTACT = Subject("contact", "request__contact")
 
@@ -39,6 +59,7 @@ classify(
     },
 )
 
+# Erasing the person blanks what identifies them; the request stays as proof it was answered.
 classify(
     "privacy.PrivacyRequest",
     {
@@ -73,6 +94,7 @@ classify(
         "closed_at": not_personal(),
         "updated_at": not_personal(),
     },
+    erasure=blank(),
 )
 
 classify(
@@ -87,6 +109,7 @@ classify(
         "details": not_personal("ids, names of rights and counts only"),
         "created_at": not_personal(),
     },
+    erasure=blank(),
 )
 
 classify(

@@ -113,36 +113,24 @@ def start_package(request: PrivacyRequest, *, kind: str, actor) -> Job:
 
 
 def build_package(contact, *, kind: str, organization, report=None) -> tuple[bytes, dict]:
-    """The zip (bytes) and a summary without personal data (tables and row counts)."""
-    from django.template.loader import render_to_string
-
+    """The zip (bytes) and a summary without personal data (tables and row counts). Call it
+    outside a tenant context: the registry's reader opens its own."""
     from logicnet.personal_data import access
 
     provided_only = kind == Right.PORTABILITY
     data = access.collect("contact", contact, provided_only=provided_only)
     if report:
         report(1, 3)
-    payload = access.to_json(data)
-    csv_files = access.to_csv_files(data)
-    html = render_to_string(
-        "privacy/access_package.html",
-        {
-            "data": data,
-            "organization": organization,
-            "information": access.article_15_information(organization),
-            "portability": provided_only,
-        },
-    )
-    if report:
-        report(2, 3)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", payload)
-        archive.writestr("index.html", html)
+        archive.writestr("data.json", access.to_json(data))
+        archive.writestr("index.html", access.to_html(data))
         archive.writestr("schema.json", json.dumps(access.PACKAGE_SCHEMA, indent=2))
-        for name, content in sorted(csv_files.items()):
+        for name, content in sorted(access.to_csv_files(data).items()):
             archive.writestr(f"tables/{name}", content)
-    summary = access.summary(data)
+    if report:
+        report(2, 3)
+    summary = {"tables": len(data.sections), "rows": data.row_count()}
     return buffer.getvalue(), summary
 
 
@@ -150,11 +138,9 @@ def build_package(contact, *, kind: str, organization, report=None) -> tuple[byt
 def package_job(job, report) -> dict:
     kind = job.params["kind"]
     with tenant_context(job.organization_id):
-        request = PrivacyRequest.objects.select_related("organization", "contact").get(pk=job.params["request_id"])
-        contact = request.contact
-        if contact is None:
-            raise RuntimeError("the request's contact is gone")
-        content, summary = build_package(contact, kind=kind, organization=request.organization, report=report)
+        request = PrivacyRequest.objects.select_related("organization").get(pk=job.params["request_id"])
+        contact = _require_subject(request)
+    content, summary = build_package(contact, kind=kind, organization=request.organization, report=report)
     sealed = encrypt_value(job.organization_id, _PACKAGE_LABEL, f"request-{request.pk}-{kind}", content)
     path = package_path(job.organization_id, request.pk, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,9 +234,10 @@ def delete_expired_packages(*, now: float | None = None) -> int:
 
 
 def _fingerprint(plan: dict, contact) -> str:
-    """What staff saw: the plan's counts and the contact's version. Any change since the
-    preview (an edit, a new interaction) changes it."""
-    material = json.dumps({"plan": plan, "version": contact.version}, sort_keys=True, default=str)
+    """What staff saw: the plan's steps and counts and the contact's version. Any change since
+    the preview (an edit, a new interaction) changes it; the moment of the preview does not."""
+    steps = {key: value for key, value in plan.items() if key != "created_at"}
+    material = json.dumps({"plan": steps, "version": contact.version}, sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()
 
 
@@ -260,8 +247,9 @@ def erasure_preview(request: PrivacyRequest) -> tuple[dict, str]:
 
     with tenant_context(request.organization):
         contact = _require_subject(request)
-        plan = erasure.plan("contact", contact).as_dict()
-        return plan, _fingerprint(plan, contact)
+    # The web process has no platform alias: the audit entries are counted by the job.
+    plan = erasure.plan("contact", contact, audit=False).as_dict()
+    return plan, _fingerprint(plan, contact)
 
 
 def _suppress(contact) -> int:
@@ -325,8 +313,9 @@ def start_erasure(request: PrivacyRequest, *, fingerprint: str, actor) -> Job:
     return job
 
 
-def erase_contact_now(organization, contact_id: int, *, report=None) -> dict:
-    """Erase one contact through the registry; a contact already gone is done."""
+def erase_contact_now(organization, contact_id: int, *, report=None, actor=None) -> dict:
+    """Erase one contact through the registry (run outside a transaction: each batch commits
+    on its own); a contact already gone is done. `report(done, total)` as jobs take it."""
     from contacts.models import Contact
     from logicnet.personal_data import erasure
 
@@ -334,7 +323,17 @@ def erase_contact_now(organization, contact_id: int, *, report=None) -> dict:
         contact = Contact.objects.filter(organization=organization, pk=contact_id).first()
     if contact is None:
         return {}
-    return erasure.execute(contact, report=report)
+    plan = erasure.plan("contact", contact)
+    total = sum(step.rows or 0 for step in plan.steps) or 1
+    done = 0
+
+    def progress(_label: str, rows: int) -> None:
+        nonlocal done
+        done += rows
+        if report:
+            report(min(done, total), total)
+
+    return erasure.execute(plan, report=progress, actor=actor)
 
 
 @job_handler(ERASURE_JOB)
@@ -473,7 +472,8 @@ def recipients_of(request: PrivacyRequest) -> list[dict]:
             {"what": _("Export by a team member"), "when": job.finished_at, "job": job.pk, "by": job.created_by_id}
             for job in exports
         ]
-    found += [{"what": name, "when": None, "job": None, "by": None} for name in access.recipients_for("contact")]
+    information = access.article_15_information(request.organization, kind="contact")
+    found += [{"what": name, "when": None, "job": None, "by": None} for name in information["recipients"]]
     return found
 
 
