@@ -113,16 +113,24 @@ class StaffRequestForm(forms.Form):
 
 
 class _ActionForm(forms.Form):
-    """Every action form carries a one-use token so a double submission acts once."""
+    """Every action form carries a one-use token so a double submission acts once. The
+    request page holds several of them: each names its element ids after itself."""
 
     submit_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    id_prefix = "action"
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
 
 
 class IdentityForm(_ActionForm):
+    id_prefix = "identity"
     contact = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class AssignForm(_ActionForm):
+    id_prefix = "assign"
     assignee = forms.ModelChoiceField(label=_("Assigned to"), queryset=None, required=False, empty_label=_("Nobody"))
 
     def __init__(self, *args, organization, **kwargs) -> None:
@@ -136,10 +144,12 @@ class AssignForm(_ActionForm):
 
 
 class NoteForm(_ActionForm):
+    id_prefix = "note"
     note = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
 class AskForm(_ActionForm):
+    id_prefix = "ask"
     message = forms.CharField(
         label=_("What you need from the person"),
         help_text=_("Sent to the person by email and kept in the timeline. The deadline keeps running."),
@@ -149,6 +159,7 @@ class AskForm(_ActionForm):
 
 
 class ExtendForm(_ActionForm):
+    id_prefix = "extend"
     reason = forms.CharField(
         label=_("Reason for the extension"),
         help_text=_("The person is told it by email (Art. 12(3)): the complexity or the number of requests."),
@@ -158,6 +169,7 @@ class ExtendForm(_ActionForm):
 
 
 class DenyForm(_ActionForm):
+    id_prefix = "deny"
     reason = forms.CharField(
         label=_("Reason for refusing"),
         help_text=_(
@@ -188,6 +200,7 @@ class DenyForm(_ActionForm):
 
 
 class GroupForm(_ActionForm):
+    id_prefix = "group"
     earlier = forms.ModelChoiceField(label=_("Earlier request"), queryset=None)
 
     def __init__(self, *args, request: PrivacyRequest, **kwargs) -> None:
@@ -199,6 +212,7 @@ class GroupForm(_ActionForm):
 
 
 class MoveForm(_ActionForm):
+    id_prefix = "move"
     status = forms.ChoiceField(
         label=_("New status"),
         choices=[(s, Status(s).label) for s in (Status.IN_PROGRESS, Status.AWAITING_APPROVAL, Status.COMPLETED)],

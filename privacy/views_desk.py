@@ -248,20 +248,21 @@ def _detail_page(request, privacy_request: PrivacyRequest, bound: dict | None = 
     """The request's page; `bound` replaces one action's form with the one just submitted
     (with its errors)."""
     organization = request.organization
-    time_zone = services.time_zone_of(organization)
+    found_settings = services.privacy_settings(organization)
+    time_zone = found_settings.time_zone
     clock = services.clock(privacy_request, time_zone)
-    initial = {"submit_token": _token()}
     forms = {
-        "identity": IdentityForm(initial=initial),
+        "identity": IdentityForm(initial={"submit_token": _token()}),
         "assign": AssignForm(
-            organization=organization, initial={**initial, "assignee": privacy_request.assigned_to_id}
+            organization=organization,
+            initial={"submit_token": _token(), "assignee": privacy_request.assigned_to_id},
         ),
-        "note": NoteForm(initial=initial),
-        "ask": AskForm(initial=initial),
-        "extend": ExtendForm(initial=initial),
-        "deny": DenyForm(initial=initial),
-        "group": GroupForm(request=privacy_request, initial=initial),
-        "move": MoveForm(initial=initial),
+        "note": NoteForm(initial={"submit_token": _token()}),
+        "ask": AskForm(initial={"submit_token": _token()}),
+        "extend": ExtendForm(initial={"submit_token": _token()}),
+        "deny": DenyForm(initial={"submit_token": _token()}),
+        "group": GroupForm(request=privacy_request, initial={"submit_token": _token()}),
+        "move": MoveForm(initial={"submit_token": _token()}),
     }
     forms.update(bound or {})
     is_open = privacy_request.is_open
@@ -279,12 +280,12 @@ def _detail_page(request, privacy_request: PrivacyRequest, bound: dict | None = 
         "time_zone": time_zone,
         "candidates": _candidates(request, privacy_request) if is_open else [],
         "forms": forms,
-        "identity_token": initial["submit_token"],
+        "identity_token": forms["identity"]["submit_token"].value(),
         "has_earlier": is_open and earlier_requests(privacy_request).exists(),
         "entries": _timeline_entries(privacy_request),
         "contact_openable": privacy_request.contact_id is not None
         and visible_contacts(request.actor).filter(pk=privacy_request.contact_id).exists(),
-        "settings": services.privacy_settings(organization),
+        "settings": found_settings,
         "hidden_errors": hidden_errors,
     }
     return render(request, "privacy/desk/request.html", context, status=status)
