@@ -390,7 +390,7 @@ def assign(request: PrivacyRequest, *, assignee, actor) -> PrivacyRequest:
     person again changes nothing and logs nothing (a double click)."""
     from privacy.selectors import desk_members
 
-    if assignee is not None and not (desk_members(request.organization).filter(user=assignee).exists()):
+    if assignee is not None and not desk_members(request.organization).filter(user=assignee).exists():
         raise RequestError(_("Assign the request to an admin, an owner or a privacy officer of this organization."))
     with transaction.atomic(), tenant_context(request.organization):
         request = _locked(request)
