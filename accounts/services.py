@@ -289,13 +289,43 @@ def change_member_role(*, organization: Organization, actor: User, membership: M
             _ensure_another_owner(membership)
         previous = membership.role
         membership.role = role
-        membership.save(update_fields=["role"])
+        fields = ["role"]
+        details = {"from": previous, "to": role}
+        if role == Role.READ_ONLY and membership.is_privacy_officer:
+            # A read-only member does not work the privacy desk (set_privacy_officer).
+            membership.is_privacy_officer = False
+            fields.append("is_privacy_officer")
+            details["privacy_officer"] = False
+        membership.save(update_fields=fields)
         record_event(
             action="member.role_changed",
             actor=actor,
             organization=organization,
             target=membership.user,
-            details={"from": previous, "to": role},
+            details=details,
+        )
+    return membership
+
+
+def set_privacy_officer(*, organization: Organization, actor: User, membership: Membership, value: bool) -> Membership:
+    """Appoint a member privacy officer (they may then work the privacy desk without being an
+    admin) or end the appointment. A read-only member cannot be appointed: the desk changes
+    requests. Setting the value it has already records nothing."""
+    if membership.organization_id != organization.pk:
+        raise PermissionDenied
+    if value and membership.role == Role.READ_ONLY:
+        raise ValidationError(_("A read-only member cannot be a privacy officer. Change their role first."))
+    # Memberships change only in the active organization (a row policy in PostgreSQL).
+    with tenant_context(organization):
+        if membership.is_privacy_officer == value:
+            return membership
+        membership.is_privacy_officer = value
+        membership.save(update_fields=["is_privacy_officer"])
+        record_event(
+            action="member.privacy_officer_appointed" if value else "member.privacy_officer_removed",
+            actor=actor,
+            organization=organization,
+            target=membership.user,
         )
     return membership
 

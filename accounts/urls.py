@@ -19,6 +19,7 @@ organization_urlpatterns = [
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/export/", views.members_export, name="members_export"),
     path("members/<int:membership_id>/role/", views.member_role, name="member_role"),
+    path("members/<int:membership_id>/privacy-officer/", views.member_privacy_officer, name="member_privacy_officer"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
     path("leave/", views.organization_leave, name="organization_leave"),
     path("invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),

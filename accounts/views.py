@@ -120,6 +120,26 @@ def member_role(request, org_slug, membership_id):
 
 @require_POST
 @requires_role(write=Role.ADMIN)
+def member_privacy_officer(request, org_slug, membership_id):
+    membership = get_membership_for(request, membership_id)
+    value = request.POST.get("privacy_officer") == "1"
+    try:
+        services.set_privacy_officer(
+            organization=request.organization, actor=request.user, membership=membership, value=value
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        name = membership.user.full_name or membership.user.email
+        if value:
+            messages.success(request, _("%(name)s is a privacy officer now.") % {"name": name})
+        else:
+            messages.success(request, _("%(name)s is no longer a privacy officer.") % {"name": name})
+    return redirect("members", org_slug=org_slug)
+
+
+@require_POST
+@requires_role(write=Role.ADMIN)
 def member_remove(request, org_slug, membership_id):
     membership = get_membership_for(request, membership_id)
     try:

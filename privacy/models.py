@@ -205,6 +205,7 @@ class RequestEvent(TenantModel):
         RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted")
         OBJECTION_MARKETING = "objection_marketing", _("Objection to direct marketing applied")
         OBJECTION_DECIDED = "objection_decided", _("Objection decided")
+        STATUS_CHANGED = "status_changed", _("Status changed")
         COMPLETED = "completed", _("Completed")
         PERSON_NOTIFIED = "person_notified", _("Person notified")
 

@@ -31,7 +31,7 @@ def _request_for(request, request_id: int) -> PrivacyRequest:
 
 
 def _back(org_slug: str, request_id: int):
-    return redirect("privacy_request_detail", org_slug=org_slug, request_id=request_id)
+    return redirect("privacy_desk_request", org_slug=org_slug, request_id=request_id)
 
 
 def _run(request, action, *args, done: str = "", **kwargs) -> None:

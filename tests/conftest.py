@@ -4,6 +4,7 @@ charlie in organization B with look-alike data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -13,6 +14,7 @@ from django.db import connections
 
 from logicnet.encryption.keys import flush_encryption_counts, forget_pending_encryption_counts
 from tests.factories import make_member, make_organization, make_user
+from tests.smtp import Mailbox
 
 
 def use_database_role(role: str) -> None:
@@ -142,3 +144,22 @@ def django_assert_max_num_queries(django_assert_max_num_queries):
             yield captured
 
     return counted
+
+
+# --- a real SMTP server (aiosmtpd) for mail that matters ---------------------------------------
+
+
+@pytest.fixture
+def mailbox(settings) -> Iterator[Mailbox]:
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname=box.host, port=box.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = box.host, box.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_TIMEOUT = 5
+    yield box
+    controller.stop()

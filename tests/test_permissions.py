@@ -28,7 +28,9 @@ from logicnet.jobs.models import Job
 from logicnet.jobs.services import execute_job, start_job
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.public import is_public_page
-from logicnet.tenancy.roles import Role, minimum_role_for
+from logicnet.tenancy.roles import Role, minimum_role_for, privacy_officer_may
+from privacy.models import PrivacyRequest
+from privacy.services.requests import submit_request
 from tests.factories import make_member, make_user
 
 # Pages anyone may open. allauth's own pages (sign-in, sign-up, password reset, email
@@ -56,6 +58,7 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "view_id": lambda world: world.crm["saved_view"].pk,
     "field_id": lambda world: world.crm["custom_field"].pk,
     "tag_id": lambda world: world.crm["tag"].pk,
+    "request_id": lambda world: world.privacy_request.pk,
 }
 
 
@@ -133,6 +136,7 @@ class World:
     invitation: object
     job: Job
     crm: dict
+    privacy_request: PrivacyRequest
 
     def url(self, route: Route, org_slug: str | None = None) -> str:
         kwargs = {k: OBJECT_KWARGS[k](self) for k in route.object_kwargs}
@@ -161,6 +165,9 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         invitation=invitation,
         job=job,
         crm=_crm_objects(org_a, alice),
+        privacy_request=submit_request(
+            organization=org_a, rights=["access"], email="ana@example.net", channel=PrivacyRequest.Channel.STAFF
+        ),
     )
 
 
@@ -236,6 +243,7 @@ def test_outsider_cannot_reach_another_organizations_objects_through_its_own(rou
     assert Membership.objects.filter(pk=world.member_membership.pk, role=Role.MEMBER).exists()
     with tenant_context(world.org_a):
         world.invitation.refresh_from_db()
+        assert PrivacyRequest.objects.get(pk=world.privacy_request.pk).status == PrivacyRequest.Status.RECEIVED
     assert world.invitation.is_pending
 
 
@@ -301,6 +309,34 @@ def test_only_declared_pages_are_above_read_only():
     assert not {"dashboard", "members"} & restricted
     admin_writes = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=False) == Role.ADMIN}
     assert {"member_invite", "member_role", "member_remove", "invitation_revoke", "members_export"} <= admin_writes
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids(ORG_ROUTES))
+def test_a_privacy_officer_passes_exactly_where_views_say_so(route, client, world):
+    """A plain member appointed privacy officer reads what a member reads, plus the views
+    marked `privacy_officer=True` (the privacy desk), whatever role those name."""
+    from accounts.services import set_privacy_officer
+
+    membership = world.member_membership
+    set_privacy_officer(organization=world.org_a, actor=world.users[Role.OWNER], membership=membership, value=True)
+    client.force_login(world.users[Role.MEMBER])
+    url = world.url(route)
+    response = client.get(url)
+    if privacy_officer_may(route.callback) or Role.at_least(
+        Role.MEMBER, minimum_role_for(route.callback, safe_method=True)
+    ):
+        assert response.status_code not in (403, 404) and response.status_code < 500, (
+            f"GET {url}: {response.status_code}"
+        )
+    else:
+        assert response.status_code == 403, f"GET {url}: {response.status_code}"
+
+
+def test_the_privacy_desk_is_marked_for_privacy_officers():
+    desk = {r.name for r in ORG_ROUTES if privacy_officer_may(r.callback)}
+    assert {"privacy_desk", "privacy_desk_request", "privacy_desk_deny", "privacy_desk_extend"} <= desk
+    assert "privacy_desk_settings" not in desk  # the admins'
+    assert {r.name for r in ORG_ROUTES if r.name.startswith("privacy_desk")} - desk == {"privacy_desk_settings"}
 
 
 @pytest.mark.parametrize("route", ACCOUNT_ROUTES, ids=_ids(ACCOUNT_ROUTES))

@@ -4,12 +4,6 @@ after the mail server refused it."""
 from __future__ import annotations
 
 import datetime
-import email
-import socket
-import threading
-from collections.abc import Iterator
-from email.message import EmailMessage
-from email.policy import default as default_policy
 
 import pytest
 from django.utils import timezone
@@ -29,43 +23,7 @@ from contacts.services.contacts import create_contact
 from contacts.tasks import send_task_reminders
 from logicnet.audit.models import AuditEvent
 from logicnet.tenancy.context import tenant_context
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message it receives."""
-
-    def __init__(self) -> None:
-        self.host, self.port = "127.0.0.1", _free_port()
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        with self._lock:
-            self.messages.append(([address.lower() for address in envelope.rcpt_tos], message))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def mailbox(settings) -> Iterator[Mailbox]:
-    from aiosmtpd.controller import Controller
-
-    box = Mailbox()
-    controller = Controller(box, hostname=box.host, port=box.port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = box.host, box.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    yield box
-    controller.stop()
+from tests.smtp import free_port
 
 
 @pytest.fixture
@@ -122,7 +80,7 @@ def test_done_future_and_undated_tasks_get_no_reminder(mailbox, org_a, alice, an
 
 def test_a_refused_mail_is_retried_by_the_next_sweep(mailbox, settings, org_a, alice, ana):
     task = due_task(org_a, alice, alice)
-    settings.EMAIL_PORT = _free_port()  # nothing listens there: connection refused
+    settings.EMAIL_PORT = free_port()  # nothing listens there: connection refused
     assert sweep_task_reminders() == 0
     assert reminder_sent_at(org_a, task) is None  # handed back, not lost
     settings.EMAIL_PORT = mailbox.port

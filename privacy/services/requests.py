@@ -395,11 +395,20 @@ def confirm_identity(request: PrivacyRequest, *, contact, actor) -> PrivacyReque
 
 
 def assign(request: PrivacyRequest, *, assignee, actor) -> PrivacyRequest:
+    """Give the request to a member of the organization (None: nobody). Assigning the same
+    person again changes nothing and logs nothing (a double click)."""
+    from privacy.selectors import desk_members
+
+    if assignee is not None and not desk_members(request.organization).filter(user=assignee).exists():
+        raise RequestError(_("Assign the request to an admin, an owner or a privacy officer of this organization."))
     with transaction.atomic(), tenant_context(request.organization):
         request = _locked(request)
+        if request.assigned_to_id == getattr(assignee, "pk", None):
+            return request
         request.assigned_to = assignee
         _touch(request, "assigned_to")
         _event(request, Event.ASSIGNED, actor=actor, assignee=getattr(assignee, "pk", None))
+        _audit(request, "request_assigned", actor=actor, assignee=getattr(assignee, "pk", None))
     return request
 
 
@@ -477,6 +486,11 @@ def group_with(request: PrivacyRequest, *, earlier: PrivacyRequest, actor) -> Pr
         _require_open(request)
         if earlier.pk == request.pk or earlier.organization_id != request.organization_id:
             raise RequestError(_("Choose another request of this organization."))
+        earlier = _locked(earlier)
+        # An open one: its answer is still to come and serves both (a closed one cannot, and
+        # grouping two requests into each other would leave neither answered).
+        if not earlier.is_open:
+            raise RequestError(_("The earlier request is closed: answer this one on its own, or refuse it."))
         request.duplicate_of = earlier
         request.status = Status.COMPLETED
         request.closed_at = timezone.now()
@@ -504,6 +518,28 @@ def set_status(request: PrivacyRequest, status: str, *, actor, event: str | None
         if status == Status.COMPLETED:
             transaction.on_commit(lambda: queue_request_mail(request, "completed"))
     return request
+
+
+DESK_MOVES = (Status.IN_PROGRESS, Status.AWAITING_APPROVAL, Status.COMPLETED)
+
+
+def move_request(request: PrivacyRequest, *, status: str, actor) -> PrivacyRequest:
+    """The desk's status buttons: in progress, awaiting approval, completed.
+
+    A request whose email address is not confirmed yet is not worked on (the person may not
+    be who they say); staff who checked the person otherwise confirm the identity first.
+    Moving to the status it has already is refused, so a second click changes nothing."""
+    if status not in DESK_MOVES:
+        raise RequestError(_("Choose in progress, awaiting approval or completed."))
+    with transaction.atomic(), tenant_context(request.organization):
+        current = _locked(request)
+        _require_open(current)
+        if current.status == Status.AWAITING_VERIFICATION:
+            raise RequestError(_("The person has not confirmed their email address yet. Confirm their identity first."))
+        if current.status == status:
+            raise RequestError(_("The request has this status already."))
+        event = Event.COMPLETED if status == Status.COMPLETED else Event.STATUS_CHANGED
+        return set_status(current, status, actor=actor, event=event, status_from=current.status, status_to=status)
 
 
 def record_event_on(request: PrivacyRequest, kind: str, *, actor=None, note: str = "", **details) -> RequestEvent:

@@ -31,3 +31,9 @@ def fulfilment_panel(context, privacy_request):
         "restricted": bool(contact and contact.restricted_at),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def ready_packages(privacy_request) -> list[dict]:
+    """`{% ready_packages privacy_request as packages %}`: the packages still downloadable."""
+    return fulfilment.ready_packages(privacy_request)
