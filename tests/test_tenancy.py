@@ -36,6 +36,7 @@ from logicnet.tenancy.context import (
     tenant_context,
 )
 from logicnet.tenancy.rls import APPEND_ONLY_TABLES, RLS_EXEMPT, rls_models, tenant_models
+from privacy.services.requests import privacy_settings, submit_request
 
 # One way to make a row of each model under row-level security, through the real services.
 # A new tenant model needs an entry here: the tests below fail, naming it, until it has one.
@@ -89,7 +90,27 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
         organization, "SavedView", entity="contact", name=f"View {n}", owner=actor
     ),
     "contacts.Task": lambda organization, actor, n: _row(organization, "Task", title=f"Call back {n}", assignee=actor),
+    "privacy.PrivacyRequest": lambda organization, actor, n: _privacy_request(organization, actor, n),
+    "privacy.RequestEvent": lambda organization, actor, n: _privacy_request(organization, actor, n),
+    "privacy.PrivacySettings": lambda organization, actor, n: privacy_settings(organization),
+    "privacy.Suppression": lambda organization, actor, n: _privacy_row(
+        organization, "Suppression", kind="email", digest=f"digest-{n}"
+    ),
+    "privacy.ErasureRecord": lambda organization, actor, n: _privacy_row(
+        organization, "ErasureRecord", contact_id_erased=1000 + n, erased_by=actor
+    ),
 }
+
+
+def _privacy_request(organization, actor, n):
+    return submit_request(
+        organization=organization, rights=["access"], email=f"asker-{n}@example.net", channel="staff", actor=actor
+    )
+
+
+def _privacy_row(organization, model_name: str, **values):
+    with tenant_context(organization):
+        return apps.get_model("privacy", model_name).objects.create(organization=organization, **values)
 
 
 def _row(organization, model_name: str, **values):

@@ -51,6 +51,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["organization", "-created_at"], name="audit_org_created_idx"),
             # The sealer's work list: small, since it only holds what was not sealed yet.
             models.Index(fields=["id"], condition=Q(sequence__isnull=True), name="audit_unsealed_idx"),
+            # The events about one person (an access package lists them, an erasure redacts them).
+            models.Index(fields=["organization", "target_type", "target_id"], name="audit_org_target_idx"),
         ]
 
     def __str__(self) -> str:
