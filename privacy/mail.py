@@ -33,6 +33,7 @@ KINDS = (
     "denied",
     "completed",
     "restriction_lifting",
+    "download",
 )
 
 

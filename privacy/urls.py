@@ -11,7 +11,7 @@ REQUEST = "requests/<int:request_id>/"
 urlpatterns = [
     *desk_urlpatterns,
     path(f"{REQUEST}package/", answers.package_start, name="privacy_package_start"),
-    path(f"{REQUEST}jobs/<int:job_id>/", answers.request_job, name="privacy_request_job"),
+    path(f"{REQUEST}jobs/<int:privacy_job_id>/", answers.request_job, name="privacy_request_job"),
     path(f"{REQUEST}erasure/", answers.erasure_preview, name="privacy_erasure_preview"),
     path(f"{REQUEST}erasure/confirm/", answers.erasure_confirm, name="privacy_erasure_confirm"),
     path(f"{REQUEST}restriction/", answers.restriction, name="privacy_restriction"),

@@ -54,13 +54,13 @@ def package_start(request, org_slug, request_id):
 
 
 @requires_role(**DESK)
-def request_job(request, org_slug, request_id, job_id):
+def request_job(request, org_slug, request_id, privacy_job_id):
     """The progress of a package or erasure job, polled by the request page."""
     privacy_request = _request_for(request, request_id)
     job = get_object_or_404(
         Job.objects.filter(kind__in=[fulfilment.PACKAGE_JOB, fulfilment.ERASURE_JOB]),
         organization=request.organization,
-        pk=job_id,
+        pk=privacy_job_id,
         params__request_id=privacy_request.pk,
     )
     return render(request, "privacy/desk/_job.html", {"job": job, "privacy_request": privacy_request})

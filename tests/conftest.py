@@ -146,6 +146,15 @@ def django_assert_max_num_queries(django_assert_max_num_queries):
     return counted
 
 
+@pytest.fixture
+def eager_tasks(monkeypatch):
+    """Celery runs each task where it is sent, and an error in it fails the test."""
+    from logicnet.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
+
+
 # --- a real SMTP server (aiosmtpd) for mail that matters ---------------------------------------
 
 

@@ -30,6 +30,7 @@ from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.public import is_public_page
 from logicnet.tenancy.roles import Role, minimum_role_for, privacy_officer_may
 from privacy.models import PrivacyRequest
+from privacy.services.fulfilment import PACKAGE_JOB
 from privacy.services.requests import submit_request
 from tests.factories import make_member, make_user
 
@@ -59,6 +60,7 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "field_id": lambda world: world.crm["custom_field"].pk,
     "tag_id": lambda world: world.crm["tag"].pk,
     "request_id": lambda world: world.privacy_request.pk,
+    "privacy_job_id": lambda world: world.privacy_job.pk,
 }
 
 
@@ -137,6 +139,7 @@ class World:
     job: Job
     crm: dict
     privacy_request: PrivacyRequest
+    privacy_job: Job
 
     def url(self, route: Route, org_slug: str | None = None) -> str:
         kwargs = {k: OBJECT_KWARGS[k](self) for k in route.object_kwargs}
@@ -157,6 +160,14 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
     with tenant_context(org_a):
         job.refresh_from_db()
     assert job.state == Job.State.SUCCEEDED, job.error
+    privacy_request = submit_request(
+        organization=org_a, rights=["access"], email="ana@example.net", channel=PrivacyRequest.Channel.STAFF
+    )
+    with tenant_context(org_a):
+        # A package job of the request, as the desk polls it (not run: the URL needs only the row).
+        privacy_job = Job.objects.create(
+            organization=org_a, kind=PACKAGE_JOB, params={"request_id": privacy_request.pk, "kind": "access"}
+        )
     return World(
         org_a=org_a,
         org_b=org_b,
@@ -165,9 +176,8 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         invitation=invitation,
         job=job,
         crm=_crm_objects(org_a, alice),
-        privacy_request=submit_request(
-            organization=org_a, rights=["access"], email="ana@example.net", channel=PrivacyRequest.Channel.STAFF
-        ),
+        privacy_request=privacy_request,
+        privacy_job=privacy_job,
     )
 
 

@@ -51,15 +51,6 @@ def reader(org_a):
     return user
 
 
-@pytest.fixture
-def eager_tasks(monkeypatch):
-    """Celery runs each task where it is sent, and an error in it fails the test."""
-    from logicnet.celery import app
-
-    monkeypatch.setitem(app.conf, "task_always_eager", True)
-    monkeypatch.setitem(app.conf, "task_eager_propagates", True)
-
-
 def make_request(organization, *, email="ana.pop@example.com", phone="", rights=("access",), days_ago=0, **kwargs):
     received = timezone.now() - datetime.timedelta(days=days_ago)
     return submit_request(

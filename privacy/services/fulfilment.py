@@ -141,7 +141,8 @@ def package_job(job, report) -> dict:
         request = PrivacyRequest.objects.select_related("organization").get(pk=job.params["request_id"])
         contact = _require_subject(request)
     content, summary = build_package(contact, kind=kind, organization=request.organization, report=report)
-    sealed = encrypt_value(job.organization_id, _PACKAGE_LABEL, f"request-{request.pk}-{kind}", content)
+    with tenant_context(job.organization_id):
+        sealed = encrypt_value(job.organization_id, _PACKAGE_LABEL, f"request-{request.pk}-{kind}", content)
     path = package_path(job.organization_id, request.pk, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".attempt-{job.attempts}.partial")
@@ -361,7 +362,8 @@ def erasure_job(job, report) -> dict:
             _touch(request, "status", "closed_at")
             _event(request, Event.ERASED, contact=contact_id)
             _event(request, Event.COMPLETED, right=Right.ERASURE)
-    if request.email:
+        still_addressable = bool(request.email)
+    if still_addressable:
         send_request_mail(organization_id=organization_id, request_id=request.pk, kind="completed")
     forget_requester(request)
     return {"request_id": request.pk, "contact_id": contact_id, "tables": len(counts or {})}
