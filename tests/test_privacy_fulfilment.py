@@ -113,7 +113,7 @@ def test_an_erasure_is_refused_when_the_data_changed_since_the_preview(org_a, al
     request = answered_request(org_a, alice, made["contact"], [Right.ERASURE])
     plan, fingerprint = fulfilment.erasure_preview(request)
     assert plan["steps"] and s.EMAIL not in json.dumps(plan)
-    again, same = fulfilment.erasure_preview(request)
+    _again, same = fulfilment.erasure_preview(request)
     assert same == fingerprint
     update_contact(
         organization=org_a, actor=alice, contact=made["contact"], data={"job_title": "Other"}, expected_version=None
