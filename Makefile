@@ -25,9 +25,10 @@ pytest: $(VENV)/.installed
 # make bench: the benchmarks at their default sizes, under production settings (DEBUG off).
 # BENCH picks them (bench: encryption and search; bench_crm: the CRM pages in-process;
 # bench_http: the same pages over HTTP from gunicorn; bench_audit: concurrent audit-log
-# writers); ARGS go to each of the first three, e.g. ARGS="--contacts 1000000", and
-# AUDIT_ARGS to bench_audit (it takes --seconds, --writers, --hold-ms, --previous-lock).
-BENCH ?= bench bench_crm bench_http bench_audit
+# writers; bench_privacy: identity match, access package and erasure of one person); ARGS go
+# to each but bench_audit, e.g. ARGS="--contacts 1000000", and AUDIT_ARGS to bench_audit
+# (it takes --seconds, --writers, --hold-ms, --previous-lock).
+BENCH ?= bench bench_crm bench_http bench_audit bench_privacy
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack bench -- sh -c '$(PY) manage.py migrate --no-input --verbosity 0 \
 		&& for command in $(BENCH); do \

@@ -34,7 +34,7 @@ class Command(CrmBench):
     help = "Measure identity matching, access packages and erasure at scale."
 
     def add_arguments(self, parser):
-        parser.add_argument("--contacts", type=int, default=20_000, help="contacts in the measured organization")
+        parser.add_argument("--contacts", type=int, default=10_000, help="contacts in the measured organization")
         parser.add_argument("--other-contacts", type=int, default=None)
         parser.add_argument("--batch-size", type=int, default=2000)
         parser.add_argument("--requests", type=int, default=300, help="identity lookups timed")
