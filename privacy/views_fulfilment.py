@@ -7,17 +7,20 @@ as a message saying why."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from logicnet.jobs.models import Job
+from logicnet.ratelimit import consume
 from logicnet.tenancy.public import public_page
 from logicnet.tenancy.roles import Role, requires_role
 from privacy.forms_fulfilment import RectificationForm
 from privacy.models import PrivacyRequest
 from privacy.services import fulfilment
-from privacy.services.requests import RequestError
+from privacy.services.requests import RequestError, apply_marketing_objection, request_from_status_token
 
 DESK = {"read": Role.ADMIN, "write": Role.ADMIN, "privacy_officer": True}
 
@@ -108,8 +111,6 @@ def restriction(request, org_slug, request_id):
 def objection(request, org_slug, request_id):
     privacy_request = _request_for(request, request_id)
     if request.POST.get("marketing"):
-        from privacy.services.requests import apply_marketing_objection
-
         apply_marketing_objection(privacy_request, actor=request.user)
     else:
         _run(
@@ -126,9 +127,6 @@ def objection(request, org_slug, request_id):
 @requires_role(**DESK)
 def rectification(request, org_slug, request_id):
     """The person's proposed correction beside the current values; staff edit and apply."""
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
     privacy_request = _request_for(request, request_id)
     contact = privacy_request.contact
     if contact is None:
@@ -174,14 +172,13 @@ def download(request, org_slug, token):
 @public_page
 def request_download_link(request, org_slug, token):
     """From the status page: mail a fresh download link to the confirmed address."""
-    from privacy.services.requests import request_from_status_token
-
     privacy_request = request_from_status_token(request.public_organization, token)
     if privacy_request is None:
         raise Http404
-    from django.utils.translation import gettext as _
-
-    if fulfilment.send_download_link(privacy_request):
+    # Each press mails the person: a few an hour per request, whoever presses.
+    if not consume(scope="privacy-download-link", identity=str(privacy_request.pk), limit=3, period=3600):
+        messages.error(request, _("A download link was sent several times in the last hour. Check your mailbox."))
+    elif fulfilment.send_download_link(privacy_request):
         messages.success(request, _("A download link is on its way to your email address."))
     else:
         messages.error(request, _("There is no package to download for this request."))
