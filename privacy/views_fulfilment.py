@@ -74,8 +74,21 @@ def erasure_preview(request, org_slug, request_id):
     except RequestError as exc:
         messages.error(request, exc.messages[0])
         return _back(org_slug, request_id)
+    for step in plan["steps"]:
+        step["name"] = _records_name(step["model"])
     context = {"privacy_request": privacy_request, "plan": plan, "fingerprint": fingerprint}
     return render(request, "privacy/desk/erasure_preview.html", context)
+
+
+def _records_name(label: str) -> str:
+    """What staff call a model's rows ("Interactions"), rather than its label."""
+    from django.apps import apps
+    from django.utils.text import capfirst
+
+    try:
+        return capfirst(apps.get_model(label)._meta.verbose_name_plural)
+    except LookupError:
+        return label
 
 
 @require_POST

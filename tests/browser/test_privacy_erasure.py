@@ -40,7 +40,7 @@ def private_dirs(settings, tmp_path):
 
 
 def row_of(table, records: str):
-    return table.get_by_role("row").filter(has=table.page.get_by_role("cell", name=records, exact=True))
+    return table.get_by_role("row").filter(has=table.page.get_by_role("rowheader", name=records, exact=True))
 
 
 def test_a_person_is_erased_at_their_request(platform_db, new_page, mailbox: Mailbox, start_job_worker, alice, org_a):
@@ -66,8 +66,12 @@ def test_a_person_is_erased_at_their_request(platform_db, new_page, mailbox: Mai
     staff.get_by_role("link", name="Preview the erasure").click()
     expect(staff.get_by_role("heading", name="Erasure preview (Art. 17)", level=1)).to_be_visible()
     table = staff.get_by_role("table", name="What happens to each kind of record")
-    expect(row_of(table, "contacts.Contact")).to_contain_text("deleted")
-    expect(row_of(table, "contacts.Interaction")).to_contain_text("the person is taken out")
+    expect(row_of(table, "Contacts")).to_contain_text("deleted")
+    expect(row_of(table, "Interactions")).to_contain_text("the person is taken out")
+    expect(row_of(table, "Interactions")).to_contain_text("(1 stays for the others on it)")
+    # This request is not among what goes: it stays as the proof of the answer.
+    expect(row_of(table, "Privacy requests")).to_have_count(0)
+    expect(staff.get_by_text("This request itself is kept as the proof")).to_be_visible()
     with tenant_context(org_a):
         assert Contact.objects.filter(pk=made["contact"].pk).exists()
 
