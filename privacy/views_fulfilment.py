@@ -63,7 +63,9 @@ def request_job(request, org_slug, request_id, privacy_job_id):
         pk=privacy_job_id,
         params__request_id=privacy_request.pk,
     )
-    return render(request, "privacy/desk/_job.html", {"job": job, "privacy_request": privacy_request})
+    # Once the job is over, the request's status badge above changes with it (out of band).
+    context = {"job": job, "privacy_request": privacy_request, "status_out_of_band": True}
+    return render(request, "privacy/desk/_job.html", context)
 
 
 @requires_role(**DESK)

@@ -107,8 +107,8 @@ def test_a_person_gets_their_data_and_nobody_elses(
     expect(job_progress(staff)).to_contain_text("Package: Done — 100%")
     expect(job_progress(staff).get_by_role("progressbar")).to_have_attribute("value", "100")
     expect(staff.locator(".job[hx-get]")).to_have_count(0)  # finished: the polling stopped
+    expect(staff.locator(".privacy-status")).to_have_text("Completed")  # updated with the last poll
     staff.reload()
-    expect(staff.locator(".privacy-status")).to_have_text("Completed")
     expect(staff.get_by_role("region", name="Answer the request")).to_contain_text("The access package is ready")
 
     # --- The person asks for the link on their status page and opens it from the mail.
@@ -123,6 +123,7 @@ def test_a_person_gets_their_data_and_nobody_elses(
     response = person.context.request.get(link)
     assert response.status == 200, response.status
     assert response.headers["content-type"] == "application/zip"
+    assert "no-store" in response.headers["cache-control"]
     assert f"{reference}-access.zip" in response.headers["content-disposition"]
     archive = zipfile.ZipFile(io.BytesIO(response.body()))
     assert {"data.json", "index.html", "schema.json"} <= set(archive.namelist())
