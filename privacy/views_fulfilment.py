@@ -66,7 +66,9 @@ def request_job(request, org_slug, request_id, privacy_job_id):
         pk=privacy_job_id,
         params__request_id=privacy_request.pk,
     )
-    return render(request, "privacy/desk/_job.html", {"job": job, "privacy_request": privacy_request})
+    # Once the job is over, the request's status badge above changes with it (out of band).
+    context = {"job": job, "privacy_request": privacy_request, "status_out_of_band": True}
+    return render(request, "privacy/desk/_job.html", context)
 
 
 @requires_role(**DESK)
@@ -77,8 +79,21 @@ def erasure_preview(request, org_slug, request_id):
     except RequestError as exc:
         messages.error(request, exc.messages[0])
         return _back(org_slug, request_id)
+    for step in plan["steps"]:
+        step["name"] = _records_name(step["model"])
     context = {"privacy_request": privacy_request, "plan": plan, "fingerprint": fingerprint}
     return render(request, "privacy/desk/erasure_preview.html", context)
+
+
+def _records_name(label: str) -> str:
+    """What staff call a model's rows ("Interactions"), rather than its label."""
+    from django.apps import apps
+    from django.utils.text import capfirst
+
+    try:
+        return capfirst(apps.get_model(label)._meta.verbose_name_plural)
+    except LookupError:
+        return label
 
 
 @require_POST

@@ -122,6 +122,18 @@ def test_an_erasure_is_refused_when_the_data_changed_since_the_preview(org_a, al
         fulfilment.start_erasure(request, fingerprint=fingerprint, actor=alice)
 
 
+def test_the_erasure_preview_counts_the_persons_other_requests_not_this_one(org_a, alice):
+    made = s.make_subject(org_a, alice)
+    earlier = answered_request(org_a, alice, made["contact"], [Right.ACCESS])
+    request = answered_request(org_a, alice, made["contact"], [Right.ERASURE])
+    plan, _fingerprint = fulfilment.erasure_preview(request)
+    rows = {step["model"]: step["rows"] for step in plan["steps"]}
+    # The erasure job detaches this request and keeps it as the proof of the answer.
+    assert rows["privacy.PrivacyRequest"] == 1
+    with tenant_context(org_a):
+        assert rows["privacy.RequestEvent"] == RequestEvent.objects.filter(request=earlier).count()
+
+
 def test_erasure_end_to_end_leaves_no_trace_and_is_replayed_after_a_restore(platform_db, alice, mailbox, eager_tasks):
     organization = make_organization("Zorvexquill Trading", owner=alice)
     made = s.make_subject(organization, alice)

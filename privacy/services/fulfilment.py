@@ -250,7 +250,23 @@ def erasure_preview(request: PrivacyRequest) -> tuple[dict, str]:
         contact = _require_subject(request)
     # The web process has no platform alias: the audit entries are counted by the job.
     plan = erasure.plan("contact", contact, audit=False).as_dict()
+    _leave_out_this_request(plan, request)
     return plan, _fingerprint(plan, contact)
+
+
+def _leave_out_this_request(plan: dict, request: PrivacyRequest) -> None:
+    """The registry counts every request linked to the contact, this one included; but the
+    job detaches this request first and keeps it as the proof of the answer (reference,
+    rights, dates, outcome), blanking only its copy of the person's values once they are
+    told (forget_requester). So the preview counts only the person's other requests."""
+    with tenant_context(request.organization):
+        own = {
+            PrivacyRequest._meta.label: 1 if request.contact_id else 0,
+            RequestEvent._meta.label: RequestEvent.objects.filter(request=request).count() if request.contact_id else 0,
+        }
+    for step in plan["steps"]:
+        if step["model"] in own:
+            step["rows"] = max((step["rows"] or 0) - own[step["model"]], 0)
 
 
 def _suppress(contact) -> int:
