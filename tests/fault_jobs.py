@@ -45,3 +45,23 @@ def tag_in_batches(job, report) -> dict:
                 raise RuntimeError("the fault test did not kill this worker")
         report(done, total)
     return {"tagged": done}
+
+
+# --- the privacy desk's erasure, stopped after its first committed batch ----------------------------
+
+ERASURE_KIND = "tests.privacy_erasure_pausing"
+
+
+@job_handler(ERASURE_KIND)
+def privacy_erasure_pausing(job, report) -> dict:
+    """The real erasure handler (privacy.services.fulfilment.erasure_job); on its first attempt
+    it waits, after the first batch the engine committed, for the test to kill its worker."""
+    from privacy.services.fulfilment import erasure_job
+
+    def pausing(done: int, total: int) -> None:
+        report(done, total)  # committed at once: the test's signal
+        if job.attempts == 1:
+            time.sleep(PAUSE_LIMIT_SECONDS)
+            raise RuntimeError("the fault test did not kill this worker")
+
+    return erasure_job(job, pausing)

@@ -92,10 +92,14 @@ def worker_process(committed_db, tmp_path) -> Iterator[Callable[[str], subproces
     """Starts Celery workers as subprocesses (a real process to kill); stops what is left."""
     started: list[subprocess.Popen] = []
 
-    def start(name: str) -> subprocess.Popen:
+    def start(name: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = (tmp_path / f"{name}.log").open("w")
         proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER_BOOT], cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-c", WORKER_BOOT],
+            cwd=ROOT,
+            env={**_worker_env(), **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         started.append(proc)
         return proc
@@ -169,6 +173,60 @@ def test_a_worker_killed_mid_job_resumes_with_nothing_lost_or_done_twice(worker_
     # One audit event per committed batch; each contact in exactly one of them.
     assert sorted(pk for batch in batches for pk in batch) == contact_ids
     assert len(batches) == len(contact_ids) // fault_jobs.BATCH
+
+
+def test_a_worker_killed_mid_erasure_resumes_to_completion(worker_process, tmp_path, settings, alice):
+    """The privacy desk's erasure job, killed after the engine committed its first batch:
+    the next attempt finishes the erasure, and nothing of the person is left."""
+    from logicnet.celery import app
+    from privacy.models import ErasureRecord, PrivacyRequest
+    from privacy.services import fulfilment
+    from privacy.services.requests import confirm_identity, submit_request
+    from tests import subject_data as s
+    from tests.factories import make_organization
+    from tests.test_erasure_engine import _traces
+
+    anchors = tmp_path / "audit-anchors.log"
+    settings.AUDIT_ANCHOR_FILE = anchors
+    app.control.purge()
+    organization = make_organization("Zorvexquill Trading", owner=alice)
+    made = s.make_subject(organization, alice, interactions=3)
+    contact = made["contact"]
+    request = submit_request(organization=organization, rights=["erasure"], email=s.EMAIL, channel="staff", actor=alice)
+    request = confirm_identity(request, contact=contact, actor=alice)
+    _plan, fingerprint = fulfilment.erasure_preview(request)
+    job = fulfilment.start_erasure(request, fingerprint=fingerprint, actor=alice)
+    with tenant_context(organization):  # the same handler, with a pause for the kill
+        Job.objects.filter(pk=job.pk).update(kind=fault_jobs.ERASURE_KIND)
+
+    env_anchor = {"AUDIT_ANCHOR_FILE": str(anchors)}
+    first = worker_process("first", env_anchor)
+    wait_for(lambda: _job(organization, job.pk).progress_done > 0, "the first batch", log=tmp_path / "first.log")
+    first.send_signal(signal.SIGKILL)
+    first.wait(30)
+    with tenant_context(organization):
+        assert Contact.objects.filter(pk=contact.pk).exists(), "killed before the end: the contact goes last"
+
+    long_ago = timezone.now() - timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS + 60)
+    with tenant_context(organization):
+        Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1), sent_at=long_ago)
+    assert requeue_stalled_jobs() == 1
+    worker_process("second", env_anchor)
+    finished = wait_for(
+        lambda: (found := _job(organization, job.pk)).is_finished and found,
+        "the erasure to finish",
+        log=tmp_path / "second.log",
+    )
+    assert (finished.state, finished.attempts) == (Job.State.SUCCEEDED, 2), finished.error
+
+    assert _traces(organization, s.IDENTIFYING) == []
+    with tenant_context(organization):
+        assert not Contact.objects.filter(pk=contact.pk).exists()
+        assert ErasureRecord.objects.get(contact_id_erased=contact.pk).counts["erased"]
+        answered = PrivacyRequest.objects.get(pk=request.pk)
+        assert answered.status == PrivacyRequest.Status.COMPLETED and answered.email == ""
+        others = Contact.objects.filter(pk__in=[o.pk for o in made["others"]]).count()
+    assert others == 2
 
 
 # --- Redis down ---------------------------------------------------------------------------------
