@@ -18,4 +18,5 @@ urlpatterns = [
         name="privacy_download_link",
     ),
     path("privacy/download/<str:token>/", views_fulfilment.download, name="privacy_download"),
+    path("privacy/marketing/<str:token>/", views.marketing_objection, name="privacy_marketing_objection"),
 ]

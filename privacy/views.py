@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 
 from logicnet import normalize
 from logicnet.client_ip import client_ip
@@ -33,6 +34,7 @@ from logicnet.tenancy.public import public_page
 from privacy import deadlines
 from privacy.forms_public import PublicRequestForm
 from privacy.models import PrivacyRequest, new_reference
+from privacy.services.objection import contact_for_token, object_to_marketing
 from privacy.services.requests import (
     CONFIRMATION_VALID,
     RequestError,
@@ -306,4 +308,24 @@ def _status_page(request, privacy_request: PrivacyRequest, token: str, *, resend
             "resend_refused": resend_refused,
         },
         status=429 if resend_refused else 200,
+    )
+
+
+@csrf_exempt  # RFC 8058: a mail client's one-click POST carries no CSRF token; it changes one flag
+@public_page
+def marketing_objection(request, org_slug: str, token: str):
+    """The one-click objection to direct marketing from a marketing mail (Art. 21(3)).
+    GET shows the button; POST (the button, or the mail client's one-click) records it."""
+    organization = request.public_organization
+    if request.method == "POST":
+        recorded = object_to_marketing(organization, token)
+        if recorded is None:
+            return _link_not_valid(request)
+        return TemplateResponse(
+            request, "privacy/public/marketing_objection.html", {"organization": organization, "done": True}
+        )
+    if contact_for_token(organization, token) is None:
+        return _link_not_valid(request)
+    return TemplateResponse(
+        request, "privacy/public/marketing_objection.html", {"organization": organization, "done": False}
     )

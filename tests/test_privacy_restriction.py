@@ -120,3 +120,26 @@ def test_a_marketing_objection_applies_to_every_contact_with_the_address(org_a, 
     with tenant_context(org_a):
         objected = Contact.objects.get(pk=ana.pk).marketing_objection_at
     assert objected is not None and objected <= timezone.now()
+
+
+def test_the_one_click_link_records_a_marketing_objection_at_once(client, org_a, org_b, alice, ana):
+    from django.test import Client
+
+    from privacy.services.objection import marketing_objection_token, marketing_objection_url
+
+    url = marketing_objection_url(ana, org_a)
+    path = url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+    assert "ana@example.ro" not in url
+    page = client.get(path)
+    assert page.status_code == 200 and "Stop marketing messages" in page.content.decode()
+    with tenant_context(org_a):
+        assert Contact.objects.get(pk=ana.pk).marketing_objection_at is None, "a prefetch changes nothing"
+    # A mail client's RFC 8058 one-click POST: no cookie, no CSRF token.
+    one_click = Client(enforce_csrf_checks=True).post(path, {"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200 and "Done" in one_click.content.decode()
+    with tenant_context(org_a):
+        assert Contact.objects.get(pk=ana.pk).marketing_objection_at is not None
+    # Another organization's page does not accept the link; a forged one names nobody.
+    token = marketing_objection_token(ana)
+    assert client.post(f"/p/{org_b.slug}/privacy/marketing/{token}/").status_code == 404
+    assert client.get(f"/p/{org_a.slug}/privacy/marketing/{token[:-2]}xx/").status_code == 404
