@@ -216,3 +216,22 @@ def test_the_privacy_policy_is_public_in_english_and_romanian(client, settings):
 def test_the_policy_is_linked_from_the_footer_and_sign_up(client):
     page = client.get(reverse("account_signup")).content.decode()
     assert page.count(reverse("privacy_policy")) >= 2  # the footer and the consent checkbox
+
+
+def test_an_interrupted_erasure_is_resumed_by_the_sweep(platform_db, bob, charlie, mailbox, eager_tasks):
+    """A worker killed after the confirmation leaves the user inactive with the request time
+    set; the beat sweep queues the erasure again, and it completes."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.account_rights import resume_account_deletions
+
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    User.objects.filter(pk=bob.pk).update(deletion_requested_at=long_ago, is_active=False)
+    User.objects.filter(pk=charlie.pk).update(deletion_requested_at=timezone.now())  # just asked: not yet
+
+    assert resume_account_deletions() == 1
+    assert not User.objects.filter(pk=bob.pk).exists()
+    assert User.objects.filter(pk=charlie.pk).exists()
+    assert _mail_to(mailbox, "bob@example.com")
