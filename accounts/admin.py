@@ -8,19 +8,29 @@ from accounts.models import Invitation, Membership, Organization, User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "is_staff", "is_active", "date_joined"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "processing_restricted_at", "date_joined"]
+    list_filter = ["is_staff", "is_active", ("processing_restricted_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "full_name"]
+    # The account holder's own choices (GDPR Art. 18, 21) are theirs to change, at
+    # /account/privacy/: shown here so administrators respect them, not edited.
     readonly_fields = [
         "date_joined",
         "last_login",
         "age_confirmed_at",
         "privacy_policy_version",
         "privacy_policy_accepted_at",
+        "processing_restricted_at",
+        "marketing_opt_out_at",
+        "deletion_requested_at",
     ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Person"), {"fields": ["full_name", "phone", "language"]}),
         (_("Consent"), {"fields": ["age_confirmed_at", "privacy_policy_version", "privacy_policy_accepted_at"]}),
+        (
+            _("Privacy choices"),
+            {"fields": ["processing_restricted_at", "marketing_opt_out_at", "deletion_requested_at"]},
+        ),
         (_("Permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]

@@ -4,6 +4,8 @@ import phonenumbers
 from allauth.core import context as allauth_context
 from django import forms
 from django.conf import settings
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from logicnet import normalize
@@ -53,6 +55,12 @@ class SignupForm(forms.Form):
         # that after confirming it the invitee can accept. allauth builds this form without
         # the request; its context holds it.
         self.invitation = _pending_invitation(allauth_context.request)
+        # Django's form templates render help text unescaped: the link is built here, escaped.
+        self.fields["confirm_age"].help_text = format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("privacy_policy"),
+            _("Read the privacy policy"),
+        )
         if self.invitation is not None and "email" in self.fields:
             self.initial["email"] = self.invitation.email
             email = self.fields["email"]
@@ -124,3 +132,36 @@ class OrganizationCreateForm(forms.Form):
 
 def privacy_policy_version() -> str:
     return settings.PRIVACY_POLICY_VERSION
+
+
+class AccountDetailsForm(forms.Form):
+    """Correct my data (GDPR Art. 16). The email address has allauth's own page."""
+
+    full_name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    language = forms.ChoiceField(label=_("Language of the mail we send you"), choices=settings.LANGUAGES)
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter your name."))
+        return name
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        return validate_phone(phone) if phone else ""
+
+
+class AccountDeletionForm(forms.Form):
+    confirmation = forms.CharField(
+        label=_("Type your email address or your password to confirm"),
+        max_length=254,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )

@@ -43,6 +43,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     privacy_policy_version = models.CharField(max_length=32, blank=True)
     privacy_policy_accepted_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
+    # The account holder's own choices about Logicnet's processing (GDPR Art. 18, 21(2)),
+    # set from /account/privacy/ and shown to platform administrators in the admin.
+    processing_restricted_at = models.DateTimeField(_("processing restricted since"), null=True, blank=True)
+    marketing_opt_out_at = models.DateTimeField(_("objected to marketing on"), null=True, blank=True)
+    # The account holder confirmed deleting their account (GDPR Art. 17): signed out and
+    # unable to sign in from then on; the worker erases the account, and a beat sweep
+    # resumes an erasure a crashed worker left unfinished.
+    deletion_requested_at = models.DateTimeField(_("deletion requested on"), null=True, blank=True)
 
     objects = UserManager()
 
@@ -62,6 +70,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def may_receive_marketing(self) -> bool:
+        """Whether Logicnet may send this account holder its own marketing: not after an
+        objection (GDPR Art. 21(3), absolute) nor while processing is restricted (Art. 18)."""
+        return self.marketing_opt_out_at is None and self.processing_restricted_at is None
 
 
 class Organization(models.Model):
@@ -138,6 +152,34 @@ class Invitation(TenantModel):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+
+class AccountDataPackage(models.Model):
+    """An account holder's "download my data" (GDPR Art. 15, 20): built by the worker, the
+    zip sealed at rest with the platform key under ACCOUNT_PACKAGES_DIR, downloadable for
+    ACCOUNT_PACKAGE_RETENTION. No organization: the rows are the user's own, and a row
+    policy keyed by the acting user (`app.user_id`, logicnet/tenancy/rls.py) shows the web
+    role only the signed-in user's rows."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being prepared")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_packages")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "requested_at"], name="account_package_user_idx")]
+
+    def __str__(self) -> str:
+        return f"data package {self.pk} ({self.state})"
 
 
 # Two-factor devices with sealed seeds and hashed backup codes (their own module).

@@ -1,18 +1,39 @@
 """Personal-data classification of the accounts models (see logicnet/personal_data)."""
 
+from django.utils.translation import gettext_lazy as _
+
+from logicnet.personal_data.policy import HOSTING, MAIL
 from logicnet.personal_data.registry import (
     THE_USER,
     Category,
     Erasure,
+    LegalBasis,
     Plain,
     Subject,
     classify,
+    declare_store,
+    define_purpose,
     not_personal,
     personal,
     user_via,
 )
 
 ACCOUNT = "account"
+# The account holder's own requests and choices at /account/privacy/ (accounts/account_rights.py).
+PRIVACY_RIGHTS = define_purpose(
+    "account_privacy_rights",
+    _("answering the account holder's data-protection requests and keeping their choices (GDPR Art. 12-21)"),
+    LegalBasis.LEGAL_OBLIGATION,
+    sub_processors=[HOSTING, MAIL],
+)
+declare_store(
+    "account_packages",
+    _("account data packages"),
+    holds=_("the zip an account holder asked for with 'download my data', sealed with the platform key"),
+    erasure=_("deleted 30 days after it was made, and at once when the account is deleted"),
+    subject_kinds=["user"],
+    location="ACCOUNT_PACKAGES_DIR",
+)
 
 
 def _account(
@@ -56,6 +77,10 @@ classify(
         "privacy_policy_version": _account(Category.USAGE, purpose="consent_records", provided=True),
         "privacy_policy_accepted_at": _account(Category.USAGE, purpose="consent_records", provided=True),
         "language": _account(Category.USAGE, provided=True),
+        # The account holder's restriction (GDPR Art. 18) and objection to marketing (Art. 21(2)).
+        "processing_restricted_at": _account(Category.USAGE, purpose=PRIVACY_RIGHTS, provided=True),
+        "marketing_opt_out_at": _account(Category.USAGE, purpose=PRIVACY_RIGHTS, provided=True),
+        "deletion_requested_at": _account(Category.USAGE, purpose=PRIVACY_RIGHTS, provided=True),
         "groups": not_personal("platform permissions"),
         "user_permissions": not_personal("platform permissions"),
     },
@@ -212,5 +237,31 @@ classify(
         "code_hash": _two_factor(
             Category.IDENTITY, subject=user_via("device__user"), plaintext=Plain.HASHED, secret=True
         ),
+    },
+)
+
+
+def _package(category, plaintext):
+    return personal(
+        category,
+        subject=user_via("user"),
+        erasure=Erasure.DELETE_ROW,
+        retention="account",
+        purpose=PRIVACY_RIGHTS,
+        plaintext=plaintext,
+    )
+
+
+classify(
+    "accounts.AccountDataPackage",
+    {
+        "id": not_personal(),
+        "user": _package(Category.USAGE, Plain.ACCOUNT),
+        "state": _package(Category.USAGE, Plain.CHOICE),
+        "requested_at": _package(Category.USAGE, Plain.TIMESTAMP),
+        "started_at": _package(Category.USAGE, Plain.TIMESTAMP),
+        "finished_at": _package(Category.USAGE, Plain.TIMESTAMP),
+        "size": not_personal("a byte count"),
+        "sha256": not_personal("digest of the package, for integrity"),
     },
 )

@@ -396,3 +396,61 @@ def update_organization(
 
             start_job(organization=organization, actor=actor, kind=REINDEX_JOB)
     return organization
+
+
+# --- The account holder's own data (Logicnet is the controller; /account/privacy/) -------------------
+
+
+def update_account_details(*, user: User, full_name: str, phone: str, language: str, ip_address=None) -> list[str]:
+    """Correct the account's details (GDPR Art. 16). The email address is allauth's (its
+    own page confirms a new address before using it). Returns the names of the fields
+    changed; the audit event names them, never their values."""
+    values = {
+        "full_name": " ".join(full_name.split()),
+        # The one normal form (E.164), whoever calls: the form only validates.
+        "phone": normalize.to_e164(phone, None, require_valid=True) if phone else "",
+        "language": language,
+    }
+    changed = [field for field, value in values.items() if getattr(user, field) != value]
+    if not changed:
+        return []
+    with transaction.atomic():
+        for field in changed:
+            setattr(user, field, values[field])
+        user.save(update_fields=changed)
+        record_event(action="account.details_corrected", actor=user, ip_address=ip_address, details={"fields": changed})
+    return changed
+
+
+def set_marketing_objection(*, user: User, objected: bool, ip_address=None) -> User:
+    """Object to Logicnet's own marketing, or withdraw the objection (GDPR Art. 21(2)-(3)):
+    effective at once, without anyone reviewing it. Setting what is set records nothing."""
+    if (user.marketing_opt_out_at is not None) == objected:
+        return user
+    with transaction.atomic():
+        user.marketing_opt_out_at = timezone.now() if objected else None
+        user.save(update_fields=["marketing_opt_out_at"])
+        record_event(
+            action="account.marketing_objected" if objected else "account.marketing_objection_withdrawn",
+            actor=user,
+            ip_address=ip_address,
+        )
+    return user
+
+
+def set_processing_restriction(*, user: User, restricted: bool, ip_address=None) -> User:
+    """Ask Logicnet to restrict the processing of the account's data (GDPR Art. 18), or lift
+    the request. Recorded on the user and shown to platform administrators, who stop any
+    processing beyond storage that the account does not need to keep working (marketing
+    stops at once: User.may_receive_marketing)."""
+    if (user.processing_restricted_at is not None) == restricted:
+        return user
+    with transaction.atomic():
+        user.processing_restricted_at = timezone.now() if restricted else None
+        user.save(update_fields=["processing_restricted_at"])
+        record_event(
+            action="account.processing_restricted" if restricted else "account.processing_restriction_lifted",
+            actor=user,
+            ip_address=ip_address,
+        )
+    return user

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import two_factor_views, views
+from accounts import privacy_views, two_factor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,6 +11,20 @@ urlpatterns = [
     path("account/two-factor/verify/", two_factor_views.two_factor_verify, name="two_factor_verify"),
     path("account/two-factor/disable/", two_factor_views.two_factor_disable, name="two_factor_disable"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    # The account holder's rights over their own data (Logicnet is the controller).
+    path("account/privacy/", privacy_views.account_privacy, name="account_privacy"),
+    path("account/privacy/details/", privacy_views.account_details, name="account_details"),
+    path("account/privacy/package/", privacy_views.account_package_request, name="account_package_request"),
+    path(
+        "account/privacy/package/<str:package_token>/",
+        privacy_views.account_package_download,
+        name="account_package_download",
+    ),
+    path("account/privacy/marketing/", privacy_views.account_marketing, name="account_marketing"),
+    path("account/privacy/restriction/", privacy_views.account_restriction, name="account_restriction"),
+    path("account/privacy/delete/", privacy_views.account_delete, name="account_delete"),
+    # Logicnet's own privacy policy: public.
+    path("privacy/", privacy_views.privacy_policy, name="privacy_policy"),
 ]
 
 organization_urlpatterns = [

@@ -280,6 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     "delete-expired-exports": {"task": "accounts.delete_expired_exports", "schedule": 900.0},
     "privacy-request-mail": {"task": "privacy.sweep_request_mail", "schedule": 60.0},
     "privacy-expired-packages": {"task": "privacy.delete_expired_packages", "schedule": 3600.0},
+    "account-packages-and-deletions": {"task": "accounts.sweep_account_privacy", "schedule": 900.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -298,6 +299,9 @@ TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 TENANCY_APPS = ["contacts", "privacy"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
+# Tables without an organization whose rows belong to one user: the application role sees
+# and changes only the acting user's rows (`app.user_id`, logicnet/tenancy/rls.py).
+TENANCY_USER_OWNED_MODELS = ["accounts.AccountDataPackage"]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
 
@@ -377,6 +381,9 @@ PRIVACY_SUPERVISORY_AUTHORITY = env_str(
     "PRIVACY_SUPERVISORY_AUTHORITY",
     "ANSPDCP, Autoritatea Națională de Supraveghere a Prelucrării Datelor cu Caracter Personal, www.dataprotection.ro",
 )
+# Where people without an account write to exercise their rights about data Logicnet
+# controls (the privacy policy at /privacy/ names it); account holders use /account/privacy/.
+PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "privacy@logicnet.example")
 MINIMUM_AGE = 16
 
 OTP_TOTP_ISSUER = "Logicnet CRM"
@@ -466,6 +473,10 @@ EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DI
 EXPORT_RETENTION = timedelta(hours=24)
 # Data-subject packages (access, portability), encrypted with the organization's key; kept 30 days.
 PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "privacy-packages"
+# Account holders' own data packages ("download my data"), sealed with the platform key.
+ACCOUNT_PACKAGES_DIR = DATA_DIR / "account-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "account-packages"
+ACCOUNT_PACKAGE_RETENTION = timedelta(days=30)
+ACCOUNT_PACKAGE_LINK_VALID = timedelta(hours=72)
 
 LOGGING = {
     "version": 1,

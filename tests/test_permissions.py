@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Membership
@@ -36,7 +37,7 @@ from tests.factories import make_member, make_user
 
 # Pages anyone may open. allauth's own pages (sign-in, sign-up, password reset, email
 # confirmation...) keep their own rules and are public here as a group.
-PUBLIC_URL_NAMES = {"healthz", "set_language", "invitation_accept"}
+PUBLIC_URL_NAMES = {"healthz", "set_language", "invitation_accept", "privacy_policy"}
 PUBLIC_VIEW_MODULES = ("allauth.",)
 EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py
 
@@ -61,7 +62,21 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "tag_id": lambda world: world.crm["tag"].pk,
     "request_id": lambda world: world.privacy_request.pk,
     "privacy_job_id": lambda world: world.privacy_job.pk,
+    "package_token": lambda world: _account_package_token(world.users[Role.MEMBER]),
 }
+
+
+def _account_package_token(user) -> str:
+    """A ready "download my data" package of `user` (the file written directly: building
+    one needs the worker's platform alias, tests/test_account_privacy.py does that)."""
+    from accounts.account_rights import download_token, store_package_file
+    from accounts.models import AccountDataPackage
+    from logicnet.tenancy.context import user_context
+
+    with user_context(user):
+        package = AccountDataPackage.objects.create(user=user, state="ready", finished_at=timezone.now())
+    store_package_file(package_id=package.pk, user_id=user.pk, content=b"PK")
+    return download_token(package)
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,7 @@ def test_every_url_is_public_or_in_the_matrix():
     assert not stale, f"PUBLIC_URL_NAMES lists URLs that no longer exist: {stale}"
     # The matrix is not empty by accident.
     assert {"dashboard", "members", "members_export", "job_detail", "job_download"} <= {r.name for r in ORG_ROUTES}
-    assert {"home", "sessions"} <= {r.name for r in ACCOUNT_ROUTES}
+    assert {"home", "sessions", "account_privacy", "account_package_download"} <= {r.name for r in ACCOUNT_ROUTES}
 
 
 # --- the world: organization A with every role, and one object of each kind ----------------------

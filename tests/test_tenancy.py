@@ -34,6 +34,7 @@ from logicnet.tenancy.context import (
     active_organization_id,
     platform_bypass,
     tenant_context,
+    user_context,
 )
 from logicnet.tenancy.rls import APPEND_ONLY_TABLES, RLS_EXEMPT, rls_models, tenant_models
 from privacy.services.requests import privacy_settings, submit_request
@@ -416,6 +417,31 @@ def test_the_web_role_cannot_make_anyone_platform_staff(org_a, alice):
         )
     alice.refresh_from_db()
     assert (alice.is_staff, alice.is_superuser) == (False, False)
+
+
+def test_a_users_own_rows_are_seen_and_written_only_as_that_user(alice, bob):
+    """Account data packages have no organization: a row policy keyed by the acting user
+    (settings.TENANCY_USER_OWNED_MODELS) keeps each user's to themselves."""
+    from accounts.models import AccountDataPackage
+
+    with user_context(alice):
+        mine = AccountDataPackage.objects.create(user=alice)
+        assert list(AccountDataPackage.objects.values_list("pk", flat=True)) == [mine.pk]
+    with user_context(bob):
+        assert _fetch("SELECT id FROM accounts_accountdatapackage") == []
+        assert _changed("UPDATE accounts_accountdatapackage SET state = 'ready' WHERE id = %s", [mine.pk]) == 0
+        assert _changed("DELETE FROM accounts_accountdatapackage WHERE id = %s", [mine.pk]) == 0
+        _refused(
+            "INSERT INTO accounts_accountdatapackage (user_id, state, requested_at, size, sha256)"
+            " VALUES (%s, 'queued', now(), 0, '')",
+            [alice.pk],
+            "row-level security",
+        )
+    # Nobody acting: nothing at all.
+    assert _fetch("SELECT id FROM accounts_accountdatapackage") == []
+    organization = create_organization(name="Own rows SRL", owner=alice)
+    with pytest.raises(RuntimeError), tenant_context(organization), user_context(alice):
+        pass  # an organization's block keeps its own settings
 
 
 # --- (2c) nothing tells one organization about another -------------------------------------------

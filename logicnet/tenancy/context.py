@@ -99,6 +99,23 @@ def tenant_context(organization) -> Iterator[None]:
         _active_organization.reset(token)
 
 
+@contextmanager
+def user_context(user) -> Iterator[None]:
+    """Run the block for one signed-in user with no organization active, inside a
+    transaction: `app.user_id` is set transaction-local (as tenant_context does), so the
+    tables keyed by the acting user (settings.TENANCY_USER_OWNED_MODELS) show and accept
+    only this user's rows. Refused inside an organization's block: it would replace that
+    block's settings for the rest of its transaction."""
+    if _active_organization.get() is not None:
+        raise RuntimeError("user_context() inside tenant_context(): use acting_user() there")
+    user_id = int(getattr(user, "pk", user))
+    with acting_user(user_id), transaction.atomic():
+        _set_organization_setting(None, user_id)
+        yield
+        if not transaction.get_rollback() and not _transaction_failed():
+            _set_organization_setting(None, None)
+
+
 def _scoped_to(organization_id: int) -> bool:
     current = get_scope()
     return bool(current.get("_enabled")) and current.get("organization") == organization_id

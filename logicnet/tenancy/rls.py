@@ -255,7 +255,7 @@ def _policies(raw_table: str, app: str, platform: str, policies: dict[str, str])
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
     ]
     existing = ["tenant_isolation", "platform_access", "access_read", "access_insert", "access_update"]
-    existing.append("access_delete")
+    existing += ["access_delete", "access_own"]
     statements += [f"DROP POLICY IF EXISTS {name} ON {table}" for name in existing]
     statements += [
         f"CREATE POLICY {name} ON {table} {clause}".replace("{app}", app) for name, clause in policies.items()
@@ -317,6 +317,15 @@ def access_table_statements() -> list[str]:
             "access_delete": "FOR DELETE TO {app} USING (true)",
         },
     )
+    for label in settings.TENANCY_USER_OWNED_MODELS:
+        # A user's own rows (their data packages): the web role reads and writes only the
+        # acting user's, so a forgotten filter or a guessed id shows nobody else's.
+        statements += _policies(
+            apps.get_model(label)._meta.db_table,
+            app,
+            platform,
+            {"access_own": f"FOR ALL TO {{app}} USING (user_id = {me}) WITH CHECK (user_id = {me})"},
+        )
     for label in PLATFORM_ONLY_COLUMNS:
         statements += _column_grants(label, app)
     for table in PERMISSION_TABLES_READ_ONLY:
