@@ -175,6 +175,9 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the data (a later run removes it first)")
         parser.add_argument("--reuse", action="store_true", help="measure data kept by an earlier --keep run")
 
+    # Interactions seeded per contact on average (bench_privacy seeds fewer: it measures one person).
+    interactions_per_contact = 3
+
     def say(self, line: str = "") -> None:
         self.stdout.write(line)
         self.stdout.flush()
@@ -210,7 +213,8 @@ class Command(BaseCommand):
         ]
         self.user = members[0]
         self.say(
-            f"seeding {contacts:,} contacts, {contacts // 10:,} companies and {3 * contacts:,} interactions in "
+            f"seeding {contacts:,} contacts, {contacts // 10:,} companies and "
+            f"{self.interactions_per_contact * contacts:,} interactions in "
             f"{SLUG_PREFIX}main; {OTHER_ORGANIZATIONS} other organizations with {other_contacts:,} contacts each"
         )
         started = time.perf_counter()
@@ -312,13 +316,13 @@ class Command(BaseCommand):
         return ids
 
     def seed_interactions(self, seeded: Seeded, members: list[User], quiet: bool) -> None:
-        """3 per contact on average, each with one participant (one in five with two); the
+        """`interactions_per_contact` (3) on average, each with one participant (one in five with two); the
         contact in the middle of the list gets exactly DETAIL_INTERACTIONS."""
         rng, organization = self.rng, seeded.organization
         ids = seeded.contact_ids
         detail = ids[len(ids) // 2]
         others = [pk for pk in ids if pk != detail] or [detail]
-        total = max(3 * len(ids), DETAIL_INTERACTIONS)
+        total = max(self.interactions_per_contact * len(ids), DETAIL_INTERACTIONS)
         now = timezone.now()
         start, done = time.perf_counter(), 0
         while done < total:
