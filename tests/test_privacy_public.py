@@ -33,8 +33,8 @@ from privacy.services.requests import (
     submit_request,
     sweep_request_mail,
 )
-from tests.browser.conftest import Mailbox, _free_port, first_link
 from tests.shared_fixtures import naughty_strings
+from tests.smtp import first_link
 
 Status = PrivacyRequest.Status
 Event = RequestEvent.Kind
@@ -42,23 +42,6 @@ NO_LIMITS = {"client": "1000/h", "email": "1000/h"}
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mailbox(settings) -> Iterator[Mailbox]:
-    """A real SMTP server on 127.0.0.1; the site sends its mail there."""
-    from aiosmtpd.controller import Controller
-
-    box = Mailbox("127.0.0.1", _free_port())
-    controller = Controller(box, hostname=box.host, port=box.port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = box.host, box.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_TIMEOUT = 5
-    yield box
-    controller.stop()
 
 
 def _close_worker_connections(**kwargs) -> None:

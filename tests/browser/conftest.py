@@ -12,19 +12,15 @@ fails when a page reports a Content-Security-Policy violation or an uncaught scr
 
 from __future__ import annotations
 
-import email
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
+
+from tests.smtp import Mailbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -162,58 +158,12 @@ def _save_pages(item, contexts) -> None:
 # --- The site: live server, real SMTP ---------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message received, in order of arrival."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self._received: list[tuple[list[str], EmailMessage]] = []
-        self._taken: set[int] = set()
-        self._arrived = threading.Condition()
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        with self._arrived:
-            self._received.append(([address.lower() for address in envelope.rcpt_tos], message))
-            self._arrived.notify_all()
-        return "250 Message accepted for delivery"
-
-    def wait_for(self, to: str, *, subject: str = "", timeout: float = 15) -> EmailMessage:
-        """The oldest message to `to` (with `subject` in its subject) not returned before."""
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while True:
-                for index, (recipients, message) in enumerate(self._received):
-                    if index not in self._taken and to.lower() in recipients and subject in message["Subject"]:
-                        self._taken.add(index)
-                        return message
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    received = [(recipients, message["Subject"]) for recipients, message in self._received]
-                    raise AssertionError(f"no mail to {to} ({subject!r}) within {timeout}s; received: {received}")
-                self._arrived.wait(remaining)
-
-
-def first_link(message: EmailMessage) -> str:
-    """The first http(s) link in the message's plain-text body."""
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    match = re.search(r"https?://[^\s<>\"']+", body)
-    assert match, f"no link in the mail {message['Subject']!r}:\n{body}"
-    return match.group(0)
-
-
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     """A real SMTP server on 127.0.0.1 and a free port."""
     from aiosmtpd.controller import Controller
 
-    box = Mailbox("127.0.0.1", _free_port())
+    box = Mailbox()
     controller = Controller(box, hostname=box.host, port=box.port)
     controller.start()
     yield box

@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Mailbox, first_link
+from tests.smtp import Mailbox, first_link
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 from contacts.services.activity import log_interaction
 from contacts.services.contacts import create_contact
 from tests import subject_data as s
-from tests.browser.conftest import Mailbox, first_link
 from tests.browser.test_crm_day import sign_in
+from tests.smtp import Mailbox, first_link
 
 pytestmark = pytest.mark.browser
 

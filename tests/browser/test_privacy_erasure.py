@@ -18,7 +18,6 @@ from contacts.models import Contact, Interaction
 from logicnet.tenancy.context import tenant_context
 from privacy.models import PrivacyRequest
 from tests import subject_data as s
-from tests.browser.conftest import Mailbox
 from tests.browser.test_crm_day import sign_in
 from tests.browser.test_privacy_access import (
     confirm_from_the_mail,
@@ -27,6 +26,7 @@ from tests.browser.test_privacy_access import (
     open_on_the_desk,
     submit_public_request,
 )
+from tests.smtp import Mailbox
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,8 @@ from playwright.sync_api import Page, expect
 
 from logicnet.tenancy.context import tenant_context
 from privacy.models import PrivacyRequest
-from tests.browser.conftest import Mailbox, first_link
 from tests.factories import make_organization, make_user
+from tests.smtp import Mailbox, first_link
 
 pytestmark = pytest.mark.browser
 
