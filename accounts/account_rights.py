@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import io
-import json
 import logging
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,15 +117,7 @@ def build_zip(user: User) -> tuple[bytes, dict]:
     platform bypass (access.collect), so it runs in the worker."""
     from logicnet.personal_data import access
 
-    data = access.collect("user", user)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", access.to_json(data))
-        archive.writestr("index.html", access.to_html(data))
-        archive.writestr("schema.json", json.dumps(access.PACKAGE_SCHEMA, indent=2))
-        for name, content in sorted(access.to_csv_files(data).items()):
-            archive.writestr(f"tables/{name}", content)
-    return buffer.getvalue(), {"tables": len(data.sections), "rows": data.row_count()}
+    return access.to_zip(access.collect("user", user))
 
 
 def store_package_file(*, package_id: int, user_id: int, content: bytes) -> Path:

@@ -26,6 +26,7 @@ import decimal
 import io
 import json
 import uuid
+import zipfile
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -639,3 +640,16 @@ __all__: Iterable[str] = [
     "to_html",
     "to_json",
 ]
+
+
+def to_zip(data: SubjectData) -> tuple[bytes, dict[str, int]]:
+    """The package people receive: data.json, index.html, schema.json and one CSV per table
+    under tables/; and a summary without personal data (tables and rows)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", to_json(data))
+        archive.writestr("index.html", to_html(data))
+        archive.writestr("schema.json", json.dumps(PACKAGE_SCHEMA, indent=2))
+        for name, content in sorted(to_csv_files(data).items()):
+            archive.writestr(f"tables/{name}", content)
+    return buffer.getvalue(), {"tables": len(data.sections), "rows": data.row_count()}

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import io
 import json
 import logging
-import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -121,17 +119,10 @@ def build_package(contact, *, kind: str, organization, report=None) -> tuple[byt
     data = access.collect("contact", contact, provided_only=provided_only)
     if report:
         report(1, 3)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", access.to_json(data))
-        archive.writestr("index.html", access.to_html(data))
-        archive.writestr("schema.json", json.dumps(access.PACKAGE_SCHEMA, indent=2))
-        for name, content in sorted(access.to_csv_files(data).items()):
-            archive.writestr(f"tables/{name}", content)
+    content, summary = access.to_zip(data)
     if report:
         report(2, 3)
-    summary = {"tables": len(data.sections), "rows": data.row_count()}
-    return buffer.getvalue(), summary
+    return content, summary
 
 
 @job_handler(PACKAGE_JOB)
