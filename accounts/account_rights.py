@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccountDataPackage, Invitation, Membership, Organization, User
 from logicnet.audit.services import record_event
 from logicnet.encryption.keys import open_platform_value, seal_platform_value
+from logicnet.files import delete_files_older_than
 from logicnet.tenancy.context import acting_user, tenant_context, user_context
 from logicnet.tenancy.roles import Role
 
@@ -213,19 +214,9 @@ def delete_expired_packages(*, now: float | None = None) -> int:
     """Package files older than ACCOUNT_PACKAGE_RETENTION go (the files alone: no database
     access, so the sweep needs no cross-user role). The page reads availability from the
     row's finished_at and the file together."""
-    cutoff = (time.time() if now is None else now) - settings.ACCOUNT_PACKAGE_RETENTION.total_seconds()
-    root = Path(settings.ACCOUNT_PACKAGES_DIR)
-    deleted = 0
-    if not root.is_dir():
-        return 0
-    for path in root.glob("package-*"):
-        try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:
-            continue
-    return deleted
+    return delete_files_older_than(
+        Path(settings.ACCOUNT_PACKAGES_DIR), "package-*", settings.ACCOUNT_PACKAGE_RETENTION, now=now
+    )
 
 
 # --- delete my account -----------------------------------------------------------------------------

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import logging
-import time
 from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 
 from accounts.selectors import members_of
+from logicnet.files import delete_files_older_than
 from logicnet.jobs.registry import job_handler
 from logicnet.tenancy.context import tenant_context
 
@@ -42,21 +42,8 @@ def export_available(job) -> bool:
 
 def delete_expired_exports(*, now: float | None = None) -> int:
     """Delete every export file (and abandoned partial file) older than EXPORT_RETENTION.
-
-    Works on the files alone (their modification time is when the export was written): no
-    database access, so the sweep needs no cross-tenant role. Returns how many it deleted."""
-    cutoff = (time.time() if now is None else now) - settings.EXPORT_RETENTION.total_seconds()
-    root = Path(settings.EXPORTS_DIR)
-    deleted = 0
-    if not root.is_dir():
-        return 0
-    for path in root.glob("*/job-*"):
-        try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:
-            continue  # a download or another sweep got there first
+    Returns how many it deleted."""
+    deleted = delete_files_older_than(Path(settings.EXPORTS_DIR), "*/job-*", settings.EXPORT_RETENTION, now=now)
     if deleted:
         log.info("deleted %d expired export files", deleted)
     return deleted

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from logicnet.audit.services import record_event
 from logicnet.encryption.keys import decrypt_value, encrypt_value
+from logicnet.files import delete_files_older_than
 from logicnet.jobs.models import Job
 from logicnet.jobs.registry import job_handler
 from logicnet.jobs.services import start_job
@@ -205,21 +206,7 @@ def open_download(organization, token: str) -> tuple[PrivacyRequest, str, bytes]
 
 def delete_expired_packages(*, now: float | None = None) -> int:
     """Packages older than PACKAGE_RETENTION go (files alone; no database access)."""
-    import time
-
-    cutoff = (time.time() if now is None else now) - PACKAGE_RETENTION.total_seconds()
-    root = Path(settings.PRIVACY_PACKAGES_DIR)
-    deleted = 0
-    if not root.is_dir():
-        return 0
-    for path in root.glob("*/request-*"):
-        try:
-            if path.is_file() and path.stat().st_mtime < cutoff:
-                path.unlink()
-                deleted += 1
-        except FileNotFoundError:
-            continue
-    return deleted
+    return delete_files_older_than(Path(settings.PRIVACY_PACKAGES_DIR), "*/request-*", PACKAGE_RETENTION, now=now)
 
 
 # --- erasure ---------------------------------------------------------------------------------------
