@@ -28,6 +28,7 @@ from privacy.services.requests import (
     deny,
     extend,
     privacy_settings,
+    request_from_status_token,
     send_request_mail,
     status_token,
     submit_request,
@@ -76,6 +77,16 @@ def status_url(organization, privacy_request) -> str:
     return reverse(
         "privacy_request_status", kwargs={"org_slug": organization.slug, "token": status_token(privacy_request)}
     )
+
+
+def status_link_names(organization, location: str) -> int | None:
+    """The request a status link names. Links are signed with their time, so two links to the
+    same request made in different seconds differ: compare what they name, not their text."""
+    prefix = f"/p/{organization.slug}/privacy/requests/"
+    if not location.startswith(prefix):
+        return None
+    found = request_from_status_token(organization, location[len(prefix) :].rstrip("/"))
+    return found.pk if found else None
 
 
 def confirm_url(organization, token: str) -> str:
@@ -210,7 +221,7 @@ def test_a_request_is_stored_before_any_mail_then_confirmed_from_the_real_mail(c
     confirmed = client.post(f"/{path}")
     assert confirmed.status_code == 302
     (stored,) = requests_of(org_a)
-    assert confirmed["Location"] == status_url(org_a, stored)
+    assert status_link_names(org_a, confirmed["Location"]) == stored.pk
     assert stored.status == Status.RECEIVED
     assert stored.email_confirmed_at is not None
     # The worker records the sending just after the mail server took it: in either order.
@@ -227,7 +238,7 @@ def test_a_request_is_stored_before_any_mail_then_confirmed_from_the_real_mail(c
 
     # A second press of the button changes nothing and leads to the same page.
     again = client.post(f"/{path}")
-    assert again["Location"] == confirmed["Location"]
+    assert status_link_names(org_a, again["Location"]) == stored.pk
     assert events_of(org_a, stored).count(Event.EMAIL_CONFIRMED) == 1
 
 
