@@ -42,12 +42,12 @@ from logicnet.tenancy.context import tenant_context
 from privacy.models import ErasureRecord, PrivacyRequest, RequestEvent, Right, Suppression
 from privacy.services.requests import (
     RequestError,
-    _event,
-    _locked,
-    _require_open,
-    _touch,
+    locked_request,
     queue_request_mail,
+    require_open,
     send_request_mail,
+    timeline_event,
+    touch_request,
 )
 
 log = logging.getLogger(__name__)
@@ -88,19 +88,19 @@ def start_package(request: PrivacyRequest, *, kind: str, actor) -> Job:
     if kind not in PACKAGE_KINDS:
         raise RequestError(_("Choose access or portability."))
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         _require_subject(request)
         request.status = Status.IN_PROGRESS
-        _touch(request, "status")
+        touch_request(request, "status")
         job = start_job(
             organization=request.organization,
             actor=actor,
             kind=PACKAGE_JOB,
             params={"request_id": request.pk, "kind": kind},
         )
-        _event(request, Event.APPROVED, actor=actor, right=kind)
-        _event(request, Event.JOB_STARTED, actor=actor, job=job.pk, right=kind)
+        timeline_event(request, Event.APPROVED, actor=actor, right=kind)
+        timeline_event(request, Event.JOB_STARTED, actor=actor, job=job.pk, right=kind)
         record_event(
             action="privacy.package_started",
             actor=actor,
@@ -142,13 +142,13 @@ def package_job(job, report) -> dict:
     partial.replace(path)
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic(), tenant_context(job.organization_id):
-        request = _locked(request)
+        request = locked_request(request)
         if request.status == Status.IN_PROGRESS:
             request.status = Status.COMPLETED
             request.closed_at = timezone.now()
-            _touch(request, "status", "closed_at")
-        _event(request, Event.PACKAGE_READY, right=kind, job=job.pk, sha256=digest, **summary)
-        _event(request, Event.COMPLETED, right=kind)
+            touch_request(request, "status", "closed_at")
+        timeline_event(request, Event.PACKAGE_READY, right=kind, job=job.pk, sha256=digest, **summary)
+        timeline_event(request, Event.COMPLETED, right=kind)
         transaction.on_commit(lambda: queue_request_mail(request, "completed"))
     report(3, 3)
     return {"request_id": request.pk, "kind": kind, "bytes": len(content), "sha256": digest, **summary}
@@ -194,7 +194,7 @@ def open_download(organization, token: str) -> tuple[PrivacyRequest, str, bytes]
         if not any(p["kind"] == data["k"] for p in ready_packages(request)):
             return None
         content = decrypt_value(organization.pk, _PACKAGE_LABEL, f"request-{request.pk}-{data['k']}", path.read_text())
-        _event(request, Event.PACKAGE_DOWNLOADED, right=data["k"])
+        timeline_event(request, Event.PACKAGE_DOWNLOADED, right=data["k"])
         record_event(
             action="privacy.package_downloaded",
             organization=organization,
@@ -278,8 +278,8 @@ def start_erasure(request: PrivacyRequest, *, fingerprint: str, actor) -> Job:
     if fingerprint != current:
         raise RequestError(_("The person's data changed since the preview. Look at the new preview and confirm again."))
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         contact = _require_subject(request)
         suppressed = _suppress(contact)
         # The ledger first: a backup restored from before this moment is replayed from it.
@@ -289,15 +289,15 @@ def start_erasure(request: PrivacyRequest, *, fingerprint: str, actor) -> Job:
             defaults={"request": request, "erased_by": actor, "counts": {"planned": plan}},
         )
         request.status = Status.IN_PROGRESS
-        _touch(request, "status")
+        touch_request(request, "status")
         job = start_job(
             organization=request.organization,
             actor=actor,
             kind=ERASURE_JOB,
             params={"request_id": request.pk, "contact_id": contact.pk},
         )
-        _event(request, Event.APPROVED, actor=actor, right=Right.ERASURE)
-        _event(request, Event.JOB_STARTED, actor=actor, job=job.pk, right=Right.ERASURE, suppressed=suppressed)
+        timeline_event(request, Event.APPROVED, actor=actor, right=Right.ERASURE)
+        timeline_event(request, Event.JOB_STARTED, actor=actor, job=job.pk, right=Right.ERASURE, suppressed=suppressed)
         record_event(
             action="privacy.erasure_started",
             actor=actor,
@@ -349,13 +349,13 @@ def erasure_job(job, report) -> dict:
             record.counts = {**record.counts, "erased": counts}
             record.erased_at = timezone.now()
             record.save(update_fields=["counts", "erased_at"])
-        request = _locked(request)
+        request = locked_request(request)
         if request.status == Status.IN_PROGRESS:
             request.status = Status.COMPLETED
             request.closed_at = timezone.now()
-            _touch(request, "status", "closed_at")
-            _event(request, Event.ERASED, contact=contact_id)
-            _event(request, Event.COMPLETED, right=Right.ERASURE)
+            touch_request(request, "status", "closed_at")
+            timeline_event(request, Event.ERASED, contact=contact_id)
+            timeline_event(request, Event.COMPLETED, right=Right.ERASURE)
         still_addressable = bool(request.email)
     if still_addressable:
         send_request_mail(organization_id=organization_id, request_id=request.pk, kind="completed")
@@ -367,7 +367,7 @@ def forget_requester(request: PrivacyRequest) -> None:
     """Blank what identified the person on a closed erasure request, keeping the proof that
     it was answered (reference, rights, dates, outcome)."""
     with transaction.atomic(), tenant_context(request.organization_id):
-        request = _locked(request)
+        request = locked_request(request)
         for name in ("email", "phone", "message", "correction", "extension_reason"):
             setattr(request, name, "")
         request.save()
@@ -398,11 +398,11 @@ def restrict(request: PrivacyRequest, *, actor) -> PrivacyRequest:
     from contacts.models import Contact
 
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         contact = _require_subject(request)
         Contact.objects.filter(pk=contact.pk, restricted_at__isnull=True).update(restricted_at=timezone.now())
-        _event(request, Event.RESTRICTED, actor=actor, contact=contact.pk)
+        timeline_event(request, Event.RESTRICTED, actor=actor, contact=contact.pk)
         record_event(
             action="privacy.restricted",
             actor=actor,
@@ -428,7 +428,7 @@ def lift_restriction(request: PrivacyRequest, *, actor) -> PrivacyRequest:
         raise RequestError(_("The person could not be told (the mail was not sent), so the restriction stays."))
     with transaction.atomic(), tenant_context(request.organization):
         Contact.objects.filter(pk=contact.pk).update(restricted_at=None)
-        _event(request, Event.RESTRICTION_LIFTED, actor=actor, contact=contact.pk)
+        timeline_event(request, Event.RESTRICTION_LIFTED, actor=actor, contact=contact.pk)
         record_event(
             action="privacy.restriction_lifted",
             actor=actor,
@@ -447,7 +447,7 @@ def decide_objection(request: PrivacyRequest, *, upheld: bool, reasons: str, act
     if upheld:
         restrict(request, actor=actor)
     with tenant_context(request.organization):
-        _event(request, Event.OBJECTION_DECIDED, actor=actor, note=reasons.strip(), upheld=upheld)
+        timeline_event(request, Event.OBJECTION_DECIDED, actor=actor, note=reasons.strip(), upheld=upheld)
     return request
 
 
@@ -490,6 +490,6 @@ def apply_rectification(request: PrivacyRequest, *, data: dict, actor) -> Privac
     )
     recipients = recipients_of(request)
     with tenant_context(request.organization):
-        _event(request, Event.RECTIFIED, actor=actor, fields=sorted(data))
-        _event(request, Event.RECIPIENTS_NOTIFIED, actor=actor, recipients=len(recipients))
+        timeline_event(request, Event.RECTIFIED, actor=actor, fields=sorted(data))
+        timeline_event(request, Event.RECIPIENTS_NOTIFIED, actor=actor, recipients=len(recipients))
     return request

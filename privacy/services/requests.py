@@ -125,7 +125,7 @@ def absolute_url(path: str) -> str:
 # --- receiving ------------------------------------------------------------------------------------
 
 
-def _event(request: PrivacyRequest, kind: str, *, actor=None, note: str = "", **details) -> RequestEvent:
+def timeline_event(request: PrivacyRequest, kind: str, *, actor=None, note: str = "", **details) -> RequestEvent:
     return RequestEvent.objects.create(
         organization_id=request.organization_id, request=request, kind=kind, actor=actor, note=note, details=details
     )
@@ -189,7 +189,7 @@ def submit_request(
         )
         request.full_clean(exclude=["organization", "email_index", "phone_index", "due_on"])
         request.save()
-        _event(request, Event.RECEIVED, actor=actor, rights=rights, channel=channel)
+        timeline_event(request, Event.RECEIVED, actor=actor, rights=rights, channel=channel)
         earlier = (
             PrivacyRequest.objects.filter(organization=organization, email_index=request.email_index)
             .exclude(pk=request.pk)
@@ -237,7 +237,7 @@ def confirm_email(organization, token: str) -> PrivacyRequest | None:
         request.email_confirmed_at = now
         request.updated_at = now
         request.save(update_fields=["status", "email_confirmed_at", "updated_at"])
-        _event(request, Event.EMAIL_CONFIRMED)
+        timeline_event(request, Event.EMAIL_CONFIRMED)
         _audit(request, "request_email_confirmed")
         if request.objects_to_marketing:
             apply_marketing_objection(request)
@@ -257,7 +257,7 @@ def apply_marketing_objection(request: PrivacyRequest, *, actor=None) -> int:
         updated = Contact.objects.filter(
             organization=request.organization, pk__in=matches, marketing_objection_at__isnull=True
         ).update(marketing_objection_at=now)
-        _event(request, Event.OBJECTION_MARKETING, actor=actor, contacts=len(matches))
+        timeline_event(request, Event.OBJECTION_MARKETING, actor=actor, contacts=len(matches))
         _audit(request, "marketing_objection_applied", actor=actor, contacts=matches)
     return updated
 
@@ -305,7 +305,7 @@ def _advance_unconfirmed(organization_id: int, request_id: int, now: datetime.da
             request.status = Status.EXPIRED
             request.closed_at = now
             request.save(update_fields=["status", "closed_at"])
-            _event(request, Event.EXPIRED)
+            timeline_event(request, Event.EXPIRED)
             _audit(request, "request_expired")
             return 1
         if request.confirmation_sent_at is None:
@@ -339,28 +339,28 @@ def send_request_mail(*, organization_id: int, request_id: int, kind: str) -> bo
     with transaction.atomic(), tenant_context(organization):
         if kind == "confirmation":
             PrivacyRequest.objects.filter(pk=request.pk).update(confirmation_sent_at=now)
-            _event(request, Event.CONFIRMATION_SENT)
+            timeline_event(request, Event.CONFIRMATION_SENT)
         elif kind == "reminder":
             PrivacyRequest.objects.filter(pk=request.pk).update(reminder_sent_at=now)
-            _event(request, Event.REMINDER_SENT)
+            timeline_event(request, Event.REMINDER_SENT)
         else:
-            _event(request, Event.PERSON_NOTIFIED, mail=kind)
+            timeline_event(request, Event.PERSON_NOTIFIED, mail=kind)
     return True
 
 
 # --- the desk -------------------------------------------------------------------------------------
 
 
-def _locked(request: PrivacyRequest) -> PrivacyRequest:
+def locked_request(request: PrivacyRequest) -> PrivacyRequest:
     return PrivacyRequest.objects.select_for_update().get(organization_id=request.organization_id, pk=request.pk)
 
 
-def _touch(request: PrivacyRequest, *fields: str) -> None:
+def touch_request(request: PrivacyRequest, *fields: str) -> None:
     request.updated_at = timezone.now()
     request.save(update_fields=[*fields, "updated_at"])
 
 
-def _require_open(request: PrivacyRequest) -> None:
+def require_open(request: PrivacyRequest) -> None:
     if not request.is_open:
         raise RequestError(_("This request is closed."))
 
@@ -379,8 +379,8 @@ def candidates(request: PrivacyRequest, limit: int = 10) -> list:
 
 def confirm_identity(request: PrivacyRequest, *, contact, actor) -> PrivacyRequest:
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         if contact.organization_id != request.organization_id:
             raise RequestError(_("That contact is not in this organization."))
         request.contact = contact
@@ -388,8 +388,8 @@ def confirm_identity(request: PrivacyRequest, *, contact, actor) -> PrivacyReque
         request.identity_confirmed_by = actor
         if request.status in (Status.RECEIVED, Status.AWAITING_VERIFICATION):
             request.status = Status.VERIFIED
-        _touch(request, "contact", "identity_confirmed_at", "identity_confirmed_by", "status")
-        _event(request, Event.CONTACT_MATCHED, actor=actor, contact=contact.pk)
+        touch_request(request, "contact", "identity_confirmed_at", "identity_confirmed_by", "status")
+        timeline_event(request, Event.CONTACT_MATCHED, actor=actor, contact=contact.pk)
         _audit(request, "identity_confirmed", actor=actor, contact=contact.pk)
     return request
 
@@ -402,12 +402,12 @@ def assign(request: PrivacyRequest, *, assignee, actor) -> PrivacyRequest:
     if assignee is not None and not desk_members(request.organization).filter(user=assignee).exists():
         raise RequestError(_("Assign the request to an admin, an owner or a privacy officer of this organization."))
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
+        request = locked_request(request)
         if request.assigned_to_id == getattr(assignee, "pk", None):
             return request
         request.assigned_to = assignee
-        _touch(request, "assigned_to")
-        _event(request, Event.ASSIGNED, actor=actor, assignee=getattr(assignee, "pk", None))
+        touch_request(request, "assigned_to")
+        timeline_event(request, Event.ASSIGNED, actor=actor, assignee=getattr(assignee, "pk", None))
         _audit(request, "request_assigned", actor=actor, assignee=getattr(assignee, "pk", None))
     return request
 
@@ -416,7 +416,7 @@ def add_note(request: PrivacyRequest, *, note: str, actor) -> RequestEvent:
     if not note.strip():
         raise RequestError(_("Write the note first."))
     with tenant_context(request.organization):
-        return _event(request, Event.NOTE, actor=actor, note=note.strip())
+        return timeline_event(request, Event.NOTE, actor=actor, note=note.strip())
 
 
 def ask_for_information(request: PrivacyRequest, *, message: str, actor) -> PrivacyRequest:
@@ -425,9 +425,9 @@ def ask_for_information(request: PrivacyRequest, *, message: str, actor) -> Priv
     if not message.strip():
         raise RequestError(_("Write what you need from the person."))
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
-        _event(request, Event.INFO_REQUESTED, actor=actor, note=message.strip())
+        request = locked_request(request)
+        require_open(request)
+        timeline_event(request, Event.INFO_REQUESTED, actor=actor, note=message.strip())
         _audit(request, "information_requested", actor=actor)
         transaction.on_commit(lambda: queue_request_mail(request, "info_requested"))
     return request
@@ -439,16 +439,18 @@ def extend(request: PrivacyRequest, *, reason: str, actor, now: datetime.datetim
         raise RequestError(_("Give the reason for the extension: the person is told it."))
     time_zone = time_zone_of(request.organization)
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         if request.extended_due_on is not None:
             raise RequestError(_("This request was extended already; the law allows one extension."))
         if not deadlines.may_extend(request.received_at, time_zone, now):
             raise RequestError(_("The first month has passed: an extension can no longer be decided."))
         request.extended_due_on = deadlines.extended_due_on(request.received_at, time_zone)
         request.extension_reason = reason.strip()
-        _touch(request, "extended_due_on", "extension_reason")
-        _event(request, Event.EXTENDED, actor=actor, note=reason.strip(), due=request.extended_due_on.isoformat())
+        touch_request(request, "extended_due_on", "extension_reason")
+        timeline_event(
+            request, Event.EXTENDED, actor=actor, note=reason.strip(), due=request.extended_due_on.isoformat()
+        )
         _audit(request, "request_extended", actor=actor, due=request.extended_due_on.isoformat())
         transaction.on_commit(lambda: queue_request_mail(request, "extended"))
     return request
@@ -460,14 +462,14 @@ def deny(request: PrivacyRequest, *, reason: str, actor, unfounded_justification
     if not reason.strip():
         raise RequestError(_("A refusal needs its reasons: the person is told them."))
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         request.status = Status.DENIED
         request.denial_reason = reason.strip()
         request.unfounded_justification = unfounded_justification.strip()
         request.closed_at = timezone.now()
-        _touch(request, "status", "denial_reason", "unfounded_justification", "closed_at")
-        _event(
+        touch_request(request, "status", "denial_reason", "unfounded_justification", "closed_at")
+        timeline_event(
             request,
             Event.DENIED,
             actor=actor,
@@ -482,11 +484,11 @@ def deny(request: PrivacyRequest, *, reason: str, actor, unfounded_justification
 def group_with(request: PrivacyRequest, *, earlier: PrivacyRequest, actor) -> PrivacyRequest:
     """Close a repeated request as part of an earlier open one: one answer serves both."""
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         if earlier.pk == request.pk or earlier.organization_id != request.organization_id:
             raise RequestError(_("Choose another request of this organization."))
-        earlier = _locked(earlier)
+        earlier = locked_request(earlier)
         # An open one: its answer is still to come and serves both (a closed one cannot, and
         # grouping two requests into each other would leave neither answered).
         if not earlier.is_open:
@@ -494,9 +496,9 @@ def group_with(request: PrivacyRequest, *, earlier: PrivacyRequest, actor) -> Pr
         request.duplicate_of = earlier
         request.status = Status.COMPLETED
         request.closed_at = timezone.now()
-        _touch(request, "duplicate_of", "status", "closed_at")
-        _event(request, Event.GROUPED, actor=actor, earlier=earlier.reference)
-        _event(earlier, Event.NOTE, actor=actor, note="", grouped=request.reference)
+        touch_request(request, "duplicate_of", "status", "closed_at")
+        timeline_event(request, Event.GROUPED, actor=actor, earlier=earlier.reference)
+        timeline_event(earlier, Event.NOTE, actor=actor, note="", grouped=request.reference)
         _audit(request, "request_grouped", actor=actor, earlier=earlier.reference)
     return request
 
@@ -504,16 +506,16 @@ def group_with(request: PrivacyRequest, *, earlier: PrivacyRequest, actor) -> Pr
 def set_status(request: PrivacyRequest, status: str, *, actor, event: str | None = None, **details) -> PrivacyRequest:
     """Move an open request along (in progress, awaiting approval, completed)."""
     with transaction.atomic(), tenant_context(request.organization):
-        request = _locked(request)
-        _require_open(request)
+        request = locked_request(request)
+        require_open(request)
         request.status = status
         fields = ["status"]
         if status in (Status.COMPLETED, Status.DENIED):
             request.closed_at = timezone.now()
             fields.append("closed_at")
-        _touch(request, *fields)
+        touch_request(request, *fields)
         if event:
-            _event(request, event, actor=actor, **details)
+            timeline_event(request, event, actor=actor, **details)
         _audit(request, f"request_{status}", actor=actor, **details)
         if status == Status.COMPLETED:
             transaction.on_commit(lambda: queue_request_mail(request, "completed"))
@@ -532,8 +534,8 @@ def move_request(request: PrivacyRequest, *, status: str, actor) -> PrivacyReque
     if status not in DESK_MOVES:
         raise RequestError(_("Choose in progress, awaiting approval or completed."))
     with transaction.atomic(), tenant_context(request.organization):
-        current = _locked(request)
-        _require_open(current)
+        current = locked_request(request)
+        require_open(current)
         if current.status == Status.AWAITING_VERIFICATION:
             raise RequestError(_("The person has not confirmed their email address yet. Confirm their identity first."))
         if current.status == status:
@@ -544,4 +546,4 @@ def move_request(request: PrivacyRequest, *, status: str, actor) -> PrivacyReque
 
 def record_event_on(request: PrivacyRequest, kind: str, *, actor=None, note: str = "", **details) -> RequestEvent:
     with tenant_context(request.organization):
-        return _event(request, kind, actor=actor, note=note, **details)
+        return timeline_event(request, kind, actor=actor, note=note, **details)
