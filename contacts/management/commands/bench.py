@@ -47,15 +47,20 @@ class Command(BaseCommand):
         parser.add_argument("--lookups", type=int, default=300)
         parser.add_argument("--keep", action="store_true", help="keep the data (a later run removes it first)")
         parser.add_argument("--reuse", action="store_true", help="measure data kept by an earlier --keep run")
+        parser.add_argument(
+            "--organization",
+            default=f"{SLUG_PREFIX}main",
+            help="with --reuse, the organization to measure (e.g. benchcrm-main, kept by bench_crm --keep)",
+        )
 
     def say(self, line: str) -> None:
         self.stdout.write(line)
         self.stdout.flush()
 
-    def handle(self, *args, contacts, other_contacts, batch_size, lookups, keep, reuse, **options):
+    def handle(self, *args, contacts, other_contacts, batch_size, lookups, keep, reuse, organization, **options):
         self.rng = random.Random(2026)  # noqa: S311 - benchmark data, not secrets
         other_contacts = other_contacts if other_contacts is not None else max(1000, contacts // 20)
-        main = Organization.objects.filter(slug=f"{SLUG_PREFIX}main").first() if reuse else None
+        main = Organization.objects.filter(slug=organization).first() if reuse else None
         reuse = main is not None
         if reuse:
             with tenant_context(main):
@@ -166,12 +171,18 @@ class Command(BaseCommand):
         self.say(f"encrypt a six-field contact: {encrypt_us:.1f} µs; decrypt: {decrypt_us:.1f} µs (over 2,000)")
         self.say(f"  blind indexes + name tokens of a contact: {derive_us:.1f} µs")
 
+    def contact_ids(self, organization: Organization) -> list[int]:
+        """Every contact id of the organization, once (ids need not be consecutive)."""
+        if getattr(self, "_ids", None) is None:
+            self._ids = list(Contact.objects.filter(organization=organization).values_list("pk", flat=True))
+        return self._ids
+
     def measure_list_page(self, organization: Organization, contacts: int) -> None:
         added, queries = [], []
-        first = Contact.objects.filter(organization=organization).order_by("pk").values_list("pk", flat=True)[0]
+        ids = self.contact_ids(organization)
         for _ in range(50):
             # Keyset pagination, as a list view pages through a large organization.
-            after = first + self.rng.randrange(max(1, contacts - 50))
+            after = self.rng.choice(ids)
             start = time.perf_counter()
             page = list(Contact.objects.filter(organization=organization, pk__gte=after).order_by("pk")[:50])
             queries.append(time.perf_counter() - start)
@@ -182,9 +193,8 @@ class Command(BaseCommand):
         )
 
     def sample(self, organization: Organization, contacts: int, count: int) -> list[Contact]:
-        ids = sorted(Contact.objects.filter(organization=organization).order_by("pk").values_list("pk", flat=True)[:1])
-        first = ids[0]
-        chosen = {first + self.rng.randrange(contacts) for _ in range(count)}
+        ids = self.contact_ids(organization)
+        chosen = self.rng.sample(ids, min(count, len(ids)))
         return list(Contact.objects.filter(organization=organization, pk__in=chosen))
 
     def measure_lookups(self, organization: Organization, contacts: int, count: int) -> None:
