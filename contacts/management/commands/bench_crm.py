@@ -174,6 +174,12 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
         parser.add_argument("--keep", action="store_true", help="keep the data (a later run removes it first)")
         parser.add_argument("--reuse", action="store_true", help="measure data kept by an earlier --keep run")
+        parser.add_argument(
+            "--interactions-per-contact",
+            type=int,
+            default=None,
+            help=f"interactions seeded per contact on average (default {self.interactions_per_contact})",
+        )
 
     # Interactions seeded per contact on average (bench_privacy seeds fewer: it measures one person).
     interactions_per_contact = 3
@@ -184,6 +190,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, contacts, other_contacts, batch_size, requests, keep, reuse, **options):
         self.rng = random.Random(2027)  # noqa: S311 - benchmark data, not secrets
+        if options.get("interactions_per_contact") is not None:
+            self.interactions_per_contact = options["interactions_per_contact"]
         self.batch_size = batch_size
         other_contacts = other_contacts if other_contacts is not None else max(100, contacts // 10)
         main = Organization.objects.filter(slug=f"{SLUG_PREFIX}main").first() if reuse else None
