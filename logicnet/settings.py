@@ -410,8 +410,12 @@ CSRF_COOKIE_HTTPONLY = True
 # necessary one) and recorded. A new COOKIE_NOTICE_VERSION asks everyone again; so does
 # the cookie's expiry (6 months, then the banner returns).
 COOKIE_CHOICE_COOKIE_NAME = "logicnet_cookies"
-COOKIE_CHOICE_MAX_AGE = env_int("COOKIE_CHOICE_MAX_AGE_DAYS", 180) * 24 * 3600
-COOKIE_NOTICE_VERSION = env_str("COOKIE_NOTICE_VERSION", "2026-12-01")
+# Both are part of the notice people read (the privacy policy names them): changed in code,
+# with the policy's text, not per deployment.
+COOKIE_CHOICE_MAX_AGE = 180 * 24 * 3600
+COOKIE_NOTICE_VERSION = "2026-12-01"
+# Answers to the banner recorded per client address (each is a row of proof).
+COOKIE_CHOICE_RATE_LIMIT = "60/h"
 _https = env_bool("HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https

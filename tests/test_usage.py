@@ -280,3 +280,13 @@ def test_the_sweep_applies_the_declared_rules(platform_db, alice, org_a):
 def test_the_sweep_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["usage-retention"]
     assert entry["task"] == "usage.sweep_usage_retention"
+
+
+def test_answers_are_rate_limited_per_client_address(client, db, settings):
+    settings.COOKIE_CHOICE_RATE_LIMIT = "2/h"
+    assert choose(client, analytics=True).status_code == 302
+    assert choose(client, analytics=False).status_code == 302
+    refused = choose(client, analytics=True)
+    assert refused.status_code == 429
+    assert COOKIE not in refused.cookies
+    assert CookieChoice.objects.count() == 2

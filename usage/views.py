@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from logicnet.client_ip import client_ip
+from logicnet.ratelimit import consume, parse_rate
 from usage.consent import parse_choice, set_choice_cookie
 from usage.cookies import necessary_cookies
 from usage.forms import CookieChoiceForm
@@ -29,6 +30,13 @@ def cookie_settings(request):
     form = CookieChoiceForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest()
+    address = client_ip(request)
+    limit, period = parse_rate(settings.COOKIE_CHOICE_RATE_LIMIT)
+    if not consume(scope="cookie-choice", identity=address or "unknown", limit=limit, period=period):
+        # Every answer is a row: a script posting in a loop must not fill the table.
+        response = render(request, "429.html", status=429)
+        response["Retry-After"] = str(period)
+        return response
     analytics = form.cleaned_data["analytics"] == "yes"
     # The browser keeps its visitor id across answers (and notice versions).
     earlier = parse_choice(request.COOKIES.get(settings.COOKIE_CHOICE_COOKIE_NAME))
@@ -36,7 +44,7 @@ def cookie_settings(request):
         analytics=analytics,
         user=request.user,
         visitor_id=earlier.visitor_id if earlier else None,
-        ip_address=client_ip(request),
+        ip_address=address,
         user_agent=request.headers.get("user-agent", ""),
     )
     saved = (
