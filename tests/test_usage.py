@@ -12,11 +12,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from contacts.services.contacts import create_contact
 from logicnet.personal_data.registry import Category, registry
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.rls import rls_models
 from tests.factories import make_member, make_user
+from tests.test_admin import _verified_admin
 from usage.cookies import necessary_cookies
 from usage.models import CookieChoice, UsageEvent
 from usage.services import record_usage, sweep_usage_retention
@@ -290,3 +292,20 @@ def test_answers_are_rate_limited_per_client_address(client, db, settings):
     assert refused.status_code == 429
     assert COOKIE not in refused.cookies
     assert CookieChoice.objects.count() == 2
+
+
+@pytest.fixture
+def platform_staff(platform_db):
+    user = make_user("root@logicnet.example", "Platform Admin")
+    User.objects.using("platform").filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    user.refresh_from_db()
+    return user
+
+
+def test_platform_administrators_read_the_choices_and_change_none(client, platform_staff):
+    CookieChoice.objects.create(visitor_id=VISITOR, notice_version="x", analytics=True)
+    _verified_admin(client, platform_staff)
+    page = client.get(reverse("admin:usage_cookiechoice_changelist"))
+    assert page.status_code == 200
+    assert VISITOR in page.content.decode()
+    assert client.get(reverse("admin:usage_cookiechoice_add")).status_code == 403

@@ -50,10 +50,9 @@ def current_choice(request) -> CookieChoiceValue | None:
 
 def analytics_allowed(request) -> bool:
     """The one server-side test every usage write passes (GDPR Art. 6(1)(a), ePrivacy Art. 5(3))."""
-    choice = getattr(request, "cookie_choice", None)
-    if choice is None and not hasattr(request, "cookie_choice"):
-        choice = current_choice(request)
-    return bool(choice and choice.analytics)
+    # The middleware parsed the cookie once; a request it did not see is read here.
+    choice = request.cookie_choice if hasattr(request, "cookie_choice") else current_choice(request)
+    return choice is not None and choice.analytics
 
 
 def set_choice_cookie(response, choice: CookieChoiceValue) -> None:
