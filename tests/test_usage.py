@@ -309,3 +309,20 @@ def test_platform_administrators_read_the_choices_and_change_none(client, platfo
     assert page.status_code == 200
     assert VISITOR in page.content.decode()
     assert client.get(reverse("admin:usage_cookiechoice_add")).status_code == 403
+
+
+def test_an_answer_given_before_signing_in_is_recorded_against_the_user_once(client, alice, org_a):
+    choose(client, analytics=True)
+    (anonymous,) = CookieChoice.objects.all()
+    client.force_login(alice)
+    client.get(reverse("dashboard", args=[org_a.slug]))
+    client.get(reverse("dashboard", args=[org_a.slug]))
+    records = list(CookieChoice.objects.order_by("id"))
+    assert [(r.user_id, r.visitor_id, r.analytics) for r in records] == [
+        (None, anonymous.visitor_id, True),
+        (alice.pk, anonymous.visitor_id, True),
+    ]
+    # An answer given while signed in is recorded once, not again by the next page.
+    choose(client, analytics=False)
+    client.get(reverse("dashboard", args=[org_a.slug]))
+    assert CookieChoice.objects.filter(user=alice).count() == 2

@@ -11,6 +11,8 @@ from usage.consent import current_choice
 from usage.features import feature_for_page
 
 log = logging.getLogger(__name__)
+# The answer already recorded against this session's user.
+SESSION_KEY = "usage_cookie_choice"
 
 
 class CookieChoiceMiddleware:
@@ -23,10 +25,30 @@ class CookieChoiceMiddleware:
 
     def __call__(self, request):
         request.cookie_choice = current_choice(request)
+        if request.cookie_choice is not None and request.user.is_authenticated:
+            self._record_for_user(request)
         response = self.get_response(request)
         if request.cookie_choice is not None and request.cookie_choice.analytics:
             self._count(request, response)
         return response
+
+    @staticmethod
+    def _record_for_user(request) -> None:
+        """Once per session and answer (the session remembers it): the answer the browser
+        gave, recorded against the signed-in user (usage.services.record_choice_for_user)."""
+        encoded = request.cookie_choice.encode()
+        if request.session.get(SESSION_KEY) == encoded:
+            return
+        from logicnet.client_ip import client_ip
+        from usage.services import record_choice_for_user
+
+        record_choice_for_user(
+            user=request.user,
+            choice=request.cookie_choice,
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+        request.session[SESSION_KEY] = encoded
 
     @staticmethod
     def _count(request, response) -> None:

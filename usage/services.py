@@ -54,6 +54,26 @@ def record_cookie_choice(
     return value
 
 
+def record_choice_for_user(
+    *, user, choice: CookieChoiceValue, ip_address: str | None = None, user_agent: str = ""
+) -> bool:
+    """A browser that answered the banner before signing in: record its answer against the
+    user too (once per user, browser and answer), so a signed-in person's consent is proven
+    against their account and not only against a random id. True when a record was added."""
+    latest = CookieChoice.objects.filter(user=user, visitor_id=choice.visitor_id).order_by("-recorded_at").first()
+    if latest is not None and (latest.analytics, latest.notice_version) == (choice.analytics, choice.version):
+        return False
+    CookieChoice.objects.create(
+        visitor_id=choice.visitor_id,
+        user=user,
+        notice_version=choice.version,
+        analytics=choice.analytics,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:USER_AGENT_LENGTH],
+    )
+    return True
+
+
 def forget_usage(*, user) -> int:
     """Delete the user's usage events in every organization they belong to, organization by
     organization inside its tenant context (the web role sees no other way in)."""

@@ -16,6 +16,7 @@ from logicnet.ratelimit import consume, parse_rate
 from usage.consent import parse_choice, set_choice_cookie
 from usage.cookies import necessary_cookies
 from usage.forms import CookieChoiceForm
+from usage.middleware import SESSION_KEY
 from usage.services import record_cookie_choice
 
 
@@ -61,4 +62,6 @@ def cookie_settings(request):
             next_url = reverse("cookie_settings")
         response = HttpResponseRedirect(next_url)
     set_choice_cookie(response, value)
+    if request.user.is_authenticated:
+        request.session[SESSION_KEY] = value.encode()  # recorded against the user just now
     return response
