@@ -42,12 +42,16 @@ class CookieChoiceMiddleware:
         from logicnet.client_ip import client_ip
         from usage.services import record_choice_for_user
 
-        record_choice_for_user(
-            user=request.user,
-            choice=request.cookie_choice,
-            ip_address=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-        )
+        try:
+            record_choice_for_user(
+                user=request.user,
+                choice=request.cookie_choice,
+                ip_address=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+            )
+        except DatabaseError:
+            log.exception("cookie choice not recorded against the user; the next page tries again")
+            return
         request.session[SESSION_KEY] = encoded
 
     @staticmethod
