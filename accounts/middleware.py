@@ -19,9 +19,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.two_factor import has_two_factor, two_factor_setup_required
 
-# Paths a half-signed-in session may still reach: signing out, the language switcher,
-# the load balancer's probe and the static files the verify page itself needs.
-EXEMPT_PREFIXES = ("/healthz", "/i18n/")
+# Paths a half-signed-in session may still reach: signing out, the language switcher, the
+# cookie banner's choice, the load balancer's probe and the static files the verify page needs.
+EXEMPT_PREFIXES = ("/healthz", "/i18n/", "/cookies/")
 SAFE_METHODS = {"GET", "HEAD"}
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "privacy",
+    "usage",  # Logicnet's own cookies and usage data (consent banner, recently used)
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -77,6 +78,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.SessionActivityMiddleware",  # allauth's UserSessionsMiddleware, once a minute
     "accounts.middleware.TwoFactorMiddleware",
+    # Reads the cookie choice; records a feature used only with analytics consent. Above the
+    # organization middleware, so it sees the organization once that one's view has run.
+    "usage.middleware.CookieChoiceMiddleware",
     "logicnet.tenancy.middleware.OrganizationMiddleware",
 ]
 
@@ -96,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "accounts.context_processors.navigation",
+                "usage.context_processors.cookie_banner",
             ],
         },
     },
@@ -281,6 +286,8 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-request-mail": {"task": "privacy.sweep_request_mail", "schedule": 60.0},
     "privacy-expired-packages": {"task": "privacy.delete_expired_packages", "schedule": 3600.0},
     "account-packages-and-deletions": {"task": "accounts.sweep_account_privacy", "schedule": 900.0},
+    # Usage events past 13 months, cookie-choice devices past 90 days, sessions past theirs.
+    "usage-retention": {"task": "usage.sweep_usage_retention", "schedule": crontab(hour=3, minute=20)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -399,6 +406,16 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The cookie banner (usage/): the visitor's choice is kept in this first-party cookie (a
+# necessary one) and recorded. A new COOKIE_NOTICE_VERSION asks everyone again; so does
+# the cookie's expiry (6 months, then the banner returns).
+COOKIE_CHOICE_COOKIE_NAME = "logicnet_cookies"
+# Both are part of the notice people read (the privacy policy names them): changed in code,
+# with the policy's text, not per deployment.
+COOKIE_CHOICE_MAX_AGE = 180 * 24 * 3600
+COOKIE_NOTICE_VERSION = "2026-12-01"
+# Answers to the banner recorded per client address (each is a row of proof).
+COOKIE_CHOICE_RATE_LIMIT = "60/h"
 _https = env_bool("HTTPS", default=not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https

@@ -15,5 +15,6 @@ urlpatterns = [
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).
     path("p/<slug:org_slug>/", include("privacy.public_urls")),
+    path("", include("usage.urls")),
     path("", include("accounts.urls")),
 ]

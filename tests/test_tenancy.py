@@ -38,6 +38,7 @@ from logicnet.tenancy.context import (
 )
 from logicnet.tenancy.rls import APPEND_ONLY_TABLES, RLS_EXEMPT, rls_models, tenant_models
 from privacy.services.requests import privacy_settings, submit_request
+from usage.services import record_usage
 
 # One way to make a row of each model under row-level security, through the real services.
 # A new tenant model needs an entry here: the tests below fail, naming it, until it has one.
@@ -99,6 +100,9 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     ),
     "privacy.ErasureRecord": lambda organization, actor, n: _privacy_row(
         organization, "ErasureRecord", contact_id_erased=1000 + n, erased_by=actor
+    ),
+    "usage.UsageEvent": lambda organization, actor, n: record_usage(
+        organization=organization, user=actor, feature="contacts.list"
     ),
 }
 
