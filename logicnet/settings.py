@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "privacy",
+    "breaches",
     "demo",  # above every product app: its seed writes through all of them
 ]
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from breaches import views
+
+urlpatterns = [
+    path("", views.notice_list, name="breach_notices"),
+    path("<int:notice_id>/", views.notice_detail, name="breach_notice"),
+]
