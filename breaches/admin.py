@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -176,7 +177,7 @@ class BreachIncidentAdmin(admin.ModelAdmin):
             messages.success(request, done % {"count": count})
         return redirect("admin:breaches_incident_page", incident.pk)
 
-    @require_POST
+    @method_decorator(require_POST)
     def add_update(self, request, incident_id: int):
         incident = self._incident(request, incident_id, change=True)
         form = UpdateForm(request.POST)
@@ -187,15 +188,15 @@ class BreachIncidentAdmin(admin.ModelAdmin):
             messages.error(request, _("Write the update."))
         return redirect("admin:breaches_incident_page", incident.pk)
 
-    @require_POST
+    @method_decorator(require_POST)
     def compute_scope(self, request, incident_id: int):
         return self._act(request, incident_id, services.compute_scope, _("Counting people in %(count)d organizations."))
 
-    @require_POST
+    @method_decorator(require_POST)
     def notify_organizations(self, request, incident_id: int):
         return self._act(request, incident_id, services.notify_organizations, _("Notifying %(count)d organizations."))
 
-    @require_POST
+    @method_decorator(require_POST)
     def notify_subjects(self, request, incident_id: int):
         return self._act(
             request, incident_id, services.notify_subjects, _("Notifying the people of %(count)d organizations.")

@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Count
-from django.http import Http404
 from django.utils import timezone
 
 from breaches import clock
-from breaches.jobs import delivery_counts
 from breaches.models import BreachIncident, BreachNotice, BreachRecipient
 from logicnet.tenancy.context import tenant_context
 
@@ -25,17 +23,6 @@ def published_notices(actor):
                 "-aware_at", "-pk"
             )
         )
-
-
-def get_notice_for(actor, notice_id: int) -> BreachNotice:
-    """The organization's published notice, or a 404 (another organization's looks missing)."""
-    with tenant_context(actor.organization):
-        notice = BreachNotice.objects.filter(
-            organization=actor.organization, published_at__isnull=False, pk=notice_id
-        ).first()
-    if notice is None:
-        raise Http404
-    return notice
 
 
 def notice_row(notice: BreachNotice, *, now: datetime | None = None) -> dict:
@@ -51,12 +38,22 @@ def published_updates(notice: BreachNotice) -> list[dict]:
     return [{"at": datetime.fromisoformat(u["at"]), "text": u["text"]} for u in notice.updates]
 
 
-def notice_delivery(notice: BreachNotice) -> dict:
-    with tenant_context(notice.organization_id):
-        return {
-            "members": delivery_counts(notice_id=notice.pk, kind=BreachRecipient.Kind.MEMBER),
-            "contacts": delivery_counts(notice_id=notice.pk, kind=BreachRecipient.Kind.CONTACT),
-        }
+def contact_delivery(actor, notices) -> dict[int, dict]:
+    """{notice id: {status: count}} of the mail to the organization's people, in one query."""
+    statuses = BreachRecipient.Status.values
+    found = {n.pk: dict.fromkeys(statuses, 0) for n in notices}
+    with tenant_context(actor.organization):
+        grouped = (
+            BreachRecipient.objects.filter(
+                organization=actor.organization, notice_id__in=list(found), kind=BreachRecipient.Kind.CONTACT
+            )
+            .values_list("notice_id", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for notice_id, status, n in grouped:
+            found[notice_id][status] = n
+    return found
 
 
 # --- the platform's side (admin process, inside platform_reads or platform_bypass) ------------

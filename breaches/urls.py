@@ -4,5 +4,4 @@ from breaches import views
 
 urlpatterns = [
     path("", views.notice_list, name="breach_notices"),
-    path("<int:notice_id>/", views.notice_detail, name="breach_notice"),
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.utils import timezone
 
-from breaches.selectors import get_notice_for, notice_delivery, notice_row, published_notices, published_updates
+from breaches.selectors import contact_delivery, notice_row, published_notices, published_updates
 from logicnet.tenancy.roles import Role, requires_role
 
 breach_view = requires_role(read=Role.ADMIN, write=Role.ADMIN, privacy_officer=True)
@@ -15,17 +15,12 @@ breach_view = requires_role(read=Role.ADMIN, write=Role.ADMIN, privacy_officer=T
 
 @breach_view
 def notice_list(request, org_slug):
+    """Every published incident in full (an organization has few): its clocks, facts,
+    phased updates and the state of the mail to its people."""
     now = timezone.now()
-    rows = [notice_row(notice, now=now) for notice in published_notices(request.actor)]
+    notices = published_notices(request.actor)
+    delivery = contact_delivery(request.actor, notices)
+    rows = [
+        {**notice_row(n, now=now), "updates": published_updates(n), "delivery": delivery[n.pk]} for n in notices
+    ]
     return render(request, "breaches/notices.html", {"rows": rows})
-
-
-@breach_view
-def notice_detail(request, org_slug, notice_id: int):
-    notice = get_notice_for(request.actor, notice_id)
-    context = {
-        **notice_row(notice),
-        "updates": published_updates(notice),
-        "delivery": notice_delivery(notice),
-    }
-    return render(request, "breaches/notice.html", context)
