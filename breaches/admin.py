@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from accounts.models import Organization
 from breaches import clock, services
 from breaches.models import FACT_FIELDS, BreachIncident, BreachUpdate
 from breaches.selectors import incident_notices
@@ -33,12 +35,23 @@ class IncidentForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    organizations = forms.ModelMultipleChoiceField(
+        label=_lazy("organizations"),
+        queryset=Organization.objects.filter(is_active=True).order_by("name"),
+        required=False,
+        widget=FilteredSelectMultiple(_lazy("organizations"), is_stacked=False),
+    )
 
     class Meta:
         model = BreachIncident
-        fields = [*FACT_FIELDS, "all_organizations", "organizations", "period_start", "period_end"]
+        fields = [*FACT_FIELDS, "all_organizations", "period_start", "period_end"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organizations"].initial = self.instance.organization_ids
 
     def _post_clean(self) -> None:
+        self.instance.organization_ids = sorted(o.pk for o in self.cleaned_data.get("organizations") or [])
         super()._post_clean()
         try:
             services.validate_incident(self.instance)
@@ -57,7 +70,6 @@ class BreachIncidentAdmin(admin.ModelAdmin):
     list_filter = ["risk_level"]
     search_fields = ["reference", "title"]
     readonly_fields = ["created_at", "updated_at"]
-    filter_horizontal = ["organizations"]
     fieldsets = [
         (None, {"fields": ["reference", "title", "aware_at", "occurred_at"]}),
         (_lazy("Nature"), {"fields": ["confidentiality", "integrity", "availability"]}),
@@ -118,6 +130,9 @@ class BreachIncidentAdmin(admin.ModelAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:breaches_incident_page", args=[incident.pk]), _("open")
         )
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the register documents every breach (Art. 33(5))
 
     def save_model(self, request, obj, form, change):
         services.save_incident(incident=obj, actor=request.user)

@@ -94,14 +94,11 @@ class BreachIncident(IncidentFacts):
     all_organizations = models.BooleanField(
         _("every organization"), default=False, help_text=_("The incident touches every active organization.")
     )
-    # Its automatic table has an `organization` column, so it is a tenant table under
-    # row-level security like any other (logicnet/tenancy/rls.py), written by the platform.
-    organizations = models.ManyToManyField(
-        "accounts.Organization",
-        verbose_name=_("organizations"),
-        blank=True,
-        related_name="+",
-    )
+    # The organizations named in the scope, by id. Not a many-to-many: its table would hold an
+    # organization column, and so be a tenant table under row-level security, written by
+    # the platform about its own incident. The rows that link an incident to an affected
+    # organization are its notices (BreachNotice), created from this list.
+    organization_ids = models.JSONField(_("organizations"), default=list, blank=True)
     period_start = models.DateTimeField(_("period from"), null=True, blank=True)
     period_end = models.DateTimeField(_("period until"), null=True, blank=True)
     # Ids, not foreign keys: the application role, which may delete a user, has no
@@ -142,7 +139,12 @@ class BreachNotice(TenantModel, IncidentFacts):
     (copied, so the organization never reads the platform's table), the phased updates,
     its own counts and the state of the mail to its team and to its people."""
 
-    incident = models.ForeignKey(BreachIncident, on_delete=models.PROTECT, related_name="+", editable=False)
+    # No database constraint: the application role, which owns this row's life (an
+    # organization that leaves takes its notices with it), has no privilege on the
+    # incident's table. Incidents are never deleted (the register is Art. 33(5)'s record).
+    incident = models.ForeignKey(
+        BreachIncident, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", editable=False
+    )
     # The published phased updates: [{"at": ISO time, "text": ...}, ...].
     updates = models.JSONField(default=list)
     published_at = models.DateTimeField(null=True)

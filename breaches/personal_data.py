@@ -60,7 +60,7 @@ classify(
         "id": not_personal(),
         **FACTS,
         "all_organizations": not_personal(),
-        "organizations": not_personal("the organizations in scope"),
+        "organization_ids": not_personal("ids of the organizations in scope"),
         "period_start": not_personal(),
         "period_end": not_personal(),
         "created_by_id": not_personal("the staff member who opened it; a row reference"),

@@ -28,7 +28,7 @@ def organization_ids_in_scope(incident) -> list[int]:
     """The active organizations the incident names (or all of them); platform reads."""
     organizations = Organization.objects.filter(is_active=True)
     if not incident.all_organizations:
-        organizations = organizations.filter(pk__in=incident.organizations.values("pk"))
+        organizations = organizations.filter(pk__in=[int(pk) for pk in incident.organization_ids])
     return list(organizations.order_by("pk").values_list("pk", flat=True))
 
 

@@ -20,7 +20,5 @@ def notice_list(request, org_slug):
     now = timezone.now()
     notices = published_notices(request.actor)
     delivery = contact_delivery(request.actor, notices)
-    rows = [
-        {**notice_row(n, now=now), "updates": published_updates(n), "delivery": delivery[n.pk]} for n in notices
-    ]
+    rows = [{**notice_row(n, now=now), "updates": published_updates(n), "delivery": delivery[n.pk]} for n in notices]
     return render(request, "breaches/notices.html", {"rows": rows})

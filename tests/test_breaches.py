@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from accounts.models import Membership, User
+from accounts.services import set_privacy_officer
 from breaches import clock, services
 from breaches.models import BreachIncident, BreachNotice, BreachRecipient, RiskLevel
 from contacts.models import Contact
@@ -24,9 +26,18 @@ from logicnet.personal_data.registry import Category
 from logicnet.tenancy.context import platform_bypass, tenant_context
 from tests.factories import make_member, make_user
 from tests.smtp import Mailbox
-from tests.test_admin import _verified_admin, platform_admin  # noqa: F401  (fixture)
+from tests.test_admin import _verified_admin
 
 NOW = timezone.now()
+
+
+@pytest.fixture
+def staff(platform_db):
+    """A platform administrator (the flags only the platform role may set, as test_admin does)."""
+    user = make_user("root@logicnet.example", "Platform Admin")
+    User.objects.using("platform").filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    user.refresh_from_db()
+    return user
 
 
 # --- the clock -------------------------------------------------------------------------------------
@@ -155,7 +166,8 @@ def _open_incident(admin, org) -> BreachIncident:
             ),
             actor=admin,
         )
-        incident.organizations.set([org])
+        incident.organization_ids = [org.pk]
+        incident.save(update_fields=["organization_ids"])
     return incident
 
 
@@ -170,22 +182,19 @@ def _jobs(org, kind: str) -> list[Job]:
 
 
 def test_scope_and_notifications_over_real_smtp(
-    platform_db, platform_admin, org_a, org_b, alice, bob, people, bouncing_mailbox, eager_tasks, client
+    platform_db, staff, org_a, org_b, alice, bob, people, bouncing_mailbox, eager_tasks, client
 ):
     officer = make_user("officer@example.com", "Privacy Officer")
     make_member(org_a, officer, "member")
-    from accounts.models import Membership
-    from accounts.services import set_privacy_officer
-
     set_privacy_officer(
         organization=org_a, actor=alice, membership=Membership.objects.get(user=officer, organization=org_a), value=True
     )
-    incident = _open_incident(platform_admin, org_a)
+    incident = _open_incident(staff, org_a)
     assert incident.reference.startswith(f"BR-{timezone.now().year}-")
 
     # Scope: one job in organization A only, counts without reading a value.
-    with platform_bypass(actor=platform_admin, reason="test: compute scope"):
-        assert services.compute_scope(incident=incident, actor=platform_admin) == 1
+    with platform_bypass(actor=staff, reason="test: compute scope"):
+        assert services.compute_scope(incident=incident, actor=staff) == 1
     (job,) = _jobs(org_a, "breaches.scope")
     assert job.state == Job.State.SUCCEEDED, job.error
     assert _jobs(org_b, "breaches.scope") == []
@@ -202,8 +211,8 @@ def test_scope_and_notifications_over_real_smtp(
     assert page.status_code == 200 and incident.reference not in page.content.decode()
 
     # Art. 33(2): the owner and the privacy officer are told; a plain member is not.
-    with platform_bypass(actor=platform_admin, reason="test: notify organizations"):
-        services.notify_organizations(incident=incident, actor=platform_admin)
+    with platform_bypass(actor=staff, reason="test: notify organizations"):
+        services.notify_organizations(incident=incident, actor=staff)
     message = bouncing_mailbox.wait_for("alice@example.com", subject=incident.reference)
     assert "72 hours" in message.get_body(preferencelist=("plain",)).get_content()
     bouncing_mailbox.wait_for("officer@example.com", subject=incident.reference)
@@ -213,13 +222,13 @@ def test_scope_and_notifications_over_real_smtp(
     assert notice.consequences == "Addresses may be used for phishing."
 
     # A phased update reaches the published notice at once.
-    with platform_bypass(actor=platform_admin, reason="test: update"):
-        services.add_update(incident=incident, actor=platform_admin, text="Logs show two downloads.")
+    with platform_bypass(actor=staff, reason="test: update"):
+        services.add_update(incident=incident, actor=staff, text="Logs show two downloads.")
     assert [u["text"] for u in _notice(org_a).updates] == ["Logs show two downloads."]
 
     # Art. 34: the people in scope with an address, one refused by their server.
-    with platform_bypass(actor=platform_admin, reason="test: notify subjects"):
-        services.notify_subjects(incident=incident, actor=platform_admin)
+    with platform_bypass(actor=staff, reason="test: notify subjects"):
+        services.notify_subjects(incident=incident, actor=staff)
     (job,) = _jobs(org_a, "breaches.notify_subjects")
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.result == {"pending": 0, "sent": 1, "failed": 0, "bounced": 1}
@@ -235,8 +244,8 @@ def test_scope_and_notifications_over_real_smtp(
 
     # Run again (a double click): nobody is mailed twice.
     before = len(bouncing_mailbox.messages)
-    with platform_bypass(actor=platform_admin, reason="test: notify subjects again"):
-        services.notify_subjects(incident=incident, actor=platform_admin)
+    with platform_bypass(actor=staff, reason="test: notify subjects again"):
+        services.notify_subjects(incident=incident, actor=staff)
     assert len(bouncing_mailbox.messages) == before
 
     # The organization's page: its clock, what Logicnet did, the delivery.
@@ -247,11 +256,11 @@ def test_scope_and_notifications_over_real_smtp(
 
 
 def test_only_the_desk_sees_breaches_and_each_organization_only_its_own(
-    platform_db, platform_admin, org_a, org_b, alice, bob, charlie, eager_tasks, mailbox, client
+    platform_db, staff, org_a, org_b, alice, bob, charlie, eager_tasks, mailbox, client
 ):
-    incident = _open_incident(platform_admin, org_a)
-    with platform_bypass(actor=platform_admin, reason="test: notify organizations"):
-        services.notify_organizations(incident=incident, actor=platform_admin)
+    incident = _open_incident(staff, org_a)
+    with platform_bypass(actor=staff, reason="test: notify organizations"):
+        services.notify_organizations(incident=incident, actor=staff)
     url = reverse("breach_notices", args=[org_a.slug])
     client.force_login(bob)  # a plain member
     assert client.get(url).status_code == 403
@@ -269,9 +278,9 @@ def _bypass_events() -> int:
         return AuditEvent.objects.using("platform").filter(action="platform.bypass").count()
 
 
-def test_the_admin_register_pages_and_actions(platform_db, platform_admin, org_a, alice, eager_tasks, mailbox, client):
-    _verified_admin(client, platform_admin)
-    incident = _open_incident(platform_admin, org_a)
+def test_the_admin_register_pages_and_actions(platform_db, staff, org_a, alice, eager_tasks, mailbox, client):
+    _verified_admin(client, staff)
+    incident = _open_incident(staff, org_a)
     with scopes_disabled():
         BreachIncident.objects.using("platform").filter(pk=incident.pk).update(
             aware_at=timezone.now() - timedelta(hours=80)
@@ -296,3 +305,37 @@ def test_the_admin_register_pages_and_actions(platform_db, platform_admin, org_a
     text = draft.content.decode()
     assert "REQUIRED: give the reasons" in text  # 80 hours: late, no reasons yet
     assert "Addresses may be used for phishing." in text
+
+
+def _split(value) -> tuple[str, str]:
+    local = timezone.localtime(value)
+    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
+
+
+def test_the_admin_form_refuses_a_late_notification_without_reasons(staff, org_a, client):
+    _verified_admin(client, staff)
+    url = reverse("admin:breaches_breachincident_add")
+    assert client.get(url).status_code == 200
+    aware, notified = _split(timezone.now() - timedelta(hours=100)), _split(timezone.now() - timedelta(hours=1))
+    data = {
+        "reference": "BR-TEST-0001",
+        "title": "Lost laptop",
+        "aware_at_0": aware[0],
+        "aware_at_1": aware[1],
+        "authority_notified_at_0": notified[0],
+        "authority_notified_at_1": notified[1],
+        "authority_reference": "ANSPDCP-123",
+        "risk_level": RiskLevel.RISK,
+        "data_categories": [Category.CONTACT, Category.IDENTITY],
+        "organizations": [org_a.pk],
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "late_reasons" in refused.context["adminform"].form.errors
+    response = client.post(url, {**data, "late_reasons": "The laptop's loss was reported four days late."})
+    assert response.status_code == 302
+    with scopes_disabled():
+        incident = BreachIncident.objects.using("platform").get(reference="BR-TEST-0001")
+        assert incident.created_by_id == staff.pk
+        assert incident.data_categories == [Category.CONTACT, Category.IDENTITY]
+        assert incident.organization_ids == [org_a.pk]
