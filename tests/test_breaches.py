@@ -4,19 +4,22 @@ platform's incident table out of the application role's reach."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery.signals import task_postrun
 from django.core.exceptions import ValidationError
-from django.db import ProgrammingError, transaction
+from django.db import ProgrammingError, connections, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import Membership, User
 from accounts.services import set_privacy_officer
-from breaches import clock, services
+from breaches import clock, jobs, services
 from breaches.models import BreachIncident, BreachNotice, BreachRecipient, RiskLevel
 from contacts.models import Contact
 from contacts.services.contacts import create_contact
@@ -182,8 +185,20 @@ def _jobs(org, kind: str) -> list[Job]:
 
 
 def test_scope_and_notifications_over_real_smtp(
-    platform_db, staff, org_a, org_b, alice, bob, people, bouncing_mailbox, eager_tasks, client
+    platform_db,
+    staff,
+    org_a,
+    org_b,
+    alice,
+    bob,
+    people,
+    bouncing_mailbox,
+    eager_tasks,
+    client,
+    monkeypatch,
+    django_assert_max_num_queries,
 ):
+    monkeypatch.setattr(jobs, "MAIL_BATCH", 1)  # one person a batch: the batches are exercised
     officer = make_user("officer@example.com", "Privacy Officer")
     make_member(org_a, officer, "member")
     set_privacy_officer(
@@ -232,6 +247,7 @@ def test_scope_and_notifications_over_real_smtp(
     (job,) = _jobs(org_a, "breaches.notify_subjects")
     assert job.state == Job.State.SUCCEEDED, job.error
     assert job.result == {"pending": 0, "sent": 1, "failed": 0, "bounced": 1}
+    assert (job.progress_done, job.progress_total) == (2, 2)
     bouncing_mailbox.wait_for("ana@example.net", subject=org_a.name)
     assert not [r for r, _m in bouncing_mailbox.messages if "old@example.net" in r or "ana@example.org" in r]
     with tenant_context(org_a):
@@ -249,7 +265,8 @@ def test_scope_and_notifications_over_real_smtp(
     assert len(bouncing_mailbox.messages) == before
 
     # The organization's page: its clock, what Logicnet did, the delivery.
-    page = client.get(reverse("breach_notices", args=[org_a.slug])).content.decode()
+    with django_assert_max_num_queries(18):  # one query for the notices, one for the delivery
+        page = client.get(reverse("breach_notices", args=[org_a.slug])).content.decode()
     assert incident.reference in page and "Logs show two downloads." in page
     assert "1 sent, 0 failed, 1 bounced, 0 pending" in page
     assert "Bucket closed; keys rotated." in page
@@ -339,3 +356,52 @@ def test_the_admin_form_refuses_a_late_notification_without_reasons(staff, org_a
         assert incident.created_by_id == staff.pk
         assert incident.data_categories == [Category.CONTACT, Category.IDENTITY]
         assert incident.organization_ids == [org_a.pk]
+
+
+# --- on a real worker ---------------------------------------------------------------------------------
+
+
+def _close_worker_connections(**kwargs) -> None:
+    connections.close_all()
+
+
+@pytest.fixture
+def breach_worker(platform_db) -> Iterator[None]:
+    """A real Celery worker in a thread (as tests/test_jobs.py starts one): the jobs run as
+    the application role, each inside its organization's tenant context."""
+    from celery.contrib.testing.worker import start_worker
+
+    from logicnet.celery import app
+
+    task_postrun.connect(_close_worker_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            yield
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+
+
+def _finished(org, kind: str) -> Job:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = _jobs(org, kind)
+        if found and found[-1].is_finished:
+            return found[-1]
+        time.sleep(0.2)
+    pytest.fail(f"no finished {kind} job in {org} after 60s")
+
+
+def test_each_organization_counts_its_own_scope_on_the_worker(
+    breach_worker, staff, org_a, org_b, alice, charlie, people
+):
+    create_contact(organization=org_b, actor=charlie, data={"first_name": "Bea", "email": "bea@example.org"})
+    incident = _open_incident(staff, org_a)
+    with platform_bypass(actor=staff, reason="test: scope of two organizations"):
+        incident.organization_ids = [org_a.pk, org_b.pk]
+        incident.save(update_fields=["organization_ids"])
+        assert services.compute_scope(incident=incident, actor=staff) == 2
+    assert _finished(org_a, "breaches.scope").state == Job.State.SUCCEEDED
+    assert _finished(org_b, "breaches.scope").state == Job.State.SUCCEEDED
+    a, b = _notice(org_a), _notice(org_b)
+    assert (a.contacts_in_scope, a.users_in_scope) == (3, 2)
+    assert (b.contacts_in_scope, b.users_in_scope) == (2, 1)
