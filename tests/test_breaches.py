@@ -405,3 +405,30 @@ def test_each_organization_counts_its_own_scope_on_the_worker(
     a, b = _notice(org_a), _notice(org_b)
     assert (a.contacts_in_scope, a.users_in_scope) == (3, 2)
     assert (b.contacts_in_scope, b.users_in_scope) == (2, 1)
+
+
+# --- the registry: who was told goes with the person ----------------------------------------------
+
+
+def test_erasing_a_contact_deletes_the_record_that_they_were_told(org_a, alice):
+    from logicnet.personal_data.erasure import execute, plan
+
+    contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "ana@example.net"})
+    other = create_contact(organization=org_a, actor=alice, data={"first_name": "Bea", "email": "bea@example.net"})
+    with tenant_context(org_a):
+        # As the platform publishes it (its incident is in the platform's table: only its id here).
+        notice = BreachNotice.objects.create(
+            organization=org_a, incident_id=10**6, reference="BR-T-1", title="Incident", aware_at=timezone.now()
+        )
+        for person in (contact, other):
+            BreachRecipient.objects.create(
+                organization=org_a, notice=notice, kind="contact", subject_id=person.pk, status="sent"
+            )
+        # A team member with the same id as the contact is someone else.
+        BreachRecipient.objects.create(organization=org_a, notice=notice, kind="member", subject_id=contact.pk)
+    steps = {(step.model, step.path): step for step in plan("contact", contact, audit=False).steps}
+    assert steps[("breaches.BreachRecipient", "subject_id")].rows == 1
+    execute(contact, audit=False)
+    with tenant_context(org_a):
+        left = set(BreachRecipient.objects.values_list("kind", "subject_id"))
+    assert left == {("contact", other.pk), ("member", contact.pk)}
