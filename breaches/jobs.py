@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization
 from breaches.models import BreachNotice, BreachRecipient
-from breaches.scope import contacts_in_scope, scope_counts
+from breaches.scope import CONTACT_KIND, USER_KIND, contacts_in_scope, kinds_touched, scope_counts, users_in_scope
 from contacts.models import Contact
 from logicnet.jobs.registry import job_handler
 from logicnet.jobs.services import start_job
@@ -113,6 +113,9 @@ def _message(kind: str, notice: BreachNotice, organization, *, language: str, ad
                 "name": organization.name,
             }
             body = render_to_string("breaches/email/organization.txt", context)
+        elif kind == Kind.USER:
+            subject = _("Logicnet: a personal data breach concerning your account")
+            body = render_to_string("breaches/email/user.txt", context)
         else:
             subject = _("%(name)s: a personal data breach concerning you") % {"name": organization.name}
             body = render_to_string("breaches/email/subject.txt", context)
@@ -210,17 +213,29 @@ def mail_organization(job, report) -> dict:
 
 @job_handler(SUBJECTS_JOB)
 def mail_subjects(job, report) -> dict:
-    """Art. 34: the people in scope with an address are told, in batches."""
+    """Art. 34: the people in scope with an address are told, in batches: the organization's
+    contacts, and its team members when their account data is in the categories (Logicnet
+    is the controller of account data and tells them itself)."""
     params = job.params
     organization_id, notice_id = job.organization_id, params["notice"]
+    start, end = _when(params["start"]), _when(params["end"])
+    kinds = kinds_touched(params["categories"])
     with tenant_context(organization_id):
-        people = (
-            contacts_in_scope(organization_id=organization_id, start=_when(params["start"]), end=_when(params["end"]))
-            .exclude(email_index="")
-            .values_list("pk", flat=True)
-        )
-        _add_recipients(organization_id, notice_id, Kind.CONTACT, list(people))
-    counts = _send_batches(job, report, kind=Kind.CONTACT)
+        if CONTACT_KIND in kinds:
+            people = (
+                contacts_in_scope(organization_id=organization_id, start=start, end=end)
+                .exclude(email_index="")
+                .values_list("pk", flat=True)
+            )
+            _add_recipients(organization_id, notice_id, Kind.CONTACT, list(people))
+        if USER_KIND in kinds:
+            _add_recipients(
+                organization_id, notice_id, Kind.USER, list(users_in_scope(organization_id=organization_id, end=end))
+            )
+    counts = {
+        "contacts": _send_batches(job, report, kind=Kind.CONTACT),
+        "users": _send_batches(job, report, kind=Kind.USER),
+    }
     with tenant_context(organization_id):
         BreachNotice.objects.filter(pk=notice_id).update(subjects_notice_finished_at=timezone.now())
     return counts

@@ -178,6 +178,8 @@ class BreachRecipient(TenantModel):
     class Kind(models.TextChoices):
         MEMBER = "member", _("Team member (Art. 33(2))")
         CONTACT = "contact", _("Person affected (Art. 34)")
+        # Account data is Logicnet's own (it is the controller): it tells its users itself.
+        USER = "user", _("Account holder affected (Art. 34)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

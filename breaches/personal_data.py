@@ -101,9 +101,10 @@ classify(
 
 THE_CONTACT = Subject("contact", "subject_id", also=(("kind", "contact"),))
 THE_MEMBER = Subject("user", "subject_id", also=(("kind", "member"),))
+THE_ACCOUNT_HOLDER = Subject("user", "subject_id", also=(("kind", "user"),))
 
 
-def _told(plaintext, *, also_about=(THE_MEMBER,)):
+def _told(plaintext, *, also_about=(THE_MEMBER, THE_ACCOUNT_HOLDER)):
     return personal(
         Category.USAGE,
         subject=THE_CONTACT,

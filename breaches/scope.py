@@ -66,20 +66,22 @@ def contacts_in_scope(*, organization_id: int, start: datetime | None, end: date
     return Contact.objects.filter(_period(Contact, start, end), organization_id=organization_id)
 
 
+def users_in_scope(*, organization_id: int, end: datetime | None):
+    """The ids of the organization's team members who had joined by the end of the period."""
+    return Membership.objects.filter(
+        organization_id=organization_id, created_at__lte=end or timezone.now()
+    ).values_list("user_id", flat=True)
+
+
 def scope_counts(*, organization_id: int, categories, start: datetime | None, end: datetime | None) -> dict:
     """People and records of one organization the incident touches; call inside its tenant
     context. Counts only."""
     wanted = set(categories)
     kinds = kinds_touched(wanted)
-    end_or_now = end or timezone.now()
     contacts = (
         contacts_in_scope(organization_id=organization_id, start=start, end=end).count() if CONTACT_KIND in kinds else 0
     )
-    users = (
-        Membership.objects.filter(organization_id=organization_id, created_at__lte=end_or_now).count()
-        if USER_KIND in kinds
-        else 0
-    )
+    users = users_in_scope(organization_id=organization_id, end=end).count() if USER_KIND in kinds else 0
     records = 0
     for model in rls_models():
         if model._meta.app_label == "breaches" or not _personal_rules(model, wanted):

@@ -83,6 +83,7 @@ def incident_notices(incident: BreachIncident) -> list[dict]:
             "notice": n,
             "members": counts.get((n.pk, BreachRecipient.Kind.MEMBER), empty),
             "contacts": counts.get((n.pk, BreachRecipient.Kind.CONTACT), empty),
+            "users": counts.get((n.pk, BreachRecipient.Kind.USER), empty),
         }
         for n in notices
     ]

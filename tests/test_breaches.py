@@ -246,9 +246,14 @@ def test_scope_and_notifications_over_real_smtp(
         services.notify_subjects(incident=incident, actor=staff)
     (job,) = _jobs(org_a, "breaches.notify_subjects")
     assert job.state == Job.State.SUCCEEDED, job.error
-    assert job.result == {"pending": 0, "sent": 1, "failed": 0, "bounced": 1}
-    assert (job.progress_done, job.progress_total) == (2, 2)
+    assert job.result == {
+        "contacts": {"pending": 0, "sent": 1, "failed": 0, "bounced": 1},
+        # Account data (the address) is in the categories: Logicnet tells its users itself.
+        "users": {"pending": 0, "sent": 3, "failed": 0, "bounced": 0},
+    }
+    assert job.progress_done == 3  # the last batch run: the users
     bouncing_mailbox.wait_for("ana@example.net", subject=org_a.name)
+    bouncing_mailbox.wait_for("bob@example.com", subject="your account")
     assert not [r for r, _m in bouncing_mailbox.messages if "old@example.net" in r or "ana@example.org" in r]
     with tenant_context(org_a):
         statuses = dict(
@@ -256,6 +261,12 @@ def test_scope_and_notifications_over_real_smtp(
         )
         stored = list(BreachRecipient.objects.values_list("subject_id", "status", "error_code", "kind"))
     assert statuses == {people["ana"].pk: "sent", people["gone"].pk: "bounced"}
+    assert {(kind, status) for _id, status, _code, kind in stored} == {
+        ("contact", "sent"),
+        ("contact", "bounced"),
+        ("member", "sent"),
+        ("user", "sent"),
+    }
     assert not any("@" in str(value) for row in stored for value in row)  # no address kept
 
     # Run again (a double click): nobody is mailed twice.
