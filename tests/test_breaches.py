@@ -443,3 +443,19 @@ def test_erasing_a_contact_deletes_the_record_that_they_were_told(org_a, alice):
     with tenant_context(org_a):
         left = set(BreachRecipient.objects.values_list("kind", "subject_id"))
     assert left == {("contact", other.pk), ("member", contact.pk)}
+
+
+def test_the_customer_web_process_serves_no_register(staff, org_a, client, settings):
+    """The register's pages are the admin process's: in the web process (no platform alias)
+    they are 404 like every admin URL, even for a verified administrator."""
+    _verified_admin(client, staff)
+    incident = _open_incident(staff, org_a)
+    urls = [
+        reverse("admin:breaches_breachincident_changelist"),
+        reverse("admin:breaches_incident_page", args=[incident.pk]),
+        reverse("admin:breaches_incident_draft", args=[incident.pk]),
+    ]
+    assert all(client.get(url).status_code == 200 for url in urls)
+    settings.PLATFORM_DATABASE = None
+    assert [client.get(url).status_code for url in urls] == [404, 404, 404]
+    assert client.post(reverse("admin:breaches_incident_scope", args=[incident.pk])).status_code == 404
