@@ -131,6 +131,8 @@ def _deliver(messages: dict[int, EmailMessage]) -> dict[int, tuple[str, str]]:
         for recipient_id, message in messages.items():
             message.connection = connection
             try:
+                # Opened once for the batch (a no-op while open); again after a failure closed it.
+                connection.open()
                 message.send()
             except smtplib.SMTPRecipientsRefused as refused:
                 code = next(iter(refused.recipients.values()))[0]
@@ -140,7 +142,7 @@ def _deliver(messages: dict[int, EmailMessage]) -> dict[int, tuple[str, str]]:
                 connection.close()
             except (smtplib.SMTPException, OSError):
                 outcome[recipient_id] = (Status.FAILED, "")
-                connection.close()  # reopened by the next send
+                connection.close()
             else:
                 outcome[recipient_id] = (Status.SENT, "")
     finally:
