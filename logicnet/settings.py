@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "contacts",
     "privacy",
     "usage",  # Logicnet's own cookies and usage data (consent banner, recently used)
+    "breaches",
     "demo",  # above every product app: its seed writes through all of them
 ]
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
+    # Personal data breaches that touch the organization, as Logicnet notified them.
+    path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The privacy desk: data-subject requests, worked by admins and privacy officers.
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).

@@ -16,6 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, ProgrammingError, connection, connections, models, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_scopes import ScopeError, get_scope, scopes_disabled
 
 from accounts.exports import MEMBER_EXPORT
@@ -104,12 +105,34 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "usage.UsageEvent": lambda organization, actor, n: record_usage(
         organization=organization, user=actor, feature="contacts.list"
     ),
+    "breaches.BreachNotice": lambda organization, actor, n: _breach_notice(organization, n),
+    "breaches.BreachRecipient": lambda organization, actor, n: _breach_row(
+        organization, "BreachRecipient", notice=_breach_notice(organization, n), kind="contact", subject_id=n
+    ),
 }
 
 
 def _privacy_request(organization, actor, n):
     return submit_request(
         organization=organization, rights=["access"], email=f"asker-{n}@example.net", channel="staff", actor=actor
+    )
+
+
+def _breach_row(organization, model_name: str, **values):
+    with tenant_context(organization):
+        return apps.get_model("breaches", model_name).objects.create(organization=organization, **values)
+
+
+def _breach_notice(organization, n):
+    # A notice as the platform publishes it. Its incident lives in the platform's own table,
+    # out of the application role's reach (breaches/security.py): only its id is named.
+    return _breach_row(
+        organization,
+        "BreachNotice",
+        incident_id=10**6 + n,
+        reference=f"BR-T-{n}",
+        title="Incident",
+        aware_at=timezone.now(),
     )
 
 

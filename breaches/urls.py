@@ -1,0 +1,7 @@
+from django.urls import path
+
+from breaches import views
+
+urlpatterns = [
+    path("", views.notice_list, name="breach_notices"),
+]
