@@ -120,10 +120,12 @@ def test_withdrawal_names_the_version_that_was_given(org_a, alice, ana, newslett
 
 
 def test_one_click_links_record_nothing_when_nothing_changes(org_a, ana, newsletter):
+    # Saying no before ever saying yes is recorded: the person asked not to be sent it.
+    assert withdraw(org_a, ana, newsletter, when_changed=True) is not None
     assert withdraw(org_a, ana, newsletter, when_changed=True) is None
     assert give(org_a, ana, newsletter, when_changed=True) is not None
     assert give(org_a, ana, newsletter, when_changed=True) is None
-    assert len(ledger(org_a)) == 1
+    assert [row[3] for row in ledger(org_a)] == ["withdrawn", "given"]
 
 
 def test_notices_are_versioned_and_hashed(org_a, alice, newsletter):

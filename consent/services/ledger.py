@@ -120,7 +120,8 @@ def record_consent(
     2. the notice: the one given, else for consent given the purpose's current version, and
        for a withdrawal the version of the consent being withdrawn (the current one if none);
     3. `when_changed`: record nothing when the status is already `action` (one-click links
-       and the preference centre can be used any number of times);
+       and the preference centre can be used any number of times); a withdrawal with no
+       earlier record is recorded (the person said no);
     4. append the row and its evidence, audit without personal values.
     Returns the row, or None when nothing was recorded."""
     from contacts.models import Contact
@@ -134,9 +135,8 @@ def record_consent(
             .order_by("-recorded_at", "-id")
             .first()
         )
+        # A withdrawal with nothing given before is still recorded: the person said no.
         if when_changed and latest is not None and latest.action == action:
-            return None
-        if when_changed and latest is None and action == Action.WITHDRAWN:
             return None
         if notice is None:
             if action == Action.WITHDRAWN and latest is not None:
