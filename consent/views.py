@@ -33,7 +33,8 @@ from contacts.access import get_contact_for
 from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
-admin_view = requires_role(read=Role.ADMIN, write=Role.ADMIN)
+# Admins and owners, and the privacy officers the organization appointed.
+admin_view = requires_role(read=Role.ADMIN, write=Role.ADMIN, privacy_officer=True)
 
 
 def _purpose_or_404(request, purpose_id: int):
@@ -126,7 +127,7 @@ def _panel_context(request, contact, form=None) -> dict:
         "history": selectors.history(organization, contact.pk),
         "form": form,
         "can_write": can_write,
-        "is_admin": request.actor.at_least(Role.ADMIN),
+        "is_admin": request.actor.works_privacy_desk,
     }
 
 

@@ -539,3 +539,16 @@ def test_the_ledger_exports_as_csv_by_date_purpose_and_version(client, org_a, al
     today = selectors.history(org_a, ana.pk)[0].recorded_at.date()
     assert len(export_csv(client, org_a, date_from=today.isoformat(), date_to=today.isoformat())) == 4
     assert export_csv(client, org_a, date_to="2020-01-01") == []
+
+
+def test_an_appointed_privacy_officer_manages_consent(client, org_a, alice, newsletter):
+    from accounts.services import set_privacy_officer
+
+    officer = make_user("officer@example.com", "Olga Officer")
+    membership = make_member(org_a, officer, "member")
+    set_privacy_officer(organization=org_a, actor=alice, membership=membership, value=True)
+    client.force_login(officer)
+    assert client.get(reverse("consent_purposes", kwargs={"org_slug": org_a.slug})).status_code == 200
+    url = reverse("consent_purpose", kwargs={"org_slug": org_a.slug, "purpose_id": newsletter.pk})
+    assert client.post(url, {"text": "A new text."}).status_code == 302
+    assert [n.version for n in selectors.notice_versions(newsletter)] == [2, 1]
