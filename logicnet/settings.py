@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "privacy",
     "usage",  # Logicnet's own cookies and usage data (consent banner, recently used)
     "breaches",
+    "consent",
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -280,6 +281,7 @@ CELERY_BEAT_SCHEDULE = {
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
     "seal-audit-log": {"task": "audit.seal_audit_log", "schedule": 10.0},
     "drop-expired-audit-events": {"task": "audit.drop_expired_audit_events", "schedule": 24 * 3600.0},
+    "delete-expired-consent-signups": {"task": "consent.delete_expired_signups", "schedule": 3600.0},
     # Shortly after midnight in TIME_ZONE (CELERY_TIMEZONE below): on the day a person
     # turns sixteen, the flag follows.
     "refresh-minor-flags": {"task": "contacts.refresh_minor_flags", "schedule": crontab(hour=0, minute=5)},
@@ -304,7 +306,7 @@ TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "privacy"]
+TENANCY_APPS = ["contacts", "privacy", "consent"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees
@@ -384,6 +386,9 @@ PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")
 # Submissions of the public data-subject request form, per client address and per email
 # address (on top of PUBLIC_RATE_LIMITS, which count every public page).
 PRIVACY_REQUEST_RATE_LIMITS = {"client": "5/h", "email": "3/h"}
+# Sign-ups through an organization's consent form (double opt-in), per client address and
+# per email address (each sends a confirmation mail to that address).
+CONSENT_SIGNUP_RATE_LIMITS = {"client": "10/h", "email": "3/h"}
 # Named in every refusal (GDPR Art. 12(4), 77): where the person may complain.
 PRIVACY_SUPERVISORY_AUTHORITY = env_str(
     "PRIVACY_SUPERVISORY_AUTHORITY",

@@ -15,8 +15,11 @@ urlpatterns = [
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The privacy desk: data-subject requests, worked by admins and privacy officers.
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
+    # Consent purposes, the ledger and its export, a contact's consent.
+    path("o/<slug:org_slug>/consent/", include("consent.urls")),
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).
     path("p/<slug:org_slug>/", include("privacy.public_urls")),
     path("", include("usage.urls")),
+    path("p/<slug:org_slug>/", include("consent.public_urls")),
     path("", include("accounts.urls")),
 ]

@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.exports import MEMBER_EXPORT
 from accounts.models import Membership
 from accounts.services import invite_member
+from consent.services.ledger import create_purpose
 from contacts.services.contacts import create_contact
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import execute_job, start_job
@@ -62,6 +63,7 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "tag_id": lambda world: world.crm["tag"].pk,
     "request_id": lambda world: world.privacy_request.pk,
     "privacy_job_id": lambda world: world.privacy_job.pk,
+    "purpose_id": lambda world: world.crm["consent_purpose"].pk,
     "package_token": lambda world: _account_package_token(world.users[Role.MEMBER]),
 }
 
@@ -223,6 +225,9 @@ def _crm_objects(organization, owner) -> dict:
                 organization=organization, entity="contact", key="vat", label="VAT", kind="text"
             ),
             "tag": crm.Tag.objects.create(organization=organization, name="vip"),
+            "consent_purpose": create_purpose(
+                organization=organization, actor=owner, key="newsletter", name="Newsletter", notice_text="Monthly."
+            ),
         }
 
 

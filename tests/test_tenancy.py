@@ -109,7 +109,45 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "breaches.BreachRecipient": lambda organization, actor, n: _breach_row(
         organization, "BreachRecipient", notice=_breach_notice(organization, n), kind="contact", subject_id=n
     ),
+    "consent.Purpose": lambda organization, actor, n: _consent_purpose(organization, actor, n),
+    "consent.NoticeVersion": lambda organization, actor, n: _consent_purpose(organization, actor, n),
+    "consent.ConsentRecord": lambda organization, actor, n: _consent_record(organization, actor, n),
+    "consent.ConsentEvidence": lambda organization, actor, n: _consent_record(organization, actor, n),
+    "consent.PendingSignup": lambda organization, actor, n: _consent_signup(organization, actor, n),
 }
+
+
+def _consent_purpose(organization, actor, n):
+    from consent.services.ledger import create_purpose
+
+    return create_purpose(
+        organization=organization, actor=actor, key=f"purpose-{n}", name=f"Purpose {n}", notice_text=f"Notice {n}"
+    )
+
+
+def _consent_record(organization, actor, n):
+    from consent.services.ledger import record_by_staff
+
+    contact = create_contact(organization=organization, actor=actor, data={"first_name": f"Consenting {n}"})
+    return record_by_staff(
+        organization=organization,
+        actor=actor,
+        contact=contact,
+        purpose=_consent_purpose(organization, actor, n),
+        action="given",
+        note=f"said yes ({n})",
+    )
+
+
+def _consent_signup(organization, actor, n):
+    from consent.models import PendingSignup
+    from consent.services.ledger import current_notice
+
+    purpose = _consent_purpose(organization, actor, n)
+    with tenant_context(organization):
+        return PendingSignup.objects.create(
+            organization=organization, purpose=purpose, notice=current_notice(purpose), email=f"signup-{n}@example.net"
+        )
 
 
 def _privacy_request(organization, actor, n):

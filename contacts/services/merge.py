@@ -24,6 +24,7 @@ from contacts.models import (
 from contacts.services.contacts import STALE_MESSAGE, _full_clean, _save, check_not_restricted, is_minor
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.rls import APPEND_ONLY_TABLES
 
 # Field groups chosen as one: an email goes with its label, a source with its detail and date.
 MERGE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -125,6 +126,10 @@ def _move_other_relations(organization: Organization, keep: Contact, gone: Conta
         if relation.many_to_many or relation.related_model in HANDLED_RELATIONS:
             continue
         if relation.get_accessor_name() in DERIVED_RELATIONS:
+            continue
+        if relation.related_model._meta.db_table in APPEND_ONLY_TABLES:
+            # A ledger (consent) is never rewritten: its rows keep naming the duplicate's id
+            # as the proof they are; the survivor starts from its own records.
             continue
         manager = relation.related_model._default_manager
         manager.filter(**{relation.field.name: gone}).update(**{relation.field.name: keep})

@@ -26,7 +26,13 @@ RLS_EXEMPT: dict[str, str] = {
 }
 
 # Tables the application may append to but never change (see logicnet/audit).
-APPEND_ONLY_TABLES = ["audit_auditevent", "audit_auditcheckpoint"]
+APPEND_ONLY_TABLES = [
+    "audit_auditevent",
+    "audit_auditcheckpoint",
+    # The consent ledger and the notice texts consent was given to (consent/models.py).
+    "consent_consentrecord",
+    "consent_noticeversion",
+]
 
 POLICY_PREDICATE = "organization_id = NULLIF(current_setting('app.organization_id', true), '')::bigint"
 

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
+from consent.models import ConsentRecord
+from consent.services.ledger import create_purpose, give_consent
 from contacts.services.activity import create_task, log_interaction
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
@@ -109,6 +111,35 @@ class Command(BaseCommand):
                 due_at=now + datetime.timedelta(days=due_in_days, hours=2),
                 assignee=team[index % 3],
                 contact=contacts[index * 3 % len(contacts)],
+            )
+        self._seed_consent(organization, owner, contacts)
+
+    def _seed_consent(self, organization, owner, contacts) -> None:
+        newsletter = create_purpose(
+            organization=organization,
+            actor=owner,
+            key="newsletter",
+            name="Newsletter",
+            notice_text=(
+                "Demo SRL sends you its newsletter about new products once a month. "
+                "You can unsubscribe at any time with one click from any newsletter."
+            ),
+        )
+        create_purpose(
+            organization=organization,
+            actor=owner,
+            key="events",
+            name="Event invitations",
+            notice_text="Demo SRL invites you to its fairs and workshops, a few times a year.",
+        )
+        for contact in contacts[::3]:
+            give_consent(
+                organization=organization,
+                contact=contact,
+                purpose=newsletter,
+                method=ConsentRecord.Method.IMPORT,
+                actor=owner,
+                details="Imported with the demo data",
             )
 
 
