@@ -420,7 +420,9 @@ def test_timeline_query_count_does_not_grow_with_history(client, org_a, alice, a
     for n in range(10):
         create_task(organization=org_a, actor=alice, title=f"t{n}", due_at=at(-n), assignee=alice, contact=ana)
     assert count() == small
-    assert small <= 18, small  # most are the session, two-factor and membership checks
+    # Most are the session, two-factor and membership checks; one sets the request's acting
+    # user (app.user_id), one hands it back when the organization's block ends.
+    assert small <= 20, small
 
 
 def test_company_timeline_shows_its_interactions_and_tasks(client, org_a, alice, ana, ion, company):

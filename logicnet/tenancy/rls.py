@@ -232,9 +232,10 @@ ORGANIZATION_POLICY_VALUE = "NULLIF(current_setting('app.organization_id', true)
 # its reason; the tenancy tests fail for any other table naming a user without one.
 USER_TABLES_OUTSIDE_POLICIES: dict[str, str] = {
     "accounts_user": (
-        "read before anyone acts: the session's user is loaded by id, sign-in, sign-up and password "
-        "reset find a person by the address allauth keeps in its email column (so no exception is "
-        "needed on account_emailaddress); writes are limited by column privileges"
+        "read before anyone acts: the session's user is loaded by id, and sign-in, sign-up and "
+        "password reset find a person by the address allauth keeps in its email column (so no "
+        "exception is needed on account_emailaddress); organization pages show teammates; writes "
+        "are limited by column privileges"
     ),
     "accounts_membership": "the organization wall's own table: policies keyed by the active organization and user",
     "accounts_user_groups": "the web role may only delete these rows (with their user), never add one",
@@ -367,8 +368,10 @@ def access_table_statements() -> list[str]:
     for label in settings.TENANCY_USER_OWNED_MODELS:
         # A user's own rows (data packages, email addresses, two-factor devices and backup
         # codes, session records): the web role reads and writes only the acting user's, so
-        # a forgotten filter, a guessed id or an injected statement shows nobody else's
-        # address, device or session, and cannot remove another user's second factor.
+        # a forgotten filter, a guessed id or an injected query shows nobody else's address,
+        # device or session, and cannot remove another user's second factor. (As for the
+        # organization setting, a statement that first sets app.user_id itself is not
+        # stopped here: the setting is a key the application holds, not a credential.)
         predicate = user_owned_predicate(apps.get_model(label))
         statements += _policies(
             apps.get_model(label)._meta.db_table,
