@@ -303,9 +303,10 @@ def request_account_deletion(*, user: User, confirmation: str, ip_address: str |
 
 def end_all_sessions(*, user_id: int) -> int:
     ended = 0
-    for session in UserSession.objects.filter(user_id=user_id):
-        session.end()
-        ended += 1
+    with user_context(user_id):  # runs after commit, outside the request's user block
+        for session in UserSession.objects.filter(user_id=user_id):
+            session.end()
+            ended += 1
     return ended
 
 

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import sign_in_throttle
 from logicnet.client_ip import client_ip
+from logicnet.tenancy.context import act_as
 
 # Where an invitee who signed up, signed in or verified their address is sent back to.
 PENDING_INVITATION_SESSION_KEY = "pending_invitation"
@@ -40,6 +41,33 @@ class AccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine the client's address")
         return address
+
+    # --- Acting for the user a flow has proved (logicnet.tenancy.context.act_as) -------------
+    # Email addresses, two-factor devices and session records are visible to the web role
+    # only for the acting user. Before sign-in nobody acts; each flow switches to its user
+    # once that user is proved, before allauth reads or writes the user's own rows.
+
+    def pre_login(self, request, user, **kwargs):
+        # Every sign-in (password, mailed code, confirmed address, sign-up) passes here
+        # before its stages check the verified address and django-otp's devices.
+        act_as(user)
+        return super().pre_login(request, user, **kwargs)
+
+    def save_user(self, request, user, form, commit=True):
+        # Sign-up: the new person's primary address is written next (setup_user_email).
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            act_as(user)
+        return user
+
+    def set_password(self, user, password) -> None:
+        # A password reset by mailed key proves the user (changing it, they act already);
+        # the reset then clears the cool-downs of the user's addresses.
+        act_as(user)
+        user.set_password(password)
+        # Only the password: a full save would also write the columns only the platform may
+        # change (is_staff, is_superuser), which the web role has no privilege on.
+        user.save(update_fields=["password"])
 
     # --- Sign-in throttling (accounts/sign_in_throttle.py) -----------------------------------
 

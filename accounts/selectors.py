@@ -60,3 +60,27 @@ def pending_invitation_for_token(token: str) -> Invitation | None:
     with tenant_context(organization_id):
         invitation = find_invitation(invitation_id)
     return invitation if invitation is not None and invitation.is_pending else None
+
+
+def confirmation_link_owner(key: str) -> int | None:
+    """The id of the user whose unconfirmed address a confirmation link names, or None.
+
+    The key is checked as allauth checks it (signed with the secret key, not expired)
+    before the database is asked; only then does the narrow function
+    logicnet_unconfirmed_email_owner say whose address it is (the web role sees only the
+    acting user's addresses, and whoever opens the link acts for nobody yet)."""
+    from allauth.account import app_settings
+    from django.core import signing
+    from django.db import connection
+
+    if not app_settings.EMAIL_CONFIRMATION_HMAC:
+        return None
+    try:
+        max_age = 60 * 60 * 24 * app_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS
+        address_id = int(signing.loads(key, max_age=max_age, salt=app_settings.SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT logicnet_unconfirmed_email_owner(%s)", [address_id])
+        (owner,) = cursor.fetchone()
+    return owner

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet import normalize
 from logicnet.audit.services import record_event
-from logicnet.tenancy.context import acting_user, tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context, user_context
 from logicnet.tenancy.roles import Role
 
 INVITATION_SALT = "accounts.invitation"
@@ -352,18 +352,23 @@ def end_organization_sessions(*, user: User, organization: Organization) -> int:
     from allauth.usersessions.models import UserSession
 
     ended = 0
-    for session in UserSession.objects.filter(user=user):
-        if organization.pk in session.data.get("organizations", []):
-            session.end()
-            ended += 1
+    # Session records are visible to the web role only for the acting user: the removal,
+    # which an owner or admin of the organization was entitled to make, acts here for the
+    # member removed, to end that member's sessions and nothing else.
+    with user_context(user):
+        for session in UserSession.objects.filter(user=user):
+            if organization.pk in session.data.get("organizations", []):
+                session.end()
+                ended += 1
     return ended
 
 
 def end_user_session(*, user: User, session_id: int, ip_address=None) -> None:
     from allauth.usersessions.models import UserSession
 
-    session = UserSession.objects.get(pk=session_id, user=user)
-    session.end()
+    with user_context(user):
+        session = UserSession.objects.get(pk=session_id, user=user)
+        session.end()
     record_event(action="session.revoked", actor=user, ip_address=ip_address, details={"session": session_id})
 
 

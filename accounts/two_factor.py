@@ -5,7 +5,8 @@ The devices are our own django-otp devices (accounts/two_factor_models.py): the 
 sealed with the platform key and backup codes are stored hashed, so neither can be read
 from the database, a dump or a backup.
 
-Every state change here writes an audit row. The account is the user's own (Logicnet is
+Every service acts for its user (user_context): the devices are visible to the web role only
+for the acting user (logicnet/tenancy/rls.py). Every state change here writes an audit row. The account is the user's own (Logicnet is
 the controller), so the rows go to the platform chain, not to an organization's.
 """
 
@@ -17,7 +18,6 @@ from base64 import b32encode
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,6 +27,7 @@ from django_otp.models import Device
 from accounts.models import Organization, User
 from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice
 from logicnet.audit.services import record_event
+from logicnet.tenancy.context import user_context
 
 BACKUP_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "Authenticator app"
@@ -92,7 +93,7 @@ def start_totp_enrolment(*, user: User, ip_address: str | None = None) -> Authen
     the person has already scanned. The user row is locked so two tabs opening the setup
     page at once do not create two keys, only one of which could ever be confirmed.
     """
-    with transaction.atomic():
+    with user_context(user):
         User.objects.select_for_update().filter(pk=user.pk).first()
         if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
             raise ValidationError(_("Two-factor authentication is already on."), code="enabled")
@@ -116,7 +117,7 @@ def confirm_totp_device(*, user: User, token: str, ip_address: str | None = None
     a failed attempt are committed, not rolled back with the exception.
     """
     token = normalize_code(token)
-    with transaction.atomic():
+    with user_context(user):
         device = (
             AuthenticatorDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
         )
@@ -155,9 +156,9 @@ def confirm_totp_device(*, user: User, token: str, ip_address: str | None = None
 
 def regenerate_backup_codes(*, user: User, ip_address: str | None = None) -> list[str]:
     """Replace every backup code; the old ones stop working at once."""
-    if not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
-        raise ValidationError(_("Turn on two-factor authentication first."), code="not_enabled")
-    with transaction.atomic():
+    with user_context(user):
+        if not AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
+            raise ValidationError(_("Turn on two-factor authentication first."), code="not_enabled")
         codes = _replace_backup_codes(user)
         record_event(
             action="two_factor.backup_codes_regenerated",
@@ -205,7 +206,7 @@ def verify_two_factor(*, user: User, token: str, ip_address: str | None = None) 
     model = BackupCodeDevice if used_backup_code else AuthenticatorDevice
     verified: Device | None = None
     throttles: list[dict] = []
-    with transaction.atomic():
+    with user_context(user):
         for device in model.objects.devices_for_user(user, confirmed=True).select_for_update():
             allowed, throttle = device.verify_is_allowed()
             if not allowed:
@@ -256,7 +257,7 @@ def disable_two_factor(*, user: User, password: str, ip_address: str | None = No
     if not user.check_password(password):
         record_event(action="two_factor.disable_refused", actor=user, ip_address=ip_address)
         raise ValidationError(_("That is not your current password."), code="wrong_password")
-    with transaction.atomic():
+    with user_context(user):
         for model in device_classes():
             model.objects.filter(user=user).delete()
         record_event(action="two_factor.disabled", actor=user, ip_address=ip_address)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.views import ConfirmEmailView as AllauthConfirmEmailView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +16,7 @@ from accounts.exports import MEMBER_EXPORT, export_available, export_expires_at,
 from accounts.forms import InvitationForm, MemberRoleForm, OrganizationCreateForm, OrganizationSettingsForm
 from accounts.models import Membership
 from accounts.selectors import (
+    confirmation_link_owner,
     find_invitation,
     get_invitation_for,
     get_job_for,
@@ -25,7 +27,7 @@ from accounts.selectors import (
 )
 from logicnet.audit.services import client_ip, record_event
 from logicnet.jobs.services import start_job
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import act_as, tenant_context
 from logicnet.tenancy.roles import Role, requires_role
 
 
@@ -314,3 +316,15 @@ def sessions(request):
         )
     rows.sort(key=lambda row: (not row["current"], -row["last_seen"].timestamp()))
     return render(request, "accounts/sessions.html", {"sessions": rows})
+
+
+class ConfirmEmailView(AllauthConfirmEmailView):
+    """allauth's confirmation page, acting for the owner of the address the signed link
+    names (email addresses are visible only to their acting user), so allauth finds the
+    address, confirms it and signs its owner in as before."""
+
+    def get_object(self, queryset=None):
+        owner = confirmation_link_owner(self.kwargs["key"])
+        if owner is not None:
+            act_as(owner)
+        return super().get_object(queryset)

@@ -3,12 +3,22 @@ from functools import wraps
 from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from django_otp.admin import OTPAdminSite
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 from logicnet.audit.services import client_ip
-from logicnet.tenancy.context import platform_bypass, platform_reads
+from logicnet.tenancy.context import act_as, platform_bypass, platform_reads
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class AdminLoginForm(OTPAdminAuthenticationForm):
+    """django-otp's admin sign-in, acting for the administrator once the password has
+    proved them: their devices are visible to the web role only for the acting user."""
+
+    def clean_otp(self, user):
+        if user is not None:
+            act_as(user)
+        return super().clean_otp(user)
 
 
 class LogicnetAdminSite(OTPAdminSite):
@@ -24,6 +34,7 @@ class LogicnetAdminSite(OTPAdminSite):
 
     site_header = _("Logicnet CRM — platform administration")
     site_title = _("Logicnet CRM admin")
+    login_form = AdminLoginForm
 
     def admin_view(self, view, cacheable=False):
         guarded = super().admin_view(view, cacheable)

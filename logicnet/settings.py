@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Acts for the signed-in user (row policies keyed by app.user_id); before OTPMiddleware.
+    "logicnet.tenancy.middleware.ActingUserMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -310,8 +312,22 @@ TENANCY_APPS = ["contacts", "privacy", "consent"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees
-# and changes only the acting user's rows (`app.user_id`, logicnet/tenancy/rls.py).
-TENANCY_USER_OWNED_MODELS = ["accounts.AccountDataPackage"]
+# and changes only the acting user's rows (`app.user_id`, logicnet/tenancy/rls.py). A model
+# without a user field is owned through its foreign key to another one listed here. Every
+# other table that names a user is listed, with its reason, in rls.USER_TABLES_OUTSIDE_POLICIES.
+TENANCY_USER_OWNED_MODELS = [
+    "accounts.AccountDataPackage",
+    "accounts.AuthenticatorDevice",
+    "accounts.BackupCodeDevice",
+    "accounts.BackupCode",
+    "otp_totp.TOTPDevice",
+    "otp_static.StaticDevice",
+    "otp_static.StaticToken",
+    "account.EmailAddress",
+    "account.EmailConfirmation",
+    "usersessions.UserSession",
+    "admin.LogEntry",
+]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
 
@@ -347,6 +363,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Hashes the user's email addresses acting for that user (their rows are walled, see the class).
+ACCOUNT_PASSWORD_RESET_TOKEN_GENERATOR = "accounts.password_reset.PasswordResetTokenGenerator"  # noqa: S105
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Logicnet CRM] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None

@@ -6,14 +6,15 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
-from logicnet.tenancy.context import acting_user, tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context, user_context
 
 PASSWORD = "correct-horse-battery-9"
 
 
 def make_user(email: str, name: str = "Test User", *, password: str = PASSWORD, verified: bool = True) -> User:
     user = User.objects.create_user(email, password, full_name=name)
-    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    with user_context(user):  # addresses are visible and writable only for their acting user
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
 
 

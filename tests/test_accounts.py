@@ -15,7 +15,7 @@ from accounts import services, sign_in_throttle
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.models import AuditEvent
 from logicnet.client_ip import client_address, parse_trusted_proxies
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import tenant_context, user_context
 from tests.factories import PASSWORD, make_member, make_user
 
 SIGNUP = {
@@ -44,7 +44,9 @@ def test_signup_creates_owner_organization_and_requires_verification(client, db)
     membership = Membership.objects.get(user=user)
     assert membership.role == "owner"
     assert membership.organization.name == "Firma SRL"
-    assert not EmailAddress.objects.get(user=user).verified
+    # Addresses are visible to the web role only for the acting user.
+    with user_context(user):
+        assert not EmailAddress.objects.get(user=user).verified
     # Not verified yet: signing in is refused until the link in the mail is followed.
     assert len(mail.outbox) == 1
     other = Client()
@@ -143,7 +145,8 @@ def test_removed_member_loses_access_and_sessions_for_that_org(alice, bob, org_a
     bob_client = Client()
     assert bob_client.post(reverse("account_login"), {"login": bob.email, "password": PASSWORD}).status_code == 302
     assert bob_client.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
-    assert UserSession.objects.filter(user=bob).count() == 1
+    with user_context(bob):
+        assert UserSession.objects.filter(user=bob).count() == 1
     alice_client = Client()
     alice_client.force_login(alice)
     membership = Membership.objects.get(user=bob, organization=org_a)
@@ -151,7 +154,8 @@ def test_removed_member_loses_access_and_sessions_for_that_org(alice, bob, org_a
         alice_client.post(reverse("member_remove", args=[org_a.slug, membership.pk]))
     assert not Membership.objects.filter(pk=membership.pk).exists()
     # The session that worked in organization A has ended: bob is signed out.
-    assert not UserSession.objects.filter(user=bob).exists()
+    with user_context(bob):
+        assert not UserSession.objects.filter(user=bob).exists()
     response = bob_client.get(reverse("dashboard", args=[org_a.slug]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
@@ -165,7 +169,8 @@ def test_sessions_page_lists_and_revokes(alice, org_a):
     page = first.get(reverse("sessions"))
     assert page.status_code == 200
     assert b"Firefox" in page.content
-    sessions = list(UserSession.objects.filter(user=alice))
+    with user_context(alice):
+        sessions = list(UserSession.objects.filter(user=alice))
     assert len(sessions) == 2
     current_key = first.session.session_key
     other = next(s for s in sessions if s.session_key != current_key)
@@ -176,9 +181,11 @@ def test_sessions_page_lists_and_revokes(alice, org_a):
     intruder = make_user("mallory@example.net", "Mallory")
     c = Client()
     c.force_login(intruder)
-    mine = UserSession.objects.get(user=alice)
+    with user_context(alice):
+        mine = UserSession.objects.get(user=alice)
     assert c.post(reverse("sessions"), {"session": mine.pk}).status_code == 404
-    assert UserSession.objects.filter(pk=mine.pk).exists()
+    with user_context(alice):
+        assert UserSession.objects.filter(pk=mine.pk).exists()
 
 
 def test_failed_sign_ins_are_throttled_with_a_clear_message(client, alice):
@@ -440,7 +447,8 @@ def test_behind_a_trusted_proxy_clients_are_told_apart_by_x_forwarded_for(platfo
     assert {e.ip_address for e in _platform_events("auth.sign_in_failed")} == {ATTACKER}
     assert [e.ip_address for e in _platform_events("auth.signed_in")] == [VICTIM]
     # allauth's session records use the same address.
-    assert UserSession.objects.get(user=alice).ip == VICTIM
+    with user_context(alice):
+        assert UserSession.objects.get(user=alice).ip == VICTIM
 
 
 def test_an_untrusted_x_forwarded_for_is_ignored(platform_db, settings, alice):

@@ -22,6 +22,7 @@ from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCo
 from logicnet.audit.models import AuditEvent
 from logicnet.encryption.exceptions import DecryptionError
 from logicnet.health import record_worker_heartbeat
+from logicnet.tenancy.context import user_context
 from tests.factories import PASSWORD
 
 VIEW_NAMES = ["two_factor_setup", "two_factor_backup_codes", "two_factor_verify", "two_factor_disable"]
@@ -76,7 +77,9 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(platform_db, client, 
     client.force_login(alice)
     page = client.get(reverse("two_factor_setup"))
     assert page.status_code == 200
-    device = AuthenticatorDevice.objects.get(user=alice, confirmed=False)
+    # Devices are visible to the web role only for the acting user.
+    with user_context(alice):
+        device = AuthenticatorDevice.objects.get(user=alice, confirmed=False)
     assert b"<svg" in page.content
     assert two_factor.totp_secret_base32(device).encode() in page.content
     assert b'autocomplete="one-time-code"' in page.content
@@ -85,11 +88,13 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(platform_db, client, 
     assert_csp_clean(page)
     # Reloading keeps the key the person may already have scanned.
     client.get(reverse("two_factor_setup"))
-    assert AuthenticatorDevice.objects.filter(user=alice).count() == 1
+    with user_context(alice):
+        assert AuthenticatorDevice.objects.filter(user=alice).count() == 1
 
     response = client.post(reverse("two_factor_setup"), {"code": totp_code(device)})
     assert response["Location"] == reverse("two_factor_backup_codes")
-    device.refresh_from_db()
+    with user_context(alice):
+        device.refresh_from_db()
     assert device.confirmed
 
     codes_page = client.get(reverse("two_factor_backup_codes"))
@@ -111,14 +116,16 @@ def test_enrolment_with_the_right_code_turns_two_factor_on(platform_db, client, 
 def test_enrolment_with_a_wrong_code_is_refused(platform_db, client, alice):
     client.force_login(alice)
     client.get(reverse("two_factor_setup"))
-    device = AuthenticatorDevice.objects.get(user=alice)
+    with user_context(alice):
+        device = AuthenticatorDevice.objects.get(user=alice)
     response = client.post(reverse("two_factor_setup"), {"code": wrong_code(device)})
     assert response.status_code == 200
     assert b"That code is not right" in response.content
-    device.refresh_from_db()
-    assert not device.confirmed
-    assert not BackupCodeDevice.objects.filter(user=alice).exists()
-    assert not two_factor.has_two_factor(alice)
+    with user_context(alice):
+        device.refresh_from_db()
+        assert not device.confirmed
+        assert not BackupCodeDevice.objects.filter(user=alice).exists()
+        assert not two_factor.has_two_factor(alice)
     assert "two_factor.failed" in audit_actions(alice)
     # Not a code at all: the form says so and the device's throttle is untouched.
     response = client.post(reverse("two_factor_setup"), {"code": "12ab"})
@@ -132,7 +139,8 @@ def test_setup_page_of_an_enabled_account_offers_codes_and_turning_off(client, a
     page = client.get(reverse("two_factor_setup"))
     assert page.status_code == 200
     assert reverse("two_factor_disable").encode() in page.content
-    assert AuthenticatorDevice.objects.filter(user=alice).count() == 1
+    with user_context(alice):
+        assert AuthenticatorDevice.objects.filter(user=alice).count() == 1
 
 
 @pytest.mark.parametrize("name", VIEW_NAMES)
@@ -225,7 +233,8 @@ def test_enabling_two_factor_holds_the_other_signed_in_sessions(alice, org_a):
     sign_in(laptop, alice)
     sign_in(stolen, alice)
     laptop.get(reverse("two_factor_setup"))
-    device = AuthenticatorDevice.objects.get(user=alice)
+    with user_context(alice):
+        device = AuthenticatorDevice.objects.get(user=alice)
     laptop.post(reverse("two_factor_setup"), {"code": totp_code(device)})
     assert laptop.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
     assert stolen.get(reverse("dashboard", args=[org_a.slug]))["Location"].startswith(reverse("two_factor_verify"))
@@ -257,7 +266,8 @@ def test_backup_codes_work_once(alice, org_a):
     response = first.post(reverse("two_factor_verify") + "?backup=1", {"code": typed, "next": dashboard})
     assert response["Location"] == dashboard
     assert first.get(dashboard).status_code == 200
-    assert BackupCode.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT - 1
+    with user_context(alice):
+        assert BackupCode.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT - 1
 
     second = Client()
     sign_in(second, alice)
@@ -265,8 +275,9 @@ def test_backup_codes_work_once(alice, org_a):
     assert response.status_code == 200
     assert b"That code is not right" in response.content
     assert second.get(dashboard).status_code == 302
-    device = BackupCodeDevice.objects.get(user=alice)
-    assert BackupCode.objects.filter(device=device, code_hash=device.hash_code(codes[1])).exists()
+    with user_context(alice):
+        device = BackupCodeDevice.objects.get(user=alice)
+        assert BackupCode.objects.filter(device=device, code_hash=device.hash_code(codes[1])).exists()
 
 
 def test_regenerated_backup_codes_replace_the_old_ones(platform_db, client, alice):
@@ -277,10 +288,11 @@ def test_regenerated_backup_codes_replace_the_old_ones(platform_db, client, alic
     assert response["Location"] == reverse("two_factor_backup_codes")
     new_codes = client.get(reverse("two_factor_backup_codes")).context["codes"]
     assert set(new_codes).isdisjoint(enrolment.backup_codes)
-    device = BackupCodeDevice.objects.get(user=alice)
-    assert set(BackupCode.objects.filter(device=device).values_list("code_hash", flat=True)) == {
-        device.hash_code(code) for code in new_codes
-    }
+    with user_context(alice):
+        device = BackupCodeDevice.objects.get(user=alice)
+        assert set(BackupCode.objects.filter(device=device).values_list("code_hash", flat=True)) == {
+            device.hash_code(code) for code in new_codes
+        }
     assert "two_factor.backup_codes_regenerated" in audit_actions(alice)
 
 
@@ -324,13 +336,15 @@ def test_turning_off_requires_the_current_password(platform_db, client, alice):
     response = client.post(reverse("two_factor_disable"), {"password": "not-my-password"})
     assert response.status_code == 200
     assert b"That is not your current password" in response.content
-    assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
+    with user_context(alice):
+        assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
 
     response = client.post(reverse("two_factor_disable"), {"password": PASSWORD})
     assert response["Location"] == reverse("home")
-    assert not AuthenticatorDevice.objects.filter(user=alice).exists()
-    assert not BackupCodeDevice.objects.filter(user=alice).exists()
-    assert not two_factor.has_two_factor(alice)
+    with user_context(alice):
+        assert not AuthenticatorDevice.objects.filter(user=alice).exists()
+        assert not BackupCodeDevice.objects.filter(user=alice).exists()
+        assert not two_factor.has_two_factor(alice)
     assert audit_actions(alice)[-2:] == ["two_factor.disable_refused", "two_factor.disabled"]
     # A fresh sign-in is no longer held.
     other = Client()
@@ -345,8 +359,9 @@ def test_turning_off_acts_only_on_the_signed_in_account(client, alice, charlie):
     assert client.get(reverse("two_factor_disable"))["Location"] == reverse("two_factor_setup")
     assert client.post(reverse("two_factor_disable"), {"password": PASSWORD})["Location"] == reverse("two_factor_setup")
     assert client.post(reverse("two_factor_backup_codes"))["Location"] == reverse("two_factor_setup")
-    assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
-    assert BackupCode.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT
+    with user_context(alice):
+        assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
+        assert BackupCode.objects.filter(device__user=alice).count() == two_factor.BACKUP_CODE_COUNT
 
 
 def test_password_guesses_on_the_turn_off_form_are_rate_limited(client, alice):
@@ -356,7 +371,8 @@ def test_password_guesses_on_the_turn_off_form_are_rate_limited(client, alice):
     responses = [client.post(reverse("two_factor_disable"), {"password": f"guess-{i}"}) for i in range(11)]
     assert responses[-1].status_code == 429
     assert b"Too many attempts" in responses[-1].content
-    assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
+    with user_context(alice):
+        assert AuthenticatorDevice.objects.filter(user=alice, confirmed=True).exists()
 
 
 # --- Organizations that require it -----------------------------------------------------------
@@ -375,7 +391,8 @@ def test_organization_requiring_two_factor_sends_members_without_a_device_to_set
     assert response["Location"] == f"{reverse('two_factor_setup')}?next=%2Fo%2F{org_a.slug}%2F"
     page = client.get(response["Location"])
     assert b"Alpha SRL requires two-factor authentication" in page.content
-    device = AuthenticatorDevice.objects.get(user=bob)
+    with user_context(bob):
+        device = AuthenticatorDevice.objects.get(user=bob)
     client.post(reverse("two_factor_setup"), {"code": totp_code(device), "next": dashboard})
     assert client.get(reverse("two_factor_backup_codes")).context["next"] == dashboard
     assert client.get(dashboard).status_code == 200
@@ -404,7 +421,8 @@ def raw_rows(sql: str, params: list) -> list[tuple]:
 
 def test_the_totp_seed_is_stored_sealed_and_bound_to_its_user(alice, charlie):
     device = enable(alice).device
-    ((stored,),) = raw_rows("SELECT sealed_key FROM accounts_authenticatordevice WHERE id = %s", [device.pk])
+    with user_context(alice):
+        ((stored,),) = raw_rows("SELECT sealed_key FROM accounts_authenticatordevice WHERE id = %s", [device.pk])
     seed = device.bin_key
     assert len(seed) == 20
     assert stored.startswith("p1.")
@@ -415,7 +433,8 @@ def test_the_totp_seed_is_stored_sealed_and_bound_to_its_user(alice, charlie):
     copy.set_key(seed)
     assert copy.sealed_key != stored and copy.bin_key == seed
     # Copied into another user's device row, the sealed seed does not open.
-    stolen = AuthenticatorDevice.objects.create(user=charlie, name="stolen", sealed_key=stored)
+    with user_context(charlie):
+        stolen = AuthenticatorDevice.objects.create(user=charlie, name="stolen", sealed_key=stored)
     with pytest.raises(DecryptionError, match="another row"):
         stolen.bin_key  # noqa: B018
 
@@ -423,30 +442,40 @@ def test_the_totp_seed_is_stored_sealed_and_bound_to_its_user(alice, charlie):
 def test_backup_codes_are_stored_only_as_salted_hashes(alice, bob):
     codes = enable(alice).backup_codes
     codes_bob = enable(bob).backup_codes
-    stored = raw_rows(
-        "SELECT c.code_hash, d.salt FROM accounts_backupcode c JOIN accounts_backupcodedevice d ON d.id = c.device_id "
-        "WHERE d.user_id = %s",
-        [alice.pk],
-    )
-    assert len(stored) == two_factor.BACKUP_CODE_COUNT
-    assert all(len(code_hash) == 64 for code_hash, _salt in stored)
-    assert not {code for code in codes if any(code in code_hash for code_hash, _salt in stored)}
-    # Salted per device: the same code would hash differently for another person.
-    device, device_bob = BackupCodeDevice.objects.get(user=alice), BackupCodeDevice.objects.get(user=bob)
-    assert device.salt != device_bob.salt
-    assert device.hash_code(codes[0]) != device_bob.hash_code(codes[0])
-    assert device.verify_token(codes[0].upper()) and not device.verify_token(codes[0])
-    assert not device.verify_token(codes_bob[0])
+    with user_context(bob):
+        device_bob = BackupCodeDevice.objects.get(user=bob)
+    with user_context(alice):
+        stored = raw_rows(
+            "SELECT c.code_hash, d.salt FROM accounts_backupcode c"
+            " JOIN accounts_backupcodedevice d ON d.id = c.device_id WHERE d.user_id = %s",
+            [alice.pk],
+        )
+        assert len(stored) == two_factor.BACKUP_CODE_COUNT
+        assert all(len(code_hash) == 64 for code_hash, _salt in stored)
+        assert not {code for code in codes if any(code in code_hash for code_hash, _salt in stored)}
+        # Salted per device: the same code would hash differently for another person.
+        device = BackupCodeDevice.objects.get(user=alice)
+        assert device.salt != device_bob.salt
+        assert device.hash_code(codes[0]) != device_bob.hash_code(codes[0])
+        assert device.verify_token(codes[0].upper()) and not device.verify_token(codes[0])
+        assert not device.verify_token(codes_bob[0])
 
 
 def test_existing_django_otp_devices_are_moved_into_sealed_ones(alice):
     """The data migration: plain seeds and codes from django-otp's tables become a sealed
     seed and hashed codes; the old rows are gone; sign-in with either still works."""
+    migration = importlib.import_module("accounts.migrations.0003_two_factor_sealed_devices")
+    # The migration runs as the owner over every user; as the web role it sees alice's rows
+    # only while acting for her.
+    with user_context(alice):
+        _move_devices_of(alice, migration)
+
+
+def _move_devices_of(alice, migration) -> None:
     from django.apps import apps
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    migration = importlib.import_module("accounts.migrations.0003_two_factor_sealed_devices")
     old_totp = TOTPDevice.objects.create(user=alice, name="Authenticator app", confirmed=True, last_t=7, drift=1)
     old_static = StaticDevice.objects.create(user=alice, name="Backup codes", confirmed=True)
     StaticToken.objects.create(device=old_static, token="abcd2345")

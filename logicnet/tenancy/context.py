@@ -8,7 +8,7 @@ active. Wall 2 is PostgreSQL row-level security, keyed by the transaction-local 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
@@ -22,6 +22,14 @@ _active_organization: ContextVar[int | None] = ContextVar("active_organization",
 # add a membership only for this user in the active organization: a bug that names
 # another organization's user cannot make them an owner here.
 _acting_user: ContextVar[int | None] = ContextVar("acting_user", default=None)
+# Inside a user block (user_context, which the request middleware opens for every request):
+# the one-tuple holds the user id the block's transaction has set in `app.user_id`, so a
+# nested block or an organization's block can put it back on the way out, and sign-in can
+# switch it (act_as) once it has proved who the visitor is.
+_user_block: ContextVar[tuple[int | None] | None] = ContextVar("user_block", default=None)
+# An anonymous request's block opens its transaction only when sign-in proves a user: the
+# exit stack to open it on, and how deep the atomic blocks were when the request began.
+_pending_transaction: ContextVar[tuple[ExitStack, int] | None] = ContextVar("pending_transaction", default=None)
 
 
 def active_organization_id() -> int | None:
@@ -94,26 +102,104 @@ def tenant_context(organization) -> Iterator[None]:
                 _set_organization_setting(organization_id, user_id)
             yield
             if enclosing_transaction and not again and not transaction.get_rollback() and not _transaction_failed():
-                _set_organization_setting(previous, user_id if previous is not None else None)
+                _set_organization_setting(previous, user_id if previous is not None else _block_user())
     finally:
         _active_organization.reset(token)
 
 
 @contextmanager
 def user_context(user) -> Iterator[None]:
-    """Run the block for one signed-in user with no organization active, inside a
-    transaction: `app.user_id` is set transaction-local (as tenant_context does), so the
-    tables keyed by the acting user (settings.TENANCY_USER_OWNED_MODELS) show and accept
-    only this user's rows. Refused inside an organization's block: it would replace that
-    block's settings for the rest of its transaction."""
+    """Run the block for one signed-in user (or None: nobody) with no organization active,
+    inside a transaction: `app.user_id` is set transaction-local (as tenant_context does),
+    so the tables keyed by the acting user (settings.TENANCY_USER_OWNED_MODELS) show and
+    accept only this user's rows. Refused inside an organization's block: it would replace
+    that block's settings for the rest of its transaction. Nested in another user block,
+    the enclosing block's user is put back on the way out."""
     if _active_organization.get() is not None:
         raise RuntimeError("user_context() inside tenant_context(): use acting_user() there")
-    user_id = int(getattr(user, "pk", user))
-    with acting_user(user_id), transaction.atomic():
-        _set_organization_setting(None, user_id)
-        yield
-        if not transaction.get_rollback() and not _transaction_failed():
-            _set_organization_setting(None, None)
+    user_id = getattr(user, "pk", user)
+    user_id = int(user_id) if user_id is not None else None
+    enclosing = _user_block.get()
+    block = _user_block.set((user_id,))
+    try:
+        with acting_user(user_id), transaction.atomic():
+            # Nobody acting and nothing set before: no round trip (an anonymous request).
+            if user_id is not None or (enclosing is not None and enclosing[0] is not None):
+                _set_organization_setting(None, user_id)
+            yield
+            restore = enclosing[0] if enclosing is not None else None
+            if _block_user() != restore and not transaction.get_rollback() and not _transaction_failed():
+                _set_organization_setting(None, restore)
+    finally:
+        _user_block.reset(block)
+
+
+@contextmanager
+def request_user_block(user) -> Iterator[None]:
+    """The request's user block (ActingUserMiddleware): for a signed-in user, user_context;
+    for nobody, a block that touches the database only if sign-in proves a user, when
+    act_as opens the request's transaction (a page that reads nothing, such as the public
+    privacy policy, still needs no connection)."""
+    if user is not None:
+        with user_context(user):
+            yield
+        return
+    if _active_organization.get() is not None:
+        raise RuntimeError("request_user_block() inside tenant_context()")
+    with ExitStack() as stack:
+        pending = _pending_transaction.set((stack, len(connection.atomic_blocks)))
+        block = _user_block.set((None,))
+        acting = _acting_user.set(None)
+        try:
+            yield
+        finally:
+            _acting_user.reset(acting)
+            _user_block.reset(block)
+            _pending_transaction.reset(pending)
+
+
+def act_as(user) -> bool:
+    """From here to the end of the enclosing user block (the request's, see
+    ActingUserMiddleware), act for `user`: what sign-in does once the visitor has proved
+    who they are (a password, a mailed code or signed link, a password-reset key), so that
+    the rest of the flow reads and writes that user's own rows (email addresses, devices,
+    sessions). Outside a user block, or with an organization active, nothing changes and
+    False is returned: an organization's block keeps its own acting user."""
+    if _user_block.get() is None or _active_organization.get() is not None:
+        return False
+    user_id = getattr(user, "pk", user)
+    user_id = int(user_id) if user_id is not None else None
+    if _block_user() == user_id:
+        return True
+    pending = _pending_transaction.get()
+    if pending is not None:
+        stack, depth = pending
+        if len(connection.atomic_blocks) != depth:
+            # A transaction opened during the request would close before the request's.
+            raise RuntimeError("act_as() inside a transaction opened by the anonymous request")
+        stack.enter_context(transaction.atomic())
+        if depth:
+            # Nested in a longer transaction (a test's): the setting would outlive the block.
+            stack.callback(_forget_acting_user)
+        _pending_transaction.set(None)
+    if not connection.in_atomic_block or _transaction_failed():
+        return False
+    _set_organization_setting(None, user_id)
+    # Plain set(): the enclosing user_context resets both variables to their values from
+    # before it began, whatever was switched inside it.
+    _user_block.set((user_id,))
+    _acting_user.set(user_id)
+    return True
+
+
+def _forget_acting_user() -> None:
+    if not transaction.get_rollback() and not _transaction_failed():
+        _set_organization_setting(None, None)
+
+
+def _block_user() -> int | None:
+    block = _user_block.get()
+    return block[0] if block is not None else None
 
 
 def _scoped_to(organization_id: int) -> bool:

@@ -13,12 +13,36 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from logicnet.tenancy.context import acting_user, tenant_context
+from logicnet.tenancy.context import acting_user, request_user_block, tenant_context
 from logicnet.tenancy.organizations import access_gates, membership_model
 from logicnet.tenancy.public import is_public_page, serve_public_page
 from logicnet.tenancy.roles import Actor, Role, minimum_role_for, privacy_officer_may
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class ActingUserMiddleware:
+    """Run the rest of the request inside a user block acting for the signed-in user (or
+    for nobody), so the tables keyed by the acting user (email addresses, two-factor
+    devices, session records: settings.TENANCY_USER_OWNED_MODELS) show django-otp, allauth
+    and the account pages that user's rows and no one else's.
+
+    Placed right after AuthenticationMiddleware and before OTPMiddleware: django-otp loads
+    the session's device on first use of request.user, which must already be inside the
+    block. `app.user_id` is transaction-local (a session-level setting was seen to leak
+    into the next transaction on a pooled connection), so the block is the request's
+    transaction (opened when sign-in proves a user, for a visitor not signed in); an
+    organization's view nests its tenant_context inside it. Sign-in switches the block to
+    the user it has proved (logicnet.tenancy.context.act_as).
+    Work queued with transaction.on_commit runs after the block: it enters its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        with request_user_block(user if user is not None and user.is_authenticated else None):
+            return self.get_response(request)
 
 
 class OrganizationMiddleware:

@@ -234,6 +234,25 @@ def tenant_reference_statements() -> list[str]:
 USER_POLICY_VALUE = "NULLIF(current_setting('app.user_id', true), '')::bigint"
 ORGANIZATION_POLICY_VALUE = "NULLIF(current_setting('app.organization_id', true), '')::bigint"
 
+# Tables holding one user's rows that carry no policy keyed by the acting user, each with
+# its reason; the tenancy tests fail for any other table naming a user without one.
+USER_TABLES_OUTSIDE_POLICIES: dict[str, str] = {
+    "accounts_user": (
+        "read before anyone acts: the session's user is loaded by id, and sign-in, sign-up and "
+        "password reset find a person by the address allauth keeps in its email column (so no "
+        "exception is needed on account_emailaddress); organization pages show teammates; writes "
+        "are limited by column privileges"
+    ),
+    "accounts_membership": "the organization wall's own table: policies keyed by the active organization and user",
+    "accounts_user_groups": "the web role may only delete these rows (with their user), never add one",
+    "accounts_user_user_permissions": "the web role may only delete these rows (with their user), never add one",
+    "django_session": (
+        "no user column: the row is found by its key (the cookie, itself the credential) before "
+        "anyone is signed in, and names its user only inside the encoded session data; the "
+        "session records that name a user (usersessions_usersession) are under a policy"
+    ),
+}
+
 # Columns only the platform role may change (the web role gets UPDATE on every other one,
 # so a new column needs no change here): who is platform staff, and which organizations
 # are active (offboarding is the platform's).
@@ -277,6 +296,35 @@ def _column_grants(label: str, app: str) -> list[str]:
     table = _quote(model._meta.db_table)
     allowed = [_quote(f.column) for f in model._meta.concrete_fields if f.column not in PLATFORM_ONLY_COLUMNS[label]]
     return [f"REVOKE UPDATE ON {table} FROM {app}", f"GRANT UPDATE ({', '.join(allowed)}) ON {table} TO {app}"]
+
+
+def user_owner_field(model: type[Model]) -> models.Field:
+    """The field that names a user-owned row's owner: its foreign key to the user model,
+    or else its foreign key to another user-owned model (a backup code's device, an email
+    confirmation's address), whose own policy then decides."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    owned = {apps.get_model(label)._meta.concrete_model for label in settings.TENANCY_USER_OWNED_MODELS}
+    fields = [f for f in model._meta.concrete_fields if f.many_to_one or f.one_to_one]
+    for field in fields:
+        if field.related_model is user_model:
+            return field
+    for field in fields:
+        if field.related_model._meta.concrete_model in owned and field.related_model is not model:
+            return field
+    raise ValueError(f"{model._meta.label} names no user and no user-owned row")
+
+
+def user_owned_predicate(model: type[Model]) -> str:
+    field = user_owner_field(model)
+    if field.related_model is apps.get_model(settings.AUTH_USER_MODEL):
+        return f"{_quote(field.column)} = {USER_POLICY_VALUE}"
+    # The parent table's policy runs inside this subquery (as the same role): the row is
+    # visible exactly when its parent is, that is when the parent is the acting user's.
+    parent = field.related_model._meta
+    return (
+        f"EXISTS (SELECT 1 FROM {_quote(parent.db_table)} parent"
+        f" WHERE parent.{_quote(field.target_field.column)} = {_quote(field.column)})"
+    )
 
 
 def access_table_statements() -> list[str]:
@@ -324,13 +372,18 @@ def access_table_statements() -> list[str]:
         },
     )
     for label in settings.TENANCY_USER_OWNED_MODELS:
-        # A user's own rows (their data packages): the web role reads and writes only the
-        # acting user's, so a forgotten filter or a guessed id shows nobody else's.
+        # A user's own rows (data packages, email addresses, two-factor devices and backup
+        # codes, session records): the web role reads and writes only the acting user's, so
+        # a forgotten filter, a guessed id or an injected query shows nobody else's address,
+        # device or session, and cannot remove another user's second factor. (As for the
+        # organization setting, a statement that first sets app.user_id itself is not
+        # stopped here: the setting is a key the application holds, not a credential.)
+        predicate = user_owned_predicate(apps.get_model(label))
         statements += _policies(
             apps.get_model(label)._meta.db_table,
             app,
             platform,
-            {"access_own": f"FOR ALL TO {{app}} USING (user_id = {me}) WITH CHECK (user_id = {me})"},
+            {"access_own": f"FOR ALL TO {{app}} USING ({predicate}) WITH CHECK ({predicate})"},
         )
     for label in PLATFORM_ONLY_COLUMNS:
         statements += _column_grants(label, app)

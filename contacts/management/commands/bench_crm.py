@@ -76,7 +76,7 @@ from contacts.models import (
 )
 from logicnet.encryption import blind
 from logicnet.encryption import fields as encrypted_fields
-from logicnet.tenancy.context import acting_user, tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context, user_context
 
 SLUG_PREFIX = "benchcrm-"
 USER_DOMAIN = "@benchcrm.example.invalid"
@@ -424,7 +424,11 @@ class Command(BaseCommand):
                 cursor.execute("DELETE FROM encryption_organizationkey WHERE organization_id = %s", [organization.pk])
             with tenant_context(organization):  # only the active organization can be deleted
                 organization.delete()
-        User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN).delete()
+        for user in User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN):
+            # A user's own rows (session records, addresses) are visible to the web role only
+            # while acting for that user: the deletion's cascade must see them to remove them.
+            with user_context(user):
+                user.delete()
 
     def report_sizes(self, big: Seeded, small: Seeded) -> None:
         with connection.cursor() as cursor:

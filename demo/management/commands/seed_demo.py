@@ -16,7 +16,7 @@ from consent.services.ledger import create_purpose, give_consent
 from contacts.services.activity import create_task, log_interaction
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
-from logicnet.tenancy.context import acting_user, tenant_context
+from logicnet.tenancy.context import acting_user, tenant_context, user_context
 from logicnet.tenancy.roles import Role
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed by make run, local demo only
@@ -39,7 +39,8 @@ class Command(BaseCommand):
             users = []
             for email, name, role in TEAM:
                 user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name, phone="+40721000000")
-                EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+                with user_context(user):  # an address is written only for its acting user (a row policy)
+                    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
                 users.append((user, role))
             owner = users[0][0]
             organization = create_organization(name="Demo SRL", owner=owner)
