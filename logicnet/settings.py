@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "privacy",
+    "retention",
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -281,6 +282,8 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-request-mail": {"task": "privacy.sweep_request_mail", "schedule": 60.0},
     "privacy-expired-packages": {"task": "privacy.delete_expired_packages", "schedule": 3600.0},
     "account-packages-and-deletions": {"task": "accounts.sweep_account_privacy", "schedule": 900.0},
+    # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
+    "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -296,7 +299,7 @@ TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "privacy"]
+TENANCY_APPS = ["contacts", "privacy", "retention"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
     # The privacy desk: data-subject requests, worked by admins and privacy officers.
+    path("o/<slug:org_slug>/privacy/retention/", include("retention.urls")),
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).
     path("p/<slug:org_slug>/", include("privacy.public_urls")),

@@ -100,7 +100,22 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "privacy.ErasureRecord": lambda organization, actor, n: _privacy_row(
         organization, "ErasureRecord", contact_id_erased=1000 + n, erased_by=actor
     ),
+    "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
+    "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
 }
+
+
+def _retention_period(organization, actor, n):
+    from retention.services.settings import set_retention_period
+
+    return set_retention_period(organization=organization, actor=actor, rule="contact", period_days=30 * n)
+
+
+def _legal_hold(organization, actor, n):
+    from retention.services.settings import place_hold
+
+    contact = _contact(organization, actor, n)
+    return place_hold(organization=organization, actor=actor, reference=f"CASE-{n}", contact_id=contact.pk)
 
 
 def _privacy_request(organization, actor, n):
