@@ -282,7 +282,7 @@ classify(
         "occurred_at": personal(
             Category.USAGE,
             subject=INTERACTION_SUBJECT,
-            retention="contact",
+            retention="interaction",
             purpose=PURPOSE,
             plaintext=Plain.TIMESTAMP,
         ),
@@ -290,20 +290,20 @@ classify(
         "subject": personal(
             Category.NOTES,
             subject=INTERACTION_SUBJECT,
-            retention="contact",
+            retention="interaction",
             purpose=PURPOSE,
         ),
         "body": personal(
             Category.NOTES,
             subject=INTERACTION_SUBJECT,
-            retention="contact",
+            retention="interaction",
             purpose=PURPOSE,
         ),
         "company": not_personal(),
         "participants": personal(
             Category.USAGE,
             subject=INTERACTION_SUBJECT,
-            retention="contact",
+            retention="interaction",
             purpose=PURPOSE,
         ),
         "created_at": not_personal(),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "usage",  # Logicnet's own cookies and usage data (consent banner, recently used)
     "breaches",
     "consent",
+    "retention",
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -293,6 +294,8 @@ CELERY_BEAT_SCHEDULE = {
     "account-packages-and-deletions": {"task": "accounts.sweep_account_privacy", "schedule": 900.0},
     # Usage events past 13 months, cookie-choice devices past 90 days, sessions past theirs.
     "usage-retention": {"task": "usage.sweep_usage_retention", "schedule": crontab(hour=3, minute=20)},
+    # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
+    "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -308,7 +311,7 @@ TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "privacy", "consent"]
+TENANCY_APPS = ["contacts", "privacy", "consent", "retention"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees

@@ -17,6 +17,7 @@ urlpatterns = [
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The privacy desk: data-subject requests, worked by admins and privacy officers.
+    path("o/<slug:org_slug>/privacy/retention/", include("retention.urls")),
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
     # Consent purposes, the ledger and its export, a contact's consent.
     path("o/<slug:org_slug>/consent/", include("consent.urls")),

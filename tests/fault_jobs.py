@@ -65,3 +65,23 @@ def privacy_erasure_pausing(job, report) -> dict:
             raise RuntimeError("the fault test did not kill this worker")
 
     return erasure_job(job, pausing)
+
+
+# --- the retention sweep, stopped after its first committed batch ----------------------------------
+
+RETENTION_KIND = "tests.retention_sweep_pausing"
+
+
+@job_handler(RETENTION_KIND)
+def retention_sweep_pausing(job, report) -> dict:
+    """The real sweep handler (retention.services.sweep.sweep_job); on its first attempt it
+    waits, after the first batch it committed, for the test to kill its worker."""
+    from retention.services.sweep import sweep_job
+
+    def pausing(done: int, total: int) -> None:
+        report(done, total)  # committed at once: the test's signal
+        if job.attempts == 1 and done > 0:
+            time.sleep(PAUSE_LIMIT_SECONDS)
+            raise RuntimeError("the fault test did not kill this worker")
+
+    return sweep_job(job, pausing)

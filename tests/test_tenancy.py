@@ -114,6 +114,8 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "consent.ConsentRecord": lambda organization, actor, n: _consent_record(organization, actor, n),
     "consent.ConsentEvidence": lambda organization, actor, n: _consent_record(organization, actor, n),
     "consent.PendingSignup": lambda organization, actor, n: _consent_signup(organization, actor, n),
+    "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
+    "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
 }
 
 
@@ -148,6 +150,19 @@ def _consent_signup(organization, actor, n):
         return PendingSignup.objects.create(
             organization=organization, purpose=purpose, notice=current_notice(purpose), email=f"signup-{n}@example.net"
         )
+
+
+def _retention_period(organization, actor, n):
+    from retention.services.settings import set_retention_period
+
+    return set_retention_period(organization=organization, actor=actor, rule="contact", period_days=30 * n)
+
+
+def _legal_hold(organization, actor, n):
+    from retention.services.settings import place_hold
+
+    contact = _contact(organization, actor, n)
+    return place_hold(organization=organization, actor=actor, reference=f"CASE-{n}", contact_id=contact.pk)
 
 
 def _privacy_request(organization, actor, n):

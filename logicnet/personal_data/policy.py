@@ -124,10 +124,24 @@ define_retention(
     "contact",
     _(
         "while the organization keeps the contact; erased on request (GDPR Art. 17) or with the "
-        "organization's data when it leaves; the organization may set a period after the last change"
+        "organization's data when it leaves; the organization may set a period without activity "
+        "(no change, no interaction) after which the contact is anonymised"
     ),
     anchor="updated_at",
+    action=RetentionAction.ANONYMISE,
     overridable=True,
+    applies_to=["contacts.Contact"],
+    activity=["contacts.InteractionParticipant.occurred_at"],
+)
+define_retention(
+    "interaction",
+    _(
+        "while the organization keeps the interaction; taken out of it when a participant is "
+        "erased; the organization may set a period after which interactions are deleted"
+    ),
+    anchor="occurred_at",
+    overridable=True,
+    applies_to=["contacts.Interaction"],
 )
 define_retention(
     "organization",
@@ -158,6 +172,18 @@ define_retention(
     anchor="finished_at",
     duration=datetime.timedelta(days=90),
     action=RetentionAction.ANONYMISE,
+)
+define_retention(
+    "data_package",
+    _("access and portability packages: 30 days after they are made, then the file is deleted"),
+    anchor="finished_at",
+    duration=datetime.timedelta(days=30),
+)
+define_retention(
+    "export_file",
+    _("exported files: 24 hours after the export finished, then the file is deleted"),
+    anchor="finished_at",
+    duration=datetime.timedelta(hours=24),
 )
 define_retention("two_factor", _("while two-factor authentication is enabled for the account"))
 define_retention(

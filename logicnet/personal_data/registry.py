@@ -108,7 +108,12 @@ class RetentionRule:
     `description` says, e.g. while the account exists), then `action`.
 
     `overridable`: an organization may set its own period (only where it is the controller,
-    i.e. for the data of its customers; Logicnet's own periods are Logicnet's to set)."""
+    i.e. for the data of its customers; Logicnet's own periods are Logicnet's to set).
+
+    `applies_to`: the models (labels) whose rows the retention sweep ages by `anchor`; empty,
+    the models classified under the rule that have the anchor field. `activity`: fields
+    ("app.Model.field") of rows about the same subject that also count as activity (a
+    contact's interactions keep it active)."""
 
     key: str
     description: str
@@ -116,6 +121,8 @@ class RetentionRule:
     duration: datetime.timedelta | None = None
     action: str = RetentionAction.DELETE
     overridable: bool = False
+    applies_to: tuple[str, ...] = ()
+    activity: tuple[str, ...] = ()
 
     def effective_duration(self, override: datetime.timedelta | None = None) -> datetime.timedelta | None:
         if override is None:
@@ -415,10 +422,14 @@ class Registry:
         duration: datetime.timedelta | None = None,
         action: str = RetentionAction.DELETE,
         overridable: bool = False,
+        applies_to: Iterable[str] = (),
+        activity: Iterable[str] = (),
     ) -> str:
         if key in self.retention:
             raise ValueError(f"retention rule {key!r} is defined twice")
-        self.retention[key] = RetentionRule(key, description, anchor, duration, action, overridable)
+        self.retention[key] = RetentionRule(
+            key, description, anchor, duration, action, overridable, tuple(applies_to), tuple(activity)
+        )
         return key
 
     def define_subject_kind(self, key: str, name: str, model: str | Callable[[], str], *, tenant: bool) -> SubjectKind:
@@ -630,6 +641,7 @@ class Registry:
                 found.append((f"retention {rule.key}", f"has no valid action (got {rule.action!r})"))
             if rule.duration is not None and not rule.anchor:
                 found.append((f"retention {rule.key}", "has a duration but no anchor field to count from"))
+            found.extend((f"retention {rule.key}", problem) for problem in _applies_to_problems(rule))
         for kind in self.subject_kinds.values():
             try:
                 kind.model_class()
@@ -727,6 +739,29 @@ class Registry:
                         "about the same subject as its source"
                     )
         return problems
+
+
+def _applies_to_problems(rule: RetentionRule) -> list[str]:
+    from django.apps import apps
+
+    problems = []
+    for label in rule.applies_to:
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            problems.append(f"applies to {label!r}, which is no installed model")
+            continue
+        try:
+            model._meta.get_field(rule.anchor)
+        except FieldDoesNotExist:
+            problems.append(f"applies to {label}, which has no anchor field {rule.anchor!r}")
+    for path in rule.activity:
+        label, _sep, name = path.rpartition(".")
+        try:
+            apps.get_model(label)._meta.get_field(name)
+        except (LookupError, ValueError, FieldDoesNotExist):
+            problems.append(f"counts activity from {path!r}, which does not resolve")
+    return problems
 
 
 def _has_organization(model) -> bool:

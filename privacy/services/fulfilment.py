@@ -38,6 +38,7 @@ from logicnet.files import delete_files_older_than
 from logicnet.jobs.models import Job
 from logicnet.jobs.registry import job_handler
 from logicnet.jobs.services import start_job
+from logicnet.personal_data.registry import registry
 from logicnet.tenancy.context import tenant_context
 from privacy.models import ErasureRecord, PrivacyRequest, RequestEvent, Right, Suppression
 from privacy.services.requests import (
@@ -58,7 +59,8 @@ Event = RequestEvent.Kind
 PACKAGE_JOB = "privacy.package"
 ERASURE_JOB = "privacy.erasure"
 PACKAGE_KINDS = (Right.ACCESS, Right.PORTABILITY)
-PACKAGE_RETENTION = datetime.timedelta(days=30)
+# The registry's rule (logicnet/personal_data/policy.py), which the retention page shows.
+PACKAGE_RETENTION = registry.retention["data_package"].duration
 DOWNLOAD_LINK_VALID = datetime.timedelta(hours=72)
 _DOWNLOAD_SALT = "privacy.package.download"
 _PACKAGE_LABEL = "privacy.package"

@@ -1,0 +1,385 @@
+"""The retention sweep: what expired under each rule goes, organization by organization.
+
+    preview(organization_id)             # tonight's sweep, counted: per rule, expired / held / to do
+    sweep_organization(organization_id)  # do it, a batch at a time; run again to resume
+
+For each rule the organization's sweep runs (retention.rules.applied_rules), on each table
+the rule ages:
+1. a batch of expired rows is claimed: anchor older than the period, no activity since
+   (the rule's `activity`), not yet anonymised, not under a legal hold, and not locked by
+   another sweep (FOR UPDATE SKIP LOCKED: two sweeps at once split the rows between them,
+   neither waits nor acts twice);
+2. set-based, in the same short transaction inside the organization's tenant context:
+   - delete: the rows go (DELETE ... WHERE id IN batch; their cascades with them);
+   - anonymise: the fields the registry classifies under the rule are emptied as the erasure
+     engine empties them (offboarding._erased_value; search columns with their sources, the
+     name-token rows follow by trigger), and the rows about the same person that the
+     registry erases by deleting them (extra emails, phones, addresses, tags, tasks) go;
+3. one audit event for the batch, with the rule, the counts and the ids.
+A killed sweep keeps every committed batch; the next run finds only what is left (deleted
+rows are gone, anonymised ones no longer match), so it resumes where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from logicnet.audit.services import record_batch_event
+from logicnet.jobs.models import Job
+from logicnet.jobs.registry import job_handler
+from logicnet.personal_data.erasure import _unlink_parents
+from logicnet.personal_data.offboarding import _erased_value
+from logicnet.personal_data.registry import Erasure, RetentionAction, registry
+from logicnet.tenancy.context import platform_bypass, tenant_context
+from retention.rules import AppliedRule, applied_rules, has_organization, platform_models
+
+SWEEP_JOB = "retention.sweep"
+BATCH_SIZE = 2000
+
+
+# --- what a rule does to a table, from the registry ---------------------------------------------
+
+
+def anonymised_values(model, rule_key: str) -> dict[str, Any]:
+    """attname -> the value it is emptied to: the personal fields classified under the rule
+    (and their search columns), but the primary key, many-to-many links and fields kept."""
+    values = {}
+    for name, rule in registry.rules_for(model).items():
+        if not rule.personal or rule.retention != rule_key:
+            continue
+        if registry.field_erasure(model, name) == Erasure.KEEP:
+            continue
+        model_field = model._meta.get_field(name)
+        if model_field.primary_key or model_field.many_to_many or not model_field.concrete:
+            continue
+        values[model_field.attname] = _erased_value(model_field, Erasure.BLANK, 0)
+    return values
+
+
+def _anonymised_already(values: dict[str, Any]) -> Q:
+    """Rows whose emptied fields are all empty: nothing left to anonymise. Only the values
+    that are the same every day count (a default that is today's date would never match)."""
+    condition = Q()
+    for attname, value in values.items():
+        if value is None:
+            condition &= Q(**{f"{attname}__isnull": True})
+        elif value in ("", []):
+            condition &= Q(**{attname: value})
+    return condition
+
+
+def _subject_kind_model(model) -> str | None:
+    for kind in registry.subject_kinds.values():
+        try:
+            if kind.model_class() is model:
+                return kind.key
+        except (LookupError, ValueError):
+            continue
+    return None
+
+
+def dependent_rows(model, rule_key: str) -> list[tuple[type[models.Model], str]]:
+    """(model, foreign key attname) of the rows about the same person that the registry
+    erases by deleting them (a contact's extra emails, phones, tags, tasks), for an
+    anonymised row of `model`. Left out: search tables kept by trigger, the links of shared
+    rows (an interaction's participants: interactions have their own rule)."""
+    kind = _subject_kind_model(model)
+    if kind is None:
+        return []
+    links = set(_unlink_parents())
+    found = []
+    for label in registry.classified_models():
+        other = apps.get_model(label)
+        if other is model or label in links or registry.derived_table(other):
+            continue
+        if registry.model_erasure(other).action != Erasure.DELETE_ROW:
+            continue
+        for rule in registry.rules_for(other).values():
+            if not (rule.personal and rule.retention == rule_key and rule.subject and rule.subject.kind == kind):
+                continue
+            try:
+                fk = other._meta.get_field(rule.subject.lookup)
+            except FieldDoesNotExist:
+                continue  # a path through a relation ("request__contact"): not a row of the person's own
+            if fk.is_relation and fk.many_to_one and fk.related_model is model:
+                found.append((other, fk.attname))
+                break
+    return found
+
+
+def _foreign_key_to(model, target) -> str:
+    for model_field in model._meta.concrete_fields:
+        if model_field.is_relation and model_field.related_model is target:
+            return model_field.name
+    raise ValueError(f"{model._meta.label} has no foreign key to {target._meta.label}")
+
+
+def expired_rows(applied: AppliedRule, model, organization_id: int, now: datetime.datetime):
+    """The rows of `model` past the rule's period (legal holds not yet left out)."""
+    cutoff = applied.cutoff(now)
+    rows = model._base_manager.filter(organization_id=organization_id, **{f"{applied.rule.anchor}__lt": cutoff})
+    for path in applied.rule.activity:
+        label, _sep, name = path.rpartition(".")
+        other = apps.get_model(label)
+        recent = other._base_manager.filter(
+            organization_id=organization_id,
+            **{_foreign_key_to(other, model): OuterRef("pk"), f"{name}__gte": cutoff},
+        )
+        rows = rows.exclude(Exists(recent))
+    if applied.action == RetentionAction.ANONYMISE:
+        done = _anonymised_already(anonymised_values(model, applied.key))
+        if done:
+            rows = rows.exclude(done)
+    return rows
+
+
+def without_holds(model, rows, organization_id: int):
+    """Leave out the rows under an active legal hold: named themselves, or (a shared row,
+    an interaction) through a held person taking part in it."""
+    from retention.models import LegalHold
+
+    holds = LegalHold.objects.filter(organization_id=organization_id, released_at__isnull=True)
+    held_fields = {f.related_model: f for f in LegalHold._meta.concrete_fields if f.is_relation}
+    if model in held_fields:
+        column = held_fields[model].attname
+        rows = rows.exclude(pk__in=holds.filter(**{f"{column}__isnull": False}).values(column))
+    erasure = registry.model_erasure(model)
+    if erasure.action == Erasure.UNLINK:
+        through = apps.get_model(erasure.through)
+        subject_fk = through._meta.get_field(erasure.through_subject)
+        if subject_fk.related_model in held_fields:
+            column = held_fields[subject_fk.related_model].attname
+            held_people = holds.filter(**{f"{column}__isnull": False}).values(column)
+            parent = through._meta.get_field(erasure.through_parent).attname
+            shared = through._base_manager.filter(
+                organization_id=organization_id, **{f"{subject_fk.attname}__in": held_people}
+            ).values(parent)
+            rows = rows.exclude(pk__in=shared)
+    return rows
+
+
+# --- tonight's sweep, counted --------------------------------------------------------------------
+
+
+def preview(organization_id: int, *, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """Per rule and table: the period, the action, how many rows are past it, how many of
+    those a legal hold keeps, and how many the sweep would delete or anonymise. Nothing changes."""
+    now = now or timezone.now()
+    found = []
+    for applied in applied_rules(organization_id):
+        for model in applied.models:
+            line = {
+                "rule": applied.key,
+                "description": str(applied.rule.description),
+                "model": model._meta.label,
+                "model_name": str(model._meta.verbose_name_plural),
+                "action": applied.action,
+                "period_days": applied.period_days,
+                "overridden": applied.overridden,
+                "expired": 0,
+                "held": 0,
+                "to_do": 0,
+            }
+            if applied.sweeps:
+                with tenant_context(organization_id):
+                    rows = expired_rows(applied, model, organization_id, now)
+                    line["expired"] = rows.count()
+                    line["to_do"] = without_holds(model, rows, organization_id).count() if line["expired"] else 0
+                line["held"] = line["expired"] - line["to_do"]
+            found.append(line)
+    return found
+
+
+# --- the sweep ------------------------------------------------------------------------------------
+
+
+def _claim_batch(applied: AppliedRule, model, organization_id: int, now, batch_size: int) -> list[int]:
+    rows = without_holds(model, expired_rows(applied, model, organization_id, now), organization_id)
+    return list(rows.order_by().select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size])
+
+
+def _leaf_cascades(model) -> list | None:
+    """The relations pointing at `model` when each is a plain ON DELETE CASCADE from a table
+    nothing else points at (an interaction's participants and holds): those can go with one
+    DELETE each. None when any is not (the ORM's collector then works it out)."""
+    found = []
+    for relation in model._meta.related_objects:
+        if relation.many_to_many or relation.on_delete is not models.CASCADE:
+            return None
+        if relation.related_model._meta.related_objects:
+            return None
+        found.append(relation)
+    return found
+
+
+def _delete_batch(model, organization_id: int, ids: list[int]) -> dict[str, int]:
+    """The rows of the batch and the rows that cascade from them, set-based: one DELETE per
+    table (the ORM's collector would load the batch's rows first). Returns the counts of the
+    rows that went with them (an interaction's participants); the batch's own are its ids."""
+    cascades = _leaf_cascades(model)
+    if cascades is None:
+        _total, per_model = model._base_manager.filter(pk__in=ids).only("pk").delete()
+        return {label: count for label, count in per_model.items() if count and label != model._meta.label}
+    deleted = {}
+    for relation in cascades:
+        other = relation.related_model
+        rows = other._base_manager.filter(**{f"{relation.field.name}__in": ids})
+        if has_organization(other):
+            rows = rows.filter(organization_id=organization_id)
+        count = rows._raw_delete(rows.db)
+        if count:
+            deleted[other._meta.label] = deleted.get(other._meta.label, 0) + count
+    rows = model._base_manager.filter(pk__in=ids)
+    rows._raw_delete(rows.db)
+    return deleted
+
+
+def _anonymise_batch(model, rule_key: str, organization_id: int, ids: list[int]) -> dict[str, int]:
+    deleted: dict[str, int] = {}
+    for other, column in dependent_rows(model, rule_key):
+        # The organization first: every index of a tenant table starts with it.
+        rows = other._base_manager.filter(**{f"{column}__in": ids})
+        if has_organization(other):
+            rows = rows.filter(organization_id=organization_id)
+        _total, per_model = rows.only("pk").delete()
+        for label, count in per_model.items():
+            if count:
+                deleted[label] = deleted.get(label, 0) + count
+    values = anonymised_values(model, rule_key)
+    if any(f.name == "version" for f in model._meta.concrete_fields):
+        # An edit form opened before the sweep must not write the person's data back.
+        values["version"] = models.F("version") + 1
+    model._base_manager.filter(pk__in=ids).update(**values)
+    return deleted
+
+
+def sweep_organization(
+    organization_id: int,
+    *,
+    now: datetime.datetime | None = None,
+    batch_size: int = BATCH_SIZE,
+    report: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run the organization's rules, a batch per short transaction; the counts per rule.
+
+    Run outside any transaction: each batch commits on its own, so a sweep killed mid-way
+    keeps what it did and the next one finishes the rest. Safe beside another sweep of the
+    same organization (rows are claimed with SKIP LOCKED)."""
+    now = now or timezone.now()
+    started = time.monotonic()
+    total = sum(line["to_do"] for line in preview(organization_id, now=now))
+    result: dict[str, Any] = {"as_of": now.isoformat(), "rules": {}, "rows": 0, "batches": 0}
+    done = 0
+    if report is not None:
+        report(0, total)
+    for applied in applied_rules(organization_id):
+        if not applied.sweeps:
+            continue
+        for model in applied.models:
+            line = result["rules"].setdefault(
+                f"{applied.key}:{model._meta.label}",
+                {"rule": applied.key, "model": model._meta.label, "action": applied.action, "rows": 0, "deleted": {}},
+            )
+            while True:
+                with tenant_context(organization_id):
+                    ids = _claim_batch(applied, model, organization_id, now, batch_size)
+                    if not ids:
+                        break
+                    if applied.action == RetentionAction.ANONYMISE:
+                        deleted = _anonymise_batch(model, applied.key, organization_id, ids)
+                    else:
+                        deleted = _delete_batch(model, organization_id, ids)
+                    record_batch_event(
+                        action=f"retention.{applied.action}",
+                        target_type=model._meta.model_name,
+                        ids=ids,
+                        organization=organization_id,
+                        details={"rule": applied.key, "deleted": deleted},
+                    )
+                line["rows"] += len(ids)
+                for label, count in deleted.items():
+                    line["deleted"][label] = line["deleted"].get(label, 0) + count
+                result["batches"] += 1
+                done += len(ids)
+                if report is not None:
+                    report(done, max(total, done))
+    result["rows"] = done
+    result["seconds"] = round(time.monotonic() - started, 3)
+    return result
+
+
+@job_handler(SWEEP_JOB)
+def sweep_job(job, report) -> dict:
+    now = datetime.datetime.fromisoformat(job.params["as_of"]) if job.params.get("as_of") else None
+    return sweep_organization(
+        job.organization_id, now=now, batch_size=job.params.get("batch_size", BATCH_SIZE), report=report
+    )
+
+
+def start_sweep(*, organization_id: int, actor=None, as_of: datetime.datetime | None = None) -> Job | None:
+    """Queue the organization's sweep as a job (its message sent after commit); None when
+    one is queued or running already."""
+    from logicnet.jobs.services import send_job
+
+    params = {"as_of": as_of.isoformat()} if as_of else {}
+    with tenant_context(organization_id):
+        busy = Job.objects.filter(kind=SWEEP_JOB, state__in=[Job.State.QUEUED, Job.State.RUNNING]).exists()
+        if busy:
+            return None
+        job = Job.objects.create(organization_id=organization_id, kind=SWEEP_JOB, params=params, created_by=actor)
+        transaction.on_commit(lambda: send_job(organization_id=organization_id, job_id=job.pk))
+    return job
+
+
+def start_nightly_sweeps() -> int:
+    """Beat, nightly: one sweep job per organization (ids across organizations through the
+    audited platform bypass; the work itself runs inside each one's tenant context). The
+    number of jobs started."""
+    from logicnet.tenancy.organizations import organization_model
+
+    with platform_bypass(actor=None, reason="nightly retention sweep"):
+        organization_ids = list(organization_model().objects.order_by("pk").values_list("pk", flat=True))
+    return sum(1 for organization_id in organization_ids if start_sweep(organization_id=organization_id))
+
+
+def sweep_platform_tables(*, now: datetime.datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+    """Beat, nightly: the rows of tables that belong to no organization (an account holder's
+    sessions, email confirmations) past their rule's period go, a batch per audited platform
+    bypass, with one event per batch naming the rule and the ids. Rows deleted per table."""
+    now = now or timezone.now()
+    done: dict[str, int] = {}
+    for rule in registry.retention.values():
+        for model in platform_models(rule):
+            cutoff = now - rule.duration
+            while True:
+                with platform_bypass(actor=None, reason=f"retention sweep: {rule.key}"):
+                    rows = model._base_manager.filter(**{f"{rule.anchor}__lt": cutoff})
+                    ids = list(
+                        rows.order_by().select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size]
+                    )
+                    if ids:
+                        model._base_manager.filter(pk__in=ids).delete()
+                        record_batch_event(
+                            action="retention.delete",
+                            target_type=model._meta.model_name,
+                            ids=[str(pk) for pk in ids],
+                            details={"rule": rule.key},
+                        )
+                if not ids:
+                    break
+                done[model._meta.label] = done.get(model._meta.label, 0) + len(ids)
+    return done
+
+
+def sweep_history(organization_id: int, *, limit: int = 30) -> list[Job]:
+    with tenant_context(organization_id):
+        return list(Job.objects.filter(kind=SWEEP_JOB).order_by("-created_at")[:limit])
