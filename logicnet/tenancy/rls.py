@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Model
 
+from logicnet.tenancy.ids import id_statements
 from logicnet.tenancy.organizations import membership_model, organization_model
 
 # Models that have an organization but are read before any organization is active.
@@ -127,6 +128,7 @@ def database_statements() -> list[str]:
         ]
     statements += tenant_reference_statements()
     statements += access_table_statements()
+    statements += id_statements()
     statements.append(_narrow_functions_statement())
     return statements
 
