@@ -167,10 +167,13 @@ def _column_statement(model: type[Model], app: str, platform: str) -> str:
         seq_name text;
         seq_schema text;
         identity_kind "char";
+        current_default text;
         last bigint;
         called boolean;
     BEGIN
-        SELECT a.attidentity INTO identity_kind FROM pg_attribute a WHERE a.attrelid = tbl AND a.attname = col;
+        SELECT a.attidentity, pg_get_expr(d.adbin, d.adrelid) INTO identity_kind, current_default
+            FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = tbl AND a.attname = col;
         IF identity_kind <> '' THEN
             -- An identity column takes no default: swap its identity for a sequence of the
             -- same name that continues where the identity stopped.
@@ -186,8 +189,16 @@ def _column_statement(model: type[Model], app: str, platform: str) -> str:
         END IF;
         -- Positions stay inside the permuted domain: past it, nextval fails rather than
         -- an id repeat or leave the column's range.
-        EXECUTE format('ALTER SEQUENCE %s AS {kind} MAXVALUE {(1 << bits) - 1}', seq);
-        EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT logicnet_next_id(%L::regclass)', tbl, col, seq::text);
+        IF NOT EXISTS (SELECT FROM pg_sequence s WHERE s.seqrelid = seq
+                       AND s.seqtypid = '{kind}'::regtype AND s.seqmax = {(1 << bits) - 1}) THEN
+            EXECUTE format('ALTER SEQUENCE %s AS {kind} MAXVALUE {(1 << bits) - 1}', seq);
+        END IF;
+        -- Only when it is not set yet: this runs after every migrate and every test flush,
+        -- and ALTER TABLE waits for (and deadlocks with) sessions still using the table.
+        IF current_default IS NULL OR current_default NOT LIKE 'logicnet\\_next\\_id(%' THEN
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT logicnet_next_id(%L::regclass)',
+                           tbl, col, seq::text);
+        END IF;
         -- The application role inserts through the default (a SECURITY DEFINER function),
         -- so it needs nothing on the sequence; reading it would show the counter.
         EXECUTE format('REVOKE ALL ON SEQUENCE %s FROM %I', seq, {_literal(app)});
@@ -212,5 +223,8 @@ def id_statements() -> list[str]:
         f"pg_get_serial_sequence({_literal(_quote(m._meta.db_table))}, {_literal(m._meta.pk.column)})::regclass::oid"
         for m in permuted
     )
-    statements.append(f"UPDATE {_quote(KEY_TABLE)} SET sequences = ARRAY[{sequences}]::oid[] WHERE id = 1")
+    statements.append(
+        f"UPDATE {_quote(KEY_TABLE)} SET sequences = ARRAY[{sequences}]::oid[]"
+        f" WHERE id = 1 AND sequences IS DISTINCT FROM ARRAY[{sequences}]::oid[]"
+    )
     return statements
