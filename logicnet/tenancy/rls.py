@@ -2,7 +2,8 @@
 
 `sync_database_security` runs after every migrate (see LogicnetConfig.ready). It is
 idempotent, so a new tenant model gets its policy without anyone writing a migration for
-it, and a test checks that every tenant table has one.
+it, and a test checks that every tenant table has one. It also numbers every table's new
+rows through the keyed id permutation (logicnet/tenancy/ids.py).
 """
 
 from __future__ import annotations
