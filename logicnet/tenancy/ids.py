@@ -118,18 +118,24 @@ NEXT_ID_FUNCTION = f"""CREATE OR REPLACE FUNCTION logicnet_next_id(id_sequence r
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     secret bytea;
-    allowed oid[];
+    bigint_ids oid[];
+    integer_ids oid[];
     width integer;
 BEGIN
-    SELECT k.key, k.sequences INTO secret, allowed FROM public.{KEY_TABLE} k WHERE k.id = 1;
+    SELECT k.key, k.sequences, k.integer_sequences INTO secret, bigint_ids, integer_ids
+        FROM public.{KEY_TABLE} k WHERE k.id = 1;
     -- Only the id sequences: a sequence of the caller's own (a temporary one, set to any
-    -- value) would turn this function into an oracle for the permutation.
-    IF secret IS NULL OR NOT (id_sequence::oid = ANY (allowed)) THEN
+    -- value) would turn this function into an oracle for the permutation. The lists say
+    -- the width too (a catalog lookup per id cost more than the permutation itself).
+    IF id_sequence::oid = ANY (bigint_ids) THEN
+        width := 52;
+    ELSIF id_sequence::oid = ANY (integer_ids) THEN
+        width := 30;
+    END IF;
+    IF secret IS NULL OR width IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
             MESSAGE = format('%s is not an id sequence', id_sequence);
     END IF;
-    SELECT CASE WHEN s.seqtypid = 'integer'::regtype THEN 30 ELSE 52 END INTO width
-        FROM pg_sequence s WHERE s.seqrelid = id_sequence;
     RETURN public.logicnet_permute_id(nextval(id_sequence), width, secret);
 END $$"""
 
@@ -140,7 +146,8 @@ def _key_table_statements(app: str, platform: str) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS {table} (
             id smallint PRIMARY KEY DEFAULT 1 CHECK (id = 1),
             key bytea NOT NULL CHECK (length(key) = 32),
-            sequences oid[] NOT NULL DEFAULT '{{}}'
+            sequences oid[] NOT NULL DEFAULT '{{}}',
+            integer_sequences oid[] NOT NULL DEFAULT '{{}}'
         )""",
         # Made once per database, by the database (pg_strong_random behind gen_random_uuid;
         # 2 x 122 random bits), so it never passes through a log or the application.
@@ -219,12 +226,14 @@ def id_statements() -> list[str]:
     statements += [
         _column_statement(model, settings.DATABASE_APP_USER, settings.DATABASE_PLATFORM_ROLE) for model in permuted
     ]
-    sequences = ", ".join(
-        f"pg_get_serial_sequence({_literal(_quote(m._meta.db_table))}, {_literal(m._meta.pk.column)})::regclass::oid"
-        for m in permuted
-    )
-    statements.append(
-        f"UPDATE {_quote(KEY_TABLE)} SET sequences = ARRAY[{sequences}]::oid[]"
-        f" WHERE id = 1 AND sequences IS DISTINCT FROM ARRAY[{sequences}]::oid[]"
-    )
+    for column, kind in (("sequences", "bigint"), ("integer_sequences", "integer")):
+        listed = ", ".join(
+            f"pg_get_serial_sequence({_literal(_quote(m._meta.db_table))}, {_literal(m._meta.pk.column)})::regclass::oid"
+            for m in permuted
+            if _AUTO_FIELD_TYPES[type(m._meta.pk)] == kind
+        )
+        statements.append(
+            f"UPDATE {_quote(KEY_TABLE)} SET {column} = ARRAY[{listed}]::oid[]"
+            f" WHERE id = 1 AND {column} IS DISTINCT FROM ARRAY[{listed}]::oid[]"
+        )
     return statements
