@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.conf import settings
 from django.db import DataError, ProgrammingError, connection, transaction
@@ -63,6 +64,10 @@ def test_another_organizations_rows_leave_no_trace_in_the_gaps(org_a, org_b, ali
     # Organizations and users are numbered the same way (their ids show in URLs and forms).
     assert BIGINT_FLOOR <= org_a.pk < BIGINT_CEILING and BIGINT_FLOOR <= org_b.pk < BIGINT_CEILING
     assert BIGINT_FLOOR <= alice.pk < BIGINT_CEILING and BIGINT_FLOOR <= charlie.pk < BIGINT_CEILING
+    # allauth's email addresses (their ids are in the e-mail management form) have integer
+    # keys: the same permutation on 30 bits, in [2^30, 2^31).
+    addresses = list(EmailAddress.objects.filter(user__in=[alice, charlie]).values_list("pk", flat=True))
+    assert len(addresses) == 2 and all(2**30 <= pk < 2**31 for pk in addresses)
 
 
 def test_bulk_create_still_returns_the_new_ids(org_a):
