@@ -97,7 +97,7 @@ def start_totp_enrolment(*, user: User, ip_address: str | None = None) -> Authen
         User.objects.select_for_update().filter(pk=user.pk).first()
         if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
             raise ValidationError(_("Two-factor authentication is already on."), code="enabled")
-        device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+        device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).order_by("-created_at", "-pk").first()
         if device is None:
             device = AuthenticatorDevice(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
             device.set_key()
@@ -119,7 +119,10 @@ def confirm_totp_device(*, user: User, token: str, ip_address: str | None = None
     token = normalize_code(token)
     with user_context(user):
         device = (
-            AuthenticatorDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
+            AuthenticatorDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .order_by("-created_at", "-pk")
+            .first()
         )
         if device is None:
             raise ValidationError(_("The setup has expired. Scan the new QR code."), code="no_enrolment")

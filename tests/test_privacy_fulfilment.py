@@ -59,7 +59,9 @@ def fresh(request: PrivacyRequest) -> PrivacyRequest:
 
 def event_kinds(request: PrivacyRequest) -> list[str]:
     with tenant_context(request.organization_id):
-        return list(RequestEvent.objects.filter(request=request).order_by("pk").values_list("kind", flat=True))
+        return list(
+            RequestEvent.objects.filter(request=request).order_by("created_at", "pk").values_list("kind", flat=True)
+        )
 
 
 def test_the_access_package_holds_the_subject_and_nobody_else(

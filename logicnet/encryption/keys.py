@@ -44,6 +44,10 @@ from logicnet.encryption.exceptions import (
 from logicnet.tenancy.context import active_alias, active_organization_id, platform_bypass_active
 
 _LOCK_NAMESPACE = 7_302_114  # pg_advisory_xact_lock(namespace, organization): one key writer
+# The two-key advisory lock takes two integers and organization ids are bigints (permuted,
+# above 2^52: logicnet/tenancy/ids.py); hashint8 folds one into an integer. Two
+# organizations sharing a lock now and then only wait for each other.
+ORGANIZATION_LOCK = "SELECT pg_advisory_xact_lock(%s, hashint8(%s::bigint))"
 
 
 # --- master keys ---------------------------------------------------------------------------
@@ -283,7 +287,7 @@ def create_key_version(organization_id: int, *, reason: str, unless_one_exists: 
     alias = active_alias()  # the platform alias's transaction inside the platform bypass
     with transaction.atomic(using=alias):
         with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
+            cursor.execute(ORGANIZATION_LOCK, [_LOCK_NAMESPACE, organization_id])
         with scopes_disabled():
             rows = list(OrganizationKey.objects.filter(organization_id=organization_id))
         destroyed = next((row.destroyed_at for row in rows if row.ends_organization), None)
@@ -539,7 +543,7 @@ def start_rotation_if_worn(organization_id: int, *, version: int, encryptions: i
 
     with tenant_context(organization_id), scopes_disabled():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
+            cursor.execute(ORGANIZATION_LOCK, [_LOCK_NAMESPACE, organization_id])
         live = list(
             OrganizationKey.objects.filter(organization_id=organization_id, retired_at=None, destroyed_at=None)
             .exclude(wrapped_key="")

@@ -20,7 +20,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from logicnet.encryption.fields import encrypted_fields_of, platform_sealed_fields_of
-from logicnet.encryption.keys import _LOCK_NAMESPACE, PLATFORM_FORMAT, forget_organization, newest_master_key
+from logicnet.encryption.keys import (
+    _LOCK_NAMESPACE,
+    ORGANIZATION_LOCK,
+    PLATFORM_FORMAT,
+    forget_organization,
+    newest_master_key,
+)
 from logicnet.encryption.models import OrganizationKey
 from logicnet.tenancy.context import active_alias, platform_bypass, platform_database, tenant_context
 
@@ -148,7 +154,7 @@ def destroy_retired_keys(*, report: Report = print, now: datetime.datetime | Non
     for organization_id, versions in by_organization.items():
         with tenant_context(organization_id), scopes_disabled():
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, organization_id])
+                cursor.execute(ORGANIZATION_LOCK, [_LOCK_NAMESPACE, organization_id])
             in_use = count_values_by_version(organization_id=organization_id)
             for version in versions:
                 left = in_use.get((organization_id, version), 0)

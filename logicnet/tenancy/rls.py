@@ -2,7 +2,8 @@
 
 `sync_database_security` runs after every migrate (see LogicnetConfig.ready). It is
 idempotent, so a new tenant model gets its policy without anyone writing a migration for
-it, and a test checks that every tenant table has one.
+it, and a test checks that every tenant table has one. It also numbers every table's new
+rows through the keyed id permutation (logicnet/tenancy/ids.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Model
 
+from logicnet.tenancy.ids import id_statements
 from logicnet.tenancy.organizations import membership_model, organization_model
 
 # Models that have an organization but are read before any organization is active.
@@ -133,6 +135,7 @@ def database_statements() -> list[str]:
         ]
     statements += tenant_reference_statements()
     statements += access_table_statements()
+    statements += id_statements()
     statements.append(_narrow_functions_statement())
     return statements
 

@@ -130,7 +130,10 @@ class Command(BaseCommand):
         if self.previous_lock:
             # What record_event did before: one lock per chain, held until the commit.
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [PREVIOUS_LOCK_NAMESPACE, organization_id or 0])
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashint8(%s::bigint))",
+                    [PREVIOUS_LOCK_NAMESPACE, organization_id or 0],
+                )
         record_event(
             action="bench.event", organization=organization_id, ip_address="192.0.2.1", details={"w": slot, "n": n}
         )
