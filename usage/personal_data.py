@@ -12,6 +12,7 @@ from logicnet.personal_data.registry import (
     Erasure,
     LegalBasis,
     Plain,
+    RetentionAction,
     classify,
     define_purpose,
     define_retention,
@@ -55,6 +56,7 @@ COOKIE_CHOICE_DEVICE = define_retention(
     _("the IP address and browser recorded with a cookie choice: 90 days"),
     anchor="recorded_at",
     duration=datetime.timedelta(days=90),
+    action=RetentionAction.ANONYMISE,
 )
 
 PLAIN_USAGE = "a feature name from a fixed list (never a URL or an id) and a time; counted in SQL"

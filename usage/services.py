@@ -117,13 +117,10 @@ def sweep_usage_retention(*, now: datetime | None = None) -> dict[str, int]:
       organizations under one audited platform bypass (beat holds the platform alias);
     - cookie choices: their IP address and browser blanked after the `cookie_choice_device`
       rule (90 days), the records themselves deleted after `cookie_choice`;
-    - allauth's session records (IP address, browser) past the `session` rule: deleted (the
-      session they describe has expired by then; nothing else removes the row).
+    (Session records are the retention sweep's: retention.services.sweep.sweep_platform_tables.)
     """
-    from allauth.usersessions.models import UserSession
-
     now = now or timezone.now()
-    with platform_bypass(actor=None, reason="retention of usage data, cookie choices and session records"):
+    with platform_bypass(actor=None, reason="retention of usage data and cookie choices"):
         events, _ = UsageEvent._base_manager.filter(occurred_at__lt=retention_cutoff("usage_events", now)).delete()
     with transaction.atomic():
         blanked = (
@@ -132,12 +129,10 @@ def sweep_usage_retention(*, now: datetime | None = None) -> dict[str, int]:
             .update(ip_address=None, user_agent="")
         )
         choices, _ = CookieChoice.objects.filter(recorded_at__lt=retention_cutoff("cookie_choice", now)).delete()
-        sessions, _ = UserSession.objects.filter(last_seen_at__lt=retention_cutoff("session", now)).delete()
         result = {
             "usage_events_deleted": events,
             "cookie_choices_blanked": blanked,
             "cookie_choices_deleted": choices,
-            "sessions_deleted": sessions,
         }
         if any(result.values()):
             record_event(action="usage.retention_sweep", details={"count": sum(result.values()), "deleted": result})

@@ -358,6 +358,8 @@ def sweep_platform_tables(*, now: datetime.datetime | None = None, batch_size: i
     now = now or timezone.now()
     done: dict[str, int] = {}
     for rule in registry.retention.values():
+        if rule.action != RetentionAction.DELETE:
+            continue  # rows of the platform's own tables are only ever deleted here
         for model in platform_models(rule):
             cutoff = now - rule.duration
             while True:
