@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "contacts",
     "privacy",
+    "notices",
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -96,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "accounts.context_processors.navigation",
+                "notices.context_processors.policy_notice",
             ],
         },
     },
@@ -281,6 +283,7 @@ CELERY_BEAT_SCHEDULE = {
     "privacy-request-mail": {"task": "privacy.sweep_request_mail", "schedule": 60.0},
     "privacy-expired-packages": {"task": "privacy.delete_expired_packages", "schedule": 3600.0},
     "account-packages-and-deletions": {"task": "accounts.sweep_account_privacy", "schedule": 900.0},
+    "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the

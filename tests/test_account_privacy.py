@@ -196,12 +196,12 @@ def test_deleting_is_blocked_while_sole_owner_then_erases_the_account(
 # --- Logicnet's own privacy policy --------------------------------------------------------------------
 
 
-def test_the_privacy_policy_is_public_in_english_and_romanian(client, settings):
+def test_the_privacy_policy_is_public_in_english_and_romanian(client, settings, db):
     english = client.get(reverse("privacy_policy"), HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 200
     text = english.content.decode()
     assert "Logicnet privacy policy" in text and "ANSPDCP" in text
-    assert settings.PRIVACY_POLICY_VERSION in text and settings.PRIVACY_CONTACT_EMAIL in text
+    assert "Version 1." in text and settings.PRIVACY_CONTACT_EMAIL in text
     assert "/p/&lt;organization&gt;/privacy/" in text and reverse("account_privacy") in text
     assert "GDPR Art. 6(1)(b)" in text  # the legal bases, from the registry
 

@@ -37,7 +37,7 @@ from tests.factories import make_member, make_user
 
 # Pages anyone may open. allauth's own pages (sign-in, sign-up, password reset, email
 # confirmation...) keep their own rules and are public here as a group.
-PUBLIC_URL_NAMES = {"healthz", "set_language", "invitation_accept", "privacy_policy"}
+PUBLIC_URL_NAMES = {"healthz", "set_language", "invitation_accept", "privacy_policy", "subprocessors"}
 PUBLIC_VIEW_MODULES = ("allauth.",)
 EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py
 
