@@ -15,6 +15,7 @@ import pytest
 from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from accounts.services import set_privacy_officer
 from logicnet.audit.models import AuditEvent
@@ -104,7 +105,7 @@ def test_the_organization_record_as_html_and_csv_for_admins_owners_and_officers(
         assert page.status_code == 200
         text = page.content.decode()
         assert "Art. 30(2)" in text and "Alpha SRL" in text
-        assert html.escape(customer_purpose.capitalize()) in text
+        assert html.escape(capfirst(customer_purpose)) in text
         assert str(Category.CONTACT.label) in text
 
     download = client.get(csv_url)
@@ -328,3 +329,79 @@ def test_the_child_report_form_keeps_the_honeypot_and_the_double_submit_guard(cl
         assert PrivacyRequest.objects.filter(organization=org_a, priority=True).count() == 1
     invalid = client.post(_child_url(org_a), {"relationship": "nobody", "details": "", "email": "not-an-email"})
     assert invalid.status_code == 200
+
+
+# --- the admin (platform staff, in the admin process) ---------------------------------------------------
+
+
+@pytest.fixture
+def platform_admin(platform_db):
+    from accounts.models import User
+
+    user = make_user("root@logicnet.example", "Platform Admin")
+    User.objects.using("platform").filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+    user.refresh_from_db()
+    return user
+
+
+def _verified(client, user) -> None:
+    from tests.test_admin import _verified_admin
+
+    _verified_admin(client, user)
+
+
+def test_staff_read_logicnets_own_record_in_the_admin_as_html_and_csv(client, platform_admin):
+    _verified(client, platform_admin)
+    page = client.get(reverse("admin:notices_records_of_processing"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Art. 30(1)" in text
+    for purpose in registry.purposes.values():
+        if purpose.role == Role.CONTROLLER:
+            assert html.escape(capfirst(str(purpose.name))) in text
+    download = client.get(reverse("admin:notices_records_of_processing_csv"))
+    rows = list(csv.reader(io.StringIO(download.content.decode())))
+    assert {row[0] for row in rows[1:]} == {"Art. 30(1)"}
+    assert "accounts.User.email" in " ".join(row[-1] for row in rows[1:])
+
+
+def test_staff_publish_a_version_and_add_a_subprocessor_from_the_admin(
+    client, platform_admin, mailbox, eager_tasks, settings
+):
+    from django_scopes import scopes_disabled
+
+    owner = make_user("owner@example.com", "Olga Owner")
+    from accounts.services import create_organization
+
+    organization = create_organization(name="Gamma SRL", owner=owner)
+    _signed_up(owner)
+    _verified(client, platform_admin)
+
+    response = client.post(
+        reverse("admin:notices_policyversion_add"),
+        {
+            "template": "",
+            "text_en": "New text.",
+            "text_ro": "Text nou.",
+            "changes_en": "We shortened the retention of sessions.",
+            "changes_ro": "Am scurtat păstrarea sesiunilor.",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    message = mailbox.wait_for(owner.email, subject="version 2")
+    assert "We shortened the retention of sessions." in message.get_body(preferencelist=("plain",)).get_content()
+    with scopes_disabled():
+        version = PolicyVersion.objects.using("platform").get(number=2)
+    assert version.content_hash == policy.text_hash("New text.", "Text nou.")
+    # A published version is never edited.
+    assert client.post(reverse("admin:notices_policyversion_change", args=[version.pk]), {}).status_code == 403
+
+    response = client.post(
+        reverse("admin:notices_subprocessor_add"),
+        {"key": "backup", "name": "Example Backup SA", "service": "off-site backups", "location": "Romania"},
+    )
+    assert response.status_code == 302
+    message = mailbox.wait_for(owner.email, subject="sub-processors")
+    assert "Added: Example Backup SA" in message.get_body(preferencelist=("plain",)).get_content()
+    assert "Example Backup SA" in client.get(reverse("subprocessors")).content.decode()
+    assert organization.slug in first_link(message) or "/privacy/subprocessors/" in first_link(message)

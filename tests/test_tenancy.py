@@ -100,7 +100,19 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "privacy.ErasureRecord": lambda organization, actor, n: _privacy_row(
         organization, "ErasureRecord", contact_id_erased=1000 + n, erased_by=actor
     ),
+    "notices.SubProcessorObjection": lambda organization, actor, n: _subprocessor_objection(organization, actor, n),
 }
+
+
+def _subprocessor_objection(organization, actor, n):
+    from django.utils import timezone
+
+    from logicnet.tenancy.roles import Actor
+    from notices.models import SubProcessorChange
+    from notices.services.subprocessors import OBJECTION_WINDOW, object_to_change
+
+    change = SubProcessorChange.objects.create(summary=f"Change {n}", objection_until=timezone.now() + OBJECTION_WINDOW)
+    return object_to_change(actor=Actor(organization, actor, "owner"), change=change)
 
 
 def _privacy_request(organization, actor, n):

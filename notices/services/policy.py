@@ -196,7 +196,7 @@ def send_policy_notices(*, version_id: int, batch_size: int = NOTICE_BATCH_SIZE)
     User = get_user_model()
     sent = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(using=active_alias()):
             version = (
                 PolicyVersion.objects.select_for_update(skip_locked=True)
                 .filter(pk=version_id, notices_finished_at__isnull=True)

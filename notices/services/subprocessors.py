@@ -109,7 +109,7 @@ def send_change_notices(*, change_id: int, batch_size: int = NOTICE_BATCH_SIZE) 
     Membership = membership_model()
     sent = 0
     while True:
-        with transaction.atomic():
+        with transaction.atomic(using=active_alias()):
             change = (
                 SubProcessorChange.objects.select_for_update(skip_locked=True)
                 .filter(pk=change_id, notices_finished_at__isnull=True)
