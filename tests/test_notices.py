@@ -405,3 +405,15 @@ def test_staff_publish_a_version_and_add_a_subprocessor_from_the_admin(
     assert "Added: Example Backup SA" in message.get_body(preferencelist=("plain",)).get_content()
     assert "Example Backup SA" in client.get(reverse("subprocessors")).content.decode()
     assert organization.slug in first_link(message) or "/privacy/subprocessors/" in first_link(message)
+
+
+def test_the_records_command_prints_either_record_as_csv(org_a):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("records_of_processing", stdout=out)
+    assert {row[0] for row in list(csv.reader(io.StringIO(out.getvalue())))[1:]} == {"Art. 30(1)"}
+    out = io.StringIO()
+    call_command("records_of_processing", organization=org_a.slug, stdout=out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))[1:]
+    assert {(row[0], row[1]) for row in rows} == {("Art. 30(2)", "Alpha SRL")}
