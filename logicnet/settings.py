@@ -375,6 +375,8 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-
 # separated); empty: REMOTE_ADDR is the client. Rate limits and the audit log use the result.
 TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES"))
+# The publication date of version 1 of the privacy policy (notices/migrations/0002); later
+# versions are published from the admin (notices.PolicyVersion).
 PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")
 # Submissions of the public data-subject request form, per client address and per email
 # address (on top of PUBLIC_RATE_LIMITS, which count every public page).
