@@ -304,7 +304,7 @@ TENANCY_APPS = ["contacts", "privacy"]
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees
 # and changes only the acting user's rows (`app.user_id`, logicnet/tenancy/rls.py).
-TENANCY_USER_OWNED_MODELS = ["accounts.AccountDataPackage"]
+TENANCY_USER_OWNED_MODELS = ["accounts.AccountDataPackage", "notices.PolicyAcceptance"]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
 

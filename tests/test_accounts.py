@@ -15,7 +15,7 @@ from accounts import services, sign_in_throttle
 from accounts.models import Invitation, Membership, Organization, User
 from logicnet.audit.models import AuditEvent
 from logicnet.client_ip import client_address, parse_trusted_proxies
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import tenant_context, user_context
 from tests.factories import PASSWORD, make_member, make_user
 
 SIGNUP = {
@@ -42,7 +42,8 @@ def test_signup_creates_owner_organization_and_requires_verification(client, db)
     assert user.age_confirmed_at is not None
     # The 16+ confirmation stays; the current privacy policy version is accepted, and recorded.
     assert user.privacy_policy_version == "1"
-    assert [a.version.number for a in user.policy_acceptances.all()] == [1]
+    with user_context(user):  # the user's own rows (TENANCY_USER_OWNED_MODELS)
+        assert [a.version.number for a in user.policy_acceptances.all()] == [1]
     membership = Membership.objects.get(user=user)
     assert membership.role == "owner"
     assert membership.organization.name == "Firma SRL"

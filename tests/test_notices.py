@@ -20,7 +20,7 @@ from django.utils.text import capfirst
 from accounts.services import set_privacy_officer
 from logicnet.audit.models import AuditEvent
 from logicnet.personal_data.registry import Category, Role, registry
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import tenant_context, user_context
 from logicnet.tenancy.roles import Role as MemberRole
 from notices import records
 from notices.models import PolicyAcceptance, PolicyVersion, SubProcessorChange, SubProcessorObjection
@@ -217,7 +217,11 @@ def test_version_one_is_the_seed_policy_and_sign_up_accepts_it(client, db):
     user.refresh_from_db()
     assert user.age_confirmed_at is not None
     assert user.privacy_policy_version == "1"
-    assert list(PolicyAcceptance.objects.filter(user=user).values_list("version__number", flat=True)) == [1]
+    with user_context(user):
+        assert list(PolicyAcceptance.objects.values_list("version__number", flat=True)) == [1]
+    # Under row-level security nobody else sees them: another user's context shows none.
+    with user_context(make_user("other@example.com")):
+        assert not PolicyAcceptance.objects.filter(user=user).exists()
 
 
 def test_a_new_version_is_mailed_shown_as_a_banner_until_accepted_and_the_acceptance_recorded(
@@ -257,8 +261,9 @@ def test_a_new_version_is_mailed_shown_as_a_banner_until_accepted_and_the_accept
     assert "Our privacy policy has changed" not in client.get(home).content.decode()
     alice.refresh_from_db()
     assert alice.privacy_policy_version == "2"
-    accepted = PolicyAcceptance.objects.filter(user=alice).order_by("version__number")
-    assert [a.version.number for a in accepted] == [1, 2]
+    with user_context(alice):
+        accepted = PolicyAcceptance.objects.filter(user=alice).order_by("version__number")
+        assert [a.version.number for a in accepted] == [1, 2]
     # An offsite "next" is not followed.
     response = client.post(reverse("privacy_policy_accept"), {"next": "https://evil.example/"})
     assert response["Location"] == reverse("home")

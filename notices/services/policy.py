@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from logicnet.audit.services import record_event
-from logicnet.tenancy.context import active_alias
+from logicnet.tenancy.context import active_alias, user_context
 from notices.models import POLICY_TEMPLATE, PolicyAcceptance, PolicyVersion
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,8 @@ def accept_version(
     """Record that `user` accepted `version` (idempotent: the first acceptance stands).
     `audit=False`: the caller's own event names the version (sign-up)."""
     now = timezone.now()
-    with transaction.atomic():
+    # The acceptances are the user's own rows (settings.TENANCY_USER_OWNED_MODELS).
+    with user_context(user):
         acceptance, created = PolicyAcceptance.objects.get_or_create(
             user=user, version=version, defaults={"accepted_at": now}
         )
