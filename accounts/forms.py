@@ -130,10 +130,6 @@ class OrganizationCreateForm(forms.Form):
     name = forms.CharField(label=_("Company name"), max_length=200)
 
 
-def privacy_policy_version() -> str:
-    return settings.PRIVACY_POLICY_VERSION
-
-
 class AccountDetailsForm(forms.Form):
     """Correct my data (GDPR Art. 16). The email address has allauth's own page."""
 

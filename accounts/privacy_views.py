@@ -139,11 +139,17 @@ def account_delete(request):
 def privacy_policy(request):
     """Logicnet's own privacy policy, for everyone (no sign-in), in the request's language."""
     from logicnet.personal_data.access import article_15_information
+    from notices.services.policy import current_version, policy_template
 
     language = "ro" if (translation.get_language() or "").startswith("ro") else "en"
+    version = current_version()
     context = {
         "info": article_15_information(None, kind="user"),
-        "version": settings.PRIVACY_POLICY_VERSION,
+        "version": version.number,
+        "policy_version": version,
+        "policy_text": version.text_ro if language == "ro" else version.text_en,
+        "policy_changes": version.changes_ro if language == "ro" else version.changes_en,
         "privacy_email": settings.PRIVACY_CONTACT_EMAIL,
+        "language": language,
     }
-    return render(request, f"accounts/privacy_policy_{language}.html", context)
+    return render(request, policy_template(version, language), context)

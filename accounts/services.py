@@ -52,31 +52,25 @@ def create_organization(*, name: str, owner: User, country: str = "RO") -> Organ
 def complete_signup(
     *, user: User, full_name: str, phone: str, company_name: str, ip_address: str | None
 ) -> Organization:
-    """Record what sign-up asked for, and create the user's organization as its owner."""
+    """Record what sign-up asked for (the 16+ confirmation and the acceptance of the current
+    privacy policy version, GDPR Art. 7(1), 8), and create the user's organization as its owner."""
+    from notices.services.policy import accept_current
+
     now = timezone.now()
     with transaction.atomic():
         user.full_name = full_name
         # The one normal form (E.164), whoever calls: the sign-up form only validates.
         user.phone = normalize.to_e164(phone, None, require_valid=True) if phone else ""
         user.age_confirmed_at = now
-        user.privacy_policy_version = settings.PRIVACY_POLICY_VERSION
-        user.privacy_policy_accepted_at = now
-        user.save(
-            update_fields=[
-                "full_name",
-                "phone",
-                "age_confirmed_at",
-                "privacy_policy_version",
-                "privacy_policy_accepted_at",
-            ]
-        )
+        user.save(update_fields=["full_name", "phone", "age_confirmed_at"])
+        acceptance = accept_current(user=user, ip_address=ip_address, audit=False)
         organization = create_organization(name=company_name, owner=user) if company_name else None
         record_event(
             action="account.signed_up",
             actor=user,
             organization=organization,
             ip_address=ip_address,
-            details={"privacy_policy_version": settings.PRIVACY_POLICY_VERSION},
+            details={"privacy_policy_version": acceptance.version.number},
         )
     return organization
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "breaches",
     "consent",
     "retention",
+    "notices",
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "accounts.context_processors.navigation",
                 "usage.context_processors.cookie_banner",
+                "notices.context_processors.policy_notice",
             ],
         },
     },
@@ -296,6 +298,7 @@ CELERY_BEAT_SCHEDULE = {
     "usage-retention": {"task": "usage.sweep_usage_retention", "schedule": crontab(hour=3, minute=20)},
     # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
     "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
+    "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -330,6 +333,7 @@ TENANCY_USER_OWNED_MODELS = [
     "account.EmailConfirmation",
     "usersessions.UserSession",
     "admin.LogEntry",
+    "notices.PolicyAcceptance",
 ]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
@@ -403,6 +407,8 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # The reverse proxies whose X-Forwarded-For is believed (addresses or CIDR blocks, comma-
 # separated); empty: REMOTE_ADDR is the client. Rate limits and the audit log use the result.
 TRUSTED_PROXIES = parse_trusted_proxies("TRUSTED_PROXIES", env_list("TRUSTED_PROXIES"))
+# The publication date of version 1 of the privacy policy (notices/migrations/0002); later
+# versions are published from the admin (notices.PolicyVersion).
 PRIVACY_POLICY_VERSION = env_str("PRIVACY_POLICY_VERSION", "2026-11-01")
 # Submissions of the public data-subject request form, per client address and per email
 # address (on top of PUBLIC_RATE_LIMITS, which count every public page).

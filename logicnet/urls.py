@@ -5,6 +5,7 @@ from accounts.urls import organization_urlpatterns
 from accounts.views import ConfirmEmailView
 from contacts.urls import urlpatterns as crm_urlpatterns
 from logicnet.health import healthz
+from notices.urls import public_urlpatterns as notices_public_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -16,14 +17,19 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
-    # The privacy desk: data-subject requests, worked by admins and privacy officers.
+    # The organization's retention periods, legal holds and sweeps.
     path("o/<slug:org_slug>/privacy/retention/", include("retention.urls")),
+    # The privacy desk: data-subject requests, worked by admins and privacy officers.
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
+    # Records of processing (GDPR Art. 30(2)) and sub-processor notices of the organization.
+    path("o/<slug:org_slug>/privacy/", include("notices.urls")),
     # Consent purposes, the ledger and its export, a contact's consent.
     path("o/<slug:org_slug>/consent/", include("consent.urls")),
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).
     path("p/<slug:org_slug>/", include("privacy.public_urls")),
-    path("", include("usage.urls")),
     path("p/<slug:org_slug>/", include("consent.public_urls")),
+    *notices_public_urlpatterns,
+    # Logicnet's own cookie banner and choices.
+    path("", include("usage.urls")),
     path("", include("accounts.urls")),
 ]

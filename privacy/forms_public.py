@@ -114,3 +114,57 @@ class PublicRequestForm(forms.Form):
             "correction": (data.get("correction") or "") if Right.RECTIFICATION in rights else "",
             "objects_to_marketing": Right.OBJECTION in rights and data.get("objection_scope") == OBJECTION_MARKETING,
         }
+
+
+class ChildDataReportForm(forms.Form):
+    """A report that the organization holds a child's data (GDPR Art. 8: a child under 16
+    cannot consent alone; Art. 17(1)(f): such data is erased on request). Anyone may send it,
+    usually a parent; it becomes an erasure request the desk handles first."""
+
+    RELATIONSHIPS = [
+        ("parent", _("I am the child's parent or guardian")),
+        ("child", _("I am the child")),
+        ("other", _("Other")),
+    ]
+
+    relationship = forms.ChoiceField(label=_("Who are you?"), choices=RELATIONSHIPS, widget=forms.RadioSelect)
+    details = forms.CharField(
+        label=_("About the child's data"),
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text=_(
+            "How the organization may know the child (a name, an email address or a phone number) "
+            "and what you saw. Write only what is needed to find the data."
+        ),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("We send a link to this address; the report goes ahead once you open it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    submission = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        if not self.is_bound:
+            self.initial.setdefault("submission", new_submission_nonce())
+
+    @property
+    def is_from_a_bot(self) -> bool:
+        return bool(self.is_bound and (self.data.get("website") or "").strip())
+
+    def service_data(self) -> dict:
+        """Keyword arguments for `submit_request`: an erasure request, flagged priority, whose
+        message says who reported what."""
+        data = self.cleaned_data
+        relationship = dict(self.RELATIONSHIPS)[data["relationship"]]
+        heading = _("Report of a child's data")
+        message = f"{heading}. {relationship}.\n\n{data['details']}"
+        return {"rights": [Right.ERASURE], "email": data["email"], "message": message, "priority": True}

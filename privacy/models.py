@@ -103,6 +103,9 @@ class PrivacyRequest(TenantModel):
     # For an objection: to direct marketing (absolute, applied at once, Art. 21(3)) or to
     # other processing (a staff decision with reasons, Art. 21(1)).
     objects_to_marketing = models.BooleanField(_("objects to direct marketing"), default=False)
+    # A report that the organization holds a child's data (GDPR Art. 8, 17(1)(f)): the desk
+    # shows it first and highlighted, whatever its deadline.
+    priority = models.BooleanField(_("priority"), default=False)
 
     # Art. 12(3): one month from receipt, counted in the organization's time zone.
     received_at = models.DateTimeField(_("received"), default=timezone.now)

@@ -77,6 +77,7 @@ classify(
         "message": _request(Category.NOTES),
         "correction": _request(Category.NOTES),
         "objects_to_marketing": _request(Category.USAGE, plaintext=Plain.CHOICE),
+        "priority": not_personal("a handling flag of the request (a report about a child's data comes first)"),
         "received_at": _request(Category.USAGE, plaintext=Plain.TIMESTAMP, provided=False),
         "due_on": not_personal(),
         "extended_due_on": not_personal(),

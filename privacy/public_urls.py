@@ -9,6 +9,7 @@ from privacy import views, views_fulfilment
 
 urlpatterns = [
     path("privacy/", views.privacy_desk, name="public_privacy"),
+    path("privacy/child/", views.child_report, name="public_privacy_child"),
     path("privacy/thanks/", views.thanks, name="public_privacy_thanks"),
     path("privacy/confirm/<str:token>/", views.confirm, name="privacy_confirm"),
     path("privacy/requests/<str:token>/", views.request_status, name="privacy_request_status"),

@@ -40,8 +40,8 @@ def filter_queue(
     assigned_to=None,
     overdue: bool = False,
 ) -> QuerySet[PrivacyRequest]:
-    """The queue's filters. Open requests come by deadline (the most urgent first); closed
-    ones, newest first."""
+    """The queue's filters. Open requests come by deadline (the most urgent first), priority
+    requests (a child's data) before all others; closed ones, newest first."""
     if state == "open":
         requests = requests.filter(OPEN)
     elif state == "closed":
@@ -53,7 +53,7 @@ def filter_queue(
     if overdue:
         requests = requests.filter(OPEN, deadline_on__lt=today)
     if state == "open" or overdue:
-        return requests.order_by("deadline_on", "received_at", "pk")
+        return requests.order_by("-priority", "deadline_on", "received_at", "pk")
     return requests.order_by("-received_at", "-pk")
 
 

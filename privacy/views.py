@@ -32,7 +32,7 @@ from logicnet.forms import add_service_errors
 from logicnet.ratelimit import consume, parse_rate
 from logicnet.tenancy.public import public_page
 from privacy import deadlines
-from privacy.forms_public import PublicRequestForm
+from privacy.forms_public import ChildDataReportForm, PublicRequestForm
 from privacy.models import PrivacyRequest, new_reference
 from privacy.services.objection import contact_for_token, object_to_marketing
 from privacy.services.requests import (
@@ -83,6 +83,15 @@ def privacy_desk(request, org_slug: str):
     if request.method != "POST":
         return _form_page(request, PublicRequestForm(organization=organization))
     form = PublicRequestForm(request.POST, organization=organization)
+    return _submit_public_form(request, form, _form_page)
+
+
+def _submit_public_form(request, form, form_page) -> TemplateResponse:
+    """The POST of a public form that creates a request (the request form, the report of a
+    child's data): the honeypot, the double-submit guard, the rate limits, then
+    `submit_request` with the form's `service_data()`; `form_page(request, form, status=)`
+    shows the form again."""
+    organization = request.public_organization
     if form.is_from_a_bot:
         # Answered exactly as a real submission, so the bot learns nothing; nothing is stored.
         return _thank(request, new_reference())
@@ -92,7 +101,7 @@ def privacy_desk(request, org_slug: str):
     if earlier == PENDING:
         form.is_valid()
         form.add_error(None, _("Your request is already being sent. Wait a moment, then reload the page."))
-        return _form_page(request, form, status=409)
+        return form_page(request, form, status=409)
     if earlier:
         return _thank(request, earlier)  # the same page sent twice (double click, retry)
 
@@ -123,7 +132,7 @@ def privacy_desk(request, org_slug: str):
     finally:
         _finish_submission(organization, nonce, privacy_request.reference if privacy_request else None)
     if privacy_request is None:
-        response = _form_page(request, form, status=status)
+        response = form_page(request, form, status=status)
         if status == 429:
             response["Retry-After"] = str(retry_after)
         return response
@@ -328,4 +337,27 @@ def marketing_objection(request, org_slug: str, token: str):
         return _link_not_valid(request)
     return TemplateResponse(
         request, "privacy/public/marketing_objection.html", {"organization": organization, "done": False}
+    )
+
+
+# --- a report of a child's data -------------------------------------------------------------------
+
+
+@public_page
+def child_report(request, org_slug: str):
+    """Anyone may tell the organization it holds a child's data (GDPR Art. 8, 17(1)(f)): an
+    erasure request flagged priority, confirmed by email like any other request."""
+    organization = request.public_organization
+    if request.method != "POST":
+        return _child_form_page(request, ChildDataReportForm(organization=organization))
+    return _submit_public_form(request, ChildDataReportForm(request.POST, organization=organization), _child_form_page)
+
+
+def _child_form_page(request, form: ChildDataReportForm, *, status: int = 200) -> TemplateResponse:
+    organization = request.public_organization
+    return TemplateResponse(
+        request,
+        "privacy/public/child_report.html",
+        {"organization": organization, "controller": privacy_settings(organization), "form": form},
+        status=status,
     )

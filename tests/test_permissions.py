@@ -46,6 +46,7 @@ PUBLIC_URL_NAMES = {
     "privacy_policy",
     "cookie_settings",
     "account_confirm_email",
+    "subprocessors",
 }
 PUBLIC_VIEW_MODULES = ("allauth.",)
 EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py

@@ -116,6 +116,7 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "consent.PendingSignup": lambda organization, actor, n: _consent_signup(organization, actor, n),
     "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
     "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
+    "notices.SubProcessorObjection": lambda organization, actor, n: _subprocessor_objection(organization, actor, n),
 }
 
 
@@ -163,6 +164,17 @@ def _legal_hold(organization, actor, n):
 
     contact = _contact(organization, actor, n)
     return place_hold(organization=organization, actor=actor, reference=f"CASE-{n}", contact_id=contact.pk)
+
+
+def _subprocessor_objection(organization, actor, n):
+    from django.utils import timezone
+
+    from logicnet.tenancy.roles import Actor
+    from notices.models import SubProcessorChange
+    from notices.services.subprocessors import OBJECTION_WINDOW, object_to_change
+
+    change = SubProcessorChange.objects.create(summary=f"Change {n}", objection_until=timezone.now() + OBJECTION_WINDOW)
+    return object_to_change(actor=Actor(organization, actor, "owner"), change=change)
 
 
 def _privacy_request(organization, actor, n):

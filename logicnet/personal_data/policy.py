@@ -16,6 +16,7 @@ from logicnet.personal_data.registry import (
     RetentionAction,
     Role,
     declare_store,
+    declare_sub_processor,
     define_purpose,
     define_retention,
     define_subject_kind,
@@ -31,9 +32,27 @@ define_subject_kind(
 
 # --- recipients and sub-processors named by the purposes ------------------------------------------
 
-HOSTING = _("the hosting provider of Logicnet (servers and backups in the EEA)")
-MAIL = _("the mail delivery provider of Logicnet (in the EEA)")
-STRIPE = _("Stripe (payments; account holders only)")
+HOSTING = declare_sub_processor(
+    "hosting",
+    name=_("The hosting provider of Logicnet"),
+    service=_("servers, database and backups"),
+    location=_("European Economic Area"),
+    description=_("the hosting provider of Logicnet (servers and backups in the EEA)"),
+)
+MAIL = declare_sub_processor(
+    "mail",
+    name=_("The mail delivery provider of Logicnet"),
+    service=_("delivery of the email Logicnet sends"),
+    location=_("European Economic Area"),
+    description=_("the mail delivery provider of Logicnet (in the EEA)"),
+)
+STRIPE = declare_sub_processor(
+    "stripe",
+    name="Stripe Payments Europe, Limited",
+    service=_("payments and invoices of organizations"),
+    location=_("Ireland (European Economic Area)"),
+    description=_("Stripe (payments; account holders only)"),
+)
 TEAM = _("the organization's team members, as its access settings allow")
 PLATFORM_ADMINS = _("Logicnet's platform administrators, for support and security, audited")
 

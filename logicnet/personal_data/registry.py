@@ -145,6 +145,23 @@ class Store:
 
 
 @dataclass(frozen=True)
+class SubProcessor:
+    """A sub-processor the purposes name (GDPR Art. 28(2), (4)): who, for what, where.
+    Policies and access packages show its `description` (its str); the public list at
+    /privacy/subprocessors/ starts from these (the notices app seeds it from them)."""
+
+    key: str
+    name: str
+    service: str
+    location: str
+    description: str
+    in_eea: bool = True
+
+    def __str__(self) -> str:
+        return str(self.description)
+
+
+@dataclass(frozen=True)
 class SubjectKind:
     """A kind of data subject, and how to find one: `model` is the label of the row that is
     the subject (or a zero-argument function returning it, for swappable models). A tenant
@@ -376,6 +393,7 @@ class Registry:
     retention: dict[str, RetentionRule] = field(default_factory=dict)
     subject_kinds: dict[str, SubjectKind] = field(default_factory=dict)
     stores: dict[str, Store] = field(default_factory=dict)
+    sub_processors: dict[str, SubProcessor] = field(default_factory=dict)
     # Keys of audit `details` known to hold no personal value (structure: field names,
     # counts, ids). Erasure redacts every other value of an event about the subject.
     audit_structural_keys: set[str] = field(default_factory=set)
@@ -454,6 +472,15 @@ class Registry:
         store = Store(key, name, holds, erasure, tuple(subject_kinds), location)
         self.stores[key] = store
         return store
+
+    def declare_sub_processor(
+        self, key: str, *, name: str, service: str, location: str, description: str, in_eea: bool = True
+    ) -> SubProcessor:
+        if key in self.sub_processors:
+            raise ValueError(f"sub-processor {key!r} is declared twice")
+        sub_processor = SubProcessor(key, name, service, location, description, in_eea)
+        self.sub_processors[key] = sub_processor
+        return sub_processor
 
     def declare_audit_structural_keys(self, *keys: str) -> None:
         self.audit_structural_keys.update(keys)
@@ -847,6 +874,7 @@ define_purpose = registry.define_purpose
 define_retention = registry.define_retention
 define_subject_kind = registry.define_subject_kind
 declare_store = registry.declare_store
+declare_sub_processor = registry.declare_sub_processor
 declare_value_labels = registry.declare_value_labels
 
 

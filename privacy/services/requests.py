@@ -150,6 +150,7 @@ def submit_request(
     message: str = "",
     correction: str = "",
     objects_to_marketing: bool = False,
+    priority: bool = False,
     language: str = "en",
     channel: str = PrivacyRequest.Channel.PUBLIC_FORM,
     actor=None,
@@ -159,7 +160,8 @@ def submit_request(
 
     The request counts as received now (Art. 12(3)), whatever happens to the mail. Staff
     recording a request received by letter or phone (channel STAFF) skip the email
-    confirmation: they checked the person themselves."""
+    confirmation: they checked the person themselves. `priority`: the desk shows the request
+    first (a report that the organization holds a child's data)."""
     from logicnet.normalize import clean_email
 
     email = clean_email(email)
@@ -180,6 +182,7 @@ def submit_request(
             message=message,
             correction=correction,
             objects_to_marketing=objects_to_marketing and Right.OBJECTION in rights,
+            priority=priority,
             language=language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
             channel=channel,
             status=Status.AWAITING_VERIFICATION if needs_confirmation else Status.RECEIVED,
