@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
@@ -9,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -191,45 +194,55 @@ def contact_list(request, org_slug):
     return render(request, "contacts/contact_list.html", context)
 
 
+def _escape(value) -> str:
+    """Django's escape() without its lazy-string and SafeString wrapping: the same text, at a
+    third of the cost, for the few thousand values of a page of rows."""
+    return html.escape(str(value))
+
+
 def _row_html(obj, name: str, url: str, cells: list[tuple[str, str]], *, selectable: bool = False) -> str:
     """One list row's cells. Built here, not in the template: fifty rows of template tags
-    (a translation and an escape per cell) cost more than the page's SQL."""
-    shown = name or _("(no name)")
-    head = format_html('<td data-label="{}"><a href="{}">{}</a></td>', _("Name"), url, shown)
+    (a translation and an escape per cell) cost more than the page's SQL. `cells` hold
+    (label, escaped HTML)."""
+    shown = _escape(name or _("(no name)"))
+    head = f'<td data-label="{_escape(_("Name"))}"><a href="{_escape(url)}">{shown}</a></td>'
     if selectable:
-        checkbox = '<td class="select-cell"><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{}"></td>'
-        head = format_html(checkbox, obj.pk, _("Select %(name)s") % {"name": shown}) + head
-    return head + format_html_join("", '<td data-label="{}">{}</td>', cells)
+        label = _escape(_("Select %(name)s") % {"name": name or _("(no name)")})
+        head = (
+            f'<td class="select-cell"><input type="checkbox" name="ids" value="{obj.pk}" form="bulk-form" '
+            f'aria-label="{label}"></td>{head}'
+        )
+    return mark_safe(head + "".join(f'<td data-label="{_escape(label)}">{cell}</td>' for label, cell in cells))  # noqa: S308 - every part escaped above
 
 
 def _tags_html(names: list[str]) -> str:
-    return format_html_join(" ", '<span class="badge">{}</span>', ((name,) for name in names))
+    return " ".join(f'<span class="badge">{_escape(name)}</span>' for name in names)
 
 
 def _when_html(value) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "SHORT_DATETIME_FORMAT"))
+    return f'<time datetime="{local.isoformat()}">{_escape(date_format(local, "SHORT_DATETIME_FORMAT"))}</time>'
 
 
 def _link_html(url: str, text) -> str:
-    return format_html('<a href="{}">{}</a>', url, text) if url else conditional_escape(text)
+    return f'<a href="{_escape(url)}">{_escape(text)}</a>' if url else _escape(text)
 
 
 def _contact_cell(contact: Contact, key: str) -> str:
     """One cell's HTML, escaped here: fifty rows of template if-chains cost more than the
     rest of the page."""
     if key == "email":
-        return conditional_escape(contact.email)
+        return _escape(contact.email)
     if key == "phone":
-        return conditional_escape(contact.phone)
+        return _escape(contact.phone)
     if key == "company":
         return _link_html(contact.company_url, contact.company.name) if contact.company_id else ""
     if key == "owner":
-        return conditional_escape(contact.owner_name)
+        return _escape(contact.owner_name)
     if key == "status":
-        return conditional_escape(contact.status_label)
+        return _escape(contact.status_label)
     if key == "tags":
         return _tags_html(contact.tag_names)
     if key == "created":
@@ -272,18 +285,18 @@ def company_list(request, org_slug):
 
 def _company_cell(company, key: str) -> str:
     if key == "size":
-        return conditional_escape(company.get_size_display())
+        return _escape(company.get_size_display())
     if key == "people":
         return _link_html(company.people_url, company.people_count)
     if key == "owner":
-        return conditional_escape(company.owner_name)
+        return _escape(company.owner_name)
     if key == "tags":
         return _tags_html(company.tag_names)
     if key == "created":
         return _when_html(company.created_at)
     if key == "updated":
         return _when_html(company.updated_at)
-    return conditional_escape(getattr(company, key))
+    return _escape(getattr(company, key))
 
 
 # --- saved views -----------------------------------------------------------------------------
