@@ -9,9 +9,16 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    memberships = Membership.objects.filter(user=user, organization__is_active=True).select_related("organization")
+    # On an organization's pages the tenancy middleware has read them already.
+    memberships = getattr(request, "user_memberships", None)
+    if memberships is None:
+        memberships = (
+            Membership.objects.filter(user=user, organization__is_active=True)
+            .select_related("organization")
+            .order_by("organization__name")
+        )
     return {
-        "my_memberships": memberships.order_by("organization__name"),
+        "my_memberships": memberships,
         "current_organization": getattr(request, "organization", None),
         "current_membership": getattr(request, "membership", None),
         # Called by the template only when it renders the user menu.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import html
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils import dateformat, timezone
+from django.utils.formats import get_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -60,13 +63,13 @@ COMPANY_NAME_MATCHES = 200
 
 
 def _custom_cells(obj, columns: list[str], custom_fields: list[CustomField]) -> list[tuple[str, str]]:
-    """(label, escaped HTML) of the chosen custom columns."""
+    """(escaped label, escaped HTML) of the chosen custom columns."""
     cells = []
     for custom_field in custom_fields:
         key = f"cf_{custom_field.key}"
         if key in columns:
             text = display_value(custom_field, stored_value(custom_field, obj)) or ""
-            cells.append((custom_field.label, conditional_escape(text)))
+            cells.append((_escape(custom_field.label), conditional_escape(text)))
     return cells
 
 
@@ -170,7 +173,8 @@ def contact_list(request, org_slug):
     columns = form.columns()
     rows = contact_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
-    labels = {key: str(label) for key, label in CONTACT_COLUMNS}
+    labels = {key: _escape(label) for key, label in CONTACT_COLUMNS}
+    text = RowText()
     contact_url = _url_maker(org_slug, "contact_detail", "contact_id")
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     tag_names = tag_names_for(page.rows, ContactTag, "contact")
@@ -182,59 +186,86 @@ def contact_list(request, org_slug):
         contact.owner_name = owner_names.get(contact.owner_id, "")
         contact.status_label = status_labels.get(contact.status, contact.status)
         contact.company_url = company_url(contact.company_id) if contact.company_id else ""
-        cells = [(labels[key], _contact_cell(contact, key)) for key in columns if key in labels]
+        cells = [(labels[key], _contact_cell(contact, key, text)) for key in columns if key in labels]
         cells += _custom_cells(contact, columns, custom_fields)
-        contact.row_html = _row_html(contact, contact.full_name, contact_url(contact.pk), cells, selectable=can_write)
+        contact.row_html = _row_html(
+            contact, contact.full_name, contact_url(contact.pk), cells, text, selectable=can_write
+        )
     context = _list_context(request, CustomField.Entity.CONTACT, form, page, matches, custom_fields, can_write)
     context["filtered_company"] = form.cleaned_data.get("company")
     context["bulk_form"] = BulkActionForm(None, organization=request.organization, choices=choices)
     return render(request, "contacts/contact_list.html", context)
 
 
-def _row_html(obj, name: str, url: str, cells: list[tuple[str, str]], *, selectable: bool = False) -> str:
+def _escape(value) -> str:
+    """Django's escape() without its lazy-string and SafeString wrapping: the same text, at a
+    third of the cost, for the few thousand values of a page of rows."""
+    return html.escape(str(value))
+
+
+class RowText:
+    """What every row of a page repeats, translated once per page rather than per row:
+    a gettext, a time zone or a format lookup per cell added up to milliseconds a page."""
+
+    def __init__(self) -> None:
+        self.name_label = _escape(_("Name"))
+        self.no_name = _("(no name)")
+        self.select = _("Select %(name)s")
+        self.time_zone = timezone.get_current_timezone()
+        self.datetime_format = get_format("SHORT_DATETIME_FORMAT")
+
+
+def _row_html(obj, name: str, url: str, cells: list[tuple[str, str]], text: RowText, *, selectable=False) -> str:
     """One list row's cells. Built here, not in the template: fifty rows of template tags
-    (a translation and an escape per cell) cost more than the page's SQL."""
-    shown = name or _("(no name)")
-    head = format_html('<td data-label="{}"><a href="{}">{}</a></td>', _("Name"), url, shown)
+    (a translation and an escape per cell) cost more than the page's SQL. `cells` hold
+    (escaped label, escaped HTML)."""
+    shown = name or text.no_name
+    head = f'<td data-label="{text.name_label}"><a href="{_escape(url)}">{_escape(shown)}</a></td>'
     if selectable:
-        checkbox = '<td class="select-cell"><input type="checkbox" name="ids" value="{}" form="bulk-form" aria-label="{}"></td>'
-        head = format_html(checkbox, obj.pk, _("Select %(name)s") % {"name": shown}) + head
-    return head + format_html_join("", '<td data-label="{}">{}</td>', cells)
+        label = _escape(text.select % {"name": shown})
+        head = (
+            f'<td class="select-cell"><input type="checkbox" name="ids" value="{obj.pk}" form="bulk-form" '
+            f'aria-label="{label}"></td>{head}'
+        )
+    cells_html = "".join(f'<td data-label="{label}">{cell}</td>' for label, cell in cells)
+    return mark_safe(head + cells_html)  # noqa: S308 - every part is escaped above
 
 
 def _tags_html(names: list[str]) -> str:
-    return format_html_join(" ", '<span class="badge">{}</span>', ((name,) for name in names))
+    return " ".join(f'<span class="badge">{_escape(name)}</span>' for name in names)
 
 
-def _when_html(value) -> str:
+def _when_html(value, text: RowText) -> str:
+    """timezone.localtime() and date_format(..., "SHORT_DATETIME_FORMAT"), with the time
+    zone and the format looked up once per page."""
     if value is None:
         return ""
-    local = timezone.localtime(value)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "SHORT_DATETIME_FORMAT"))
+    local = value.astimezone(text.time_zone)
+    return f'<time datetime="{local.isoformat()}">{_escape(dateformat.format(local, text.datetime_format))}</time>'
 
 
 def _link_html(url: str, text) -> str:
-    return format_html('<a href="{}">{}</a>', url, text) if url else conditional_escape(text)
+    return f'<a href="{_escape(url)}">{_escape(text)}</a>' if url else _escape(text)
 
 
-def _contact_cell(contact: Contact, key: str) -> str:
+def _contact_cell(contact: Contact, key: str, text: RowText) -> str:
     """One cell's HTML, escaped here: fifty rows of template if-chains cost more than the
     rest of the page."""
     if key == "email":
-        return conditional_escape(contact.email)
+        return _escape(contact.email)
     if key == "phone":
-        return conditional_escape(contact.phone)
+        return _escape(contact.phone)
     if key == "company":
         return _link_html(contact.company_url, contact.company.name) if contact.company_id else ""
     if key == "owner":
-        return conditional_escape(contact.owner_name)
+        return _escape(contact.owner_name)
     if key == "status":
-        return conditional_escape(contact.status_label)
+        return _escape(contact.status_label)
     if key == "tags":
         return _tags_html(contact.tag_names)
     if key == "created":
-        return _when_html(contact.created_at)
-    return _when_html(contact.updated_at)
+        return _when_html(contact.created_at, text)
+    return _when_html(contact.updated_at, text)
 
 
 @require_http_methods(["GET", "POST"])
@@ -252,7 +283,8 @@ def company_list(request, org_slug):
     rows = company_list_rows(matches, personal_custom=_needs_personal_custom(columns, custom_fields))
     page = paginate(rows, form.cleaned_data.get("sort") or DEFAULT_SORT, request.GET.get("cursor", ""))
     people = people_counts(request.actor, [company.pk for company in page.rows]) if "people" in columns else {}
-    labels = {key: str(label) for key, label in form.fields["col"].choices}
+    labels = {key: _escape(label) for key, label in form.fields["col"].choices}
+    text = RowText()
     company_url = _url_maker(org_slug, "company_detail", "company_id")
     people_url = reverse("contact_list", kwargs={"org_slug": org_slug})
     tag_names = tag_names_for(page.rows, CompanyTag, "company")
@@ -262,28 +294,28 @@ def company_list(request, org_slug):
         company.owner_name = owner_names.get(company.owner_id, "")
         company.people_url = f"{people_url}?company={company.pk}"
         company.people_count = people.get(company.pk, 0)
-        cells = [(labels[key], _company_cell(company, key)) for key in columns if not key.startswith("cf_")]
+        cells = [(labels[key], _company_cell(company, key, text)) for key in columns if not key.startswith("cf_")]
         cells += _custom_cells(company, columns, custom_fields)
-        company.row_html = _row_html(company, company.name, company_url(company.pk), cells)
+        company.row_html = _row_html(company, company.name, company_url(company.pk), cells, text)
     can_write = request.actor.at_least(Role.MEMBER)
     context = _list_context(request, CustomField.Entity.COMPANY, form, page, matches, custom_fields, can_write)
     return render(request, "contacts/company_list.html", context)
 
 
-def _company_cell(company, key: str) -> str:
+def _company_cell(company, key: str, text: RowText) -> str:
     if key == "size":
-        return conditional_escape(company.get_size_display())
+        return _escape(company.get_size_display())
     if key == "people":
         return _link_html(company.people_url, company.people_count)
     if key == "owner":
-        return conditional_escape(company.owner_name)
+        return _escape(company.owner_name)
     if key == "tags":
         return _tags_html(company.tag_names)
     if key == "created":
-        return _when_html(company.created_at)
+        return _when_html(company.created_at, text)
     if key == "updated":
-        return _when_html(company.updated_at)
-    return conditional_escape(getattr(company, key))
+        return _when_html(company.updated_at, text)
+    return _escape(getattr(company, key))
 
 
 # --- saved views -----------------------------------------------------------------------------

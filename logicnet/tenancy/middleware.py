@@ -52,6 +52,7 @@ class OrganizationMiddleware:
     def __call__(self, request):
         request.organization = None
         request.membership = None
+        request.user_memberships = None
         request.actor = None
         request.public_organization = None
         return self.get_response(request)
@@ -65,12 +66,15 @@ class OrganizationMiddleware:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
 
-        membership = (
+        # All of the user's memberships in the one query: the organization switcher on
+        # every page lists them (accounts/context_processors.py), by organization name.
+        memberships = list(
             membership_model()
             .objects.select_related("organization")
-            .filter(user=request.user, organization__slug=slug, organization__is_active=True)
-            .first()
+            .filter(user=request.user, organization__is_active=True)
+            .order_by("organization__name")
         )
+        membership = next((m for m in memberships if m.organization.slug == slug), None)
         if membership is None:
             # Another organization's URL looks exactly like one that does not exist.
             raise Http404
@@ -80,6 +84,7 @@ class OrganizationMiddleware:
                 return response
         request.organization = membership.organization
         request.membership = membership
+        request.user_memberships = memberships
         request.actor = Actor.from_membership(membership, user=request.user)
         _remember_organization(request, membership.organization_id)
         needed = minimum_role_for(view_func, request.method in SAFE_METHODS)

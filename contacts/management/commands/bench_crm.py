@@ -122,6 +122,8 @@ class Figure:
     target: int | None
     durations: list[float] = field(default_factory=list)
     crypto: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    db_cpu: list[float] = field(default_factory=list)
     queries: dict[str, int] = field(default_factory=dict)
     note: str = ""
 
@@ -160,6 +162,28 @@ class CryptoClock:
                 self.calls += 1
 
         return timed
+
+
+def backend_cpu_seconds() -> tuple[int, float] | None:
+    """(pid, CPU seconds) of this connection's PostgreSQL backend, read from /proc: the
+    database's share of a request's CPU, which a loaded machine does not inflate as it does
+    wall time. None when the server is not a local process this user may inspect."""
+    try:
+        pid = connection.connection.info.backend_pid
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, ValueError, IndexError):
+        return None
+
+
+def fetch(client: Client, target):
+    """A page request: a URL is a GET; ("POST", url, data) an htmx POST (the header search
+    POSTs what is typed, so that it stays out of URLs)."""
+    if isinstance(target, tuple):
+        _method, url, data = target
+        return client.post(url, data, secure=True, HTTP_HX_REQUEST="true")
+    return client.get(target, secure=True)
 
 
 class Command(BaseCommand):
@@ -490,12 +514,12 @@ class Command(BaseCommand):
                     continue
                 for label, urls in (("small", small_url), ("big", big_url)):
                     url = urls[0] if isinstance(urls, list) else urls
-                    response = client.get(url, secure=True)
+                    response = fetch(client, url)
                     if response.status_code != 200:
                         figure.note = f"HTTP {response.status_code} for {url}"
                         break
                     with CaptureQueriesContext(connection) as captured:
-                        client.get(url, secure=True)
+                        fetch(client, url)
                     figure.queries[label] = len(captured)
                 if figure.note:
                     continue
@@ -507,15 +531,22 @@ class Command(BaseCommand):
         for n in range(requests + 5):
             url = urls[n % len(urls)]
             clock.spent = 0.0
+            backend = backend_cpu_seconds()
+            cpu = time.process_time()
             start = time.perf_counter()
-            response = client.get(url, secure=True)
+            response = fetch(client, url)
             elapsed = time.perf_counter() - start
+            cpu = time.process_time() - cpu
             if response.status_code != 200:
                 figure.note = f"HTTP {response.status_code} for {url}"
                 return
             if n >= 5:  # the first few warm the caches a running process has warm
                 figure.durations.append(elapsed)
                 figure.crypto.append(clock.spent)
+                figure.cpu.append(cpu)
+                after = backend_cpu_seconds()
+                if backend and after and after[0] == backend[0]:  # same backend (no reconnection)
+                    figure.db_cpu.append(after[1] - backend[1])
 
     def pages(self) -> list[tuple[str, str, Callable]]:
         def url(name: str, seeded: Seeded, **kwargs) -> str:
@@ -531,10 +562,13 @@ class Command(BaseCommand):
             return f"{url('contact_list', seeded)}?tag={seeded.busy_tag_id}&owner={seeded.busy_owner_id}"
 
         def search(seeded, client):
-            # Three letters of a name, as typed; a different prefix on each request.
+            # Three letters of a name, as typed (POSTed, as the header search sends them); a
+            # different prefix on each request.
             base = url("crm_search", seeded)
             prefixes = sorted({blind.fold_text(name)[:3].lower() for name in FIRST_NAMES + STEMS})
-            return [f"{base}?q={prefix}" for prefix in prefixes] if seeded.contacts > 1000 else f"{base}?q=ana"
+            if seeded.contacts <= 1000:
+                prefixes = ["ana"]
+            return [("POST", base, {"q": prefix}) for prefix in prefixes]
 
         def detail(seeded, client):
             return url("contact_detail", seeded, contact_id=self.detail_id(seeded))
@@ -587,9 +621,15 @@ class Command(BaseCommand):
             f"{requests} requests each, in {big.organization.slug} ({big.contacts:,} contacts); DEBUG={settings.DEBUG}; "
             f"load average {self.load} before, {load_average()} after (the machine's other work inflates p95)"
         )
-        header = f"{'page':<42} {'p95':>8} {'median':>8} {'crypto':>8} {'p95 w/o':>8} {'queries':>13} {'target':>7}  ok"
+        header = (
+            f"{'page':<42} {'p95':>8} {'median':>8} {'crypto':>8} {'p95 w/o':>8} {'cpu':>8} {'db cpu':>8} "
+            f"{'queries':>13} {'target':>7}  ok"
+        )
         self.say(header)
-        self.say(f"{'':<42} {'ms':>8} {'ms':>8} {'med. ms':>8} {'crypto':>8} {'small/big':>13} {'ms':>7}")
+        self.say(
+            f"{'':<42} {'ms':>8} {'ms':>8} {'med. ms':>8} {'crypto':>8} {'mean ms':>8} {'mean ms':>8} "
+            f"{'small/big':>13} {'ms':>7}"
+        )
         self.say("-" * len(header))
         for figure in figures:
             if figure.note:
@@ -603,8 +643,10 @@ class Command(BaseCommand):
             constant = "" if figure.queries.get("small") == figure.queries.get("big") else " (!)"
             target = f"< {figure.target}" if figure.target else ""
             ok = "yes" if figure.target is None or p95 < figure.target else "NO"
+            cpu = statistics.mean(figure.cpu) * 1e3
+            db_cpu = f"{statistics.mean(figure.db_cpu) * 1e3:>8.1f}" if figure.db_cpu else f"{'-':>8}"
             self.say(
-                f"{figure.name:<42} {p95:>8.1f} {median:>8.1f} {crypto:>8.2f} {plain:>8.1f} "
+                f"{figure.name:<42} {p95:>8.1f} {median:>8.1f} {crypto:>8.2f} {plain:>8.1f} {cpu:>8.1f} {db_cpu} "
                 f"{queries + constant:>13} {target:>7}  {ok}"
             )
         timed = {f.name: f for f in figures if not f.note}
@@ -615,7 +657,7 @@ class Command(BaseCommand):
             target = TARGETS_MS["detail"]
             self.say(
                 f"{'detail + its timeline, together':<42} {p95:>8.1f} {statistics.median(total) * 1e3:>8.1f}"
-                f"{'':>37} {'< ' + str(target):>7}  {'yes' if p95 < target else 'NO'}"
+                f"{'':>55} {'< ' + str(target):>7}  {'yes' if p95 < target else 'NO'}"
             )
         self.say()
         self.say(
@@ -623,6 +665,11 @@ class Command(BaseCommand):
             "tokens; 'p95 w/o crypto' is the p95 of each request minus that time, the plain (unencrypted) baseline "
             "for the same views, SQL and templates. Encryption also makes rows larger (above) and name search go "
             "through token tables, which that baseline still includes."
+        )
+        self.say(
+            "cpu: CPU time of this process per request (Python: middleware, view, templates), mean; db cpu: CPU "
+            "time of the PostgreSQL backend serving it, mean (read from /proc; '-' when the server is not local). "
+            "Unlike wall time, neither grows with the machine's other work: compare these between runs."
         )
         self.say(
             f"queries: per request in the small ({small.contacts:,} contacts) and big ({big.contacts:,}) "

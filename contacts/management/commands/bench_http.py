@@ -69,9 +69,51 @@ class Outcome:
     errors: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
     bytes: int = 0
+    cpu: float | None = None  # CPU seconds of the server and the database spent on the load
 
     def add_error(self, what: str) -> None:
         self.errors[what] = self.errors.get(what, 0) + 1
+
+
+def process_tree_cpu(root_pid: int | None) -> float | None:
+    """CPU seconds (user and system) a process and all its descendants have used, reaped
+    children included, from /proc; None where /proc cannot tell (another OS, a remote
+    database)."""
+    if root_pid is None:
+        return None
+    children: dict[int, list[int]] = {}
+    used: dict[int, int] = {}
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        used[int(entry)] = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    if root_pid not in used:
+        return None
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += used.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def database_server_pid() -> int | None:
+    """The local PostgreSQL server (postmaster) serving this connection: the parent of its
+    backend. None for a server on another machine."""
+    try:
+        backend = connection.connection.info.backend_pid
+        with open(f"/proc/{backend}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+    except (AttributeError, OSError, ValueError, IndexError):
+        return None
 
 
 def current_database_url() -> str:
@@ -237,8 +279,13 @@ class Command(BaseCommand):
                     f"gunicorn: {options['workers']} sync workers on 127.0.0.1:{server.port}, DEBUG off, access log on; "
                     f"{seeded.organization.slug}: {seeded.contacts:,} contacts; load average {bench_crm.load_average()}"
                 )
-                self.measure(server.port, pages, headers, levels, seconds, max_requests)
+                self.measure(server.process.pid, server.port, pages, headers, levels, seconds, max_requests)
                 self.say(f"load average after: {bench_crm.load_average()}")
+                self.say(
+                    "cpu ms: CPU time per request of the gunicorn workers and the PostgreSQL server together "
+                    "(from /proc; '-' when the database is not local). Unlike the times above it does not grow "
+                    "with the machine's other work: N cores serve at most N x 1000 / (cpu ms) requests a second."
+                )
         finally:
             if keep:
                 self.say("keeping the data (--keep); the next run without --reuse removes it first")
@@ -312,6 +359,7 @@ class Command(BaseCommand):
 
     def measure(
         self,
+        server_pid: int | None,
         port: int,
         pages: list[Page],
         headers: dict[str, str],
@@ -321,10 +369,12 @@ class Command(BaseCommand):
     ) -> None:
         header = (
             f"{'page':<34} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-            f"{'KiB':>6} {'errors':>7}  target"
+            f"{'KiB':>6} {'errors':>7} {'cpu ms':>7}  target"
         )
         self.say(header)
         self.say("-" * len(header))
+        connection.ensure_connection()
+        database = database_server_pid()
         for page in pages:
             for request in page.requests[:3]:  # warm every worker's caches and check the page answers
                 for _ in range(6):
@@ -332,7 +382,11 @@ class Command(BaseCommand):
                     if status != 200:
                         raise CommandError(f"{page.name}: HTTP {status} for {request.method} {request.path}")
             for level in levels:
+                before = (process_tree_cpu(server_pid), process_tree_cpu(database))
                 outcome = run_load(port, page, headers, level, seconds, cap)
+                after = (process_tree_cpu(server_pid), process_tree_cpu(database))
+                if None not in before and None not in after:
+                    outcome.cpu = (after[0] - before[0]) + (after[1] - before[1])
                 self.say(self.row(page, level, outcome))
 
     @staticmethod
@@ -346,6 +400,8 @@ class Command(BaseCommand):
         p95 = percentile(outcome.latencies, 0.95) * 1e3
         p99 = percentile(outcome.latencies, 0.99) * 1e3
         size = outcome.bytes / count / 1024
+        sent = count + errors
+        cpu = f"{outcome.cpu / sent * 1e3:>7.1f}" if outcome.cpu is not None else f"{'-':>7}"
         verdicts = []
         if level == 1:
             verdicts.append(f"p95 < {P95_TARGET_MS}: {'yes' if p95 < P95_TARGET_MS else 'NO'}")
@@ -354,6 +410,6 @@ class Command(BaseCommand):
         if errors:
             verdicts.append(f"errors: {outcome.errors}")
         return (
-            f"{page.name:<34} {level:>7} {rps:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {size:>6.1f} {errors:>7}  "
+            f"{page.name:<34} {level:>7} {rps:>8.1f} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {size:>6.1f} {errors:>7} {cpu}  "
             + "; ".join(verdicts)
         )
