@@ -7,6 +7,8 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from consent.models import ConsentRecord, NoticeVersion, Purpose
 from logicnet.tenancy.context import tenant_context
 
@@ -152,12 +154,15 @@ def export_rows(
     chunk_size: int = 2000,
 ) -> Iterator[list[str]]:
     """The ledger rows matching the filters, oldest first, as CSV cells; no personal value
-    but the contact's id. Read in chunks by id inside one tenant transaction per chunk, so a
-    streaming response never holds a transaction open while the client reads slowly."""
-    last_id = 0
+    but the contact's id. Read in chunks by (time, id) inside one tenant transaction per
+    chunk, so a streaming response never holds a transaction open while the client reads
+    slowly (ids are not chronological: logicnet/tenancy/ids.py)."""
+    after: tuple | None = None
     while True:
         with tenant_context(organization):
-            rows = ConsentRecord.objects.filter(organization=organization, pk__gt=last_id)
+            rows = ConsentRecord.objects.filter(organization=organization)
+            if after is not None:
+                rows = rows.filter(Q(recorded_at__gt=after[0]) | Q(recorded_at=after[0], pk__gt=after[1]))
             if date_from is not None:
                 rows = rows.filter(recorded_at__gte=date_from)
             if date_to is not None:
@@ -167,7 +172,7 @@ def export_rows(
                 if version is not None:
                     rows = rows.filter(notice__version=version)
             chunk = list(
-                rows.order_by("pk").values_list(
+                rows.order_by("recorded_at", "pk").values_list(
                     "pk",
                     "recorded_at",
                     "contact_id",
@@ -193,4 +198,4 @@ def export_rows(
                 method,
                 str(user_id or ""),
             ]
-        last_id = chunk[-1][0]
+        after = (chunk[-1][1], chunk[-1][0])

@@ -36,6 +36,7 @@ from accounts.selectors import confirmation_link_owner
 from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice
 from logicnet.tenancy.context import act_as, acting_user, request_user_block, tenant_context, user_context
 from logicnet.tenancy.rls import USER_TABLES_OUTSIDE_POLICIES, tenant_models
+from notices.services.policy import accept_current
 from tests.factories import PASSWORD, make_user
 
 
@@ -82,7 +83,7 @@ def _backup_rows(user, model) -> list[int]:
 
 def _static_token(user) -> list[int]:
     device = StaticDevice.objects.create(user=user, name="old codes")
-    return [StaticToken.objects.create(device=device, token=f"tok{user.pk}").pk]
+    return [StaticToken.objects.create(device=device, token=f"t{user.pk % 10**12}").pk]
 
 
 def _user_session(user) -> list[int]:
@@ -104,6 +105,7 @@ USER_ROW_FACTORIES: dict[str, RowFactory] = {
     "admin.LogEntry": lambda user: [
         LogEntry.objects.create(user=user, object_repr="x", action_flag=ADDITION, change_message="").pk
     ],
+    "notices.PolicyAcceptance": lambda user: [accept_current(user=user, audit=False).pk],
 }
 
 

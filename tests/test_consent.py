@@ -69,7 +69,7 @@ def ledger(organization) -> list[tuple]:
     with tenant_context(organization):
         return list(
             ConsentRecord.objects.filter(organization=organization)
-            .order_by("pk")
+            .order_by("recorded_at", "pk")
             .values_list("contact_id", "purpose__key", "notice__version", "action", "method")
         )
 

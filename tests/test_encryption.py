@@ -26,7 +26,7 @@ from logicnet.encryption.fields import EncryptedDecimalField, EncryptedJSONField
 from logicnet.encryption.models import OrganizationKey
 from logicnet.encryption.reencryption import reencrypt_organization
 from logicnet.encryption.retirement import destroy_retired_keys
-from logicnet.tenancy.context import platform_bypass, tenant_context
+from logicnet.tenancy.context import platform_bypass, tenant_context, user_context
 
 ANA = {
     "first_name": "Ana",
@@ -486,7 +486,8 @@ def test_an_old_master_key_is_released_only_when_nothing_needs_it(platform_db, o
     settings.ENCRYPTION_MASTER_KEYS = settings.ENCRYPTION_MASTER_KEYS[:1]
     keys.forget_organization()
     assert read(org_a, contact.pk, "email") == "ana@exemplu.ro"
-    device.refresh_from_db()
+    with user_context(device.user):  # a device is its user's own row (a user-keyed policy)
+        device.refresh_from_db()
     assert device.bin_key == seed
 
 

@@ -35,7 +35,7 @@ def choose(client: Client, analytics: bool, next_url: str = "/", **extra):
 
 def events(organization) -> list[tuple[str, str]]:
     with tenant_context(organization):
-        return list(UsageEvent.objects.order_by("id").values_list("user__email", "feature"))
+        return list(UsageEvent.objects.order_by("occurred_at", "id").values_list("user__email", "feature"))
 
 
 def banner_hidden(response) -> bool:
@@ -80,7 +80,7 @@ def test_an_anonymous_answer_is_recorded_against_a_random_visitor_id(client, db)
 
     # A change of mind is a new record for the same browser: the history stays provable.
     choose(client, analytics=True)
-    assert list(CookieChoice.objects.order_by("id").values_list("visitor_id", "analytics")) == [
+    assert list(CookieChoice.objects.order_by("recorded_at", "id").values_list("visitor_id", "analytics")) == [
         (visitor, False),
         (visitor, True),
     ]
@@ -310,7 +310,7 @@ def test_an_answer_given_before_signing_in_is_recorded_against_the_user_once(cli
     client.force_login(alice)
     client.get(reverse("dashboard", args=[org_a.slug]))
     client.get(reverse("dashboard", args=[org_a.slug]))
-    records = list(CookieChoice.objects.order_by("id"))
+    records = list(CookieChoice.objects.order_by("recorded_at", "id"))
     assert [(r.user_id, r.visitor_id, r.analytics) for r in records] == [
         (None, anonymous.visitor_id, True),
         (alice.pk, anonymous.visitor_id, True),

@@ -249,6 +249,11 @@ USER_TABLES_OUTSIDE_POLICIES: dict[str, str] = {
     "accounts_membership": "the organization wall's own table: policies keyed by the active organization and user",
     "accounts_user_groups": "the web role may only delete these rows (with their user), never add one",
     "accounts_user_user_permissions": "the web role may only delete these rows (with their user), never add one",
+    "usage_cookiechoice": (
+        "proof of a cookie-banner answer, written for visitors who are not signed in (a random "
+        "visitor id) as well as for users; holds the choice, a notice version and, for 90 days, "
+        "the IP address and browser; read only by the admin process"
+    ),
     "django_session": (
         "no user column: the row is found by its key (the cookie, itself the credential) before "
         "anyone is signed in, and names its user only inside the encoded session data; the "

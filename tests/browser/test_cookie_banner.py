@@ -32,7 +32,7 @@ def choice_cookie(page: Page) -> str:
 
 def usage(organization) -> list[str]:
     with tenant_context(organization):
-        return list(UsageEvent.objects.order_by("id").values_list("feature", flat=True))
+        return list(UsageEvent.objects.order_by("occurred_at", "id").values_list("feature", flat=True))
 
 
 def visit_contacts_and_companies(page: Page) -> None:
@@ -103,7 +103,7 @@ def test_accepting_records_usage_and_the_footer_withdraws_it(new_page, alice, or
     expect(banner(page)).to_be_hidden()
     expect(settings_link).to_be_focused()
     assert ".n." in choice_cookie(page)
-    assert list(CookieChoice.objects.order_by("id").values_list("analytics", flat=True)) == [True, False]
+    assert list(CookieChoice.objects.order_by("recorded_at", "id").values_list("analytics", flat=True)) == [True, False]
     assert usage(org_a) == []  # withdrawn: what was recorded is gone
 
     visit_contacts_and_companies(page)
