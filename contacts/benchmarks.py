@@ -22,7 +22,7 @@ from django.db import connection
 from accounts.models import Organization
 from logicnet.encryption import blind
 from logicnet.encryption.keys import create_key_version
-from logicnet.tenancy.context import tenant_context
+from logicnet.tenancy.context import tenant_context, user_context
 
 FIRST_NAMES = [
     "Ana", "Andrei", "Alexandru", "Bianca", "Bogdan", "Cătălina", "Cristian", "Daniela", "Dan", "Elena",
@@ -90,3 +90,11 @@ def analyze(tables: Iterable[str], say: Callable[[str], None]) -> None:
                 conn.execute(f"ANALYZE {table}")
     except psycopg.Error as exc:
         say(f"  (no ANALYZE as the owner: {exc}; the planner uses autovacuum's statistics)")
+
+
+def delete_users(users: Iterable) -> None:
+    """Delete benchmark users. A user's own rows (session records, addresses) are visible to
+    the web role only while acting for that user: the deletion's cascade must see them."""
+    for user in users:
+        with user_context(user):
+            user.delete()

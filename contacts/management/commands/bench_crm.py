@@ -52,6 +52,7 @@ from contacts.benchmarks import (
     STEMS,
     SUFFIXES,
     analyze,
+    delete_users,
     fake_person,
     make_bench_organization,
     percentile,
@@ -76,7 +77,7 @@ from contacts.models import (
 )
 from logicnet.encryption import blind
 from logicnet.encryption import fields as encrypted_fields
-from logicnet.tenancy.context import acting_user, tenant_context, user_context
+from logicnet.tenancy.context import acting_user, tenant_context
 
 SLUG_PREFIX = "benchcrm-"
 USER_DOMAIN = "@benchcrm.example.invalid"
@@ -448,11 +449,7 @@ class Command(BaseCommand):
                 cursor.execute("DELETE FROM encryption_organizationkey WHERE organization_id = %s", [organization.pk])
             with tenant_context(organization):  # only the active organization can be deleted
                 organization.delete()
-        for user in User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN):
-            # A user's own rows (session records, addresses) are visible to the web role only
-            # while acting for that user: the deletion's cascade must see them to remove them.
-            with user_context(user):
-                user.delete()
+        delete_users(User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN))
 
     def report_sizes(self, big: Seeded, small: Seeded) -> None:
         with connection.cursor() as cursor:

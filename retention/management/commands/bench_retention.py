@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
-from contacts.benchmarks import analyze, fake_person, make_bench_organization, percentile
+from contacts.benchmarks import analyze, delete_users, fake_person, make_bench_organization, percentile
 from contacts.management.commands.bench_crm import TENANT_TABLES
 from contacts.models import Contact, Interaction, InteractionParticipant
 from logicnet.jobs.models import Job
@@ -214,7 +214,7 @@ class Command(BaseCommand):
                 cursor.execute("DELETE FROM encryption_organizationkey WHERE organization_id = %s", [organization.pk])
             with tenant_context(organization):
                 organization.delete()
-        User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN).delete()
+        delete_users(User.objects.filter(email__startswith=SLUG_PREFIX, email__endswith=USER_DOMAIN))
 
     # --- measuring -------------------------------------------------------------------------------
 
