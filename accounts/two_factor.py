@@ -12,15 +12,14 @@ the controller), so the rows go to the platform chain, not to an organization's.
 
 from __future__ import annotations
 
+import functools
 import math
-import operator
 import os
 from base64 import b32encode
 from dataclasses import dataclass
-from functools import reduce
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -73,12 +72,19 @@ def has_two_factor(user: User) -> bool:
 
 def _has_confirmed_device(user: User) -> bool:
     """django-otp's user_has_device(user, confirmed=True) in one query: it asks each device
-    model in turn, four queries on every page for a user without two-factor."""
-    any_device = reduce(
-        operator.or_,
-        (Exists(model.objects.devices_for_user(user, confirmed=True)) for model in device_classes()),
+    model in turn, four queries on every page for a user without two-factor. The statement is
+    built once per process (building it through the ORM cost about 5 ms a page)."""
+    with connections[router.db_for_read(User)].cursor() as cursor:
+        cursor.execute(_confirmed_device_sql(), {"user": user.pk})
+        return bool(cursor.fetchone()[0])
+
+
+@functools.cache
+def _confirmed_device_sql() -> str:
+    tables = sorted(model._meta.db_table for model in device_classes())
+    return "SELECT " + " OR ".join(
+        f'EXISTS (SELECT 1 FROM "{table}" WHERE user_id = %(user)s AND confirmed)' for table in tables
     )
-    return User.objects.filter(pk=user.pk).filter(any_device).exists()
 
 
 def two_factor_setup_required(*, user: User, organization: Organization) -> bool:
