@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentRecord
 from consent.services.ledger import NOTICE_MAX_LENGTH
+from logicnet.honeypot import HoneypotForm
 
 
 class PurposeForm(forms.Form):
@@ -79,7 +80,7 @@ class ExportForm(forms.Form):
         return data
 
 
-class SignupForm(forms.Form):
+class SignupForm(HoneypotForm):
     """The public sign-up form (hosted, or pasted into the organization's website)."""
 
     email = forms.EmailField(
@@ -91,15 +92,5 @@ class SignupForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
-    # The honeypot: hidden from people, filled by bots (see privacy/forms_public.py).
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
     form_token = forms.CharField(widget=forms.HiddenInput)
     notice = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
-
-    @property
-    def is_from_a_bot(self) -> bool:
-        return bool(self.is_bound and (self.data.get("website") or "").strip())

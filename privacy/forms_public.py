@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from contacts.forms import validate_phone
+from logicnet.honeypot import HoneypotForm
 from privacy.models import Right
 
 OBJECTION_MARKETING = "marketing"
@@ -22,7 +23,20 @@ def new_submission_nonce() -> str:
     return secrets.token_urlsafe(18)
 
 
-class PublicRequestForm(forms.Form):
+class PublicSubmissionForm(HoneypotForm):
+    """A public form that creates a request: the honeypot, and a nonce per page load (the
+    view lets each one create at most one request)."""
+
+    submission = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        if not self.is_bound:
+            self.initial.setdefault("submission", new_submission_nonce())
+
+
+class PublicRequestForm(PublicSubmissionForm):
     """One data-subject request: which rights, who asks (an email address, confirmed by a
     link), and what the person wants to say. Identity documents are never asked for here
     (GDPR Art. 12(6): only on reasonable doubt, and proportionate)."""
@@ -69,25 +83,6 @@ class PublicRequestForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    # The honeypot: hidden from people by a CSS class (never an inline style: the CSP
-    # forbids them), out of the tab order and hidden from screen readers; bots fill it.
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-    # One per page load; the view lets each one create at most one request.
-    submission = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.organization = organization
-        if not self.is_bound:
-            self.initial.setdefault("submission", new_submission_nonce())
-
-    @property
-    def is_from_a_bot(self) -> bool:
-        return bool(self.is_bound and (self.data.get("website") or "").strip())
 
     def clean_phone(self) -> str:
         return validate_phone(self.cleaned_data.get("phone") or "", self.organization.country)
@@ -116,7 +111,7 @@ class PublicRequestForm(forms.Form):
         }
 
 
-class ChildDataReportForm(forms.Form):
+class ChildDataReportForm(PublicSubmissionForm):
     """A report that the organization holds a child's data (GDPR Art. 8: a child under 16
     cannot consent alone; Art. 17(1)(f): such data is erased on request). Anyone may send it,
     usually a parent; it becomes an erasure request the desk handles first."""
@@ -143,22 +138,6 @@ class ChildDataReportForm(forms.Form):
         help_text=_("We send a link to this address; the report goes ahead once you open it."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-    submission = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.organization = organization
-        if not self.is_bound:
-            self.initial.setdefault("submission", new_submission_nonce())
-
-    @property
-    def is_from_a_bot(self) -> bool:
-        return bool(self.is_bound and (self.data.get("website") or "").strip())
 
     def service_data(self) -> dict:
         """Keyword arguments for `submit_request`: an erasure request, flagged priority, whose
