@@ -181,7 +181,7 @@ def _notice(org) -> BreachNotice:
 
 def _jobs(org, kind: str) -> list[Job]:
     with tenant_context(org):
-        return list(Job.objects.filter(kind=kind).order_by("pk"))
+        return list(Job.objects.filter(kind=kind).order_by("created_at", "pk"))
 
 
 def test_scope_and_notifications_over_real_smtp(
