@@ -44,6 +44,8 @@ from usage.services import record_usage
 # One way to make a row of each model under row-level security, through the real services.
 # A new tenant model needs an entry here: the tests below fail, naming it, until it has one.
 RowFactory = Callable[[Organization, User, int], object]
+# A deal with its pipeline, stages, a contact, a tag and its created event: one row in each table.
+DEAL_ROWS = ("Pipeline", "Stage", "Deal", "DealContact", "DealTag", "DealEvent")
 RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "accounts.Invitation": lambda organization, actor, n: invite_member(
         organization=organization, actor=actor, email=f"invitee-{n}@example.net", role="member"
@@ -117,6 +119,13 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
     "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
     "notices.SubProcessorObjection": lambda organization, actor, n: _subprocessor_objection(organization, actor, n),
+    **{f"deals.{name}": lambda organization, actor, n: _deal(organization, actor, n) for name in DEAL_ROWS},
+    "deals.DealSettings": lambda organization, actor, n: _deal_row(organization, actor, n, "settings"),
+    "deals.LostReason": lambda organization, actor, n: _deal_row(organization, actor, n, "reason"),
+    "deals.Product": lambda organization, actor, n: _deal_row(organization, actor, n, "product"),
+    "deals.CurrencyRate": lambda organization, actor, n: _deal_row(organization, actor, n, "rate"),
+    "deals.DealLineItem": lambda organization, actor, n: _deal_row(organization, actor, n, "line"),
+    "deals.Transaction": lambda organization, actor, n: _deal_row(organization, actor, n, "transaction"),
 }
 
 
@@ -198,6 +207,57 @@ def _breach_notice(organization, n):
         reference=f"BR-T-{n}",
         title="Incident",
         aware_at=timezone.now(),
+    )
+
+
+def _deal(organization, actor, n):
+    from deals.services.deals import create_deal
+    from deals.services.pipelines import create_pipeline
+
+    pipeline = create_pipeline(organization=organization, actor=actor, name=f"Pipeline {n}")
+    with tenant_context(organization):
+        stage = pipeline.stages.first()
+    return create_deal(
+        organization=organization,
+        actor=actor,
+        title=f"Deal {n}",
+        stage=stage,
+        contacts=[_contact(organization, actor, n)],
+        tags=[_row(organization, "Tag", name=f"deal-tag-{n}")],
+    )
+
+
+def _deal_row(organization, actor, n, kind: str):
+    import datetime
+    from decimal import Decimal
+
+    from deals.services import catalog, deals, settings, transactions
+
+    if kind == "settings":
+        return settings.set_base_currency(organization=organization, actor=actor, currency="RON")
+    if kind == "reason":
+        return catalog.create_lost_reason(organization=organization, actor=actor, name=f"Reason {n}")
+    if kind == "product":
+        data = {"name": f"Product {n}", "code": "", "unit_price": Decimal("9.99"), "currency": "RON", "vat_rate": 19}
+        return catalog.save_product(organization=organization, actor=actor, data=data)
+    if kind == "rate":
+        day = datetime.date(2026, 1, n)
+        return catalog.set_currency_rate(
+            organization=organization, actor=actor, currency="EUR", date=day, rate=Decimal(5)
+        )
+    if kind == "line":
+        deal = _deal(organization, actor, n)
+        return deals.add_line_item(
+            organization=organization, actor=actor, deal=deal, description="Work", quantity=1, unit_price=Decimal(10)
+        )
+    return transactions.record_transaction(
+        organization=organization,
+        actor=actor,
+        kind="invoice",
+        date=datetime.date(2026, 1, n),
+        amount=Decimal("10.00"),
+        currency="RON",
+        contact=_contact(organization, actor, n),
     )
 
 

@@ -1,0 +1,1 @@
+"""Writes of the deals app, one module per topic."""
