@@ -28,7 +28,6 @@ urlpatterns = [
 ]
 
 organization_urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.member_invite, name="member_invite"),
     path("members/export/", views.members_export, name="members_export"),

@@ -53,11 +53,6 @@ def organization_create(request):
     return render(request, "accounts/organization_create.html", {"form": form})
 
 
-def dashboard(request, org_slug):
-    members = members_of(request.organization)
-    return render(request, "accounts/dashboard.html", {"member_count": members.count()})
-
-
 # --- Members ---------------------------------------------------------------------------------
 
 

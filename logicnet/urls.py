@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from accounts.urls import organization_urlpatterns
 from accounts.views import ConfirmEmailView
 from contacts.urls import urlpatterns as crm_urlpatterns
+from deals.views_dashboard import dashboard, dashboard_chart_csv
 from logicnet.health import healthz
 from notices.urls import public_urlpatterns as notices_public_urlpatterns
 
@@ -14,6 +15,9 @@ urlpatterns = [
     re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", ConfirmEmailView.as_view(), name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The organization's landing page is the sales dashboard.
+    path("o/<slug:org_slug>/", dashboard, name="dashboard"),
+    path("o/<slug:org_slug>/dashboard/<slug:chart_key>.csv", dashboard_chart_csv, name="dashboard_chart_csv"),
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
