@@ -523,3 +523,10 @@ def test_the_edit_form_shows_the_stored_number_as_people_write_it(client, org_a,
     client.force_login(alice)
     page = client.get(url("contact_edit", org_a, contact_id=ana.pk)).content.decode()
     assert 'value="+40 721 234 567"' in page
+
+
+@pytest.mark.parametrize("page", ["contact_create", "company_create"])
+def test_the_owner_of_something_new_starts_as_its_creator(client, org_a, bob, page):
+    client.force_login(bob)
+    form = client.get(url(page, org_a)).context["form"]
+    assert form["owner"].value() == bob.pk
