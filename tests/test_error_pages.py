@@ -3,6 +3,7 @@ and are logged once, on one line."""
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import pytest
@@ -65,3 +66,15 @@ def test_favicon_is_served(client):
     response = client.get("/favicon.ico", secure=True)
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")
+
+
+def test_relative_times_never_say_zero_minutes():
+    from django.utils import timezone, translation
+
+    from logicnet.templatetags.when import ago
+
+    now = timezone.now()
+    assert ago(now) == "just now"
+    assert ago(now - datetime.timedelta(minutes=5)) == "5\xa0minutes ago"  # timesince keeps number and unit together
+    with translation.override("ro"):
+        assert ago(now) == "chiar acum"
