@@ -16,6 +16,7 @@ from django.conf import settings
 from accounts.selectors import members_of
 from logicnet.files import delete_files_older_than
 from logicnet.jobs.registry import job_handler
+from logicnet.spreadsheet import safe_cell
 from logicnet.tenancy.context import tenant_context
 
 MEMBER_EXPORT = "accounts.export_members"
@@ -49,12 +50,6 @@ def delete_expired_exports(*, now: float | None = None) -> int:
     return deleted
 
 
-def _safe_cell(value: str) -> str:
-    # A cell starting with = + - @ (or tab/CR) is a formula to Excel and LibreOffice
-    # (CSV injection); a leading apostrophe makes it text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 @job_handler(MEMBER_EXPORT)
 def export_members(job, report) -> dict:
     from accounts.models import Organization
@@ -71,7 +66,7 @@ def export_members(job, report) -> dict:
         writer = csv.writer(handle)
         writer.writerow(["name", "email", "role", "member_since"])
         for index, (name, email, role, created_at) in enumerate(rows, start=1):
-            writer.writerow([_safe_cell(name), _safe_cell(email), role, created_at.date().isoformat()])
+            writer.writerow([safe_cell(name), safe_cell(email), role, created_at.date().isoformat()])
             if index % 500 == 0 or index == total:
                 report(index, total)
     partial.replace(path)  # a crash mid-write never leaves a half file under the final name

@@ -14,6 +14,7 @@ from contacts.custom_fields import definitions_for, field_name, form_fields_for,
 from contacts.models import Company, Contact, CustomField, Label
 from contacts.selectors import search_companies
 from contacts.services.merge import DUPLICATE, MERGE_FIELDS, MERGE_LABELS, SURVIVOR
+from contacts.services.tags import split_tag_names
 from logicnet import normalize
 from logicnet.encryption import blind
 
@@ -111,7 +112,7 @@ class ContactForm(forms.Form):
         return validate_phone(self.cleaned_data["phone"], self.organization.country)
 
     def clean_tags(self) -> list[str]:
-        return [t for t in (" ".join(part.split()) for part in self.cleaned_data["tags"].split(",")) if t]
+        return split_tag_names(self.cleaned_data["tags"])
 
     def clean(self):
         cleaned = super().clean()

@@ -12,6 +12,7 @@ from contacts.custom_fields import FIELD_PREFIX, form_fields_for, initial_values
 from contacts.models import Company, CustomField
 from contacts.services.companies import normalize_domain
 from contacts.services.custom_fields import KINDS_WITH_CHOICES, clean_choices
+from contacts.services.tags import split_tag_names
 
 ADDRESS_MAX_LENGTH = 1000
 NOTES_MAX_LENGTH = 20000
@@ -19,15 +20,6 @@ NOTES_MAX_LENGTH = 20000
 
 def members_queryset(organization: Organization):
     return User.objects.filter(memberships__organization=organization, is_active=True).order_by("full_name", "email")
-
-
-def split_tag_names(value: str) -> list[str]:
-    names: list[str] = []
-    for part in (value or "").split(","):
-        name = " ".join(part.split())
-        if name and name not in names:
-            names.append(name)
-    return names
 
 
 class CompanyForm(forms.Form):
@@ -106,10 +98,7 @@ class CompanyForm(forms.Form):
         return validate_phone(value, self.organization.country, require_valid=False) if value else ""
 
     def clean_tags(self) -> list[str]:
-        names = split_tag_names(self.cleaned_data["tags"])
-        if any(len(name) > 60 for name in names):
-            raise forms.ValidationError(_("A tag can have at most 60 characters."))
-        return names
+        return split_tag_names(self.cleaned_data["tags"])
 
     def service_data(self) -> dict:
         """What create_company / update_company take as `data` (the name is separate)."""

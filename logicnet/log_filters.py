@@ -30,3 +30,16 @@ class StripQueryStringFilter(logging.Filter):
         if isinstance(record.msg, str) and not record.args:
             record.msg = strip_query(record.msg)
         return True
+
+
+class RefusalsOnOneLine(logging.Filter):
+    """For django.request: a refused request (403, 404, 405, 429 …) is the client's doing, not
+    a fault of the application: one line, without the traceback Django attaches to the
+    PermissionDenied or Http404 that produced it. Server errors keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if status is not None and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True

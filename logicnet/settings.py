@@ -535,14 +535,20 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # Request lines without their query strings (logicnet/log_filters.py).
-    "filters": {"strip_query": {"()": "logicnet.log_filters.StripQueryStringFilter"}},
+    "filters": {
+        "strip_query": {"()": "logicnet.log_filters.StripQueryStringFilter"},
+        "refusals_on_one_line": {"()": "logicnet.log_filters.RefusalsOnOneLine"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["strip_query"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own default handler on "django" (console, when DEBUG) is dropped: its records
+        # reach the root handler like every other, so each is printed once.
+        "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "INFO"},
         # runserver's access lines: Django's default handler for this logger is replaced
         # by the filtered console one (propagate=False keeps each line printed once).
         "django.server": {"handlers": ["console"], "filters": ["strip_query"], "level": "INFO", "propagate": False},
-        "django.request": {"filters": ["strip_query"]},
+        "django.request": {"filters": ["strip_query", "refusals_on_one_line"]},
     },
 }

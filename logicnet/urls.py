@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from accounts.urls import organization_urlpatterns
 from accounts.views import ConfirmEmailView
@@ -10,6 +12,8 @@ from notices.urls import public_urlpatterns as notices_public_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page declares.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     # allauth's confirmation page, acting for the address's owner (accounts.views).
     re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", ConfirmEmailView.as_view(), name="account_confirm_email"),

@@ -85,7 +85,9 @@ def test_domain_is_normalised_to_its_lowercase_host(typed, stored):
     assert normalize_domain(typed) == stored
 
 
-@pytest.mark.parametrize("typed", ["not a domain", "localhost", "https://", "<script>.com", "a..b"])
+@pytest.mark.parametrize(
+    "typed", ["not a domain", "localhost", "https://", "<script>.com", "a..b", "[a]", "http://[x.com", "a]b.com"]
+)
 def test_a_value_without_a_host_is_not_a_domain(typed):
     with pytest.raises(ValidationError):
         normalize_domain(typed)
@@ -237,9 +239,10 @@ def test_invalid_phone_says_why_and_keeps_the_rest(client, org_a, alice):
         assert not Company.objects.exists()
 
 
-def test_invalid_domain_is_a_form_error(client, org_a, alice):
+@pytest.mark.parametrize("typed", ["not a domain", "[a]"])
+def test_invalid_domain_is_a_form_error(client, org_a, alice, typed):
     client.force_login(alice)
-    response = client.post(url("company_create", org_a), form_data(domain="not a domain"))
+    response = client.post(url("company_create", org_a), form_data(domain=typed))
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["domain"]
 

@@ -449,6 +449,32 @@ def test_tags_are_per_organization(org_a, org_b, alice, charlie):
         assert ContactEmail.objects.count() == 0
 
 
+def test_one_tag_rule_for_contacts_and_companies(org_a, alice):
+    """Case and spacing make no second tag, for contacts and companies alike; a tag longer than
+    60 characters is refused with the same message by both, never stored cut."""
+    create_contact(organization=org_a, actor=alice, data={"first_name": "A", "tags": ["Client  nou", "VIP"]})
+    create_company(organization=org_a, actor=alice, name="Brutăria", data={"tags": ["vip", "client nou"]})
+    with tenant_context(org_a):
+        assert sorted(Tag.objects.values_list("name", flat=True)) == ["Client nou", "VIP"]
+    too_long = "x" * 61
+    with pytest.raises(ValidationError) as contact_error:
+        create_contact(organization=org_a, actor=alice, data={"first_name": "B", "tags": [too_long]})
+    with pytest.raises(ValidationError) as company_error:
+        create_company(organization=org_a, actor=alice, name="Moara", data={"tags": [too_long]})
+    assert contact_error.value.message_dict == company_error.value.message_dict == {
+        "tags": ["A tag can have at most 60 characters."]
+    }
+    with tenant_context(org_a):
+        assert not Contact.objects.filter(tags__name__startswith="xxx").exists()
+
+
+def test_the_contact_form_refuses_a_tag_longer_than_60_characters(client, org_a, alice):
+    client.force_login(alice)
+    response = client.post(url("contact_create", org_a), form_data(tags="ok, " + "y" * 61))
+    assert response.status_code == 400  # the form again, with its errors
+    assert response.context["form"].errors["tags"] == ["A tag can have at most 60 characters."]
+
+
 # --- one normal form for email and phone --------------------------------------------------------
 
 
@@ -497,3 +523,10 @@ def test_the_edit_form_shows_the_stored_number_as_people_write_it(client, org_a,
     client.force_login(alice)
     page = client.get(url("contact_edit", org_a, contact_id=ana.pk)).content.decode()
     assert 'value="+40 721 234 567"' in page
+
+
+@pytest.mark.parametrize("page", ["contact_create", "company_create"])
+def test_the_owner_of_something_new_starts_as_its_creator(client, org_a, bob, page):
+    client.force_login(bob)
+    form = client.get(url(page, org_a)).context["form"]
+    assert form["owner"].value() == bob.pk

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, User
 from contacts.custom_fields import definitions_for, merged_values
-from contacts.models import Company, CompanyTag, CustomField, Tag, Task
+from contacts.models import Company, CompanyTag, CustomField, Task
+from contacts.services.tags import tags_named
 from logicnet.audit.services import record_event
 from logicnet.encryption.fields import derived_fields_of, update_derived_fields
 from logicnet.tenancy.context import tenant_context
@@ -35,9 +36,9 @@ def normalize_domain(value: str) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    parts = urlsplit(value if "//" in value else f"//{value}")
     try:
-        host = (parts.hostname or "").rstrip(".")
+        # urlsplit itself refuses some hosts ("[a]" is an invalid IPv6 literal to it).
+        host = (urlsplit(value if "//" in value else f"//{value}").hostname or "").rstrip(".")
     except ValueError:
         host = ""
     if host and not all(ch.isalnum() or ch in "-." for ch in host):
@@ -56,24 +57,8 @@ def _check_owner(organization: Organization, owner: User | None) -> None:
         raise ValidationError({"owner": _("The owner must be a member of this organization.")})
 
 
-def _tags_named(organization: Organization, names: Iterable[str]) -> list[Tag]:
-    """The organization's tags with these names, created when missing (inside its context)."""
-    wanted: list[str] = []
-    for name in names:
-        name = " ".join(str(name).split())
-        if name and name not in wanted:
-            wanted.append(name)
-    tags = []
-    for name in wanted:
-        if len(name) > Tag._meta.get_field("name").max_length:
-            raise ValidationError({"tags": _("A tag can have at most 60 characters.")})
-        tag, _created = Tag.objects.get_or_create(organization=organization, name=name)
-        tags.append(tag)
-    return tags
-
-
 def _set_tags(organization: Organization, company: Company, names: Iterable[str]) -> None:
-    tags = _tags_named(organization, names)
+    tags = tags_named(organization, names)
     wanted = {t.pk for t in tags}
     current = set(
         CompanyTag.objects.filter(organization=organization, company=company).values_list("tag_id", flat=True)

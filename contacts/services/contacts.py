@@ -34,9 +34,9 @@ from contacts.models import (
     ContactTag,
     CustomField,
     Label,
-    Tag,
 )
 from contacts.selectors import contacts_with, index_digests
+from contacts.services.tags import tags_named
 from logicnet.audit.services import record_event
 from logicnet.encryption.fields import update_derived_fields
 from logicnet.tenancy.context import tenant_context
@@ -188,24 +188,8 @@ def _full_clean(contact: Contact) -> None:
     contact.full_clean()
 
 
-def _tag_ids(organization: Organization, names: list[str]) -> list[int]:
-    wanted: dict[str, str] = {}
-    for name in names:
-        name = " ".join(str(name).split())[:60]
-        if name:
-            wanted.setdefault(name.casefold(), name)
-    ids = []
-    existing = {t.name.casefold(): t for t in Tag.objects.filter(organization=organization)}
-    for folded, name in wanted.items():
-        tag = existing.get(folded)
-        if tag is None:
-            tag, _created = Tag.objects.get_or_create(organization=organization, name=name)
-        ids.append(tag.pk)
-    return ids
-
-
 def _set_tags(organization: Organization, contact: Contact, names: list[str]) -> bool:
-    ids = set(_tag_ids(organization, names))
+    ids = {tag.pk for tag in tags_named(organization, names)}
     current = set(
         ContactTag.objects.filter(organization=organization, contact=contact).values_list("tag_id", flat=True)
     )

@@ -34,7 +34,9 @@ PEOPLE_PAGE_SIZE = 25
 def company_create(request, org_slug):
     organization = request.organization
     definitions = definitions_for(organization, CustomField.Entity.COMPANY)
-    form = CompanyForm(request.POST or None, organization=organization, definitions=definitions)
+    form = CompanyForm(
+        request.POST or None, organization=organization, definitions=definitions, initial={"owner": request.user.pk}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             company = create_company(

@@ -140,7 +140,10 @@ def _contact_form_page(request, contact: Contact | None):
     """Create and edit share one flow: validate the form and formsets, warn about
     duplicates (saving needs "save anyway" then), call the service, redirect."""
     organization = request.organization
-    form = ContactForm(request.POST or None, organization=organization, contact=contact)
+    # The owner of anything new starts as its creator (with "members see their own contacts"
+    # an empty owner would hide the new contact from the member who created it).
+    initial = {"owner": request.user.pk} if contact is None else None
+    form = ContactForm(request.POST or None, organization=organization, contact=contact, initial=initial)
     formsets = _formsets(request, contact)
     duplicates = []
     email_taken = False

@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logicnet.personal_data.registry import Category, Disclose, Holding, LegalBasis, Registry, registry
+from logicnet.spreadsheet import safe_cell
 
 ANOTHER_PERSON = "another person"
 SCHEMA_VERSION = "1"
@@ -548,17 +549,13 @@ def to_json(data: SubjectData) -> bytes:
     return json.dumps(data.as_dict(), ensure_ascii=False, indent=2, default=str).encode()
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False, default=str)
     text = str(value)
-    # A spreadsheet runs a cell starting with "=" as a formula (CSV injection): quoted.
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return safe_cell(text)
 
 
 def section_filename(label: str) -> str:
