@@ -180,7 +180,7 @@ def test_the_page_and_its_csv(client, org_a, alice, figures):
     response = client.get(reverse("dashboard", kwargs={"org_slug": org_a.slug}), secure=True)
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count('<svg class="chart"') >= 5
+    assert page.count('<svg class="chart"') >= 3  # charts with something to show in the real month
     assert "Manage members" in page
     response = client.get(
         reverse("dashboard_chart_csv", kwargs={"org_slug": org_a.slug, "chart_key": "pipeline"}), secure=True
