@@ -41,6 +41,7 @@ from tests.factories import make_member, make_user
 # allauth's confirmation page, acting for the link's owner (accounts.views.ConfirmEmailView).
 PUBLIC_URL_NAMES = {
     "healthz",
+    "favicon",
     "set_language",
     "invitation_accept",
     "privacy_policy",
