@@ -43,6 +43,16 @@
       filter: "summary, button, input, select",
       preventOnFilter: false,
       animation: 120,
+      // Pointer events rather than native drag and drop: the same on touch screens, mice and test browsers.
+      forceFallback: true,
+      onChoose(event) {
+        // Sortable clones the card for its ghost, and a clone's style attribute counts as an
+        // inline style under the Content-Security-Policy: the card goes into the clone
+        // without one (the styles Sortable needs are set afterwards, through the CSSOM).
+        const item = event.item;
+        item.style.removeProperty("will-change");
+        if (!item.getAttribute("style")) item.removeAttribute("style");
+      },
       onStart(event) {
         origins.set(event.item.dataset.dealId, { list: event.from, next: event.item.nextElementSibling });
       },
@@ -62,7 +72,15 @@
   // A refused move is still swapped in: its card carries the server's stage and version.
   document.body.addEventListener("htmx:beforeSwap", (event) => {
     const target = event.detail.target;
-    if (target && target.classList && target.classList.contains("deal-card") && [400, 409].includes(event.detail.xhr.status)) {
+    if (!(target && target.classList && target.classList.contains("deal-card"))) return;
+    // htmx carries an old card's style attribute over to the new one while it settles;
+    // Sortable's animation leaves empty ones on the cards (set through the CSSOM), and
+    // copied as attributes they are inline styles the Content-Security-Policy refuses.
+    board.querySelectorAll(".deal-card[style]").forEach((element) => {
+      if (!element.getAttribute("style").trim()) element.removeAttribute("style");
+    });
+    target.removeAttribute("style");
+    if ([400, 409].includes(event.detail.xhr.status)) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
