@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from contacts.access import visible_companies, visible_contacts
@@ -272,7 +272,12 @@ def deal_line_remove(request, org_slug, deal_id, line_id):
 # --- the list ------------------------------------------------------------------------------------
 
 
-LIST_STATUSES = [("open", _("Open")), ("won", _("Won")), ("lost", _("Lost")), ("all", _("All"))]
+LIST_STATUSES = [
+    ("open", gettext_lazy("Open")),
+    ("won", gettext_lazy("Won")),
+    ("lost", gettext_lazy("Lost")),
+    ("all", gettext_lazy("All")),
+]
 
 
 def deal_list(request, org_slug):
