@@ -58,6 +58,11 @@ class Command(BaseCommand):
         parser.add_argument("--hot", type=int, default=5_000, help="of which in the first stage")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
         parser.add_argument("--batch-size", type=int, default=2000)
+        # make bench passes one ARGS to every benchmark: sizes meant for the others are ignored here.
+        parser.add_argument("--contacts", type=int, help="ignored (the contacts benchmarks' size)")
+        parser.add_argument("--other-contacts", type=int, help="ignored")
+        parser.add_argument("--keep", action="store_true", help="ignored: the data is always removed")
+        parser.add_argument("--reuse", action="store_true", help="ignored")
 
     def say(self, text: str) -> None:
         self.stdout.write(text)
