@@ -6,15 +6,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts.forms_lists import ListChoices
-from deals.access import get_deal_for, get_pipeline_for, may_edit_deals, visible_deals
+from deals.access import get_deal_for, get_pipeline_for, get_stage_for, may_edit_deals, pipelines_of, visible_deals
 from deals.forms import DealFilterForm, MoveForm
-from deals.models import Deal, Pipeline, Stage
+from deals.models import Pipeline, Stage
 from deals.money import rate_book
 from deals.selectors import board, column_page, is_rotting, live_stages
 from deals.services.deals import StaleDealError, move_deal
@@ -36,7 +36,7 @@ def _board_page(request, pipeline: Pipeline):
         column.cards = _cards(column.deals, column.stage)
     context = {
         "pipeline": pipeline,
-        "pipelines": list(Pipeline.objects.filter(organization=request.organization, archived_at=None)),
+        "pipelines": list(pipelines_of(request.actor)),
         "columns": columns,
         "stages": [c.stage for c in columns],
         "filter_form": filter_form,
@@ -59,7 +59,7 @@ def deal_pipeline_board(request, org_slug, pipeline_id):
 
 def deal_column(request, org_slug, stage_id):
     """The next page of one column (htmx), after the cursor of the last card shown."""
-    stage = get_object_or_404(Stage.objects.filter(organization=request.organization), pk=stage_id)
+    stage = get_stage_for(request.actor, stage_id)
     if request.method != "GET":  # after the lookup: another organization's stage is a 404 first
         return HttpResponseNotAllowed(["GET"])
     filter_form = DealFilterForm(request.GET, organization=request.organization)
@@ -105,7 +105,7 @@ def deal_move(request, org_slug, deal_id):
             message = _("Moved to %(stage)s.") % {"stage": stage.name}
         except StaleDealError as exc:
             status, message = 409, " ".join(exc.messages)
-            deal = Deal.objects.get(organization=request.organization, pk=deal.pk)
+            deal = get_deal_for(request.actor, deal.pk)
         except ValidationError as exc:
             status, message = 400, " ".join(exc.messages)
     stage = deal.stage

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.http import QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -15,9 +15,9 @@ from django.views.decorators.http import require_POST
 from contacts.access import visible_companies, visible_contacts
 from contacts.forms_lists import ListChoices
 from contacts.selectors_lists import count_up_to, paginate
-from deals.access import get_deal_for, may_edit_deals, visible_deals
+from deals.access import get_deal_for, get_line_item_for, line_items_of, may_edit_deals, stages_of, visible_deals
 from deals.forms import DealBulkForm, DealFilterForm, DealForm, LineItemForm, StatusForm
-from deals.models import Deal, DealLineItem, Stage
+from deals.models import Deal
 from deals.money import line_total, rate_book, weighted
 from deals.selectors import deal_history, is_rotting
 from deals.services.deals import (
@@ -83,7 +83,7 @@ def _deal_fields(data: dict) -> dict:
 def deal_create(request, org_slug):
     organization = request.organization
     pipeline = default_pipeline(organization, request.user)
-    stages = Stage.objects.filter(organization=organization, archived_at=None).select_related("pipeline")
+    stages = stages_of(request.actor, live_only=True)
     initial = {"owner": request.user.pk, "stage": request.GET.get("stage") or None}
     extra = set()
     if request.GET.get("contact"):
@@ -126,7 +126,7 @@ def deal_edit(request, org_slug, deal_id):
     initial = DealForm.initial_for(deal, shown, list(deal.tags.all()))
     extra = {deal.company_id} if deal.company_id else set()
     form, chosen = _deal_form(
-        request, initial=initial, extra_companies=extra, stages=Stage.objects.none(), editing=True
+        request, initial=initial, extra_companies=extra, stages=stages_of(request.actor).none(), editing=True
     )
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -157,7 +157,7 @@ def deal_detail(request, org_slug, deal_id):
     deal = get_deal_for(request.actor, deal_id)
     organization = request.organization
     events, spells = deal_history(deal)
-    items = list(DealLineItem.objects.filter(organization=organization, deal=deal).select_related("product"))
+    items = list(line_items_of(request.actor, deal))
     lines, net_total, gross_total = [], 0, 0
     for item in items:
         net, gross = line_total(item.quantity, item.unit_price, item.discount, item.vat_rate)
@@ -263,7 +263,7 @@ def deal_line_add(request, org_slug, deal_id):
 @require_POST
 def deal_line_remove(request, org_slug, deal_id, line_id):
     deal = get_deal_for(request.actor, deal_id)
-    item = get_object_or_404(DealLineItem.objects.filter(organization=request.organization, deal=deal), pk=line_id)
+    item = get_line_item_for(request.actor, deal, line_id)
     remove_line_item(organization=request.organization, actor=request.user, item=item)
     messages.success(request, _("Line removed."))
     return redirect(reverse("deal_detail", kwargs={"org_slug": org_slug, "deal_id": deal.pk}) + "#lines")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts.access import get_company_for, get_contact_for
-from deals.access import may_edit_deals, visible_deals
+from deals.access import get_transaction_for, may_edit_deals, visible_deals
 from deals.forms import TransactionForm
 from deals.models import Transaction
 from deals.selectors import transactions_of
@@ -97,13 +97,10 @@ def deal_company_transaction_add(request, org_slug, company_id):
 
 @require_POST
 def deal_transaction_delete(request, org_slug, transaction_id):
-    row = get_object_or_404(Transaction.objects.filter(organization=request.organization), pk=transaction_id)
-    # Reached through a contact or company the actor can see, or not at all.
+    row = get_transaction_for(request.actor, transaction_id)
     if row.contact_id:
-        get_contact_for(request.actor, row.contact_id)
         back = reverse("contact_detail", kwargs={"org_slug": org_slug, "contact_id": row.contact_id})
     else:
-        get_company_for(request.actor, row.company_id)
         back = reverse("company_detail", kwargs={"org_slug": org_slug, "company_id": row.company_id})
     delete_transaction(organization=request.organization, actor=request.user, transaction=row)
     messages.success(request, _("Transaction deleted."))

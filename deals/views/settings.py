@@ -10,7 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from deals.access import get_pipeline_for
+from deals.access import (
+    get_pipeline_for,
+    get_stage_for,
+    lost_reasons_of,
+    pipelines_of,
+    products_of,
+    rates_of,
+    stages_of,
+)
 from deals.forms import (
     ArchiveStageForm,
     BaseCurrencyForm,
@@ -21,7 +29,7 @@ from deals.forms import (
     RateUploadForm,
     StageForm,
 )
-from deals.models import CurrencyRate, LostReason, Pipeline, Product, Stage
+from deals.models import Stage
 from deals.services import catalog, pipelines
 from deals.services.settings import base_currency, set_base_currency
 from logicnet.tenancy.roles import Role, requires_role
@@ -47,10 +55,10 @@ def _back(org_slug):
 def deal_settings(request, org_slug):
     organization = request.organization
     context = {
-        "pipelines": list(Pipeline.objects.filter(organization=organization)),
-        "reasons": list(LostReason.objects.filter(organization=organization)),
-        "products": list(Product.objects.filter(organization=organization)),
-        "rates": list(CurrencyRate.objects.filter(organization=organization).order_by("-date", "currency")[:60]),
+        "pipelines": list(pipelines_of(request.actor, live_only=False)),
+        "reasons": list(lost_reasons_of(request.actor)),
+        "products": list(products_of(request.actor)),
+        "rates": list(rates_of(request.actor)[:60]),
         "pipeline_form": PipelineForm(),
         "reason_form": NameForm(auto_id="reason_%s"),
         "product_form": ProductForm(auto_id="product_%s"),
@@ -115,7 +123,7 @@ def deal_pipeline_edit(request, org_slug, pipeline_id):
         else:
             messages.success(request, _("Pipeline saved."))
             return redirect("deal_pipeline_edit", org_slug=org_slug, pipeline_id=pipeline.pk)
-    stages = list(Stage.objects.filter(organization=request.organization, pipeline=pipeline))
+    stages = list(stages_of(request.actor, pipeline=pipeline))
     context = {
         "pipeline": pipeline,
         "form": form,
@@ -156,9 +164,7 @@ def deal_stage_add(request, org_slug, pipeline_id):
 
 
 def _stage(request, stage_id) -> Stage:
-    return get_object_or_404(
-        Stage.objects.filter(organization=request.organization).select_related("pipeline"), pk=stage_id
-    )
+    return get_stage_for(request.actor, stage_id)
 
 
 @require_POST
@@ -185,11 +191,7 @@ def deal_stage_edit(request, org_slug, stage_id):
 def deal_stage_reorder(request, org_slug, stage_id):
     """Move a stage one place up or down (buttons: works without JavaScript and by keyboard)."""
     stage = _stage(request, stage_id)
-    ids = list(
-        Stage.objects.filter(organization=request.organization, pipeline=stage.pipeline, archived_at=None).values_list(
-            "pk", flat=True
-        )
-    )
+    ids = list(stages_of(request.actor, pipeline=stage.pipeline, live_only=True).values_list("pk", flat=True))
     if stage.pk in ids:
         index = ids.index(stage.pk)
         other = index - 1 if request.POST.get("direction") == "up" else index + 1
@@ -243,7 +245,7 @@ def deal_reason_add(request, org_slug):
 @require_POST
 @requires_role(**ADMIN)
 def deal_reason_archive(request, org_slug, reason_id):
-    reason = get_object_or_404(LostReason.objects.filter(organization=request.organization), pk=reason_id)
+    reason = get_object_or_404(lost_reasons_of(request.actor), pk=reason_id)
     catalog.set_lost_reason_archived(
         organization=request.organization, actor=request.user, reason=reason, archived=reason.archived_at is None
     )
@@ -269,7 +271,7 @@ def deal_product_add(request, org_slug):
 @require_POST
 @requires_role(**ADMIN)
 def deal_product_archive(request, org_slug, product_id):
-    product = get_object_or_404(Product.objects.filter(organization=request.organization), pk=product_id)
+    product = get_object_or_404(products_of(request.actor), pk=product_id)
     catalog.set_product_archived(
         organization=request.organization, actor=request.user, product=product, archived=product.archived_at is None
     )
