@@ -11,8 +11,18 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from contacts.access import sees_all_contacts, visible_contacts
-from deals.models import Deal, DealContact, Pipeline
+from contacts.access import get_company_for, get_contact_for, sees_all_contacts, visible_contacts
+from deals.models import (
+    CurrencyRate,
+    Deal,
+    DealContact,
+    DealLineItem,
+    LostReason,
+    Pipeline,
+    Product,
+    Stage,
+    Transaction,
+)
 from logicnet.tenancy.roles import Actor, Role
 
 
@@ -43,3 +53,52 @@ def may_manage_pipelines(actor: Actor) -> bool:
 
 def may_edit_deals(actor: Actor) -> bool:
     return actor.at_least(Role.MEMBER)
+
+
+# --- the organization's lists (every member reads them; the views decide who may change them) ---
+
+
+def pipelines_of(actor: Actor, *, live_only: bool = True) -> QuerySet[Pipeline]:
+    pipelines = Pipeline.objects.filter(organization=actor.organization)
+    return pipelines.filter(archived_at=None) if live_only else pipelines
+
+
+def stages_of(actor: Actor, *, pipeline: Pipeline | None = None, live_only: bool = False) -> QuerySet[Stage]:
+    stages = Stage.objects.filter(organization=actor.organization).select_related("pipeline")
+    if pipeline is not None:
+        stages = stages.filter(pipeline=pipeline)
+    return stages.filter(archived_at=None) if live_only else stages
+
+
+def get_stage_for(actor: Actor, pk: int) -> Stage:
+    return get_object_or_404(stages_of(actor), pk=pk)
+
+
+def line_items_of(actor: Actor, deal: Deal) -> QuerySet[DealLineItem]:
+    return DealLineItem.objects.filter(organization=actor.organization, deal=deal).select_related("product")
+
+
+def get_line_item_for(actor: Actor, deal: Deal, pk: int) -> DealLineItem:
+    return get_object_or_404(line_items_of(actor, deal), pk=pk)
+
+
+def lost_reasons_of(actor: Actor) -> QuerySet[LostReason]:
+    return LostReason.objects.filter(organization=actor.organization)
+
+
+def products_of(actor: Actor) -> QuerySet[Product]:
+    return Product.objects.filter(organization=actor.organization)
+
+
+def rates_of(actor: Actor) -> QuerySet[CurrencyRate]:
+    return CurrencyRate.objects.filter(organization=actor.organization).order_by("-date", "currency")
+
+
+def get_transaction_for(actor: Actor, pk: int) -> Transaction:
+    """A transaction reached through a contact or company the actor can see, or a 404."""
+    row = get_object_or_404(Transaction.objects.filter(organization=actor.organization), pk=pk)
+    if row.contact_id:
+        get_contact_for(actor, row.contact_id)
+    elif row.company_id:
+        get_company_for(actor, row.company_id)
+    return row

@@ -126,10 +126,17 @@ def column_page(
     return page, next_cursor
 
 
-def board(actor: Actor, pipeline: Pipeline, filters: DealFilters, day: datetime.date | None = None) -> list[Column]:
+def board(
+    actor: Actor,
+    pipeline: Pipeline,
+    filters: DealFilters,
+    day: datetime.date | None = None,
+    book: RateBook | None = None,
+) -> list[Column]:
+    """The columns of the pipeline: totals in one grouped query, then one page per stage."""
     day = day or timezone.localdate()
     stages = live_stages(pipeline)
-    book = rate_book(actor.organization, day)
+    book = book or rate_book(actor.organization, day)
     columns = column_totals(actor, stages, filters, book, day)
     for stage in stages:
         column = columns[stage.pk]

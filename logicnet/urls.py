@@ -23,6 +23,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", dashboard, name="dashboard"),
     path("o/<slug:org_slug>/dashboard/<slug:chart_key>.csv", dashboard_chart_csv, name="dashboard_chart_csv"),
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
+    # Pipelines, the board, deals, transactions and their settings.
+    path("o/<slug:org_slug>/deals/", include("deals.urls")),
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The organization's retention periods, legal holds and sweeps.

@@ -239,3 +239,39 @@ def test_members_under_own_visibility_see_their_deals_and_those_of_their_contact
     make_member(org_a, reader, Role.READ_ONLY)
     with tenant_context(org_a):
         assert not visible_deals(actor_of(org_a, reader, Role.READ_ONLY)).exists()
+
+
+def test_erasing_a_contact_unlinks_it_from_deals_and_blanks_its_transactions(platform_db, alice):
+    """The deal stays (the organization's record, shared with others); the person's link
+    goes. The transaction's amount stays under the accounting law; its description goes."""
+    import datetime as dt
+
+    from deals.models import DealContact, Transaction
+    from deals.services.transactions import record_transaction
+    from logicnet.personal_data.erasure import execute, plan
+    from tests.factories import make_organization
+
+    organization = make_organization("Erasure Deals SRL", owner=alice)
+    pipeline = create_pipeline(organization=organization, actor=alice, name="Sales")
+    stage = stages_of(pipeline)[0]
+    ana = create_contact(organization=organization, actor=alice, data={"first_name": "Ana", "last_name": "Pop"})
+    ion = create_contact(organization=organization, actor=alice, data={"first_name": "Ion"})
+    deal = create_deal(organization=organization, actor=alice, title="Roof", stage=stage, contacts=[ana, ion])
+    row = record_transaction(
+        organization=organization,
+        actor=alice,
+        kind="invoice",
+        date=dt.date(2026, 1, 5),
+        amount=D("99.90"),
+        currency="RON",
+        reference="F-17",
+        description="Ana's roof, paid in cash",
+        contact=ana,
+        deal=deal,
+    )
+    execute(plan("contact", ana), audit=False)
+    with tenant_context(organization):
+        assert Deal.objects.filter(pk=deal.pk).exists()
+        assert list(DealContact.objects.filter(deal=deal).values_list("contact_id", flat=True)) == [ion.pk]
+        kept = Transaction.objects.get(pk=row.pk)
+        assert (kept.amount, kept.reference, kept.description, kept.contact_id) == (D("99.90"), "F-17", "", None)

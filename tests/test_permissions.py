@@ -75,6 +75,13 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "privacy_job_id": lambda world: world.privacy_job.pk,
     "purpose_id": lambda world: world.crm["consent_purpose"].pk,
     "package_token": lambda world: _account_package_token(world.users[Role.MEMBER]),
+    "deal_id": lambda world: world.crm["deal"].pk,
+    "pipeline_id": lambda world: world.crm["pipeline"].pk,
+    "stage_id": lambda world: world.crm["stage"].pk,
+    "line_id": lambda world: world.crm["line"].pk,
+    "reason_id": lambda world: world.crm["lost_reason"].pk,
+    "product_id": lambda world: world.crm["product"].pk,
+    "transaction_id": lambda world: world.crm["transaction"].pk,
 }
 
 
@@ -238,7 +245,40 @@ def _crm_objects(organization, owner) -> dict:
             "consent_purpose": create_purpose(
                 organization=organization, actor=owner, key="newsletter", name="Newsletter", notice_text="Monthly."
             ),
+            **_deal_objects(organization, owner, contact),
         }
+
+
+def _deal_objects(organization, owner, contact) -> dict:
+    """A pipeline with a deal (and a line), a lost reason, a product and a transaction."""
+    import datetime
+    from decimal import Decimal
+
+    from deals.services import catalog, deals, pipelines, transactions
+
+    pipeline = pipelines.create_pipeline(organization=organization, actor=owner, name="Sales")
+    stage = pipeline.stages.order_by("position").first()
+    deal = deals.create_deal(organization=organization, actor=owner, title="Roof", stage=stage, contacts=[contact])
+    product = {"name": "Tiles", "code": "", "unit_price": Decimal(5), "currency": "RON", "vat_rate": Decimal(19)}
+    return {
+        "pipeline": pipeline,
+        "stage": stage,
+        "deal": deal,
+        "line": deals.add_line_item(
+            organization=organization, actor=owner, deal=deal, description="Work", quantity=1, unit_price=Decimal(9)
+        ),
+        "lost_reason": catalog.create_lost_reason(organization=organization, actor=owner, name="Price"),
+        "product": catalog.save_product(organization=organization, actor=owner, data=product),
+        "transaction": transactions.record_transaction(
+            organization=organization,
+            actor=owner,
+            kind="invoice",
+            date=datetime.date(2026, 1, 5),
+            amount=Decimal("10.00"),
+            currency="RON",
+            contact=contact,
+        ),
+    }
 
 
 def _request(client, method: str, url: str):
@@ -346,6 +386,7 @@ def test_only_declared_pages_are_above_read_only():
     """The pages a read-only member may not read, written out: a change here is deliberate."""
     restricted = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=True) != Role.READ_ONLY}
     assert {"organization_settings", "job_detail", "job_download"} <= restricted
+    assert {"deal_settings", "deal_pipeline_edit", "deal_stage_archive"} <= restricted
     assert not {"dashboard", "members"} & restricted
     admin_writes = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=False) == Role.ADMIN}
     assert {"member_invite", "member_role", "member_remove", "invitation_revoke", "members_export"} <= admin_writes

@@ -1,0 +1,143 @@
+"""The board: columns per stage with their totals, lazy column pages, moves by drag and drop
+(SortableJS) or by the keyboard ("Move to…" menu), both POSTing the deal's version."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contacts.forms_lists import ListChoices
+from deals.access import get_deal_for, get_pipeline_for, get_stage_for, may_edit_deals, pipelines_of, visible_deals
+from deals.forms import DealFilterForm, MoveForm
+from deals.models import Pipeline, Stage
+from deals.money import rate_book
+from deals.selectors import board, column_page, is_rotting, live_stages
+from deals.services.deals import StaleDealError, move_deal
+from deals.services.pipelines import default_pipeline
+
+
+def _url_maker(org_slug: str, name: str):
+    """`name`'s URL for one deal: reversed once per page, filled in per card (a board shows
+    up to 25 cards per column, three links each)."""
+    marker = 2**62
+    template = reverse(name, kwargs={"org_slug": org_slug, "deal_id": marker})
+    return lambda pk: template.replace(str(marker), str(pk))
+
+
+def _cards(deals, stage: Stage, org_slug: str) -> list[dict]:
+    now = timezone.now()
+    move_url, detail_url = _url_maker(org_slug, "deal_move"), _url_maker(org_slug, "deal_detail")
+    return [
+        {
+            "deal": deal,
+            "rotting": is_rotting(deal, stage, now),
+            "move_url": move_url(deal.pk),
+            "detail_url": detail_url(deal.pk),
+        }
+        for deal in deals
+    ]
+
+
+def _board_page(request, pipeline: Pipeline):
+    choices = ListChoices.of(request.organization)
+    filter_form = DealFilterForm(request.GET, organization=request.organization, choices=choices)
+    filters = filter_form.filters()
+    book = rate_book(request.organization)
+    columns = board(request.actor, pipeline, filters, book=book)
+    for column in columns:
+        column.cards = _cards(column.deals, column.stage, request.organization.slug)
+    context = {
+        "pipeline": pipeline,
+        "pipelines": list(pipelines_of(request.actor)),
+        "columns": columns,
+        "stages": [c.stage for c in columns],
+        "filter_form": filter_form,
+        "filter_query": filter_form.query(),
+        "filters_active": filters.active,
+        "base_currency": book.base,
+        "can_write": may_edit_deals(request.actor),
+    }
+    return render(request, "deals/board.html", context)
+
+
+def deal_board(request, org_slug):
+    pipeline = default_pipeline(request.organization, request.user)
+    return _board_page(request, pipeline)
+
+
+def deal_pipeline_board(request, org_slug, pipeline_id):
+    return _board_page(request, get_pipeline_for(request.actor, pipeline_id))
+
+
+def deal_column(request, org_slug, stage_id):
+    """The next page of one column (htmx), after the cursor of the last card shown."""
+    stage = get_stage_for(request.actor, stage_id)
+    if request.method != "GET":  # after the lookup: another organization's stage is a 404 first
+        return HttpResponseNotAllowed(["GET"])
+    filter_form = DealFilterForm(request.GET, organization=request.organization)
+    deals, next_cursor = column_page(request.actor, stage, filter_form.filters(), request.GET.get("after"))
+    context = {
+        "stage": stage,
+        "cards": _cards(deals, stage, org_slug),
+        "next_cursor": next_cursor,
+        "filter_query": filter_form.query(),
+        "stages": live_stages(stage.pipeline),
+        "can_write": may_edit_deals(request.actor),
+    }
+    return render(request, "deals/_column_page.html", context)
+
+
+@require_POST
+def deal_move(request, org_slug, deal_id):
+    """Move a card (drag and drop or the "Move to…" menu). The answer is the card as it now
+    is (with its new version); a stale version gets 409 and the card as it is, so the
+    browser snaps it back and says why."""
+    deal = get_deal_for(request.actor, deal_id)
+    form = MoveForm(request.POST, organization=request.organization)
+    status = 200
+    message = ""
+    if not form.is_valid():
+        status, message = 400, _("The move could not be read; reload the page.")
+    else:
+        stage = form.cleaned_data["stage"]
+        if stage.pipeline_id != deal.pipeline_id:
+            raise Http404
+        before = None
+        if form.cleaned_data.get("before"):
+            before = visible_deals(request.actor).filter(pk=form.cleaned_data["before"]).first()
+        try:
+            deal = move_deal(
+                organization=request.organization,
+                actor=request.user,
+                deal=deal,
+                stage=stage,
+                expected_version=form.cleaned_data["version"],
+                before=before,
+            )
+            message = _("Moved to %(stage)s.") % {"stage": stage.name}
+        except StaleDealError as exc:
+            status, message = 409, " ".join(exc.messages)
+            deal = get_deal_for(request.actor, deal.pk)
+        except ValidationError as exc:
+            status, message = 400, " ".join(exc.messages)
+    stage = deal.stage
+    if not request.htmx:
+        # Without JavaScript the "Move to…" menu is a plain form: back to the board.
+        (messages.success if status == 200 else messages.error)(request, message)
+        return redirect("deal_pipeline_board", org_slug=org_slug, pipeline_id=deal.pipeline_id)
+    context = {
+        "card": _cards([deal], stage, org_slug)[0],
+        "stages": live_stages(stage.pipeline),
+        "can_write": True,
+        "message": message,
+        "refused": status != 200,
+    }
+    response = render(request, "deals/_card.html", context, status=status)
+    response["X-Deal-Id"] = str(deal.pk)
+    return response
