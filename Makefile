@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test pytest bench lint format messages clean
+.PHONY: run test pytest bench screenshots lint format messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -35,6 +35,11 @@ bench: $(VENV)/.installed
 		&& for command in $(BENCH); do \
 			if [ "$$command" = bench_audit ]; then args="$(AUDIT_ARGS)"; else args="$(ARGS)"; fi; \
 			echo "== manage.py $$command $$args"; $(PY) manage.py $$command $$args || exit 1; done'
+
+# make screenshots: the demo organization's main pages as each of its four roles sees them, at
+# 1366 and 390 px, into screenshots/ (needs Debian's Chromium, as the browser tests do).
+screenshots: $(VENV)/.installed
+	$(PY) -m logicnet.stack pytest -- tests/browser/screenshots.py -q -s -p no:randomly
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
