@@ -34,6 +34,7 @@ KINDS = (
     "completed",
     "restriction_lifting",
     "download",
+    "erasure_withheld",
 )
 
 
@@ -48,6 +49,7 @@ def _subject(kind: str, request: PrivacyRequest, organization) -> str:
         "completed": _("Your privacy request to %(name)s is answered"),
         "restriction_lifting": _("%(name)s will lift the restriction of your data"),
         "download": _("Your data from %(name)s: download link"),
+        "erasure_withheld": _("Your erasure request to %(name)s: your data is kept for now"),
     }
     return f"{subjects[kind] % {'name': organization.name}} ({request.reference})"
 

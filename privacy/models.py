@@ -204,6 +204,7 @@ class RequestEvent(TenantModel):
         RECTIFIED = "rectified", _("Data corrected")
         RECIPIENTS_NOTIFIED = "recipients_notified", _("Recipients told (Art. 19)")
         ERASED = "erased", _("Data erased")
+        ERASURE_WITHHELD = "erasure_withheld", _("Erasure withheld: legal hold (Art. 17(3)(e))")
         RESTRICTED = "restricted", _("Processing restricted")
         RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted")
         OBJECTION_MARKETING = "objection_marketing", _("Objection to direct marketing applied")

@@ -278,11 +278,29 @@ def test_owners_set_periods_place_holds_and_see_tonights_counts(client, world, o
         periods = dict(RetentionOverride.objects.values_list("rule", "period_days"))
     assert periods == {"contact": 183, "interaction": None}
 
-    hold_url = reverse("retention_hold_add", kwargs={"org_slug": org_a.slug})
+    # The person to hold is found by name or email, POSTed (never in the URL), then chosen.
+    find_url = reverse("retention_hold_find", kwargs={"org_slug": org_a.slug})
     stale = world["stale"][0]
-    assert client.post(hold_url, {"entity": "contact", "number": stale.pk, "reference": "CASE-9"}).status_code == 302
-    missing = client.post(hold_url, {"entity": "contact", "number": world["outsider"].pk, "reference": "X"})
+    assert client.get(find_url).status_code == 405
+    by_email = client.post(find_url, {"q": "stale0@example.net"})
+    assert [row["contact"] for row in by_email.context["found"]["contacts"]] == [stale]
+    assert f'value="contact:{stale.pk}"' in by_email.content.decode()
+    by_name = client.post(find_url, {"q": "stal"})
+    assert len(by_name.context["found"]["contacts"]) == 5
+    by_name = client.post(find_url, {"q": "fresh0"})
+    (row,) = by_name.context["found"]["contacts"]
+    assert {i.pk for i in row["interactions"]} == {i.pk for i in world["old"]}
+    assert f'value="interaction:{row["interactions"][0].pk}"' in by_name.content.decode()
+    assert client.post(find_url, {"q": "Other"}).context["found"]["contacts"] == []  # B's look-alike
+
+    hold_url = reverse("retention_hold_add", kwargs={"org_slug": org_a.slug})
+    added = client.post(hold_url, {"target": f"contact:{stale.pk}", "reference": "CASE-9", "q": "stale0@example.net"})
+    assert added.status_code == 302
+    missing = client.post(hold_url, {"target": f"contact:{world['outsider'].pk}", "reference": "X", "q": "Other"})
     assert missing.status_code == 400  # another organization's contact is not found here
+    assert client.post(hold_url, {"target": "contact:abc", "reference": "X"}).status_code == 400
+    page = client.get(settings_url).content.decode()
+    assert "Stale0 Popescu" in page and "CASE-9" in page
 
     page = client.get(reverse("retention_preview", kwargs={"org_slug": org_a.slug}))
     assert page.status_code == 200
