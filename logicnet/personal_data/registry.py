@@ -398,6 +398,10 @@ class Registry:
     # counts, ids). Erasure redacts every other value of an event about the subject.
     audit_structural_keys: set[str] = field(default_factory=set)
     value_labels: dict[tuple[str, str], Callable[[int], dict[str, str]]] = field(default_factory=dict)
+    # Append-only ledgers keyed by a subject's row (model label -> carrier): when two contacts
+    # are merged their rows cannot be repointed, so the owning app appends copies for the
+    # survivor (see declare_merge_carrier).
+    merge_carriers: dict[str, Callable[..., int]] = field(default_factory=dict)
 
     # --- declarations ---------------------------------------------------------------------
 
@@ -490,6 +494,16 @@ class Registry:
         id)` gives the names people know them by, used in access packages."""
         for name in fields:
             self.value_labels[(label.lower(), name)] = labels
+
+    def declare_merge_carrier(self, label: str, carry: Callable[..., int]) -> None:
+        """`carry(organization=, survivor=, duplicate=, actor=)` appends, for the survivor of a
+        merge, what an append-only ledger (`logicnet.tenancy.rls.APPEND_ONLY_TABLES`) holds
+        about the duplicate, and returns how many rows it appended. Called inside the merge's
+        transaction, with both contact rows locked."""
+        key = label.lower()
+        if key in self.merge_carriers:
+            raise ValueError(f"merge carrier for {label} is declared twice")
+        self.merge_carriers[key] = carry
 
     # --- reading --------------------------------------------------------------------------
 
@@ -876,6 +890,7 @@ define_subject_kind = registry.define_subject_kind
 declare_store = registry.declare_store
 declare_sub_processor = registry.declare_sub_processor
 declare_value_labels = registry.declare_value_labels
+declare_merge_carrier = registry.declare_merge_carrier
 
 
 def __getattr__(name: str):
