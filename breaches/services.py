@@ -57,6 +57,9 @@ def save_incident(*, incident: BreachIncident, actor) -> BreachIncident:
             incident.reference = next_reference(now)
     incident.updated_at = now
     incident.save()
+    # Organizations already told see the change at once (the authority notified, new facts).
+    if BreachNotice.objects.filter(incident=incident, published_at__isnull=False).exists():
+        publish(incident=incident)
     return incident
 
 
