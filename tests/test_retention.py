@@ -332,3 +332,61 @@ def test_the_history_lists_past_sweeps_with_their_counts(
     page = client.get(reverse("retention_history", kwargs={"org_slug": org_a.slug}))
     assert page.status_code == 200 and page.context["sweeps"] == [job]
     assert b"contact: 5" in page.content
+
+
+# --- the promise and the rule ------------------------------------------------------------------------------
+
+
+def _policy_text(language: str) -> str:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return (Path(settings.BASE_DIR) / "templates" / "accounts" / f"privacy_policy_{language}.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("language", "session_pattern", "cookie_device_pattern"),
+    [
+        ("en", r"at most (\d+) days after its last use", r"the last two kept (\d+) days"),
+        ("ro", r"cel mult (\d+) zile după ultima folosire", r"ultimele două păstrate (\d+) de zile"),
+    ],
+)
+def test_the_privacy_policy_promises_the_periods_the_sweeps_apply(language, session_pattern, cookie_device_pattern):
+    """Session and IP data: the policy (both languages) states how long a session's IP
+    address and browser, and a cookie choice's, are kept; the registry's rules, which the
+    sweeps apply, say the same, and so does the session cookie's lifetime."""
+    import re
+
+    from django.conf import settings
+
+    from usage.personal_data import COOKIE_CHOICE_DEVICE
+
+    text = _policy_text(language)
+    session_days = int(re.search(session_pattern, text).group(1))
+    cookie_device_days = int(re.search(cookie_device_pattern, text).group(1))
+    assert registry.retention["session"].duration == datetime.timedelta(days=session_days)
+    assert registry.retention["session"].anchor == "last_seen_at"  # "after its last use"
+    assert session_days * 24 * 3600 == settings.SESSION_COOKIE_AGE
+    assert registry.retention[COOKIE_CHOICE_DEVICE].duration == datetime.timedelta(days=cookie_device_days)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sessions_ip_address_goes_on_the_day_the_policy_says(platform_db, alice):
+    from allauth.usersessions.models import UserSession
+
+    from logicnet.tenancy.context import platform_reads, user_context
+    from retention.services.sweep import sweep_platform_tables
+
+    period = registry.retention["session"].duration
+    day = datetime.timedelta(days=1)
+    with user_context(alice):
+        within = UserSession.objects.create(
+            user=alice, ip="192.0.2.3", session_key="within", user_agent="test", last_seen_at=NOW - period + day
+        )
+        UserSession.objects.create(
+            user=alice, ip="192.0.2.4", session_key="past", user_agent="test", last_seen_at=NOW - period - day
+        )
+    assert sweep_platform_tables(now=NOW)["usersessions.UserSession"] == 1
+    with platform_reads():
+        assert list(UserSession.objects.values_list("pk", flat=True)) == [within.pk]
