@@ -203,6 +203,7 @@ class RequestEvent(TenantModel):
         PACKAGE_DOWNLOADED = "package_downloaded", _("Package downloaded")
         RECTIFIED = "rectified", _("Data corrected")
         RECIPIENTS_NOTIFIED = "recipients_notified", _("Recipients told (Art. 19)")
+        RECIPIENTS_SHOWN = "recipients_shown", _("The person was shown the recipients (Art. 19)")
         ERASED = "erased", _("Data erased")
         ERASURE_WITHHELD = "erasure_withheld", _("Erasure withheld: legal hold (Art. 17(3)(e))")
         RESTRICTED = "restricted", _("Processing restricted")

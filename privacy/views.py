@@ -33,7 +33,7 @@ from logicnet.ratelimit import consume, parse_rate
 from logicnet.tenancy.public import public_page
 from privacy import deadlines
 from privacy.forms_public import ChildDataReportForm, PublicRequestForm
-from privacy.models import PrivacyRequest, new_reference
+from privacy.models import PrivacyRequest, RequestEvent, new_reference
 from privacy.services.objection import contact_for_token, object_to_marketing
 from privacy.services.requests import (
     CONFIRMATION_VALID,
@@ -271,6 +271,12 @@ def request_status(request, org_slug: str, token: str):
     if privacy_request is None:
         return _link_not_valid(request)
     resend_refused = False
+    if request.method == "POST" and request.POST.get("show") == "recipients":
+        # Art. 19: the person asks who their data was disclosed to and who was told.
+        from privacy.services.fulfilment import tell_person_recipients
+
+        told = tell_person_recipients(privacy_request)
+        return _status_page(request, privacy_request, token, resend_refused=False, recipients=told)
     if request.method == "POST":
         if privacy_request.status != Status.AWAITING_VERIFICATION:
             return redirect(request.path)
@@ -290,7 +296,9 @@ def _resend_allowed(privacy_request: PrivacyRequest) -> bool:
     return consume(scope="privacy-request-resend", identity=identity, limit=limit, period=period)
 
 
-def _status_page(request, privacy_request: PrivacyRequest, token: str, *, resend_refused: bool) -> TemplateResponse:
+def _status_page(
+    request, privacy_request: PrivacyRequest, token: str, *, resend_refused: bool, recipients=None
+) -> TemplateResponse:
     organization = request.public_organization
     controller = privacy_settings(organization)
     time_zone = controller.time_zone
@@ -315,6 +323,12 @@ def _status_page(request, privacy_request: PrivacyRequest, token: str, *, resend
             "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
             "resent": resent,
             "resend_refused": resend_refused,
+            # Art. 19: offered once a correction, erasure or restriction was carried out.
+            "may_ask_recipients": any(
+                right in privacy_request.rights for right in ("rectification", "erasure", "restriction")
+            )
+            and privacy_request.events.filter(kind=RequestEvent.Kind.RECIPIENTS_NOTIFIED).exists(),
+            "recipients": recipients,
         },
         status=429 if resend_refused else 200,
     )

@@ -605,6 +605,34 @@ class Registry:
                 return rule.derived_from
         return ""
 
+    def recipients_of(self, kind: str, subject) -> list[dict[str, Any]]:
+        """GDPR Art. 19: the recipients to whom `subject`'s data is disclosed, derived from
+        what is held about them: every table holding a row about the subject names, through
+        its fields' purposes, the purposes' recipients and sub-processors. Each entry: the
+        recipient's key ("recipient" entries by their text), name, whether a sub-processor,
+        and the purposes. Call it where `holdings` may (inside the tenant context for a
+        contact); tables only the platform reads (the audit log) are left out: they are not
+        disclosed to anyone."""
+        found: dict[str, dict[str, Any]] = {}
+        for holding in self.holdings(kind, subject):
+            if holding.platform_only or not holding.rows.exists():
+                continue
+            model_rules = self._models.get(holding.model.lower(), {})
+            for name in holding.fields:
+                rule = model_rules.get(name)
+                purpose = self.purposes.get(getattr(rule, "purpose", "") or "")
+                if purpose is None:
+                    continue
+                named = [(str(r), str(r), False) for r in purpose.recipients]
+                named += [(p.key, str(p.name), True) for p in purpose.sub_processors if isinstance(p, SubProcessor)]
+                for key, label, sub_processor in named:
+                    entry = found.setdefault(
+                        key, {"key": key, "name": label, "sub_processor": sub_processor, "purposes": []}
+                    )
+                    if purpose.key not in entry["purposes"]:
+                        entry["purposes"].append(purpose.key)
+        return sorted(found.values(), key=lambda entry: (entry["sub_processor"], entry["name"]))
+
     def holdings(self, kind: str, subject) -> list[Holding]:
         """Every (model, path to the subject) with the personal fields it holds about `subject`.
 

@@ -403,10 +403,18 @@ def erasure_job(job, report) -> dict:
         holds = holds_on_contact(organization_id, contact_id)
         if holds:
             return _withheld_by_hold(request, contact_id, holds)
+        # Art. 19: who the data went to, read while it is still there (a rerun after the
+        # erasure finds no contact and keeps what the first run recorded).
+        from contacts.models import Contact
+
+        contact = Contact.objects.filter(organization_id=organization_id, pk=contact_id).first()
+        recipients = _recipients_of_contact(organization, contact) if contact is not None else None
         # The request keeps the person's address until they are told: detach it from the
         # contact so the registry's erasure leaves this one request for last.
         PrivacyRequest.objects.filter(pk=request.pk).update(contact=None)
     counts = erase_contact_now(organization, contact_id, report=report)
+    if recipients is not None:
+        record_recipients_told(request, action=Right.ERASURE, recipients=recipients)
     with transaction.atomic(), tenant_context(organization_id):
         record = ErasureRecord.objects.get(organization_id=organization_id, contact_id_erased=contact_id)
         if counts:
@@ -492,6 +500,8 @@ def restrict(request: PrivacyRequest, *, actor) -> PrivacyRequest:
             target=contact,
             details={"reference": request.reference},
         )
+        recipients = _recipients_of_contact(request.organization, contact)
+    record_recipients_told(request, action=Right.RESTRICTION, recipients=recipients, actor=actor)
     return request
 
 
@@ -534,25 +544,90 @@ def decide_objection(request: PrivacyRequest, *, upheld: bool, reasons: str, act
 
 
 def recipients_of(request: PrivacyRequest) -> list[dict]:
-    """Art. 19: where the person's data went, so a correction, erasure or restriction can be
-    passed on: exports finished since the contact was created, and the registry's recipients."""
-    from logicnet.personal_data import access
-
+    """Art. 19: where the person's data went, so that a rectification, erasure or
+    restriction is passed on: the recipients and processors the registry names for the data
+    held about them (`registry.recipients_of`), and the exports team members made since the
+    contact was created. Names and ids only, never a personal value."""
     with tenant_context(request.organization):
         contact = _require_subject(request)
-        exports = Job.objects.filter(
-            organization=request.organization,
-            kind__contains="export",
-            state=Job.State.SUCCEEDED,
-            finished_at__gte=contact.created_at,
-        ).order_by("-finished_at")[:50]
-        found = [
-            {"what": _("Export by a team member"), "when": job.finished_at, "job": job.pk, "by": job.created_by_id}
-            for job in exports
-        ]
-    information = access.article_15_information(request.organization, kind="contact")
-    found += [{"what": name, "when": None, "job": None, "by": None} for name in information["recipients"]]
+        return _recipients_of_contact(request.organization, contact)
+
+
+def _recipients_of_contact(organization, contact) -> list[dict]:
+    """Inside the tenant context."""
+    found = [
+        {
+            "what": entry["name"],
+            "key": entry["key"],
+            "sub_processor": entry["sub_processor"],
+            "when": None,
+            "job": None,
+            "by": None,
+        }
+        for entry in registry.recipients_of("contact", contact)
+    ]
+    exports = Job.objects.filter(
+        organization=organization,
+        kind__contains="export",
+        state=Job.State.SUCCEEDED,
+        finished_at__gte=contact.created_at,
+    ).order_by("-finished_at")[:50]
+    found += [
+        {
+            "what": _("Export by a team member"),
+            "key": f"export:{job.pk}",
+            "sub_processor": False,
+            "when": job.finished_at,
+            "job": job.pk,
+            "by": job.created_by_id,
+        }
+        for job in exports
+    ]
     return found
+
+
+def record_recipients_told(request: PrivacyRequest, *, action: str, recipients: list[dict], actor=None) -> None:
+    """Art. 19: the recipients were told of the rectification, erasure or restriction. The
+    timeline keeps who they were (names of recipients and processors, export job ids; no
+    personal value), so the person can be told on request, even after an erasure."""
+    named = sorted({str(r["what"]) for r in recipients if r.get("job") is None})
+    exports = [r["job"] for r in recipients if r.get("job") is not None]
+    with tenant_context(request.organization_id):
+        timeline_event(
+            request, Event.RECIPIENTS_NOTIFIED, actor=actor, action=action, recipients=named, exports=exports
+        )
+        record_event(
+            action="privacy.recipients_notified",
+            actor=actor,
+            organization=request.organization,
+            target=request,
+            details={"reference": request.reference, "action": action, "recipients": len(named), "exports": exports},
+        )
+
+
+def recipients_told(request: PrivacyRequest) -> list[dict]:
+    """What the person may ask (Art. 19, last sentence): who was told, for which action, when."""
+    with tenant_context(request.organization_id):
+        events = RequestEvent.objects.filter(
+            organization_id=request.organization_id, request=request, kind=Event.RECIPIENTS_NOTIFIED
+        ).order_by("created_at", "pk")
+        return [
+            {
+                "action": event.details.get("action", ""),
+                "at": event.created_at,
+                "recipients": event.details.get("recipients", []),
+                "exports": len(event.details.get("exports", [])),
+            }
+            for event in events
+        ]
+
+
+def tell_person_recipients(request: PrivacyRequest) -> list[dict]:
+    """The person asked who the recipients are: the answer, and a timeline step saying so."""
+    told = recipients_told(request)
+    with tenant_context(request.organization_id):
+        timeline_event(request, Event.RECIPIENTS_SHOWN, actions=[t["action"] for t in told])
+    return told
 
 
 def apply_rectification(request: PrivacyRequest, *, data: dict, actor) -> PrivacyRequest:
@@ -573,5 +648,5 @@ def apply_rectification(request: PrivacyRequest, *, data: dict, actor) -> Privac
     recipients = recipients_of(request)
     with tenant_context(request.organization):
         timeline_event(request, Event.RECTIFIED, actor=actor, fields=sorted(data))
-        timeline_event(request, Event.RECIPIENTS_NOTIFIED, actor=actor, recipients=len(recipients))
+    record_recipients_told(request, action=Right.RECTIFICATION, recipients=recipients, actor=actor)
     return request
