@@ -72,6 +72,9 @@ def _context(request: PrivacyRequest, kind: str, organization) -> dict:
         "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
     }
     if kind in ("confirmation", "reminder"):
+        from privacy.services.requests import confirmation_code
+
+        context["confirm_code"] = confirmation_code(request)
         context["confirm_link"] = absolute_url(
             reverse("privacy_confirm", kwargs={"org_slug": slug, "token": confirmation_token(request)})
         )
