@@ -337,6 +337,9 @@ def _status_page(
             "privacy_request": privacy_request,
             "status_token": token,
             "status_explained": STATUS_EXPLAINED.get(privacy_request.status, ""),
+            # Art. 17(3)(e): a legal hold keeps the data; the request stays open until released.
+            "erasure_withheld": privacy_request.status == Status.AWAITING_APPROVAL
+            and privacy_request.events.filter(kind=RequestEvent.Kind.ERASURE_WITHHELD).exists(),
             "received_on": deadlines.local_day(privacy_request.received_at, time_zone),
             "closed_on": (
                 deadlines.local_day(privacy_request.closed_at, time_zone) if privacy_request.closed_at else None

@@ -15,7 +15,7 @@ from logicnet.jobs.services import execute_job
 from logicnet.tenancy.context import tenant_context
 from privacy.models import ErasureRecord, PrivacyRequest, RequestEvent, Right, Suppression
 from privacy.services import fulfilment
-from privacy.services.requests import RequestError, confirm_identity, submit_request
+from privacy.services.requests import RequestError, confirm_identity, status_token, submit_request
 from retention.services.settings import place_hold, release_hold
 from tests import subject_data as s
 from tests.factories import PASSWORD
@@ -59,7 +59,7 @@ def _run(job: Job) -> Job:
 
 
 def test_a_held_contact_is_not_erased_the_person_is_told_and_release_lets_it_proceed(
-    platform_db, org_a, alice, mailbox, eager_tasks, django_capture_on_commit_callbacks
+    platform_db, client, org_a, alice, mailbox, eager_tasks, django_capture_on_commit_callbacks
 ):
     made = s.make_subject(org_a, alice)
     contact = made["contact"]
@@ -80,6 +80,10 @@ def test_a_held_contact_is_not_erased_the_person_is_told_and_release_lets_it_pro
     assert "kept for now" in message["Subject"] and "17(3)(e)" in body and "CASE-17" not in body
     with tenant_context(org_a):
         assert Contact.objects.filter(pk=contact.pk).exists()
+        token = status_token(PrivacyRequest.objects.get(pk=request.pk))
+    # The person's status page says so too.
+    status_page = client.get(reverse("privacy_request_status", kwargs={"org_slug": org_a.slug, "token": token}))
+    assert "17(3)(e)" in status_page.content.decode()
 
     release_hold(organization=org_a, actor=alice, hold_id=hold.pk)
     assert fulfilment.legal_holds_of(request) == []

@@ -41,7 +41,7 @@ def _told(request) -> list[dict]:
         return [
             e.details
             for e in RequestEvent.objects.filter(request=request, kind=RequestEvent.Kind.RECIPIENTS_NOTIFIED).order_by(
-                "pk"
+                "created_at", "pk"
             )
         ]
 
@@ -70,8 +70,9 @@ def test_rectification_and_restriction_record_who_was_told(org_a, alice):
     request = _request(org_a, alice, made["contact"], [Right.RECTIFICATION, Right.RESTRICTION])
     fulfilment.apply_rectification(request, data={"job_title": "Chief Thistlewright"}, actor=alice)
     fulfilment.restrict(request, actor=alice)
-    rectified, restricted = _told(request)
-    assert rectified["action"] == "rectification" and restricted["action"] == "restriction"
+    told = {details["action"]: details for details in _told(request)}
+    assert set(told) == {"rectification", "restriction"}
+    rectified = told["rectification"]
     expected = {str(entry["what"]) for entry in fulfilment.recipients_of(request) if entry["job"] is None}
     assert set(rectified["recipients"]) == expected and rectified["exports"] == [export.pk]
 
