@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('breaches', '0001_breach_register'),
+        ("breaches", "0001_breach_register"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='breachrecipient',
-            name='kind',
-            field=models.CharField(choices=[('member', 'Team member (Art. 33(2))'), ('contact', 'Person affected (Art. 34)'), ('user', 'Account holder affected (Art. 34)'), ('privacy', 'Privacy contact address (Art. 33(2))'), ('member_34', 'Team member, copy of the notice to the people (Art. 34)'), ('privacy_34', 'Privacy contact address, copy of the notice to the people (Art. 34)')], max_length=16),
+            model_name="breachrecipient",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("member", "Team member (Art. 33(2))"),
+                    ("contact", "Person affected (Art. 34)"),
+                    ("user", "Account holder affected (Art. 34)"),
+                    ("privacy", "Privacy contact address (Art. 33(2))"),
+                    ("member_34", "Team member, copy of the notice to the people (Art. 34)"),
+                    ("privacy_34", "Privacy contact address, copy of the notice to the people (Art. 34)"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

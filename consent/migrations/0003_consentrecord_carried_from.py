@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0002_ledger_append_only'),
+        ("consent", "0002_ledger_append_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='consentrecord',
-            name='carried_from',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='carried over at a merge from record'),
+            model_name="consentrecord",
+            name="carried_from",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="carried over at a merge from record"),
         ),
     ]

@@ -4,15 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('privacy', '0004_privacyrequest_priority'),
+        ("privacy", "0004_privacyrequest_priority"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='requestevent',
-            name='kind',
-            field=models.CharField(choices=[('received', 'Request received'), ('confirmation_sent', 'Confirmation link sent'), ('reminder_sent', 'Reminder sent'), ('email_confirmed', 'Email address confirmed'), ('expired', 'Expired without confirmation'), ('contact_matched', 'Identity confirmed'), ('assigned', 'Assigned'), ('note', 'Internal note'), ('info_requested', 'More information asked of the person'), ('extended', 'Deadline extended'), ('denied', 'Refused'), ('grouped', 'Grouped with an earlier request'), ('approved', 'Approved'), ('job_started', 'Work started'), ('package_ready', 'Package ready'), ('package_downloaded', 'Package downloaded'), ('rectified', 'Data corrected'), ('recipients_notified', 'Recipients told (Art. 19)'), ('recipients_shown', 'The person was shown the recipients (Art. 19)'), ('erased', 'Data erased'), ('erasure_withheld', 'Erasure withheld: legal hold (Art. 17(3)(e))'), ('restricted', 'Processing restricted'), ('restriction_lifted', 'Restriction lifted'), ('objection_marketing', 'Objection to direct marketing applied'), ('objection_decided', 'Objection decided'), ('status_changed', 'Status changed'), ('completed', 'Completed'), ('person_notified', 'Person notified')], max_length=24),
+            model_name="requestevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("received", "Request received"),
+                    ("confirmation_sent", "Confirmation link sent"),
+                    ("reminder_sent", "Reminder sent"),
+                    ("email_confirmed", "Email address confirmed"),
+                    ("expired", "Expired without confirmation"),
+                    ("contact_matched", "Identity confirmed"),
+                    ("assigned", "Assigned"),
+                    ("note", "Internal note"),
+                    ("info_requested", "More information asked of the person"),
+                    ("extended", "Deadline extended"),
+                    ("denied", "Refused"),
+                    ("grouped", "Grouped with an earlier request"),
+                    ("approved", "Approved"),
+                    ("job_started", "Work started"),
+                    ("package_ready", "Package ready"),
+                    ("package_downloaded", "Package downloaded"),
+                    ("rectified", "Data corrected"),
+                    ("recipients_notified", "Recipients told (Art. 19)"),
+                    ("recipients_shown", "The person was shown the recipients (Art. 19)"),
+                    ("erased", "Data erased"),
+                    ("erasure_withheld", "Erasure withheld: legal hold (Art. 17(3)(e))"),
+                    ("restricted", "Processing restricted"),
+                    ("restriction_lifted", "Restriction lifted"),
+                    ("objection_marketing", "Objection to direct marketing applied"),
+                    ("objection_decided", "Objection decided"),
+                    ("status_changed", "Status changed"),
+                    ("completed", "Completed"),
+                    ("person_notified", "Person notified"),
+                ],
+                max_length=24,
+            ),
         ),
     ]
