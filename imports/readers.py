@@ -717,7 +717,7 @@ def _label_of(types: list[str], kind: str) -> str:
     if kind == "phone" and ("cell" in types or "mobile" in types):
         return "mobile"
     if "fax" in types and kind == "phone":
-        return "fax"
+        return "other"
     for t in types:
         if t in ("home", "work", "other"):
             return t
