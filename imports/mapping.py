@@ -311,7 +311,7 @@ def _collect(row: Row, columns: list[Column], field: str, label_field: str) -> l
 
 
 def to_contact(row: Row, columns: list[Column]) -> ContactRecord:
-    record = ContactRecord(line=row.line, problems=list(row.problems))
+    record = ContactRecord(line=row.line, notes_for_user=list(row.notes))
     cells = row.cells
     values: dict[str, list[str]] = {}
     addresses: dict[str, Address] = {}
@@ -370,7 +370,7 @@ def to_contact(row: Row, columns: list[Column]) -> ContactRecord:
 
 
 def to_company(row: Row, columns: list[Column]) -> CompanyRecord:
-    record = CompanyRecord(line=row.line, problems=list(row.problems))
+    record = CompanyRecord(line=row.line)
     for col in columns:
         if col.column >= len(row.cells) or not row.cells[col.column].strip():
             continue

@@ -54,7 +54,8 @@ class FileProblem(Exception):
 class Row:
     line: int  # 1-based record number in the file; the header row is line 1
     cells: list[str]
-    problems: list[str] = dataclasses.field(default_factory=list)
+    # what the reader changed or left out, for the user; the row is still imported
+    notes: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -401,7 +402,7 @@ def _table_rows(info: FileInfo, cells_iter) -> Iterator[Row]:
                 _("This row has %(n)s more cells than the header; they were not read.") % {"n": len(extra)},
             ]
         cells = [c.strip() for c in cells[:width]] + [""] * max(0, width - len(cells))
-        yield Row(line=number, cells=cells, problems=problems)
+        yield Row(line=number, cells=cells, notes=problems)
 
 
 # --- XLSX -----------------------------------------------------------------------------------

@@ -595,7 +595,7 @@ def test_edge_case_details():
     info, rows = rows_of("bom_utf8__csvkit_test_utf8_bom.csv")
     assert rows[1].cells == ["4", "5", "ʤ"]
     info, rows = rows_of("null_byte__csvkit_null_byte.csv")
-    assert rows[0].problems == ["A NUL character was removed from this row."]
+    assert rows[0].notes == ["A NUL character was removed from this row."]
     info, rows = rows_of("title_row_before_header__csvlint_title-row.csv")
     assert info.notes and [r.line for r in rows] == [3, 4]
     info, rows = rows_of("cr_only_newlines_quoted_cr__csvkit_mac_newlines.csv")
