@@ -58,17 +58,17 @@ def create_import(*, organization, actor, uploaded, kind: str = Import.Kind.CONT
     reason) when it cannot be imported, and then nothing is kept."""
     if uploaded.size and uploaded.size > readers.MAX_BYTES:
         raise readers.FileProblem(_("The file is larger than 200 MB. Split it and import the parts."))
+    # one transaction: the row goes with the file when the file cannot be imported (and the
+    # organization's data key, which seals and opens the file, is available inside it)
     with tenant_context(organization):
         imp = Import.objects.create(organization=organization, kind=kind, created_by=actor, file_type="")
-    try:
-        size, chunks = storage.store_upload(organization.pk, imp.pk, uploaded.chunks())
-        imp.file_size, imp.file_chunks = size, chunks
-        info = readers.inspect(storage.opener_for(imp), uploaded.name or "", size=size)
-    except BaseException:
-        storage.delete_upload(imp)
-        with tenant_context(organization):
-            Import.objects.filter(pk=imp.pk).delete()
-        raise
+        try:
+            size, chunks = storage.store_upload(organization.pk, imp.pk, uploaded.chunks())
+            imp.file_size, imp.file_chunks = size, chunks
+            info = readers.inspect(storage.opener_for(imp), uploaded.name or "", size=size)
+        except BaseException:
+            storage.delete_upload(imp)
+            raise
     if info.kind == "vcard":
         kind = Import.Kind.CONTACTS
     elif info.headers and mapping.kind_for(info.headers) == "companies":
@@ -115,7 +115,8 @@ def sample_rows(imp: Import, count: int = 3) -> list[readers.Row]:
     if info.kind == "vcard":
         return []
     try:
-        return list(itertools.islice(readers.rows(info, storage.opener_for(imp)), count))
+        with tenant_context(imp.organization_id):
+            return list(itertools.islice(readers.rows(info, storage.opener_for(imp)), count))
     except (OSError, readers.FileProblem):
         return []
 
@@ -190,7 +191,8 @@ class PreviewRow:
 def preview(imp: Import, organization) -> tuple[list[PreviewRow], bool]:
     """The first rows exactly as the writer will store them, with their errors; the flag
     says whether the writer prepared them (False: shown as read, the writer is absent)."""
-    records = list(itertools.islice(iter_records(imp), PREVIEW_ROWS))
+    with tenant_context(organization):
+        records = list(itertools.islice(iter_records(imp), PREVIEW_ROWS))
     if not writers_available():
         return [
             PreviewRow(
@@ -272,14 +274,6 @@ def start_revert(*, imp: Import, actor) -> tuple[Import, bool]:
 # --- the job ------------------------------------------------------------------------------------
 
 
-def _batches(records: Iterator, size: int) -> Iterator[list]:
-    while True:
-        batch = list(itertools.islice(records, size))
-        if not batch:
-            return
-        yield batch
-
-
 def _finish(imp_id: int, organization_id: int, status: str) -> None:
     with tenant_context(organization_id):
         imp = Import.objects.get(pk=imp_id)
@@ -311,9 +305,13 @@ def run_import(job, report) -> dict:
     done = imp.checkpoint
     report(done, total)
     records = itertools.islice(iter_records(imp), done, None)
-    for batch in _batches(records, BATCH_SIZE):
+    while True:
         batch_index = done // BATCH_SIZE
+        # The file is opened with the organization's key: read the batch inside its context.
         with tenant_context(organization_id):
+            batch = list(itertools.islice(records, BATCH_SIZE))
+            if not batch:
+                break
             current = Import.objects.select_for_update().get(pk=import_id)
             if current.checkpoint != done:
                 raise JobLost(f"import {import_id}: another attempt moved the checkpoint")
@@ -403,7 +401,9 @@ def error_report(imp: Import) -> str:
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow([_("Row"), _("Outcome"), _("Reason")])
-    for entry in storage.read_errors(imp.organization_id, imp.pk):
+    with tenant_context(imp.organization_id):
+        entries = list(storage.read_errors(imp.organization_id, imp.pk))
+    for entry in entries:
         writer.writerow([entry["line"], safe_cell(entry["action"]), safe_cell(entry["reason"])])
     return out.getvalue()
 
