@@ -50,7 +50,11 @@ class FakeWriter(types.ModuleType):
             types.SimpleNamespace(
                 line=r.line,
                 errors=[] if r.emails else ["no email"],
-                values={"first_name": r.first_name, "email": r.emails[0].value if r.emails else ""},
+                values={
+                    "first_name": r.first_name,
+                    "last_name": r.last_name,
+                    "email": r.emails[0].value if r.emails else "",
+                },
                 match=None,
             )
             for r in records
