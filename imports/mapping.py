@@ -12,6 +12,7 @@ several values (Google writes "a@x.ro ::: b@y.ro"): each becomes its own email o
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator
 
@@ -262,6 +263,7 @@ def auto_map(headers: list[str], *, kind: str = "contacts") -> list[Column]:
 # --- rows to records ------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
 def _label(value: str) -> str:
     value = value.strip().lstrip("*").strip().lower()
     if not value:
@@ -277,6 +279,9 @@ def _label(value: str) -> str:
 
 
 def _split(value: str) -> list[str]:
+    if MULTI_VALUE not in value:
+        value = value.strip()
+        return [value] if value else []
     return [v.strip() for v in value.split(MULTI_VALUE) if v.strip()]
 
 
@@ -289,78 +294,132 @@ def _tags(value: str) -> list[str]:
     return tags
 
 
-def _collect(row: Row, columns: list[Column], field: str, label_field: str) -> list[Labelled]:
+_ADDRESS_FIELDS = frozenset(
+    ("street", "city", "postal_code", "region", "country", "address_label", "formatted_address")
+)
+
+
+@dataclasses.dataclass
+class _Plan:
+    """A mapping compiled once per file: which cells feed which part of a record."""
+
+    simple: list[tuple[int, str]]
+    address: list[Column]
+    emails: list[tuple[int, str, int | None]]  # value column, fixed label, label column
+    phones: list[tuple[int, str, int | None]]
+
+
+def _plan(columns: list[Column]) -> _Plan:
+    label_columns = {
+        (c.field, c.group): c.column for c in columns if c.field in ("email_label", "phone_label") and c.group
+    }
+
+    def multi(field: str) -> list[tuple[int, str, int | None]]:
+        return [
+            (c.column, c.label, label_columns.get((f"{field}_label", c.group)) if c.group else None)
+            for c in columns
+            if c.field == field
+        ]
+
+    return _Plan(
+        simple=[
+            (c.column, c.field)
+            for c in columns
+            if c.field and c.field not in _ADDRESS_FIELDS and not c.field.startswith(("email", "phone"))
+        ],
+        address=[c for c in columns if c.field in _ADDRESS_FIELDS],
+        emails=multi("email"),
+        phones=multi("phone"),
+    )
+
+
+def _digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit()) or value
+
+
+def _collect(cells: list[str], sources: list[tuple[int, str, int | None]], key) -> list[Labelled]:
     """The emails or phones of a row, in column order, each with its label."""
-    labels: dict[str, list[str]] = {}
-    for col in columns:
-        if col.field == label_field and col.column < len(row.cells):
-            labels[col.group] = _split(row.cells[col.column]) or [""]
     found: list[Labelled] = []
     seen: set[str] = set()
-    for col in columns:
-        if col.field != field or col.column >= len(row.cells):
+    width = len(cells)
+    for column, fixed, label_column in sources:
+        if column >= width or not cells[column]:
             continue
-        group_labels = labels.get(col.group, [])
-        for i, value in enumerate(_split(row.cells[col.column])):
-            label = col.label or _label(group_labels[min(i, len(group_labels) - 1)] if group_labels else "")
-            key = value.lower() if field == "email" else re.sub(r"\D", "", value) or value
-            if key not in seen:
-                seen.add(key)
+        labels = _split(cells[label_column]) if label_column is not None and label_column < width else []
+        for i, value in enumerate(_split(cells[column])):
+            label = fixed or (_label(labels[min(i, len(labels) - 1)]) if labels else "")
+            k = key(value)
+            if k not in seen:
+                seen.add(k)
                 found.append(Labelled(value, label))
     return found
 
 
 def to_contact(row: Row, columns: list[Column]) -> ContactRecord:
+    return _to_contact(row, _plan(columns))
+
+
+def _to_contact(row: Row, plan: _Plan) -> ContactRecord:
     record = ContactRecord(line=row.line, notes_for_user=list(row.notes))
     cells = row.cells
+    width = len(cells)
     values: dict[str, list[str]] = {}
+    for column, field in plan.simple:
+        if column < width and cells[column]:
+            value = cells[column].strip()
+            if value:
+                values.setdefault(field, []).append(value)
     addresses: dict[str, Address] = {}
     formatted: dict[str, str] = {}
-    for col in columns:
-        if col.column >= len(cells):
+    for col in plan.address:
+        if col.column >= width:
             continue
         value = cells[col.column].strip()
         if not value:
             continue
-        if col.field in ("street", "city", "postal_code", "region", "country", "address_label", "formatted_address"):
-            address = addresses.setdefault(col.group or "address", Address(label=col.label))
-            if col.field == "address_label":
-                address.label = _label(value)
-            elif col.field == "formatted_address":
-                formatted[col.group or "address"] = value
-            else:
-                setattr(address, col.field, (getattr(address, col.field) + ", " + value).strip(", "))
-            continue
-        values.setdefault(col.field, []).append(value)
+        address = addresses.setdefault(col.group or "address", Address(label=col.label))
+        if col.field == "address_label":
+            address.label = _label(value)
+        elif col.field == "formatted_address":
+            formatted[col.group or "address"] = value
+        else:
+            setattr(address, col.field, (getattr(address, col.field) + ", " + value).strip(", "))
 
     def one(field: str) -> str:
-        return " ".join(values.get(field, []))
+        found = values.get(field)
+        return " ".join(found) if found else ""
 
     record.first_name = " ".join(v for v in (one("first_name"), one("middle_name")) if v)
     record.last_name = one("last_name")
     if not record.first_name and not record.last_name and one("full_name") and one("full_name") != one("company"):
         given, _sep, family = one("full_name").rpartition(" ")
         record.first_name, record.last_name = (given, family) if given else (family, "")
-    record.emails = _collect(row, columns, "email", "email_label")
-    record.phones = _collect(row, columns, "phone", "phone_label")
-    record.company = values.get("company", [""])[0]
-    record.job_title = values.get("job_title", [""])[0]
-    record.notes = "\n\n".join(values.get("notes", []))
+    record.emails = _collect(cells, plan.emails, str.lower)
+    record.phones = _collect(cells, plan.phones, _digits)
+    if "company" in values:
+        record.company = values["company"][0]
+    if "job_title" in values:
+        record.job_title = values["job_title"][0]
+    if "notes" in values:
+        record.notes = "\n\n".join(values["notes"])
     record.external_id = one("external_id")
-    for value in values.get("tags", []):
+    for value in values.get("tags", ()):
         record.tags += _tags(value)
-    if one("date_of_birth"):
-        record.date_of_birth = parse_date(one("date_of_birth"))
+    birthday = one("date_of_birth")
+    if birthday:
+        record.date_of_birth = parse_date(birthday)
         if record.date_of_birth is None:
             record.notes_for_user.append(
-                _("The date of birth %(value)s could not be read and was not imported.")
-                % {"value": one("date_of_birth")[:40]}
+                _("The date of birth %(value)s could not be read and was not imported.") % {"value": birthday[:40]}
             )
-    for group, value in formatted.items():
-        address = addresses[group]
-        if not (address.street or address.city or address.postal_code):
-            address.street = value  # only the formatted form: keep it whole
-    record.addresses = [a for a in addresses.values() if any((a.street, a.city, a.postal_code, a.region, a.country))]
+    if addresses:
+        for group, value in formatted.items():
+            address = addresses[group]
+            if not (address.street or address.city or address.postal_code):
+                address.street = value  # only the formatted form: keep it whole
+        record.addresses = [
+            a for a in addresses.values() if any((a.street, a.city, a.postal_code, a.region, a.country))
+        ]
     if not (record.first_name or record.last_name or record.emails or record.phones):
         if record.company:
             record.problems.append(_("This row names only a company, no person: import it as a company."))
@@ -385,9 +444,13 @@ def to_company(row: Row, columns: list[Column]) -> CompanyRecord:
 
 
 def records(rows: Iterator[Row], columns: list[Column], *, kind: str = "contacts") -> Iterator:
-    convert = to_company if kind == "companies" else to_contact
+    if kind == "companies":
+        for row in rows:
+            yield to_company(row, columns)
+        return
+    plan = _plan(columns)
     for row in rows:
-        yield convert(row, columns)
+        yield _to_contact(row, plan)
 
 
 def companies_in_contacts(headers: list[str]) -> bool:

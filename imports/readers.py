@@ -865,6 +865,11 @@ def parse_date(value: str) -> datetime.date | None:
     if not value:
         return None
     value = value.split("T")[0]
+    if len(value) == 10 and value[4] == "-":
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
     for pattern in ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%d/%m/%Y", "%d-%b-%y", "%d-%b-%Y", "%d %B %Y", "%B %d, %Y"):
         try:
             return datetime.datetime.strptime(value, pattern).date()  # noqa: DTZ007 - a date, no time zone
