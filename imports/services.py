@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import itertools
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from imports import mapping, readers, storage
 from imports.models import Import, SavedMapping
 from imports.records import ImportOptions, MatchOn, Mode
+from logicnet import normalize
 from logicnet.audit.services import record_event
 from logicnet.jobs.services import JobLost, start_job
 from logicnet.tenancy.context import tenant_context
@@ -277,8 +279,55 @@ def start_revert(*, imp: Import, actor) -> tuple[Import, bool]:
 def _finish(imp_id: int, organization_id: int, status: str) -> None:
     with tenant_context(organization_id):
         imp = Import.objects.get(pk=imp_id)
-        Import.objects.filter(pk=imp_id).update(status=status, finished_at=timezone.now())
+        now = timezone.now()
+        Import.objects.filter(pk=imp_id).update(status=status, finished_at=now, file_deleted_at=now)
         storage.delete_upload(imp)
+
+
+def settle_failed(imp: Import) -> Import:
+    """An import whose job gave up (its last attempt failed) is failed too: its upload goes,
+    and what it wrote may be reverted."""
+    job = imp.job
+    if (
+        imp.status in (Import.Status.QUEUED, Import.Status.RUNNING)
+        and job is not None
+        and job.state == job.State.FAILED
+    ):
+        with tenant_context(imp.organization_id):
+            now = timezone.now()
+            if Import.objects.filter(pk=imp.pk, status=imp.status).update(
+                status=Import.Status.FAILED, finished_at=job.finished_at or now, file_deleted_at=now
+            ):
+                storage.delete_upload(imp)
+            imp.refresh_from_db()
+    return imp
+
+
+def _match_key(record, match_on: MatchOn, country: str) -> str:
+    """The value a record is matched on, in the form the product matches it (normalize.py)."""
+    if match_on == MatchOn.EMAIL:
+        return normalize.clean_email(record.emails[0].value).lower() if record.emails else ""
+    if match_on == MatchOn.PHONE:
+        phone = record.phones[0].value if getattr(record, "phones", None) else getattr(record, "phone", "")
+        return normalize.phone_match_form(phone, country) if phone else ""
+    return (record.external_id or "").strip()
+
+
+class _FileDuplicates:
+    """The first row of the file holding each match key: a later row with the same key is
+    skipped as a duplicate inside the file, and said so (keys are kept as 64-bit digests)."""
+
+    def __init__(self, match_on: MatchOn, country: str) -> None:
+        self.match_on, self.country = match_on, country
+        self.first: dict[int, int] = {}
+
+    def first_line_of(self, record) -> int | None:
+        key = _match_key(record, self.match_on, self.country)
+        if not key:
+            return None
+        digest = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+        first = self.first.setdefault(digest, record.line)
+        return first if first != record.line else None
 
 
 def run_import(job, report) -> dict:
@@ -304,7 +353,14 @@ def run_import(job, report) -> dict:
     total = imp.rows_total
     done = imp.checkpoint
     report(done, total)
-    records = itertools.islice(iter_records(imp), done, None)
+    duplicates = _FileDuplicates(options.match_on, organization.country)
+    records = iter_records(imp)
+    if done:
+        # a resumed job passes over the rows already written, remembering their keys
+        with tenant_context(organization_id):
+            for record in itertools.islice(records, done):
+                if not record.problems:
+                    duplicates.first_line_of(record)
     while True:
         batch_index = done // BATCH_SIZE
         # The file is opened with the organization's key: read the batch inside its context.
@@ -317,10 +373,20 @@ def run_import(job, report) -> dict:
                 raise JobLost(f"import {import_id}: another attempt moved the checkpoint")
             if current.cancel_requested:
                 break
-            readable = [r for r in batch if not r.problems]
             errors = [
                 {"line": r.line, "action": "failed", "reason": "; ".join(r.problems)} for r in batch if r.problems
             ]
+            readable = []
+            for r in batch:
+                if r.problems:
+                    continue
+                first = duplicates.first_line_of(r)
+                if first is None:
+                    readable.append(r)
+                else:
+                    reason = _("Duplicate of row %(line)s of this file.") % {"line": first}
+                    errors.append({"line": r.line, "action": "skipped", "reason": reason})
+            in_file_duplicates = len(batch) - len(readable) - sum(1 for r in batch if r.problems)
             result = write(organization, readable, options, batch_ref=import_id, actor=actor) if readable else None
             if result is not None:
                 errors += [{"line": o.line, "action": o.action, "reason": o.reason} for o in result.outcomes]
@@ -335,8 +401,10 @@ def run_import(job, report) -> dict:
                 checkpoint=done + len(batch),
                 created_count=F("created_count") + (result.created if result else 0),
                 updated_count=F("updated_count") + (result.updated if result else 0),
-                skipped_count=F("skipped_count") + (result.skipped if result else 0),
-                failed_count=F("failed_count") + (result.failed if result else 0) + (len(batch) - len(readable)),
+                skipped_count=F("skipped_count") + (result.skipped if result else 0) + in_file_duplicates,
+                failed_count=F("failed_count")
+                + (result.failed if result else 0)
+                + (len(batch) - len(readable) - in_file_duplicates),
             )
         done += len(batch)
         report(done, total)

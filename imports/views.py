@@ -166,17 +166,9 @@ def import_preview(request, org_slug, import_id):
 
 @requires_role(read=Role.MEMBER, write=Role.MEMBER)
 def import_detail(request, org_slug, import_id):
-    imp = _get_import(request, import_id)
-    job = imp.job
-    if (
-        imp.status in (Import.Status.QUEUED, Import.Status.RUNNING)
-        and job is not None
-        and job.state == job.State.FAILED
-    ):
-        failed = True
-    else:
-        failed = imp.status == Import.Status.FAILED
-    context = {"imp": imp, "eta": services.eta_seconds(imp), "failed": failed, "job": job}
+    imp = services.settle_failed(_get_import(request, import_id))
+    failed = imp.status == Import.Status.FAILED
+    context = {"imp": imp, "eta": services.eta_seconds(imp), "failed": failed}
     template = "imports/_progress.html" if request.htmx else "imports/detail.html"
     return render(request, template, context)
 

@@ -326,3 +326,31 @@ def test_with_the_real_writer(org_a, alice):
     run(imp.revert_job_id, org_a)
     with tenant_context(org_a):
         assert Contact.objects.count() == 0
+
+
+def test_duplicates_inside_the_file_are_skipped_and_reported(org_a, alice, fake_writer, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)  # the duplicate is in another batch
+    upload = SimpleUploadedFile(
+        "c.csv", b"First Name,E-mail Address\nAna,ana@example.net\nBo,bo@example.net\nAna P,ANA@Example.net \n"
+    )
+    imp = services.create_import(organization=org_a, actor=alice, uploaded=upload)
+    services.set_mapping(imp=imp, actor=alice, columns=services.mapping.columns_from_json(imp.columns), kind="contacts")
+    imp, _ = services.start_import(imp=imp, actor=alice)
+    run(imp.job_id, org_a)
+    imp = refreshed(imp)
+    assert (imp.created_count, imp.skipped_count, imp.failed_count) == (2, 1, 0)
+    rows = list(csv.reader(io.StringIO(services.error_report(imp).lstrip("\ufeff"))))
+    assert rows[1:] == [["4", "skipped", "Duplicate of row 2 of this file."]]
+
+
+def test_an_import_whose_job_gave_up_is_failed_and_may_be_reverted(client, org_a, alice, fake_writer):
+    imp = ready_import(org_a, alice, rows=3)
+    imp, _ = services.start_import(imp=imp, actor=alice)
+    fake_writer.fail_on_call = 1
+    run(imp.job_id, org_a, final=True)
+    client.force_login(alice)
+    page = client.get(reverse("import_detail", args=[org_a.slug, imp.pk]))
+    assert b"The import stopped on an error" in page.content
+    imp = refreshed(imp)
+    assert imp.status == Import.Status.FAILED and imp.created_count == 0
+    assert not storage.upload_path(org_a.pk, imp.pk).exists()
