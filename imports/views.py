@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,19 +14,17 @@ from django.views.decorators.http import require_POST
 from imports import mapping, readers, services
 from imports.forms import MappingForm, OptionsForm, UploadForm
 from imports.models import Import, SavedMapping
+from imports.selectors import LIST_SIZE, get_import_for, imports_for
 from logicnet.tenancy.roles import Role, requires_role
-
-LIST_SIZE = 50
 
 
 def _get_import(request, import_id: int) -> Import:
-    # The request runs inside the organization's scope: another organization's import is a 404.
-    return get_object_or_404(Import, pk=import_id)
+    return get_import_for(request.actor, import_id)
 
 
 @requires_role(read=Role.MEMBER, write=Role.MEMBER)
 def imports_list(request, org_slug):
-    imports = Import.objects.order_by("-created_at")[:LIST_SIZE]
+    imports = imports_for(request.actor)[:LIST_SIZE]
     return render(request, "imports/list.html", {"imports": imports, "form": UploadForm()})
 
 
@@ -48,7 +46,7 @@ def import_upload(request, org_slug):
             if imp.status == Import.Status.READY:
                 return redirect("import_preview", org_slug=org_slug, import_id=imp.pk)
             return redirect("import_mapping", org_slug=org_slug, import_id=imp.pk)
-    imports = Import.objects.order_by("-created_at")[:LIST_SIZE]
+    imports = imports_for(request.actor)[:LIST_SIZE]
     return render(request, "imports/list.html", {"imports": imports, "form": form}, status=400)
 
 
