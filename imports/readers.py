@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from imports.records import Address, ContactRecord, Labelled
 
@@ -294,8 +295,9 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _csv_rows(info: FileInfo, opener: Opener, bom: int) -> Iterator[tuple[int, list[str], list[str]]]:
-    """(record number, cells, problems) for every non-empty record, title and header included."""
+def _csv_rows(info: FileInfo, opener: Opener, bom: int) -> Iterator[tuple[int, list[str], list[str], int]]:
+    """(record number, cells, problems, row in the file) for every non-empty record, title and
+    header included; the record number counts non-empty records, the row counts them all."""
     nul_seen = []
 
     def lines(stream):
@@ -308,7 +310,7 @@ def _csv_rows(info: FileInfo, opener: Opener, bom: int) -> Iterator[tuple[int, l
     others = [d for d in DELIMITERS if d != info.delimiter]
     with _text_stream(opener, info.encoding, bom) as stream:
         reader = csv.reader(lines(stream), delimiter=info.delimiter)
-        number = 0
+        number = position = 0
         while True:
             try:
                 cells = next(reader)
@@ -329,6 +331,7 @@ def _csv_rows(info: FileInfo, opener: Opener, bom: int) -> Iterator[tuple[int, l
             if nul_seen:
                 problems.append(_("A NUL character was removed from this row."))
                 nul_seen.clear()
+            position += 1  # the row as a spreadsheet numbers it, blank rows included
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) == 1:
@@ -338,7 +341,7 @@ def _csv_rows(info: FileInfo, opener: Opener, bom: int) -> Iterator[tuple[int, l
                         cells = cells[0].split(other)
                         break
             number += 1
-            yield number, cells, problems
+            yield number, cells, problems, position
 
 
 def _inspect_csv(opener: Opener, sample: bytes, more: bool) -> FileInfo:
@@ -351,7 +354,7 @@ def _inspect_csv(opener: Opener, sample: bytes, more: bool) -> FileInfo:
     info = FileInfo(kind="csv", encoding=encoding, delimiter=_sniff_delimiter(text))
     head: list[list[str]] = []
     rows = 0
-    for number, cells, _problems in _csv_rows(info, opener, bom):
+    for number, cells, _problems, _position in _csv_rows(info, opener, bom):
         if number <= 20:
             head.append(cells)
         rows = number
@@ -361,14 +364,22 @@ def _inspect_csv(opener: Opener, sample: bytes, more: bool) -> FileInfo:
             )
     if not head:
         raise FileProblem(_("The file is empty."))
+    # Title or note rows above the header (a report title, LinkedIn's "Notes:" lines): one
+    # filled cell each, followed by rows of several cells.
     filled = [sum(1 for c in r if c.strip()) for r in head]
-    if len(head) > 2 and filled[0] == 1 and filled[1] > 1 and filled[2] > 1:
-        info.skip_rows = 1
+    first_wide = next((i for i, f in enumerate(filled[:6]) if f > 1), None)
+    if first_wide and first_wide + 1 < len(head) and filled[first_wide + 1] > 1:
+        info.skip_rows = first_wide
         info.notes.append(
-            _("The first row looked like a title and was skipped: %(title)s") % {"title": head[0][0][:80]}
+            ngettext(
+                "The first row looked like a title, not a header, and was skipped.",
+                "The first %(n)s rows looked like a title or notes, not a header, and were skipped.",
+                first_wide,
+            )
+            % {"n": first_wide}
         )
-        head = head[1:]
-        rows -= 1
+        head = head[first_wide:]
+        rows -= first_wide
     info.has_header = not _looks_like_data(head[0])
     width = max(len(r) for r in head)
     info.headers = _make_headers(head[0] if info.has_header else None, width)
@@ -392,7 +403,7 @@ def _bom_length(sample: bytes, encoding: str) -> int:
 def _table_rows(info: FileInfo, cells_iter) -> Iterator[Row]:
     width = len(info.headers)
     skip = info.skip_rows + (1 if info.has_header else 0)
-    for number, cells, problems in cells_iter:
+    for number, cells, problems, position in cells_iter:
         if number <= skip:
             continue
         extra = [c for c in cells[width:] if c.strip()]
@@ -402,7 +413,7 @@ def _table_rows(info: FileInfo, cells_iter) -> Iterator[Row]:
                 _("This row has %(n)s more cells than the header; they were not read.") % {"n": len(extra)},
             ]
         cells = [c.strip() for c in cells[:width]] + [""] * max(0, width - len(cells))
-        yield Row(line=number, cells=cells, notes=problems)
+        yield Row(line=position, cells=cells, notes=problems)
 
 
 # --- XLSX -----------------------------------------------------------------------------------
@@ -424,7 +435,7 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _xlsx_rows(opener: Opener) -> Iterator[tuple[int, list[str], list[str]]]:
+def _xlsx_rows(opener: Opener) -> Iterator[tuple[int, list[str], list[str], int]]:
     import openpyxl
 
     with opener() as stream:
@@ -438,14 +449,15 @@ def _xlsx_rows(opener: Opener) -> Iterator[tuple[int, list[str], list[str]]]:
         try:
             sheet = workbook.worksheets[0]
             number = 0
-            for values in sheet.iter_rows(values_only=True):
+            # rows as the sheet numbers them (a blank row counted), from the first one
+            for position, values in enumerate(sheet.iter_rows(values_only=True, min_row=1), start=1):
                 cells = [_cell_text(v) for v in values]
                 while cells and not cells[-1].strip():
                     cells.pop()
                 if not cells:
                     continue
                 number += 1
-                yield number, cells, []
+                yield number, cells, [], position
         finally:
             workbook.close()
 
@@ -454,7 +466,7 @@ def _inspect_xlsx(opener: Opener) -> FileInfo:
     info = FileInfo(kind="xlsx")
     head: list[list[str]] = []
     rows = 0
-    for number, cells, _problems in _xlsx_rows(opener):
+    for number, cells, _problems, _position in _xlsx_rows(opener):
         if number <= 20:
             head.append(cells)
         rows = number

@@ -606,6 +606,24 @@ def test_edge_case_details():
     assert rows[1].cells == ["", "I'm too short!", "", ""]
 
 
+def test_linkedin_notes_above_the_header_are_skipped(tmp_path):
+    path = tmp_path / "Connections.csv"
+    path.write_text(
+        "Notes:\n"
+        '"When exporting your connection data, you may notice that some of the email addresses are missing."\n'
+        "\n"
+        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        "Ioana,Mureșan,https://www.linkedin.com/in/im,ioana@exemplu.ro,Alfa SRL,CEO,03 May 2026\n"
+        "Dan,Pop,https://www.linkedin.com/in/dp,,Beta SRL,CTO,04 May 2026\n",
+        encoding="utf-8",
+    )
+    info, records = read_path(path)
+    assert info.skip_rows == 2 and info.rows == 2
+    assert mapping.detect_export(info.headers)[0] == "linkedin"
+    assert people(records) == [("Ioana", "Mureșan", ["ioana@exemplu.ro"], []), ("Dan", "Pop", [], [])]
+    assert [r.line for r in records] == [5, 6]  # as a spreadsheet numbers them, the blank row counted
+
+
 def test_file_level_errors(tmp_path):
     cases = {
         "empty.csv": (b"", "The file is empty."),
@@ -658,6 +676,7 @@ def test_xlsx(tmp_path):
         ("Ana", "Pop", ["ana@exemplu.ro"], []),
     ]
     assert records[0].date_of_birth == datetime.date(1980, 5, 17)
+    assert [r.line for r in records] == [2, 4]  # the sheet's row numbers
 
 
 def read_path(path):
