@@ -5,10 +5,12 @@ read-only members get no page (and so no form)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from imports import mapping, readers, services
@@ -28,9 +30,24 @@ def imports_list(request, org_slug):
     return render(request, "imports/list.html", {"imports": imports, "form": UploadForm()})
 
 
+class _InMemoryUpload(MemoryFileUploadHandler):
+    """Keeps the uploaded file in memory (up to 200 MB) instead of Django's temporary file
+    on disk: the file is personal data and must reach the disk only sealed (storage.py)."""
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        self.activated = True
+
+
 @requires_role(read=Role.MEMBER, write=Role.MEMBER)
 @require_POST
+@csrf_exempt  # checked below, once the upload handlers are set (the CSRF check reads the body)
 def import_upload(request, org_slug):
+    request.upload_handlers = [_InMemoryUpload(request)]
+    return _import_upload(request, org_slug)
+
+
+@csrf_protect
+def _import_upload(request, org_slug):
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -354,3 +354,27 @@ def test_an_import_whose_job_gave_up_is_failed_and_may_be_reverted(client, org_a
     imp = refreshed(imp)
     assert imp.status == Import.Status.FAILED and imp.created_count == 0
     assert not storage.upload_path(org_a.pk, imp.pk).exists()
+
+
+def test_upload_checks_the_csrf_token_and_keeps_the_file_off_the_disk_unsealed(org_a, bob, monkeypatch):
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+    from django.test import Client
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the upload went to a plaintext temporary file")
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", refuse)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(bob)
+    url = reverse("import_upload", args=[org_a.slug])
+    big = "First Name,E-mail Address\n" + "".join(f"Ana{i},ana{i}@example.net\n" for i in range(120_000))
+    assert len(big) > 2_621_440  # above Django's in-memory limit
+    upload = SimpleUploadedFile("big.csv", big.encode("utf-8"))
+    assert client.post(url, {"file": upload, "kind": "contacts"}).status_code == 403  # no token
+    page = client.get(reverse("imports_list", args=[org_a.slug]))
+    token = page.cookies["csrftoken"].value
+    upload = SimpleUploadedFile("big.csv", big.encode("utf-8"))
+    response = client.post(url, {"file": upload, "kind": "contacts", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    with tenant_context(org_a):
+        assert Import.objects.get().rows_total == 120_000
