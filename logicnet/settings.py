@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "consent",
     "retention",
     "notices",
+    "imports",
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -283,6 +284,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "logicnet.heartbeat", "schedule": 15.0},
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
+    "imports-delete-expired-uploads": {"task": "imports.delete_expired_uploads", "schedule": crontab(hour=3, minute=40)},
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
@@ -316,7 +318,7 @@ TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "privacy", "consent", "retention"]
+TENANCY_APPS = ["contacts", "privacy", "consent", "retention", "imports"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees

@@ -75,7 +75,24 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "privacy_job_id": lambda world: world.privacy_job.pk,
     "purpose_id": lambda world: world.crm["consent_purpose"].pk,
     "package_token": lambda world: _account_package_token(world.users[Role.MEMBER]),
+    "import_id": lambda world: _an_import(world),
 }
+
+
+def _an_import(world) -> int:
+    """An import of organization A, uploaded and mapped (its file is not needed by the pages)."""
+    from imports.models import Import
+
+    if getattr(world, "_import_id", None) is None:
+        with tenant_context(world.org_a):
+            world._import_id = Import.objects.create(
+                organization=world.org_a,
+                file_type="csv",
+                status=Import.Status.READY,
+                file_info={"kind": "csv", "headers": ["Email"], "rows": 1},
+                columns=[{"column": 0, "field": "email"}],
+            ).pk
+    return world._import_id
 
 
 def _account_package_token(user) -> str:

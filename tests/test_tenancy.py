@@ -117,7 +117,16 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
     "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
     "notices.SubProcessorObjection": lambda organization, actor, n: _subprocessor_objection(organization, actor, n),
+    "imports.Import": lambda organization, actor, n: _imports_row(
+        organization, "Import", file_type="csv", created_by=actor
+    ),
+    "imports.SavedMapping": lambda organization, actor, n: _imports_row(organization, "SavedMapping", name=f"Map {n}"),
 }
+
+
+def _imports_row(organization, model_name: str, **values):
+    with tenant_context(organization):
+        return apps.get_model("imports", model_name).objects.create(organization=organization, **values)
 
 
 def _consent_purpose(organization, actor, n):
