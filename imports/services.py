@@ -25,6 +25,7 @@ from imports.records import ImportOptions, MatchOn, Mode
 from logicnet import normalize
 from logicnet.audit.services import record_event
 from logicnet.jobs.services import JobLost, start_job
+from logicnet.spreadsheet import safe_cell
 from logicnet.tenancy.context import tenant_context
 
 IMPORT_JOB = "imports.run"
@@ -456,13 +457,6 @@ def run_revert(job, report) -> dict:
 # --- the error report ---------------------------------------------------------------------------
 
 
-def safe_cell(value) -> str:
-    """A cell a spreadsheet will not run: one starting with = + - @ tab or CR (CSV
-    injection) is prefixed with an apostrophe."""
-    value = "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def error_report(imp: Import) -> str:
     """The skipped, failed and noted rows as CSV (UTF-8 with a BOM, for Excel)."""
     out = io.StringIO()
@@ -472,7 +466,7 @@ def error_report(imp: Import) -> str:
     with tenant_context(imp.organization_id):
         entries = list(storage.read_errors(imp.organization_id, imp.pk))
     for entry in entries:
-        writer.writerow([entry["line"], safe_cell(entry["action"]), safe_cell(entry["reason"])])
+        writer.writerow([entry["line"], safe_cell(str(entry["action"] or "")), safe_cell(str(entry["reason"] or ""))])
     return out.getvalue()
 
 
