@@ -16,13 +16,14 @@ Stripe's events:
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from typing import Any
 
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -261,27 +262,25 @@ def receive_event(*, payload: bytes, signature: str | None) -> tuple[StripeEvent
         event = stripe_client.construct_event(payload, signature or "")
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise InvalidWebhook(type(exc).__name__) from None
-    values = event.to_dict()
+    # The body as Stripe sent it (verified above), not the library's object: amounts stay
+    # as JSON numbers and strings, exactly as signed.
+    values = json.loads(payload)
     obj = values.get("data", {}).get("object", {}) or {}
-    with transaction.atomic():
-        rows = StripeEvent.objects.bulk_create(
-            [
-                StripeEvent(
-                    stripe_id=event.id,
-                    type=event.type,
-                    created=datetime.datetime.fromtimestamp(event.created, tz=datetime.UTC),
-                    livemode=bool(values.get("livemode")),
-                    customer=_customer_of(obj),
-                    payload=minimize_payload(values),
-                )
-            ],
-            ignore_conflicts=True,
-        )
-        stored = StripeEvent.objects.get(stripe_id=event.id)
-        created = rows[0].pk is not None
-        if created:
+    try:
+        # The unique Stripe id decides: a second delivery of the same event fails here.
+        with transaction.atomic():
+            stored = StripeEvent.objects.create(
+                stripe_id=event.id,
+                type=event.type,
+                created=datetime.datetime.fromtimestamp(event.created, tz=datetime.UTC),
+                livemode=bool(values.get("livemode")),
+                customer=_customer_of(obj),
+                payload=minimize_payload(values),
+            )
             _queue(stored.pk)
-    return stored, created
+    except IntegrityError:
+        return StripeEvent.objects.get(stripe_id=event.id), False
+    return stored, True
 
 
 def _queue(event_pk: int) -> None:
@@ -315,14 +314,13 @@ def organization_for_customer(customer: str) -> int | None:
     return row[0] if row and row[0] is not None else None
 
 
-def _organization_for(event: stripe.Event) -> Any | None:
-    obj = event.data.object
+def _organization_for(event: stripe.Event, obj: dict) -> Any | None:
     candidates: list[int] = []
     if event.type == "checkout.session.completed":
         reference = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("organization_id")
         if reference and str(reference).isdigit():
             candidates.append(int(reference))
-    found = organization_for_customer(_customer_of(obj.to_dict()))
+    found = organization_for_customer(_customer_of(obj))
     if found is not None:
         candidates.append(found)
     for organization_id in candidates:
@@ -337,14 +335,16 @@ def process_event(event_pk: int) -> str:
     if not _claim(event_pk):
         return "skipped"  # processed already, or another worker has it
     row = StripeEvent.objects.get(pk=event_pk)
+    # Stripe's own Event object, rebuilt from the stored payload; its object as plain data.
     event = stripe.Event.construct_from(row.payload, settings.STRIPE_SECRET_KEY or None)
+    obj = event.data.object.to_dict()
     try:
-        organization = _organization_for(event)
+        organization = _organization_for(event, obj)
         if organization is None:
             _finish(event_pk, StripeEvent.State.IGNORED, error="no organization linked to this event")
             return StripeEvent.State.IGNORED
         with tenant_context(organization):
-            applied = _apply(organization, event, row.created)
+            applied = _apply(organization, event.type, obj, row.created)
         _finish(
             event_pk,
             StripeEvent.State.PROCESSED if applied else StripeEvent.State.IGNORED,
@@ -358,9 +358,7 @@ def process_event(event_pk: int) -> str:
         raise
 
 
-def _apply(organization, event: stripe.Event, created: datetime.datetime) -> bool:
-    kind = event.type
-    obj = event.data.object
+def _apply(organization, kind: str, obj: dict, created: datetime.datetime) -> bool:
     if kind == "checkout.session.completed":
         return _checkout_completed(organization, obj, created)
     if kind.startswith("customer.subscription."):
@@ -397,11 +395,11 @@ def link_customer(organization, customer: str) -> bool:
     return True
 
 
-def _checkout_completed(organization, session, created: datetime.datetime) -> bool:
+def _checkout_completed(organization, session: dict, created: datetime.datetime) -> bool:
     if session.get("mode") != "subscription":
         # A one-time payment or a card setup: only the customer link matters here.
-        return link_customer(organization, _customer_of(session.to_dict()))
-    link_customer(organization, _customer_of(session.to_dict()))
+        return link_customer(organization, _customer_of(session))
+    link_customer(organization, _customer_of(session))
     subscription = Subscription.objects.select_for_update().get(organization=organization)
     metadata = session.get("metadata") or {}
     plan = Plan.objects.filter(key=metadata.get("plan", "")).first()
@@ -449,7 +447,7 @@ def _timestamp(value) -> datetime.datetime | None:
     return datetime.datetime.fromtimestamp(value, tz=datetime.UTC) if value else None
 
 
-def _subscription_changed(organization, obj, created: datetime.datetime, *, event_type: str) -> bool:
+def _subscription_changed(organization, obj: dict, created: datetime.datetime, *, event_type: str) -> bool:
     subscription = Subscription.objects.select_for_update().get(pk=subscription_for(organization).pk)
     stripe_id = obj.get("id") or ""
     if subscription.stripe_subscription_id and stripe_id != subscription.stripe_subscription_id:
@@ -504,7 +502,7 @@ def _audit_status(organization, previous: str, subscription: Subscription) -> No
     )
 
 
-def _invoice_changed(organization, obj, created: datetime.datetime) -> bool:
+def _invoice_changed(organization, obj: dict, created: datetime.datetime) -> bool:
     stripe_id = obj.get("id") or ""
     if not stripe_id:
         return False
@@ -527,7 +525,7 @@ def _invoice_changed(organization, obj, created: datetime.datetime) -> bool:
     return True
 
 
-def _customer_deleted(organization, obj, created: datetime.datetime) -> bool:
+def _customer_deleted(organization, obj: dict, created: datetime.datetime) -> bool:
     subscription = Subscription.objects.select_for_update().get(pk=subscription_for(organization).pk)
     if subscription.stripe_customer_id != obj.get("id"):
         return False

@@ -47,7 +47,9 @@ def billing_page(request, org_slug):
     form = BillingDetailsForm(request.POST)
     if form.is_valid():
         try:
-            services.update_billing_details(organization=request.organization, actor=request.user, data=form.cleaned_data)
+            services.update_billing_details(
+                organization=request.organization, actor=request.user, data=form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -100,7 +102,7 @@ def stripe_webhook(request):
     if not billing_enabled():
         return HttpResponseNotFound("payments are not configured")
     try:
-        event, created = services.receive_event(
+        _event, created = services.receive_event(
             payload=request.body, signature=request.headers.get("Stripe-Signature")
         )
     except services.InvalidWebhook as exc:
