@@ -30,6 +30,9 @@ class FakeStripe:
         self.portal_url = "https://billing.stripe.test/p/session/test_fake"
         self.base = ""
         self.sessions: list[dict] = []
+        # The browser test has no Stripe page to pay on: Checkout "completes" at once and
+        # sends the browser to the session's success URL, as Stripe does after payment.
+        self.complete_at_once = False
 
     def checkout_session(self, params: dict) -> dict:
         session = json.loads(shared_fixture(CHECKOUT_FIXTURE).read_text())["data"]["object"]
@@ -38,7 +41,7 @@ class FakeStripe:
             mode="subscription",
             status="open",
             payment_status="unpaid",
-            url=self.checkout_url,
+            url=params.get("success_url") if self.complete_at_once else self.checkout_url,
             client_reference_id=params.get("client_reference_id"),
             success_url=params.get("success_url"),
             cancel_url=params.get("cancel_url"),
