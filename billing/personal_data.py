@@ -15,6 +15,7 @@ from logicnet.personal_data.registry import (
     classify,
     not_personal,
     personal,
+    registry,
     user_via,
 )
 
@@ -143,3 +144,6 @@ classify(
         "state_at": not_personal(),
     },
 )
+
+# Audit `details` keys of billing's events: a plan key, an interval, a currency.
+registry.declare_audit_structural_keys("plan", "interval", "currency")

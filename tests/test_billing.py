@@ -613,3 +613,25 @@ def test_billing_details_form_refuses_a_bad_cui(client, org_a, alice):
 
 def test_limits_module_documents_its_entry_points():
     assert callable(limits.check_contacts) and callable(limits.check_seats) and callable(limits.check_feature)
+
+
+def test_a_consent_confirmation_refused_by_the_contact_limit_keeps_its_link(client, billing_on, org_a, alice):
+    from consent.models import NoticeVersion
+    from consent.services.ledger import create_purpose
+    from consent.services.signup import confirmation_token, submit_signup
+    from contacts.models import Contact
+
+    Plan.objects.filter(key="free").update(contacts=0)
+    purpose = create_purpose(organization=org_a, actor=alice, key="news", name="News", notice_text="Monthly news.")
+    with tenant_context(org_a):
+        notice = NoticeVersion.objects.get(purpose=purpose)
+    signup = submit_signup(organization=org_a, purpose=purpose, notice=notice, email="ana@client.example")
+    url = reverse("consent_signup_confirm", args=[org_a.slug, confirmation_token(signup)])
+    response = client.post(url, follow=True)
+    assert "cannot take new subscriptions at the moment" in response.content.decode()
+    with tenant_context(org_a):
+        assert not Contact.objects.exists()
+    Plan.objects.filter(key="free").update(contacts=10)
+    assert client.post(url).status_code == 302
+    with tenant_context(org_a):
+        assert Contact.objects.count() == 1
