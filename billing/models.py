@@ -161,6 +161,7 @@ class StripeEvent(models.Model):
         null=True, blank=True, help_text="The organization id, once the job has found it."
     )
     received_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
 

@@ -120,6 +120,7 @@ classify(
         "attempts": not_personal(),
         "for_organization": not_personal(),
         "received_at": not_personal(),
+        "claimed_at": not_personal(),
         "processed_at": not_personal(),
         "error": not_personal("an exception's class name, never its message"),
     },

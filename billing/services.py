@@ -293,7 +293,7 @@ def _claim(event_pk: int) -> bool:
     return bool(
         StripeEvent.objects.filter(
             pk=event_pk, state__in=[StripeEvent.State.RECEIVED, StripeEvent.State.FAILED]
-        ).update(state=StripeEvent.State.PROCESSING, attempts=F("attempts") + 1)
+        ).update(state=StripeEvent.State.PROCESSING, attempts=F("attempts") + 1, claimed_at=timezone.now())
     )
 
 
@@ -540,7 +540,7 @@ def process_pending_events(*, older_than: datetime.timedelta = datetime.timedelt
     again, up to five attempts; a row stuck in processing for 10 minutes is handed back."""
     now = timezone.now()
     StripeEvent.objects.filter(
-        state=StripeEvent.State.PROCESSING, received_at__lt=now - datetime.timedelta(minutes=10)
+        state=StripeEvent.State.PROCESSING, claimed_at__lt=now - datetime.timedelta(minutes=10)
     ).update(state=StripeEvent.State.FAILED)
     pending = list(
         StripeEvent.objects.filter(

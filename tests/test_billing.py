@@ -635,3 +635,17 @@ def test_a_consent_confirmation_refused_by_the_contact_limit_keeps_its_link(clie
     assert client.post(url).status_code == 302
     with tenant_context(org_a):
         assert Contact.objects.count() == 1
+
+
+def test_an_event_whose_worker_died_is_handed_to_another(billing_on, org_a, client, eager_tasks):
+    link_customer(org_a)
+    deliver(client, event("event_customer.subscription.created__stripe-ruby-mock.json", event_id="evt_dead"))
+    stored = StripeEvent.objects.get(stripe_id="evt_dead")
+    long_ago = timezone.now() - datetime.timedelta(minutes=20)
+    StripeEvent.objects.filter(pk=stored.pk).update(
+        state=StripeEvent.State.PROCESSING, attempts=1, claimed_at=long_ago, received_at=long_ago
+    )
+    assert services.process_pending_events() == 1
+    stored.refresh_from_db()
+    assert (stored.state, stored.attempts) == (StripeEvent.State.PROCESSED, 2)
+    assert subscription_of(org_a).status == Subscription.Status.ACTIVE
