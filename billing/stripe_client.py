@@ -22,11 +22,11 @@ def client() -> stripe.StripeClient:
 
 
 def create_checkout_session(params: dict) -> stripe.checkout.Session:
-    return client().checkout.sessions.create(params=params)
+    return client().v1.checkout.sessions.create(params=params)
 
 
 def create_portal_session(params: dict) -> stripe.billing_portal.Session:
-    return client().billing_portal.sessions.create(params=params)
+    return client().v1.billing_portal.sessions.create(params=params)
 
 
 def construct_event(payload: bytes, signature: str) -> stripe.Event:
