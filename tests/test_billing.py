@@ -24,6 +24,7 @@ from billing import limits, services
 from billing.cui import validate_cui
 from billing.limits import PlanLimitReached, check_contacts, check_feature, effective_plan, role_limit
 from billing.models import BillingDetails, Invoice, Plan, StripeEvent, Subscription
+from billing.plans import ensure_plans
 from contacts.services.contacts import create_contact
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Role
@@ -40,6 +41,12 @@ EVENT_FILES = (
     sorted(p.name for p in (SHARED_FIXTURES / "stripe").glob("event_*.json")) if SHARED_FIXTURES.exists() else []
 )
 PERSONAL_KEYS = {"email", "customer_email", "customer_name", "customer_details", "address", "phone", "name"}
+
+
+@pytest.fixture(autouse=True)
+def _plans(db):
+    # The plans are migration data: a transactional test elsewhere may have flushed them.
+    ensure_plans()
 
 
 @pytest.fixture

@@ -8,49 +8,10 @@ logicnet_* functions)."""
 
 from django.db import migrations
 
-# Prices in minor units (cents, bani), VAT excluded.
-PLANS = [
-    {
-        "key": "free",
-        "name": "Free",
-        "rank": 0,
-        "seats": 2,
-        "contacts": 500,
-        "features": [],
-        "is_default": True,
-    },
-    {
-        "key": "pro",
-        "name": "Pro",
-        "rank": 1,
-        "seats": 10,
-        "contacts": 10_000,
-        "features": ["marketing"],
-        "monthly_eur": 2_900,
-        "yearly_eur": 29_000,
-        "monthly_ron": 14_500,
-        "yearly_ron": 145_000,
-    },
-    {
-        "key": "business",
-        "name": "Business",
-        "rank": 2,
-        "seats": 50,
-        "contacts": 250_000,
-        "features": ["marketing", "api"],
-        "monthly_eur": 7_900,
-        "yearly_eur": 79_000,
-        "monthly_ron": 39_500,
-        "yearly_ron": 395_000,
-    },
-]
-
+from billing.plans import PLANS, ensure_plans
 
 def create_plans(apps, schema_editor):
-    Plan = apps.get_model("billing", "Plan")
-    for values in PLANS:
-        key = values["key"]
-        Plan.objects.update_or_create(key=key, defaults={k: v for k, v in values.items() if k != "key"})
+    ensure_plans(apps.get_model("billing", "Plan"))
 
 
 def delete_plans(apps, schema_editor):

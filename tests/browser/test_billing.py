@@ -14,6 +14,7 @@ import pytest
 import stripe
 from playwright.sync_api import Page, expect
 
+from billing.plans import ensure_plans
 from tests.factories import PASSWORD, make_member, make_organization, make_user
 from tests.stripe_fake import fake_stripe, fixture_event
 
@@ -55,6 +56,7 @@ def deliver_signed(base_url: str, event: dict) -> int:
 
 
 def test_upgrade_through_checkout_lifts_the_seat_limit(new_page, live_site, settings, start_job_worker):
+    ensure_plans()  # migration data, gone if an earlier transactional test flushed the database
     owner = make_user("owner@alpha.example", "Owner Alpha")
     organization = make_organization("Alpha SRL", owner=owner)
     make_member(organization, make_user("member@alpha.example", "Member Alpha"), "member")
