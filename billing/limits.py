@@ -17,6 +17,7 @@ a message that says what to do, and carry `upgrade=True` for pages that link to 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -217,3 +218,25 @@ def check_feature(organization, feature: str) -> None:
             % {"feature": FEATURES.get(feature, feature), "plan": plan.name},
             code="feature",
         )
+
+
+def requires_feature(feature: str):
+    """A view's entry-point check for a plan feature ("marketing", "api"): without it the
+    member sees the upgrade page (403) naming the feature and where to upgrade. Stacks with
+    @requires_role (the role attributes are kept). Services behind the view call
+    `check_feature` themselves as well, for jobs and the API."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(request, *args, **kwargs):
+            try:
+                check_feature(request.organization, feature)
+            except PlanLimitReached as exc:
+                from django.shortcuts import render
+
+                return render(request, "billing/upgrade.html", {"message": exc.messages[0]}, status=403)
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate

@@ -656,3 +656,38 @@ def test_an_event_whose_worker_died_is_handed_to_another(billing_on, org_a, clie
     stored.refresh_from_db()
     assert (stored.state, stored.attempts) == (StripeEvent.State.PROCESSED, 2)
     assert subscription_of(org_a).status == Subscription.Status.ACTIVE
+
+
+def test_a_feature_entry_point_shows_the_upgrade_page(rf, billing_on, org_a, alice):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+
+    from billing.limits import requires_feature
+    from logicnet.tenancy.roles import Actor, requires_role
+
+    @requires_role(read=Role.MEMBER)
+    @requires_feature("marketing")
+    def campaigns(request, org_slug):
+        from django.http import HttpResponse
+
+        return HttpResponse("campaigns")
+
+    assert campaigns.logicnet_roles == (Role.MEMBER, Role.MEMBER)
+    request = rf.get("/")
+    request.user = alice
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    request.organization = org_a
+    from accounts.models import Membership
+
+    request.membership = Membership.objects.get(organization=org_a, user=alice)
+    request.actor = Actor.from_membership(request.membership, user=alice)
+    with tenant_context(org_a):
+        refused = campaigns(request, org_slug=org_a.slug)
+    assert refused.status_code == 403
+    assert "Marketing campaigns is not included in your Free plan" in refused.content.decode()
+    with tenant_context(org_a):
+        Subscription.objects.filter(organization=org_a).delete()
+        Subscription.objects.create(
+            organization=org_a, status=Subscription.Status.ACTIVE, plan=Plan.objects.get(key="pro")
+        )
+        assert campaigns(request, org_slug=org_a.slug).content == b"campaigns"
