@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "retention",
     "notices",
     "imports",
+    "billing",  # plans, subscriptions, Stripe
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -303,6 +304,8 @@ CELERY_BEAT_SCHEDULE = {
     # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
     "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
     "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
+    # Stripe events stored but not processed (the broker was down when they arrived).
+    "billing-pending-events": {"task": "billing.process_pending_events", "schedule": 60.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -317,10 +320,16 @@ TENANCY_ORGANIZATION_MODEL = "accounts.Organization"
 TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
+# The highest role an organization's members may act with, whatever their membership says:
+# (organization) -> role or None. Billing's read-only mode (payment overdue past its grace).
+TENANCY_ROLE_LIMITS = ["billing.limits.role_limit"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "privacy", "consent", "retention", "imports"]
+TENANCY_APPS = ["contacts", "privacy", "consent", "retention", "imports", "billing"]
 # Models of those apps that hold no organization, each with its reason.
-TENANCY_EXEMPT_MODELS: dict[str, str] = {}
+TENANCY_EXEMPT_MODELS: dict[str, str] = {
+    "billing.Plan": "plans are the platform's, the same for every organization",
+    "billing.StripeEvent": "stored before anyone knows whose it is; holds no personal value (billing/services.py)",
+}
 # Tables without an organization whose rows belong to one user: the application role sees
 # and changes only the acting user's rows (`app.user_id`, logicnet/tenancy/rls.py). A model
 # without a user field is owned through its foreign key to another one listed here. Every
@@ -484,6 +493,27 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- Billing (Stripe) ---------------------------------------------------------------------------
+# Billing is on only when both keys are set; without them every organization is on an
+# unlimited plan and the billing page says payments are not configured.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Seconds a webhook signature stays acceptable (Stripe's default tolerance against replays).
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+# Where Stripe's library sends its requests; only tests change it (a local fake server).
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http"))
+# Stripe price ids per plan, interval and currency: STRIPE_PRICE_PRO_MONTHLY_EUR and so on.
+STRIPE_PRICES = {
+    f"{plan}:{interval}:{currency}": env_str(f"STRIPE_PRICE_{plan}_{interval}_{currency}".upper())
+    for plan in ("pro", "business")
+    for interval in ("monthly", "yearly")
+    for currency in ("eur", "ron")
+}
+BILLING_ENABLED = bool(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)
+# Days an organization keeps working normally after a payment fails (or after canceling)
+# before it becomes read-only (or falls back to the free plan). Nothing is ever deleted.
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 14)
 
 # --- Mail ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from accounts.urls import organization_urlpatterns
 from accounts.views import ConfirmEmailView
+from billing.urls import webhook_urlpatterns as billing_webhook_urlpatterns
 from contacts.urls import urlpatterns as crm_urlpatterns
 from logicnet.health import healthz
 from notices.urls import public_urlpatterns as notices_public_urlpatterns
@@ -31,6 +32,10 @@ urlpatterns = [
     path("o/<slug:org_slug>/privacy/", include("notices.urls")),
     # Consent purposes, the ledger and its export, a contact's consent.
     path("o/<slug:org_slug>/consent/", include("consent.urls")),
+    # The organization's plan, usage, Stripe Checkout and Billing Portal, invoices.
+    path("o/<slug:org_slug>/billing/", include("billing.urls")),
+    # Stripe's signed webhook (no login, no CSRF token: the signature authenticates it).
+    *billing_webhook_urlpatterns,
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).
     path("p/<slug:org_slug>/", include("privacy.public_urls")),
     path("p/<slug:org_slug>/", include("consent.public_urls")),

@@ -48,6 +48,7 @@ PUBLIC_URL_NAMES = {
     "cookie_settings",
     "account_confirm_email",
     "subprocessors",
+    "stripe_webhook",  # Stripe's signature is its authentication (tests/test_billing.py)
 }
 PUBLIC_VIEW_MODULES = ("allauth.",)
 EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py

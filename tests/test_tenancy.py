@@ -121,12 +121,36 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
         organization, "Import", file_type="csv", created_by=actor
     ),
     "imports.SavedMapping": lambda organization, actor, n: _imports_row(organization, "SavedMapping", name=f"Map {n}"),
+    "billing.Subscription": lambda organization, actor, n: _billing_subscription(organization),
+    "billing.BillingDetails": lambda organization, actor, n: _billing_details(organization, actor, n),
+    "billing.Invoice": lambda organization, actor, n: _billing_invoice(organization, n),
 }
 
 
 def _imports_row(organization, model_name: str, **values):
     with tenant_context(organization):
         return apps.get_model("imports", model_name).objects.create(organization=organization, **values)
+
+
+def _billing_subscription(organization):
+    from billing.services import subscription_for
+
+    return subscription_for(organization)
+
+
+def _billing_details(organization, actor, n):
+    from billing.services import update_billing_details
+
+    return update_billing_details(
+        organization=organization, actor=actor, data={"legal_name": f"Firm {n} SRL", "vat_id": "RO18547290"}
+    )
+
+
+def _billing_invoice(organization, n):
+    with tenant_context(organization):
+        return apps.get_model("billing", "Invoice").objects.create(
+            organization=organization, stripe_id=f"in_test_{n}", state_at=timezone.now()
+        )
 
 
 def _consent_purpose(organization, actor, n):
