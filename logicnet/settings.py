@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "consent",
     "retention",
     "notices",
+    "support",  # the support inbox and organizations' time-limited support access
+    "announcements",  # Logicnet's announcements to account holders, product-news consent
+    "import_export",  # bulk work in the admin (organizations' metadata)
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -108,6 +111,7 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "usage.context_processors.cookie_banner",
                 "notices.context_processors.policy_notice",
+                "announcements.context_processors.announcement_banners",
             ],
         },
     },
@@ -301,6 +305,7 @@ CELERY_BEAT_SCHEDULE = {
     # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
     "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
     "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
+    "announcements-mail": {"task": "announcements.sweep_mail", "schedule": 600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -336,6 +341,11 @@ TENANCY_USER_OWNED_MODELS = [
     "usersessions.UserSession",
     "admin.LogEntry",
     "notices.PolicyAcceptance",
+    "support.SupportRequest",
+    "support.SupportMessage",
+    "announcements.AnnouncementDelivery",
+    "announcements.AnnouncementDismissal",
+    "announcements.MarketingConsent",
 ]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
@@ -528,6 +538,8 @@ PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_w
 # Account holders' own data packages ("download my data"), sealed with the platform key.
 ACCOUNT_PACKAGES_DIR = DATA_DIR / "account-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "account-packages"
 ACCOUNT_PACKAGE_RETENTION = timedelta(days=30)
+# Screenshots attached to support requests, sealed with the platform key.
+SUPPORT_FILES_DIR = DATA_DIR / "support" / _xdist_worker if _xdist_worker else DATA_DIR / "support"
 ACCOUNT_PACKAGE_LINK_VALID = timedelta(hours=72)
 
 LOGGING = {

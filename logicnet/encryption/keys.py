@@ -41,7 +41,12 @@ from logicnet.encryption.exceptions import (
     OrganizationKeyDestroyed,
     OrganizationKeyMissing,
 )
-from logicnet.tenancy.context import active_alias, active_organization_id, platform_bypass_active
+from logicnet.tenancy.context import (
+    active_alias,
+    active_organization_id,
+    platform_bypass_active,
+    tenant_keys_withheld,
+)
 
 _LOCK_NAMESPACE = 7_302_114  # pg_advisory_xact_lock(namespace, organization): one key writer
 # The two-key advisory lock takes two integers and organization ids are bigints (permuted,
@@ -246,7 +251,7 @@ def organization_keys(organization_id: int, *, need_version: int | None = None) 
     this check, for a cache lifetime after one organization's key was used, any code in the
     process (another tenant's request, a task, a forgotten filter) could decrypt its data.
     """
-    if active_organization_id() != organization_id and not platform_bypass_active():
+    if active_organization_id() != organization_id and (not platform_bypass_active() or tenant_keys_withheld()):
         raise OrganizationKeyMissing(
             f"the data key of organization {organization_id} is not available here: "
             "read encrypted values inside tenant_context(organization)"
