@@ -44,8 +44,10 @@ class AnnouncementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organizations"].initial = self.instance.organization_ids
-        self.fields["plan_key"].help_text = _lazy("Only the organizations on this plan (filled in by billing).")
+        if "organizations" in self.fields:
+            self.fields["organizations"].initial = self.instance.organization_ids
+        if "plan_key" in self.fields:
+            self.fields["plan_key"].help_text = _lazy("Only the organizations on this plan (filled in by billing).")
 
     def _post_clean(self) -> None:
         self.instance.organization_ids = sorted(o.pk for o in self.cleaned_data.get("organizations") or [])

@@ -22,8 +22,8 @@ from announcements.services import (
 from logicnet.audit.services import client_ip
 
 
-@require_POST
 @login_required
+@require_POST
 def announcement_dismiss(request, announcement_id):
     if not dismiss_announcement(user=request.user, announcement_id=announcement_id):
         raise Http404

@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE = {
     "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
     "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
     "announcements-mail": {"task": "announcements.sweep_mail", "schedule": 600.0},
+    # Screenshots of support threads deleted (retention, account erasure) go with them.
+    "support-screenshots": {"task": "support.delete_orphan_screenshots", "schedule": crontab(hour=3, minute=40)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the

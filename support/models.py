@@ -73,7 +73,7 @@ class SupportAccessLog(TenantModel):
 
 class SupportRequest(models.Model):
     """A request an account holder opened. No organization column (it is the user's own
-    correspondence); `about_organization` says which of their organizations it concerns."""
+    correspondence); `about_organization_id` says which of their organizations it concerns."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("Waiting for Logicnet")
@@ -81,14 +81,10 @@ class SupportRequest(models.Model):
         CLOSED = "closed", _("Closed")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_requests")
-    about_organization = models.ForeignKey(
-        settings.TENANCY_ORGANIZATION_MODEL,
-        verbose_name=_("organization"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    # The organization the request is about, as a plain id: a foreign key to the
+    # organization would make this a tenant table (logicnet/tenancy/rls.py), and the
+    # request is the user's, not the organization's.
+    about_organization_id = models.BigIntegerField(_("organization"), null=True, blank=True)
     subject = PlatformSealedField(bound_to="user")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     created_at = models.DateTimeField(_("opened"), default=timezone.now)

@@ -44,7 +44,7 @@ declare_store(
     "support_screenshots",
     _("support screenshots"),
     holds=_("screenshots account holders attached to support requests, sealed with the platform key"),
-    erasure=_("deleted with their request (account deletion or the two-year retention)"),
+    erasure=_("deleted with their request (account deletion or the two-year retention), by a daily sweep"),
     subject_kinds=["user"],
     location="SUPPORT_FILES_DIR/",
 )
@@ -67,7 +67,7 @@ classify(
     {
         "id": not_personal(),
         "user": _request(Category.IDENTITY, plaintext=Plain.ACCOUNT),
-        "about_organization": not_personal("which organization the request concerns; a row reference"),
+        "about_organization_id": not_personal("which organization the request concerns, by id"),
         "subject": _request(Category.NOTES, plaintext=Plain.SEALED, provided=True),
         "status": not_personal("the request's state"),
         "created_at": _request(Category.USAGE, plaintext=Plain.TIMESTAMP),

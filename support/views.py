@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -129,8 +129,9 @@ def support_access(request, org_slug):
 @require_POST
 @requires_role(write=Role.ADMIN)
 def support_access_revoke(request, org_slug, grant_id):
-    grants.revoke_support_access(
+    if not grants.revoke_support_access(
         organization=request.organization, actor=request.user, grant_id=grant_id, ip_address=client_ip(request)
-    )
+    ):
+        raise Http404
     messages.success(request, _("Support access revoked."))
     return redirect("support_access", org_slug=org_slug)

@@ -117,7 +117,23 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
     "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
     "notices.SubProcessorObjection": lambda organization, actor, n: _subprocessor_objection(organization, actor, n),
+    "support.SupportAccessGrant": lambda organization, actor, n: _support_grant(organization, actor),
+    "support.SupportAccessLog": lambda organization, actor, n: _support_opening(organization, actor),
 }
+
+
+def _support_grant(organization, actor):
+    from support.services.grants import grant_support_access
+
+    return grant_support_access(organization=organization, actor=actor, duration="1d")
+
+
+def _support_opening(organization, actor):
+    from support.services.grants import open_under_grant
+
+    _support_grant(organization, actor)
+    with tenant_context(organization):
+        open_under_grant(organization_id=organization.pk, staff=actor, what="contact_list")
 
 
 def _consent_purpose(organization, actor, n):

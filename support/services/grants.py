@@ -64,17 +64,22 @@ def grant_support_access(*, organization, actor, duration: str, ip_address: str 
     return grant
 
 
-def revoke_support_access(*, organization, actor, grant_id: int, ip_address: str | None = None) -> None:
+def revoke_support_access(*, organization, actor, grant_id: int, ip_address: str | None = None) -> bool:
+    """Revoke the grant now; False when the organization has no such grant (another
+    organization's id looks exactly like a missing one). An ended grant stays as it was."""
     now = timezone.now()
     with tenant_context(organization):
         grant = SupportAccessGrant.objects.select_for_update().filter(pk=grant_id).first()
-        if grant is None or not grant.is_live(now):
-            return
+        if grant is None:
+            return False
+        if not grant.is_live(now):
+            return True
         grant.revoked_at, grant.revoked_by = now, actor
         grant.save(update_fields=["revoked_at", "revoked_by"])
         record_event(
             action="support_access.revoked", actor=actor, organization=organization, target=grant, ip_address=ip_address
         )
+    return True
 
 
 def open_under_grant(

@@ -86,9 +86,26 @@ def open_screenshot(message: SupportMessage) -> bytes:
     )
 
 
-def delete_screenshots(message_ids) -> None:
-    for message_id in message_ids:
-        screenshot_path(message_id).unlink(missing_ok=True)
+def delete_orphan_screenshots() -> int:
+    """Screenshot files whose message is gone (its thread past retention, the account
+    erased): deleted. Beat, daily; the worker's platform role sees every message id."""
+    from logicnet.tenancy.context import platform_reads
+
+    folder = files_dir()
+    if not folder.is_dir():
+        return 0
+    found = {}
+    for path in folder.glob("*.sealed"):
+        if path.stem.isdigit():
+            found[int(path.stem)] = path
+    if not found:
+        return 0
+    with platform_reads():
+        alive = set(SupportMessage.objects.filter(pk__in=list(found)).values_list("pk", flat=True))
+    gone = [path for message_id, path in found.items() if message_id not in alive]
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return len(gone)
 
 
 def subject_of(request: SupportRequest) -> str:
@@ -131,7 +148,7 @@ def open_request(
     subject = _clean_text(subject, MAX_SUBJECT, _("subject"))
     body = _clean_text(body, MAX_BODY, _("message"))
     with user_context(user):
-        request = SupportRequest(user=user, about_organization=organization)
+        request = SupportRequest(user=user, about_organization_id=getattr(organization, "pk", organization))
         seal_platform_field(request, "subject", subject.encode())
         request.save()
         _add_message(request, body=body, screenshot=screenshot)
