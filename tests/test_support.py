@@ -161,3 +161,15 @@ def test_threads_are_deleted_two_years_after_their_last_message(platform_db, ali
     with scopes_disabled():
         assert list(SupportRequest.objects.using("platform").values_list("pk", flat=True)) == [recent.pk]
         assert not SupportMessage.objects.using("platform").filter(request_id=old.pk).exists()
+
+
+def test_the_thread_is_in_the_users_access_package(platform_db, alice):
+    """GDPR Art. 15: the user's own data package holds the words of the thread, not tokens."""
+    from logicnet.personal_data.access import collect
+
+    support.open_request(user=alice, subject=SUBJECT, body=BODY)
+    data = collect("user", alice, audit=False)
+    requests = data.sections["support.SupportRequest"]
+    messages = data.sections["support.SupportMessage"]
+    assert [r["subject"] for r in requests] == [SUBJECT]
+    assert [m["body"] for m in messages] == [BODY]
