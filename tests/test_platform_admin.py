@@ -295,9 +295,15 @@ def test_organizations_metadata_is_exported_and_imported_through_the_service(cli
     assert b"only existing rows" in refused.content
 
 
-def test_every_support_model_is_classified():
-    for label in ("support.SupportAccessGrant", "support.SupportAccessLog", "support.SupportRequest"):
-        from django.apps import apps
+def test_the_support_models_are_classified_with_a_retention_rule():
+    from django.apps import apps
 
+    for label in ("support.SupportAccessGrant", "support.SupportAccessLog", "support.SupportRequest"):
         assert registry.rules_for(apps.get_model(label))
-    assert Contact  # imported for the module's readers: the tenant data the grant opens
+    rule = registry.retention["support_thread"]
+    assert (rule.anchor, rule.duration, rule.applies_to) == (
+        "last_activity_at",
+        timedelta(days=730),
+        ("support.SupportRequest",),
+    )
+    assert registry.rule_for(Contact, "first_name").personal  # what a grant opens is tenant personal data
