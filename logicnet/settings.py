@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "notices",
     "imports",
     "billing",  # plans, subscriptions, Stripe
+    "support",  # the support inbox and organizations' time-limited support access
+    "announcements",  # Logicnet's announcements to account holders, product-news consent
+    "import_export",  # bulk work in the admin (organizations' metadata)
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -110,6 +113,7 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "usage.context_processors.cookie_banner",
                 "notices.context_processors.policy_notice",
+                "announcements.context_processors.announcement_banners",
             ],
         },
     },
@@ -306,6 +310,9 @@ CELERY_BEAT_SCHEDULE = {
     "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
     # Stripe events stored but not processed (the broker was down when they arrived).
     "billing-pending-events": {"task": "billing.process_pending_events", "schedule": 60.0},
+    "announcements-mail": {"task": "announcements.sweep_mail", "schedule": 600.0},
+    # Screenshots of support threads deleted (retention, account erasure) go with them.
+    "support-screenshots": {"task": "support.delete_orphan_screenshots", "schedule": crontab(hour=3, minute=40)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -347,6 +354,11 @@ TENANCY_USER_OWNED_MODELS = [
     "usersessions.UserSession",
     "admin.LogEntry",
     "notices.PolicyAcceptance",
+    "support.SupportRequest",
+    "support.SupportMessage",
+    "announcements.AnnouncementDelivery",
+    "announcements.AnnouncementDismissal",
+    "announcements.MarketingConsent",
 ]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
@@ -560,6 +572,8 @@ PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_w
 # Account holders' own data packages ("download my data"), sealed with the platform key.
 ACCOUNT_PACKAGES_DIR = DATA_DIR / "account-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "account-packages"
 ACCOUNT_PACKAGE_RETENTION = timedelta(days=30)
+# Screenshots attached to support requests, sealed with the platform key.
+SUPPORT_FILES_DIR = DATA_DIR / "support" / _xdist_worker if _xdist_worker else DATA_DIR / "support"
 ACCOUNT_PACKAGE_LINK_VALID = timedelta(hours=72)
 
 LOGGING = {

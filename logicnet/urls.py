@@ -9,6 +9,7 @@ from billing.urls import webhook_urlpatterns as billing_webhook_urlpatterns
 from contacts.urls import urlpatterns as crm_urlpatterns
 from logicnet.health import healthz
 from notices.urls import public_urlpatterns as notices_public_urlpatterns
+from support.urls import account_urlpatterns as support_account_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -30,6 +31,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
     # Records of processing (GDPR Art. 30(2)) and sub-processor notices of the organization.
     path("o/<slug:org_slug>/privacy/", include("notices.urls")),
+    # The support access an organization grants Logicnet's staff, and what they opened.
+    path("o/<slug:org_slug>/settings/support-access/", include("support.urls")),
     # Consent purposes, the ledger and its export, a contact's consent.
     path("o/<slug:org_slug>/consent/", include("consent.urls")),
     # The organization's plan, usage, Stripe Checkout and Billing Portal, invoices.
@@ -43,4 +46,7 @@ urlpatterns = [
     # Logicnet's own cookie banner and choices.
     path("", include("usage.urls")),
     path("", include("accounts.urls")),
+    # The support inbox (/support/) and announcements (banners, product-news consent).
+    *support_account_urlpatterns,
+    path("", include("announcements.urls")),
 ]

@@ -49,6 +49,8 @@ PUBLIC_URL_NAMES = {
     "account_confirm_email",
     "subprocessors",
     "stripe_webhook",  # Stripe's signature is its authentication (tests/test_billing.py)
+    # RFC 8058 one-click unsubscribe from product news: a signed token, no account needed.
+    "product_news_unsubscribe",
 }
 PUBLIC_VIEW_MODULES = ("allauth.",)
 EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py
@@ -77,6 +79,13 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "purpose_id": lambda world: world.crm["consent_purpose"].pk,
     "package_token": lambda world: _account_package_token(world.users[Role.MEMBER]),
     "import_id": lambda world: _an_import(world),
+    "grant_id": lambda world: world.support_grant.pk,
+    # Dismissing is POST-only and the web role cannot write announcements (the admin process
+    # does): the matrix reaches the view with any id; tests/test_announcements.py dismisses.
+    "announcement_id": lambda world: 1,
+    # The account pages are walked as the plain member: their own support thread.
+    "support_request_id": lambda world: world.support_request.pk,
+    "support_message_id": lambda world: world.support_message.pk,
 }
 
 
@@ -185,6 +194,9 @@ class World:
     crm: dict
     privacy_request: PrivacyRequest
     privacy_job: Job
+    support_grant: object
+    support_request: object
+    support_message: object
 
     def url(self, route: Route, org_slug: str | None = None) -> str:
         kwargs = {k: OBJECT_KWARGS[k](self) for k in route.object_kwargs}
@@ -213,7 +225,9 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         privacy_job = Job.objects.create(
             organization=org_a, kind=PACKAGE_JOB, params={"request_id": privacy_request.pk, "kind": "access"}
         )
+    support = _support_objects(org_a, alice, bob)
     return World(
+        **support,
         org_a=org_a,
         org_b=org_b,
         users={Role.OWNER: alice, Role.ADMIN: admin, Role.MEMBER: bob, Role.READ_ONLY: reader, "outsider": charlie},
@@ -224,6 +238,24 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         privacy_request=privacy_request,
         privacy_job=privacy_job,
     )
+
+
+def _support_objects(organization, owner, member) -> dict:
+    """A support access grant of A, and the member's own support request with a screenshot."""
+    from logicnet.tenancy.context import user_context
+    from support.services.grants import grant_support_access
+    from support.services.requests import Screenshot, open_request
+
+    request = open_request(
+        user=member, subject="Help", body="Please", screenshot=Screenshot(b"\x89PNG\r\n\x1a\n" + b"0" * 16, "image/png")
+    )
+    with user_context(member):
+        message = request.messages.get()
+    return {
+        "support_grant": grant_support_access(organization=organization, actor=owner, duration="1d"),
+        "support_request": request,
+        "support_message": message,
+    }
 
 
 def _crm_objects(organization, owner) -> dict:

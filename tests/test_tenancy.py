@@ -124,6 +124,8 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "billing.Subscription": lambda organization, actor, n: _billing_subscription(organization),
     "billing.BillingDetails": lambda organization, actor, n: _billing_details(organization, actor, n),
     "billing.Invoice": lambda organization, actor, n: _billing_invoice(organization, n),
+    "support.SupportAccessGrant": lambda organization, actor, n: _support_grant(organization, actor),
+    "support.SupportAccessLog": lambda organization, actor, n: _support_opening(organization, actor),
 }
 
 
@@ -151,6 +153,20 @@ def _billing_invoice(organization, n):
         return apps.get_model("billing", "Invoice").objects.create(
             organization=organization, stripe_id=f"in_test_{n}", state_at=timezone.now()
         )
+
+
+def _support_grant(organization, actor):
+    from support.services.grants import grant_support_access
+
+    return grant_support_access(organization=organization, actor=actor, duration="1d")
+
+
+def _support_opening(organization, actor):
+    from support.services.grants import open_under_grant
+
+    _support_grant(organization, actor)
+    with tenant_context(organization):
+        open_under_grant(organization_id=organization.pk, staff=actor, what="contact_list")
 
 
 def _consent_purpose(organization, actor, n):
