@@ -43,15 +43,17 @@ UNSUBSCRIBE_SALT = "announcements.unsubscribe"
 _plan_resolver: Callable[[str], Iterable[int]] | None = None
 
 
-def register_plan_audience(resolver: Callable[[str], Iterable[int]]) -> None:
-    """Billing registers how a plan key becomes organization ids (its AppConfig.ready). Until
-    it does, an announcement for a plan reaches nobody."""
+def register_plan_audience(resolver: Callable[[str, Iterable[int] | None], Iterable[int]]) -> None:
+    """Billing registers how a plan key becomes organization ids (its AppConfig.ready): the
+    resolver takes the plan key and the organizations to look among (None: all of them, which
+    only the platform's context can read). Until it does, an announcement for a plan reaches
+    nobody."""
     global _plan_resolver
     _plan_resolver = resolver
 
 
-def _plan_organizations(plan_key: str) -> set[int]:
-    return set(_plan_resolver(plan_key)) if _plan_resolver is not None else set()
+def _plan_organizations(plan_key: str, among: Iterable[int] | None = None) -> set[int]:
+    return set(_plan_resolver(plan_key, among)) if _plan_resolver is not None else set()
 
 
 # --- audience ---------------------------------------------------------------------------------------
@@ -64,7 +66,9 @@ def _membership_matches(announcement: dict, membership_rows: list[tuple[int, str
     narrowed = bool(orgs) or announcement["owners_only"] or bool(plan)
     if not narrowed:
         return True
-    plan_orgs = _plan_organizations(plan) if plan else None
+    plan_orgs = (
+        _plan_organizations(plan, [organization_id for organization_id, _role in membership_rows]) if plan else None
+    )
     for organization_id, role in membership_rows:
         if orgs and organization_id not in orgs:
             continue

@@ -7,4 +7,8 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        from announcements.services import register_plan_audience
         from billing import tasks  # noqa: F401  (Celery tasks)
+        from billing.selectors import organizations_on_plan
+
+        register_plan_audience(organizations_on_plan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -61,3 +62,16 @@ def billing_overview(organization) -> dict[str, Any]:
         "plans": plans,
         "invoices": invoices,
     }
+
+
+def organizations_on_plan(plan_key: str, among: Iterable[int] | None = None) -> set[int]:
+    """The organizations whose plan in force is `plan_key` (an announcement's plan audience,
+    announcements.services.register_plan_audience). With `among`, only those, each read in
+    its own tenant context (as a page can); without, every organization (inside the platform
+    bypass, as the announcement mail does)."""
+    from accounts.models import Organization
+    from billing.limits import effective_plan
+
+    if among is None:
+        among = Organization.objects.filter(is_active=True).values_list("pk", flat=True)
+    return {pk for pk in list(among) if effective_plan(pk).key == plan_key}

@@ -494,6 +494,20 @@ def test_features_follow_the_plan(billing_on, org_a):
     check_feature(org_a, "api")
 
 
+def test_an_announcement_for_a_plan_reaches_its_organizations(billing_on, org_a, org_b):
+    from announcements.services import _plan_organizations
+    from billing.selectors import organizations_on_plan
+
+    with tenant_context(org_a):
+        Subscription.objects.create(
+            organization=org_a, status=Subscription.Status.ACTIVE, plan=Plan.objects.get(key="pro")
+        )
+    among = [org_a.pk, org_b.pk]
+    assert organizations_on_plan("pro", among) == {org_a.pk}
+    assert organizations_on_plan("free", among) == {org_b.pk}
+    assert _plan_organizations("pro", among) == {org_a.pk}  # registered by billing's AppConfig
+
+
 # --- grace period and read-only mode ----------------------------------------------------------------
 
 
