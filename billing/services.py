@@ -561,3 +561,29 @@ def process_pending_events(*, older_than: datetime.timedelta = datetime.timedelt
     for pk in pending:
         process_stripe_event.delay(pk)
     return len(pending)
+
+
+# --- plans (the platform's staff, in the admin) ----------------------------------------------------
+
+PLAN_EDITABLE = ("name", "seats", "contacts", "monthly_eur", "yearly_eur", "monthly_ron", "yearly_ron", "is_active")
+
+
+def update_plan(*, plan: Plan, actor, values: dict[str, Any]) -> Plan:
+    """Change a plan's name, limits, prices or availability (its key, rank and default stay:
+    subscriptions and Stripe prices refer to them). Validated and audited; what a paying
+    organization already has changes only through Stripe's events."""
+    changed = {name: values[name] for name in PLAN_EDITABLE if name in values and values[name] != getattr(plan, name)}
+    if not changed:
+        return plan
+    for name, value in changed.items():
+        setattr(plan, name, value)
+    plan.full_clean()
+    plan.save(update_fields=list(changed))
+    record_event(
+        action="billing.plan_updated",
+        actor=actor,
+        organization=None,
+        target=plan,
+        details={"plan": plan.key, "fields": sorted(changed)},
+    )
+    return plan

@@ -705,3 +705,20 @@ def test_a_feature_entry_point_shows_the_upgrade_page(rf, billing_on, org_a, ali
             organization=org_a, status=Subscription.Status.ACTIVE, plan=Plan.objects.get(key="pro")
         )
         assert campaigns(request, org_slug=org_a.slug).content == b"campaigns"
+
+
+def test_staff_change_a_plan_through_the_service_audited(platform_db, alice):
+    from django_scopes import scopes_disabled
+
+    from billing.services import update_plan
+    from logicnet.audit.models import AuditEvent
+
+    pro = Plan.objects.get(key="pro")
+    update_plan(plan=pro, actor=alice, values={"seats": 12, "key": "renamed", "monthly_eur": pro.monthly_eur})
+    pro.refresh_from_db()
+    assert (pro.key, pro.seats) == ("pro", 12)  # the key stays: subscriptions and prices name it
+    with scopes_disabled():
+        event = AuditEvent.objects.using("platform").filter(action="billing.plan_updated").latest("created_at")
+    assert event.details == {"plan": "pro", "fields": ["seats"]}
+    with pytest.raises(ValidationError):
+        update_plan(plan=pro, actor=alice, values={"name": ""})
