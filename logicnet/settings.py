@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "consent",
     "retention",
     "notices",
+    "exports",  # exports of the CRM's lists (CSV, XLSX), as jobs
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -301,6 +302,7 @@ CELERY_BEAT_SCHEDULE = {
     # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
     "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
     "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
+    "delete-expired-crm-exports": {"task": "exports.delete_expired_exports", "schedule": 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -523,6 +525,9 @@ EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DI
 # How long a finished export's file (personal data in plaintext) stays downloadable before
 # the beat sweep deletes it (GDPR Art. 5(1)(e)).
 EXPORT_RETENTION = timedelta(hours=24)
+# Exports of the CRM's lists (exports/), sealed with the organization's key: the link works,
+# and the file is kept, this long after the export finished.
+CRM_EXPORT_RETENTION = timedelta(days=7)
 # Data-subject packages (access, portability), encrypted with the organization's key; kept 30 days.
 PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "privacy-packages"
 # Account holders' own data packages ("download my data"), sealed with the platform key.

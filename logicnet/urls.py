@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
+    # Exports of the CRM's lists, as jobs (exports/).
+    path("o/<slug:org_slug>/", include("exports.urls")),
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The organization's retention periods, legal holds and sweeps.

@@ -1,0 +1,111 @@
+"""CSV and XLSX writers that stream rows into a binary file-like object (a SealedWriter).
+
+Both neutralise formulas: a text cell starting with = + - @, a tab or a carriage return
+is read as a formula by Excel, LibreOffice and Google Sheets (CSV injection, OWASP); a leading
+apostrophe makes it text. Numbers, dates and booleans are written as such and are never
+formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+
+
+def neutralise(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+class CsvWriter:
+    """RFC 4180 CSV, UTF-8, with an optional byte-order mark (Excel reads UTF-8 without
+    one as the local code page and shows ă and ș as mojibake)."""
+
+    extension = "csv"
+    content_type = "text/csv; charset=utf-8"
+    FLUSH_AT = 1 << 20
+
+    def __init__(self, out, *, bom: bool, title: str = "") -> None:
+        self.out = out
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator="\r\n")
+        if bom:
+            self.buffer.write(BOM)
+
+    def header(self, labels: list[str]) -> None:
+        self.writer.writerow([_csv_text(str(label)) for label in labels])
+
+    def rows(self, rows: list[list]) -> None:
+        text = _csv_text
+        self.writer.writerows([[text(value) for value in row] for row in rows])
+        if self.buffer.tell() >= self.FLUSH_AT:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.out.write(self.buffer.getvalue().encode("utf-8"))
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def close(self) -> None:
+        self._flush()
+
+
+def _xlsx_value(value):
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if isinstance(value, datetime.datetime):
+        # Excel has no time zones: the local wall time, as the list page shows it.
+        from django.utils import timezone
+
+        return timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, Decimal):
+        return value
+    return value
+
+
+class XlsxWriter:
+    """openpyxl in write-only mode: rows are streamed to the sheet and never kept.
+
+    openpyxl writes the sheet's XML to a temporary file before zipping it (the system's
+    temporary folder, deleted when the workbook is saved): the zip itself goes straight
+    into the sealed file."""
+
+    extension = "xlsx"
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+    def __init__(self, out, *, bom: bool, title: str = "Export") -> None:
+        from openpyxl import Workbook
+
+        self.out = out
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet(title=title[:31])
+
+    def header(self, labels: list[str]) -> None:
+        self.sheet.append([_xlsx_value(str(label)) for label in labels])
+
+    def rows(self, rows: list[list]) -> None:
+        append, value = self.sheet.append, _xlsx_value
+        for row in rows:
+            append([value(cell) for cell in row])
+
+    def close(self) -> None:
+        self.workbook.save(self.out)
+
+
+WRITERS = {"csv": CsvWriter, "xlsx": XlsxWriter}
