@@ -43,7 +43,7 @@ def _custom_columns(organization, entity: str) -> list[Column]:
         def value(row: Row, context: dict, key=definition.key, source=source):
             return _custom_text((row[source] or {}).get(key))
 
-        columns.append(Column(f"cf_{definition.key}", definition.label, value=value))
+        columns.append(Column(f"cf_{definition.key}", definition.label, value=value, needs=(source,)))
     return columns
 
 
@@ -69,19 +69,20 @@ def _user_name(column: str):
     return lambda row, context: context["user_names"].get(row[column], "") if row[column] else ""
 
 
-def _tag_names(rows: list[Row], context: dict, through, fk: str) -> None:
-    organization = context["actor"].organization
-    names: dict[int, list[str]] = {}
-    links = through.objects.filter(organization=organization, **{f"{fk}_id__in": [row["pk"] for row in rows]})
-    for owner_id, name in links.values_list(f"{fk}_id", "tag__name"):
-        names.setdefault(owner_id, []).append(name)
-    for found in names.values():
-        found.sort(key=str.casefold)
-    context["tags"] = names
+def _tag_list(through, fk: str):
+    """The row's tag names, sorted, "; "-separated: one aggregate per row, computed by
+    PostgreSQL on the (organization, row, tag) unique index."""
+    from django.contrib.postgres.aggregates import StringAgg
+    from django.db.models import Subquery, TextField
 
-
-def _tags(row: Row, context: dict) -> str:
-    return "; ".join(context["tags"].get(row["pk"], ()))
+    links = (
+        through.objects.filter(organization=OuterRef("organization"), **{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(names=StringAgg("tag__name", delimiter="; ", order_by="tag__name"))
+        .values("names")
+    )
+    return Subquery(links, output_field=TextField())
 
 
 def _label_of(column: str, choices):
@@ -126,7 +127,7 @@ def matching_contacts(actor, params: dict[str, list[str]]):
 
 
 def _contact_columns(actor) -> list[Column]:
-    from contacts.models import Contact, CustomField
+    from contacts.models import Contact, ContactTag, CustomField
 
     return [
         Column("pk", _("ID")),
@@ -138,7 +139,7 @@ def _contact_columns(actor) -> list[Column]:
         Column("owner", _("Owner"), value=_user_name("owner_id")),
         Column("status", _("Status"), value=_label_of("status", Contact.Status.choices)),
         Column("source", _("Source"), value=_label_of("source", Contact.Source.choices)),
-        Column("tags", _("Tags"), value=_tags),
+        Column("tags", _("Tags"), expression=_tag_list(ContactTag, "contact")),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),
         *_custom_columns(actor.organization, CustomField.Entity.CONTACT),
@@ -146,10 +147,7 @@ def _contact_columns(actor) -> list[Column]:
 
 
 def _prepare_contacts(rows: list[Row], context: dict) -> None:
-    from contacts.models import ContactTag
-
     _owner_names(rows, context, "owner_id")
-    _tag_names(rows, context, ContactTag, "contact")
 
 
 # --- companies --------------------------------------------------------------------------------------
@@ -169,7 +167,7 @@ def matching_companies(actor, params: dict[str, list[str]]):
 
 
 def _company_columns(actor) -> list[Column]:
-    from contacts.models import Company, CustomField
+    from contacts.models import Company, CompanyTag, CustomField
 
     return [
         Column("pk", _("ID")),
@@ -180,7 +178,7 @@ def _company_columns(actor) -> list[Column]:
         Column("phone", _("Phone")),
         Column("address", _("Address")),
         Column("owner", _("Owner"), value=_user_name("owner_id")),
-        Column("tags", _("Tags"), value=_tags),
+        Column("tags", _("Tags"), expression=_tag_list(CompanyTag, "company")),
         Column("created_at", _("Created")),
         Column("updated_at", _("Updated")),
         *_custom_columns(actor.organization, CustomField.Entity.COMPANY),
@@ -188,10 +186,7 @@ def _company_columns(actor) -> list[Column]:
 
 
 def _prepare_companies(rows: list[Row], context: dict) -> None:
-    from contacts.models import CompanyTag
-
     _owner_names(rows, context, "owner_id")
-    _tag_names(rows, context, CompanyTag, "company")
 
 
 # --- interactions -----------------------------------------------------------------------------------
@@ -273,7 +268,7 @@ def register_crm_lists() -> None:
             model=Contact,
             queryset=matching_contacts,
             columns=_contact_columns,
-            fields=["owner_id", "status", "source", "custom", "custom_personal"],
+            fields=["owner_id", "status", "source"],
             prepare=_prepare_contacts,
         )
     )
@@ -284,7 +279,7 @@ def register_crm_lists() -> None:
             model=Company,
             queryset=matching_companies,
             columns=_company_columns,
-            fields=["owner_id", "size", "custom", "custom_personal"],
+            fields=["owner_id", "size"],
             prepare=_prepare_companies,
         )
     )

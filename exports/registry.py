@@ -40,12 +40,18 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the file. Without `value`, the row's `key` field is written as is
-    (decrypted when the field is encrypted)."""
+    """One column of the file. Without `value` or `expression`, the row's `key` field
+    is written as is (decrypted when encrypted; a timestamp as local time)."""
 
     key: str
     label: Any
     value: Callable[[Row, dict], Any] | None = None
+    # An ORM expression PostgreSQL computes per row (an aggregate of tag names): the row
+    # holds its result under `key`. Cheaper than a value function for what the database
+    # can compute, and it runs on the database's core while Python decrypts.
+    expression: Any = None
+    # Fields the value function reads (selected, decrypted, JSON decoded).
+    needs: tuple[str, ...] = ()
 
 
 @dataclass

@@ -14,6 +14,7 @@ import io
 from decimal import Decimal
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 BOM = "\ufeff"
 
 
@@ -51,9 +52,18 @@ class CsvWriter:
     def header(self, labels: list[str]) -> None:
         self.writer.writerow([_csv_text(str(label)) for label in labels])
 
-    def rows(self, rows: list[list]) -> None:
-        text = _csv_text
-        self.writer.writerows([[text(value) for value in row] for row in rows])
+    def rows(self, rows: list) -> None:
+        # The common cells (text, numbers, empty) inline; the rare ones through _csv_text.
+        first, text = _FORMULA_FIRST, _csv_text
+        self.writer.writerows(
+            [
+                [
+                    (("'" + v if v[:1] in first else v) if v.__class__ is str else v if v.__class__ is int else text(v))
+                    for v in row
+                ]
+                for row in rows
+            ]
+        )
         if self.buffer.tell() >= self.FLUSH_AT:
             self._flush()
 

@@ -24,9 +24,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from accounts.models import Membership, Organization, User
-from contacts.models import Contact
 from contacts.benchmarks import analyze, delete_users, make_bench_organization
 from contacts.management.commands import bench_crm
+from contacts.models import Contact
 from exports import services
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import execute_job
@@ -152,7 +152,9 @@ class Command(BaseCommand):
         path = services.export_path(organization.pk, job.pk)
         sealed_size = path.stat().st_size
         per_million = elapsed / rows * 1_000_000 if rows else 0.0
-        self.say(f"  rows: {rows:,}{f' (of {visible:,} contacts; restricted ones are left out)' if visible != rows else ''}")
+        self.say(
+            f"  rows: {rows:,}{f' (of {visible:,} contacts; restricted ones are left out)' if visible != rows else ''}"
+        )
         self.say(f"  elapsed: {elapsed:.1f}s, {rows / elapsed:,.0f} rows/s")
         self.say(
             f"  file: {job.result['bytes'] / 1e6:,.1f} MB of {file_format.upper()}, {sealed_size / 1e6:,.1f} MB sealed"
