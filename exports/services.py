@@ -34,9 +34,10 @@ from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import Cast
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from exports.personal_data import CRM_EXPORT_FILE
 from exports.registry import Column, ExportList, export_list
 from exports.sealed import SealedWriter, read_sealed
 from exports.writers import WRITERS
@@ -48,12 +49,15 @@ from logicnet.files import delete_files_older_than
 from logicnet.jobs.models import Job
 from logicnet.jobs.registry import job_handler
 from logicnet.jobs.services import start_job
+from logicnet.personal_data.registry import registry
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.roles import Actor, Role
 
 log = logging.getLogger(__name__)
 
 EXPORT_JOB = "exports.export"
+# The registry's rule (exports/personal_data.py), which the retention page shows.
+EXPORT_RETENTION = registry.retention[CRM_EXPORT_FILE].duration
 FORMATS = tuple(WRITERS)
 # Who may start an export: a member and above. A read-only member may look but not copy
 # the organization's data out in bulk (the same line the lists draw: read-only members
@@ -112,7 +116,14 @@ def start_export(*, actor: Actor, list_key: str, params: dict, file_format: str,
             organization=organization,
             actor=actor.user,
             kind=EXPORT_JOB,
-            params={"list": list_key, "filter": params, "format": file_format, "bom": bool(bom)},
+            # The language of the page that asked: headers and labels in the file follow it.
+            params={
+                "list": list_key,
+                "filter": params,
+                "format": file_format,
+                "bom": bool(bom),
+                "language": translation.get_language() or settings.LANGUAGE_CODE,
+            },
         )
         record_event(
             action="export.started",
@@ -419,15 +430,16 @@ def run_export(job: Job, report) -> dict:
     with tenant_context(job.organization_id):
         out = SealedWriter(partial, organization_id=job.organization_id, name=_sealed_name(job.pk))
     try:
-        rows = write_export(
-            actor=actor,
-            spec=spec,
-            params=params.get("filter") or {},
-            out=out,
-            file_format=params["format"],
-            bom=params.get("bom", False),
-            report=report,
-        )
+        with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+            rows = write_export(
+                actor=actor,
+                spec=spec,
+                params=params.get("filter") or {},
+                out=out,
+                file_format=params["format"],
+                bom=params.get("bom", False),
+                report=report,
+            )
         out.close()
     except BaseException:
         out.discard()
@@ -457,7 +469,7 @@ def run_export(job: Job, report) -> dict:
 
 
 def expires_at(job: Job) -> datetime.datetime | None:
-    return job.finished_at + settings.CRM_EXPORT_RETENTION if job.finished_at else None
+    return job.finished_at + EXPORT_RETENTION if job.finished_at else None
 
 
 def available(job: Job) -> bool:
@@ -533,9 +545,9 @@ def open_download(actor: Actor, job: Job, *, ip_address: str | None = None):
 
 
 def delete_expired_exports(*, now: float | None = None) -> int:
-    """Export files (and abandoned partial ones) older than CRM_EXPORT_RETENTION go; files
+    """Export files (and abandoned partial ones) older than EXPORT_RETENTION go; files
     alone, no database access (logicnet/files.py)."""
-    deleted = delete_files_older_than(Path(settings.EXPORTS_DIR), "*/export-*", settings.CRM_EXPORT_RETENTION, now=now)
+    deleted = delete_files_older_than(Path(settings.EXPORTS_DIR), "*/export-*", EXPORT_RETENTION, now=now)
     if deleted:
         log.info("deleted %d expired CRM export files", deleted)
     return deleted

@@ -45,7 +45,7 @@ def export_index(request, org_slug):
     return render(
         request,
         "exports/index.html",
-        {"jobs": jobs, "other_lists": lists, "retention_days": services.settings.CRM_EXPORT_RETENTION.days},
+        {"jobs": jobs, "other_lists": lists, "retention_days": services.EXPORT_RETENTION.days},
     )
 
 

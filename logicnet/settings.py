@@ -525,9 +525,6 @@ EXPORTS_DIR = DATA_DIR / "exports" / _xdist_worker if _xdist_worker else DATA_DI
 # How long a finished export's file (personal data in plaintext) stays downloadable before
 # the beat sweep deletes it (GDPR Art. 5(1)(e)).
 EXPORT_RETENTION = timedelta(hours=24)
-# Exports of the CRM's lists (exports/), sealed with the organization's key: the link works,
-# and the file is kept, this long after the export finished.
-CRM_EXPORT_RETENTION = timedelta(days=7)
 # Data-subject packages (access, portability), encrypted with the organization's key; kept 30 days.
 PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "privacy-packages"
 # Account holders' own data packages ("download my data"), sealed with the platform key.

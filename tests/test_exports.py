@@ -260,7 +260,13 @@ def test_the_export_action_on_the_list_keeps_the_filter(org_a, alice, bob, peopl
     with tenant_context(org_a):
         job = Job.objects.get(kind=services.EXPORT_JOB)
     assert response["Location"] == reverse("export_detail", kwargs={"org_slug": org_a.slug, "export_id": job.pk})
-    assert job.params == {"list": "contacts", "filter": {"owner": [str(bob.pk)]}, "format": "xlsx", "bom": True}
+    assert job.params == {
+        "list": "contacts",
+        "filter": {"owner": [str(bob.pk)]},
+        "format": "xlsx",
+        "bom": True,
+        "language": "en",
+    }
     progress = client.get(response["Location"], HTTP_HX_REQUEST="true")
     assert b"hx-get" in progress.content and b"Queued" in progress.content
     index = client.get(reverse("export_index", kwargs={"org_slug": org_a.slug}))
