@@ -92,27 +92,48 @@ def _xlsx_value(value):
 class XlsxWriter:
     """openpyxl in write-only mode: rows are streamed to the sheet and never kept.
 
-    openpyxl writes the sheet's XML to a temporary file before zipping it (the system's
-    temporary folder, deleted when the workbook is saved): the zip itself goes straight
-    into the sealed file."""
+    openpyxl writes each sheet's XML to a temporary file before zipping it (the system's
+    temporary folder, deleted when the workbook is saved): the zip itself goes straight into
+    the sealed file. A sheet holds at most 1,048,576 rows (Excel's limit): past it the rows
+    go on in a further sheet under the same header.
+
+    XlsxWriter (constant_memory) was measured against it here: 1.7 times faster on the same
+    rows, not enough to add a dependency; CSV stays the fast path (see bench_export)."""
 
     extension = "xlsx"
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    MAX_ROWS = 1_048_576
 
     def __init__(self, out, *, bom: bool, title: str = "Export") -> None:
         from openpyxl import Workbook
 
         self.out = out
+        self.title = title[:25] or "Export"
         self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet(title=title[:31])
+        self.sheets = 0
+        self.labels: list[str] = []
+        self._new_sheet()
+
+    def _new_sheet(self) -> None:
+        self.sheets += 1
+        name = self.title if self.sheets == 1 else f"{self.title} {self.sheets}"
+        self.sheet = self.workbook.create_sheet(title=name)
+        self.used = 0
+        if self.labels:
+            self.header(self.labels)
 
     def header(self, labels: list[str]) -> None:
-        self.sheet.append([_xlsx_value(str(label)) for label in labels])
+        self.labels = [_xlsx_value(str(label)) for label in labels]
+        self.sheet.append(self.labels)
+        self.used += 1
 
-    def rows(self, rows: list[list]) -> None:
-        append, value = self.sheet.append, _xlsx_value
+    def rows(self, rows: list) -> None:
+        value = _xlsx_value
         for row in rows:
-            append([value(cell) for cell in row])
+            if self.used >= self.MAX_ROWS:
+                self._new_sheet()
+            self.sheet.append([value(cell) for cell in row])
+            self.used += 1
 
     def close(self) -> None:
         self.workbook.save(self.out)

@@ -282,3 +282,19 @@ def test_an_export_whose_creator_left_fails_without_a_file(org_a, alice, bob, pe
         job.refresh_from_db()
     assert job.state == Job.State.FAILED
     assert not services.export_path(org_a.pk, job.pk).exists()
+
+
+def test_xlsx_goes_on_in_a_further_sheet_past_the_row_limit(monkeypatch):
+    from exports.writers import XlsxWriter
+
+    monkeypatch.setattr(XlsxWriter, "MAX_ROWS", 3)
+    out = io.BytesIO()
+    writer = XlsxWriter(out, bom=False, title="Contacts")
+    writer.header(["ID", "Name"])
+    writer.rows([[i, f"Persoana {i}"] for i in range(5)])
+    writer.close()
+    workbook = load_workbook(io.BytesIO(out.getvalue()), read_only=True)
+    sheets = [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in workbook.worksheets]
+    assert workbook.sheetnames == ["Contacts", "Contacts 2", "Contacts 3"]
+    assert sheets[0] == [["ID", "Name"], [0, "Persoana 0"], [1, "Persoana 1"]]
+    assert sheets[2] == [["ID", "Name"], [4, "Persoana 4"]]
