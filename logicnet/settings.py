@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "support",  # the support inbox and organizations' time-limited support access
     "announcements",  # Logicnet's announcements to account holders, product-news consent
     "import_export",  # bulk work in the admin (organizations' metadata)
+    "exports",  # exports of the CRM's lists (CSV, XLSX), as jobs
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -313,6 +314,7 @@ CELERY_BEAT_SCHEDULE = {
     "announcements-mail": {"task": "announcements.sweep_mail", "schedule": 600.0},
     # Screenshots of support threads deleted (retention, account erasure) go with them.
     "support-screenshots": {"task": "support.delete_orphan_screenshots", "schedule": crontab(hour=3, minute=40)},
+    "delete-expired-crm-exports": {"task": "exports.delete_expired_exports", "schedule": 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the

@@ -23,6 +23,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
     # Imports of contacts and companies from files.
     path("o/<slug:org_slug>/", include("imports.urls")),
+    # Exports of the CRM's lists, as jobs (exports/).
+    path("o/<slug:org_slug>/", include("exports.urls")),
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The organization's retention periods, legal holds and sweeps.

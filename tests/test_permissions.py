@@ -103,6 +103,22 @@ def _an_import(world) -> int:
                 columns=[{"column": 0, "field": "email"}],
             ).pk
     return world._import_id
+    "export_id": lambda world: _member_export(world),
+}
+
+
+def _member_export(world) -> int:
+    """A finished contacts export started by the member (reachable by them, the admin and
+    the owner; exports/views.py), made once per world."""
+    if "export" not in world.crm:
+        from exports.services import start_export
+        from logicnet.tenancy.roles import Actor
+
+        member = Membership.objects.select_related("organization").get(pk=world.member_membership.pk)
+        job = start_export(actor=Actor.from_membership(member), list_key="contacts", params={}, file_format="csv")
+        execute_job(organization_id=world.org_a.pk, job_id=job.pk, final_attempt=True)
+        world.crm["export"] = job.pk
+    return world.crm["export"]
 
 
 def _account_package_token(user) -> str:
@@ -177,6 +193,7 @@ def test_every_url_is_public_or_in_the_matrix():
     assert not stale, f"PUBLIC_URL_NAMES lists URLs that no longer exist: {stale}"
     # The matrix is not empty by accident.
     assert {"dashboard", "members", "members_export", "job_detail", "job_download"} <= {r.name for r in ORG_ROUTES}
+    assert {"export_index", "export_start", "export_detail", "export_download"} <= {r.name for r in ORG_ROUTES}
     assert {"home", "sessions", "account_privacy", "account_package_download"} <= {r.name for r in ACCOUNT_ROUTES}
 
 
@@ -396,6 +413,8 @@ def test_only_declared_pages_are_above_read_only():
     """The pages a read-only member may not read, written out: a change here is deliberate."""
     restricted = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=True) != Role.READ_ONLY}
     assert {"organization_settings", "job_detail", "job_download"} <= restricted
+    # Exports copy personal data out in bulk: members and above (exports/services.py EXPORT_ROLE).
+    assert {"export_index", "export_start", "export_detail", "export_download"} <= restricted
     assert not {"dashboard", "members"} & restricted
     admin_writes = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=False) == Role.ADMIN}
     assert {"member_invite", "member_role", "member_remove", "invitation_revoke", "members_export"} <= admin_writes
