@@ -86,6 +86,7 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     # The account pages are walked as the plain member: their own support thread.
     "support_request_id": lambda world: world.support_request.pk,
     "support_message_id": lambda world: world.support_message.pk,
+    "export_id": lambda world: _member_export(world),
 }
 
 
@@ -103,8 +104,6 @@ def _an_import(world) -> int:
                 columns=[{"column": 0, "field": "email"}],
             ).pk
     return world._import_id
-    "export_id": lambda world: _member_export(world),
-}
 
 
 def _member_export(world) -> int:
