@@ -290,7 +290,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "logicnet.heartbeat", "schedule": 15.0},
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
-    "imports-delete-expired-uploads": {"task": "imports.delete_expired_uploads", "schedule": crontab(hour=3, minute=40)},
+    "imports-delete-expired-uploads": {
+        "task": "imports.delete_expired_uploads",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
