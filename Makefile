@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test pytest bench lint format messages clean
+.PHONY: run test pytest bench screenshots lint format messages clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -26,16 +26,22 @@ pytest: $(VENV)/.installed
 # BENCH picks them (bench: encryption and search; bench_crm: the CRM pages in-process;
 # bench_http: the same pages over HTTP from gunicorn; bench_audit: concurrent audit-log
 # writers; bench_privacy: identity match, access package and erasure of one person;
-# bench_retention: the nightly retention sweep, the contacts list timed while it runs; bench_deals:
-# the deals board, a deep column page and a move); ARGS go
+# bench_retention: the nightly retention sweep, the contacts list timed while it runs;
+# bench_export: the contacts to a sealed CSV through the export job; bench_deals: the deals
+# board, a deep column page and a move); ARGS go
 # to each but bench_audit, e.g. ARGS="--contacts 1000000", and AUDIT_ARGS to bench_audit
 # (it takes --seconds, --writers, --hold-ms, --previous-lock).
-BENCH ?= bench bench_crm bench_http bench_audit bench_privacy bench_retention bench_deals
+BENCH ?= bench bench_crm bench_http bench_audit bench_privacy bench_retention bench_export bench_deals
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack bench -- sh -c '$(PY) manage.py migrate --no-input --verbosity 0 \
 		&& for command in $(BENCH); do \
 			if [ "$$command" = bench_audit ]; then args="$(AUDIT_ARGS)"; else args="$(ARGS)"; fi; \
 			echo "== manage.py $$command $$args"; $(PY) manage.py $$command $$args || exit 1; done'
+
+# make screenshots: the demo organization's main pages as each of its four roles sees them, at
+# 1366 and 390 px, into screenshots/ (needs Debian's Chromium, as the browser tests do).
+screenshots: $(VENV)/.installed
+	$(PY) -m logicnet.stack pytest -- tests/browser/screenshots.py -q -s -p no:randomly
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

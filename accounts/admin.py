@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from import_export import fields
+from import_export.admin import ImportExportModelAdmin
 
+from accounts import services
 from accounts.models import Invitation, Membership, Organization, User
+from logicnet.admin_import import ServiceImportMixin, ServiceModelResource
 
 
 @admin.register(User)
@@ -43,11 +47,48 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
 
 
+class OrganizationResource(ServiceModelResource):
+    """Organizations' metadata in bulk: exported whole; an import changes the name, country
+    and two-factor requirement of existing organizations through `update_organization`
+    (audited per organization). The slug, state and dates are exported only."""
+
+    slug = fields.Field(attribute="slug", column_name="slug", readonly=True)
+    is_active = fields.Field(attribute="is_active", column_name="is_active", readonly=True)
+    created_at = fields.Field(attribute="created_at", column_name="created_at", readonly=True)
+
+    class Meta:
+        model = Organization
+        fields = ("id", "name", "slug", "country", "require_two_factor", "is_active", "created_at")
+        import_id_fields = ("id",)
+        skip_unchanged = True
+        report_skipped = True
+
+    def save_through_service(self, instance, *, is_create, actor) -> None:
+        current = Organization.objects.get(pk=instance.pk)
+        services.update_organization(
+            organization=current,
+            actor=actor,
+            name=instance.name,
+            country=instance.country,
+            require_two_factor=instance.require_two_factor,
+        )
+
+
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ServiceImportMixin, ImportExportModelAdmin):
+    resource_classes = [OrganizationResource]
     list_display = ["name", "slug", "country", "require_two_factor", "is_active", "created_at"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organization", "role", "is_privacy_officer", "created_at"]
+    list_filter = ["role", "is_privacy_officer"]
+    list_select_related = ["user", "organization"]
+    search_fields = ["user__email", "organization__name", "organization__slug"]
+    raw_id_fields = ["user", "organization"]
 
 
 @admin.register(Invitation)

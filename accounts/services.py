@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import Invitation, Membership, Organization, User
+from billing.limits import check_seats
 from logicnet import normalize
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import acting_user, tenant_context, user_context
@@ -132,6 +133,8 @@ def invite_member(*, organization: Organization, actor: User, email: str, role: 
             )
         resent = invitation is not None
         if invitation is None:
+            # The plan's seats (members and pending invitations), with an upgrade prompt.
+            check_seats(organization, adding=1)
             try:
                 with transaction.atomic():
                     invitation = Invitation.objects.create(
@@ -214,6 +217,9 @@ def accept_invitation(*, invitation: Invitation, user: User, ip_address=None) ->
     with acting_user(user), tenant_context(invitation.organization_id):
         invitation = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
         check_invitation_acceptable(invitation=invitation, user=user)
+        if not Membership.objects.filter(organization_id=invitation.organization_id, user=user).exists():
+            # Its seat was counted when it was sent, but the plan may have shrunk since.
+            check_seats(invitation.organization, adding=1, counting_invitations=False)
         membership, _created = Membership.objects.get_or_create(
             organization_id=invitation.organization_id, user=user, defaults={"role": invitation.role}
         )

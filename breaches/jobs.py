@@ -94,12 +94,21 @@ def _to_send(notice_id: int, kind: str):
     ).order_by("pk")
 
 
+TEAM_KINDS = (Kind.MEMBER, Kind.MEMBER_34)
+PRIVACY_KINDS = (Kind.PRIVACY_CONTACT, Kind.PRIVACY_CONTACT_34)
+
+
 def _addresses(kind: str, organization, subject_ids: list[int]) -> dict[int, tuple[str, str]]:
     """{subject id: (address, language)} for one batch; inside the tenant context. Contact
     addresses are decrypted here and live only as long as the batch."""
     if kind == Kind.CONTACT:
         rows = Contact.objects.filter(pk__in=subject_ids).only("pk", "email", "preferred_language")
         return {c.pk: (c.email, c.preferred_language or settings.LANGUAGE_CODE) for c in rows if c.email}
+    if kind in PRIVACY_KINDS:
+        from privacy.models import PrivacySettings
+
+        rows = PrivacySettings.objects.filter(organization=organization, pk__in=subject_ids)
+        return {row.pk: (row.contact_email, settings.LANGUAGE_CODE) for row in rows if row.contact_email}
     members = Membership.objects.filter(organization=organization, user_id__in=subject_ids).select_related("user")
     return {m.user_id: (m.user.email, m.user.language or settings.LANGUAGE_CODE) for m in members}
 
@@ -107,12 +116,19 @@ def _addresses(kind: str, organization, subject_ids: list[int]) -> dict[int, tup
 def _message(kind: str, notice: BreachNotice, organization, *, language: str, address: str) -> EmailMessage:
     with translation.override(language):
         context = {"notice": notice, "organization": organization, "updates": notice.updates}
-        if kind == Kind.MEMBER:
+        if kind in (Kind.MEMBER, Kind.PRIVACY_CONTACT):
             subject = _("Personal data breach %(reference)s touching %(name)s") % {
                 "reference": notice.reference,
                 "name": organization.name,
             }
             body = render_to_string("breaches/email/organization.txt", context)
+        elif kind in (Kind.MEMBER_34, Kind.PRIVACY_CONTACT_34):
+            subject = _("Personal data breach %(reference)s: %(name)s's people are being told") % {
+                "reference": notice.reference,
+                "name": organization.name,
+            }
+            context["people_message"] = render_to_string("breaches/email/subject.txt", context)
+            body = render_to_string("breaches/email/organization_people.txt", context)
         elif kind == Kind.USER:
             subject = _("Logicnet: a personal data breach concerning your account")
             body = render_to_string("breaches/email/user.txt", context)
@@ -195,16 +211,38 @@ def delivery_counts(*, notice_id: int, kind: str) -> dict:
     return {key: value or 0 for key, value in counts.items()}
 
 
+def _add_organization_recipients(organization_id: int, notice_id: int, *, team_kind: str, privacy_kind: str) -> None:
+    """The organization's owners, admins and privacy officers, and the privacy contact
+    address of its privacy settings, unless a team member has that address already: one
+    mail per address and notice, never the same content twice. Inside the tenant context."""
+    from privacy.models import PrivacySettings
+
+    team = Membership.objects.filter(
+        Q(role__in=[Role.OWNER, Role.ADMIN]) | Q(is_privacy_officer=True), organization_id=organization_id
+    ).select_related("user")
+    _add_recipients(organization_id, notice_id, team_kind, [m.user_id for m in team])
+    team_addresses = {m.user.email.strip().lower() for m in team}
+    found = PrivacySettings.objects.filter(organization_id=organization_id).exclude(contact_email="").first()
+    if found is not None and found.contact_email.strip().lower() not in team_addresses:
+        _add_recipients(organization_id, notice_id, privacy_kind, [found.pk])
+
+
+def _sum_counts(*counts: dict) -> dict:
+    return {status: sum(c[status] for c in counts) for status in Status.values}
+
+
 @job_handler(ORGANIZATION_JOB)
 def mail_organization(job, report) -> dict:
-    """Art. 33(2): the organization's owners, admins and privacy officers are told."""
+    """Art. 33(2): the organization's owners, admins and privacy officers are told, and its
+    privacy contact address (its privacy settings)."""
     organization_id, notice_id = job.organization_id, job.params["notice"]
     with tenant_context(organization_id):
-        team = Membership.objects.filter(
-            Q(role__in=[Role.OWNER, Role.ADMIN]) | Q(is_privacy_officer=True), organization_id=organization_id
-        ).values_list("user_id", flat=True)
-        _add_recipients(organization_id, notice_id, Kind.MEMBER, list(team))
-    counts = _send_batches(job, report, kind=Kind.MEMBER)
+        _add_organization_recipients(
+            organization_id, notice_id, team_kind=Kind.MEMBER, privacy_kind=Kind.PRIVACY_CONTACT
+        )
+    counts = _sum_counts(
+        _send_batches(job, report, kind=Kind.MEMBER), _send_batches(job, report, kind=Kind.PRIVACY_CONTACT)
+    )
     if counts[Status.SENT]:
         with tenant_context(organization_id):
             BreachNotice.objects.filter(pk=notice_id, organization_notified_at__isnull=True).update(
@@ -231,12 +269,21 @@ def mail_subjects(job, report) -> dict:
             )
             _add_recipients(organization_id, notice_id, Kind.CONTACT, list(people))
         if USER_KIND in kinds:
-            _add_recipients(
-                organization_id, notice_id, Kind.USER, list(users_in_scope(organization_id=organization_id, end=end))
-            )
+            users = users_in_scope(organization_id=organization_id, end=end)
+            if params.get("users") is not None:
+                # Chosen by the platform across the incident's organizations: an account
+                # holder in two of them is told about their one account once.
+                users = users.filter(user_id__in=params["users"])
+            _add_recipients(organization_id, notice_id, Kind.USER, list(users))
+        _add_organization_recipients(
+            organization_id, notice_id, team_kind=Kind.MEMBER_34, privacy_kind=Kind.PRIVACY_CONTACT_34
+        )
     counts = {
         "contacts": _send_batches(job, report, kind=Kind.CONTACT),
         "users": _send_batches(job, report, kind=Kind.USER),
+        "organization": _sum_counts(
+            _send_batches(job, report, kind=Kind.MEMBER_34), _send_batches(job, report, kind=Kind.PRIVACY_CONTACT_34)
+        ),
     }
     with tenant_context(organization_id):
         BreachNotice.objects.filter(pk=notice_id).update(subjects_notice_finished_at=timezone.now())

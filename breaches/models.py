@@ -180,6 +180,13 @@ class BreachRecipient(TenantModel):
         CONTACT = "contact", _("Person affected (Art. 34)")
         # Account data is Logicnet's own (it is the controller): it tells its users itself.
         USER = "user", _("Account holder affected (Art. 34)")
+        # The organization's privacy contact address (its privacy settings), told beside its
+        # team; subject_id is the privacy settings row. Skipped when a team member has it.
+        PRIVACY_CONTACT = "privacy", _("Privacy contact address (Art. 33(2))")
+        # Art. 34 is the controller's duty: its team and privacy contact get a copy of what
+        # Logicnet tells its people on its behalf.
+        MEMBER_34 = "member_34", _("Team member, copy of the notice to the people (Art. 34)")
+        PRIVACY_CONTACT_34 = "privacy_34", _("Privacy contact address, copy of the notice to the people (Art. 34)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

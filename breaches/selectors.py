@@ -82,6 +82,7 @@ def incident_notices(incident: BreachIncident) -> list[dict]:
         {
             "notice": n,
             "members": counts.get((n.pk, BreachRecipient.Kind.MEMBER), empty),
+            "privacy_contact": counts.get((n.pk, BreachRecipient.Kind.PRIVACY_CONTACT), empty),
             "contacts": counts.get((n.pk, BreachRecipient.Kind.CONTACT), empty),
             "users": counts.get((n.pk, BreachRecipient.Kind.USER), empty),
         }

@@ -57,6 +57,9 @@ def save_incident(*, incident: BreachIncident, actor) -> BreachIncident:
             incident.reference = next_reference(now)
     incident.updated_at = now
     incident.save()
+    # Organizations already told see the change at once (the authority notified, new facts).
+    if BreachNotice.objects.filter(incident=incident, published_at__isnull=False).exists():
+        publish(incident=incident)
     return incident
 
 
@@ -168,5 +171,31 @@ def notify_subjects(*, incident: BreachIncident, actor) -> int:
     BreachNotice.objects.filter(pk__in=[n.pk for n in notices]).update(
         subjects_notified_at=incident.subjects_notified_at, subjects_notice_requested_at=now
     )
-    _start_after_commit(SUBJECTS_JOB, [(n.organization_id, _scope_params(incident, n)) for n in notices])
+    holders = _account_holders_by_notice(incident, notices)
+    _start_after_commit(
+        SUBJECTS_JOB,
+        [(n.organization_id, {**_scope_params(incident, n), "users": holders[n.pk]}) for n in notices],
+    )
     return len(notices)
+
+
+def _account_holders_by_notice(incident: BreachIncident, notices: list[BreachNotice]) -> dict[int, list[int]]:
+    """Account data is Logicnet's, one account per person, whatever the number of
+    organizations: each account holder in scope is told once, by the notice of the first
+    affected organization they belonged to by the end of the period (platform read)."""
+    from accounts.models import Membership
+
+    end = incident.period_end or timezone.now()
+    by_organization = {n.organization_id: n.pk for n in notices}
+    found: dict[int, list[int]] = {n.pk: [] for n in notices}
+    told: set[int] = set()
+    memberships = (
+        Membership.objects.filter(organization_id__in=list(by_organization), created_at__lte=end)
+        .order_by("organization_id", "user_id")
+        .values_list("organization_id", "user_id")
+    )
+    for organization_id, user_id in memberships:
+        if user_id not in told:
+            told.add(user_id)
+            found[by_organization[organization_id]].append(user_id)
+    return found

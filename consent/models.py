@@ -123,6 +123,9 @@ class ConsentRecord(TenantModel):
         blank=True,
         related_name="+",
     )
+    # Set on the copy appended for the surviving contact when two contacts were merged: the
+    # ledger row it repeats (that row keeps naming the merged-away contact, unchanged).
+    carried_from = models.BigIntegerField(_("carried over at a merge from record"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("consent record")

@@ -116,6 +116,7 @@ classify(
         "method": _ledger(Category.USAGE, Plain.CHOICE),
         "recorded_at": _ledger(Category.USAGE, Plain.TIMESTAMP),
         "recorded_by": not_personal("the staff member who recorded it; a row reference"),
+        "carried_from": not_personal("the ledger row this one repeats after a merge; a row reference"),
     },
     erasure=keep(LegalBasis.LEGAL_OBLIGATION),
 )
@@ -176,4 +177,13 @@ classify(
 )
 
 # Audit details of consent events: the purpose's key, the notice version, the method.
-registry.declare_audit_structural_keys("purpose", "method", "record")
+registry.declare_audit_structural_keys("purpose", "method", "record", "ledger_rows_carried", "carried")
+
+
+def _carry_on_merge(**kwargs) -> int:
+    from consent.services.ledger import carry_consent_on_merge
+
+    return carry_consent_on_merge(**kwargs)
+
+
+registry.declare_merge_carrier("consent.ConsentRecord", _carry_on_merge)

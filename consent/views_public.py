@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from billing.limits import PlanLimitReached
 from consent import selectors
 from consent.forms import SignupForm
 from consent.models import ConsentRecord
@@ -142,9 +143,19 @@ def signup_confirm(request, org_slug: str, token: str):
     link changes nothing)."""
     organization = request.public_organization
     if request.method == "POST":
-        record = confirm_signup(
-            organization, token, ip_address=client_ip(request) or "", user_agent=_user_agent(request)
-        )
+        try:
+            record = confirm_signup(
+                organization, token, ip_address=client_ip(request) or "", user_agent=_user_agent(request)
+            )
+        except PlanLimitReached:
+            # The organization's plan has no room for a new contact: nothing is recorded and
+            # the link keeps working, so the person can confirm once there is room.
+            messages.error(
+                request,
+                _("%(organization)s cannot take new subscriptions at the moment. Please use the link again later.")
+                % {"organization": organization.name},
+            )
+            return redirect("consent_signup_confirm", org_slug=org_slug, token=token)
         if record is None:
             return _link_not_valid(request)
         messages.success(request, _("Thank you: your subscription is confirmed."))

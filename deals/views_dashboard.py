@@ -11,13 +11,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
-from logicnet.spreadsheet import safe_cell
 
 from accounts.selectors import members_of
 from contacts.forms_lists import MemberChoiceField, members_queryset
 from deals.charts import bar_chart
 from deals.dashboard import PERIODS, DashboardFilters, build_dashboard
 from deals.models import Pipeline
+from logicnet.spreadsheet import safe_cell
 from logicnet.tenancy.roles import Role
 
 

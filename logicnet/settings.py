@@ -63,6 +63,12 @@ INSTALLED_APPS = [
     "consent",
     "retention",
     "notices",
+    "imports",
+    "billing",  # plans, subscriptions, Stripe
+    "support",  # the support inbox and organizations' time-limited support access
+    "announcements",  # Logicnet's announcements to account holders, product-news consent
+    "import_export",  # bulk work in the admin (organizations' metadata)
+    "exports",  # exports of the CRM's lists (CSV, XLSX), as jobs
     "demo",  # above every product app: its seed writes through all of them
 ]
 
@@ -109,6 +115,7 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "usage.context_processors.cookie_banner",
                 "notices.context_processors.policy_notice",
+                "announcements.context_processors.announcement_banners",
             ],
         },
     },
@@ -284,6 +291,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "logicnet.heartbeat", "schedule": 15.0},
     "requeue-stalled-jobs": {"task": "logicnet.requeue_stalled_jobs", "schedule": 60.0},
+    "imports-delete-expired-uploads": {
+        "task": "imports.delete_expired_uploads",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
@@ -302,6 +313,12 @@ CELERY_BEAT_SCHEDULE = {
     # The retention sweep, one job per organization, at night in TIME_ZONE (the quiet hours).
     "retention-nightly-sweep": {"task": "retention.start_nightly_sweeps", "schedule": crontab(hour=2, minute=30)},
     "notices-mail": {"task": "notices.sweep_notices", "schedule": 600.0},
+    # Stripe events stored but not processed (the broker was down when they arrived).
+    "billing-pending-events": {"task": "billing.process_pending_events", "schedule": 60.0},
+    "announcements-mail": {"task": "announcements.sweep_mail", "schedule": 600.0},
+    # Screenshots of support threads deleted (retention, account erasure) go with them.
+    "support-screenshots": {"task": "support.delete_orphan_screenshots", "schedule": crontab(hour=3, minute=40)},
+    "delete-expired-crm-exports": {"task": "exports.delete_expired_exports", "schedule": 3600.0},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the
@@ -316,10 +333,16 @@ TENANCY_ORGANIZATION_MODEL = "accounts.Organization"
 TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
+# The highest role an organization's members may act with, whatever their membership says:
+# (organization) -> role or None. Billing's read-only mode (payment overdue past its grace).
+TENANCY_ROLE_LIMITS = ["billing.limits.role_limit"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "deals", "privacy", "consent", "retention"]
+TENANCY_APPS = ["contacts", "deals", "privacy", "consent", "retention", "imports", "billing"]
 # Models of those apps that hold no organization, each with its reason.
-TENANCY_EXEMPT_MODELS: dict[str, str] = {}
+TENANCY_EXEMPT_MODELS: dict[str, str] = {
+    "billing.Plan": "plans are the platform's, the same for every organization",
+    "billing.StripeEvent": "stored before anyone knows whose it is; holds no personal value (billing/services.py)",
+}
 # Tables without an organization whose rows belong to one user: the application role sees
 # and changes only the acting user's rows (`app.user_id`, logicnet/tenancy/rls.py). A model
 # without a user field is owned through its foreign key to another one listed here. Every
@@ -337,6 +360,11 @@ TENANCY_USER_OWNED_MODELS = [
     "usersessions.UserSession",
     "admin.LogEntry",
     "notices.PolicyAcceptance",
+    "support.SupportRequest",
+    "support.SupportMessage",
+    "announcements.AnnouncementDelivery",
+    "announcements.AnnouncementDismissal",
+    "announcements.MarketingConsent",
 ]
 # The model `data_map --contact` looks a contact up in.
 PERSONAL_DATA_CONTACT_MODEL = "contacts.Contact"
@@ -484,6 +512,27 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Billing (Stripe) ---------------------------------------------------------------------------
+# Billing is on only when both keys are set; without them every organization is on an
+# unlimited plan and the billing page says payments are not configured.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Seconds a webhook signature stays acceptable (Stripe's default tolerance against replays).
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
+# Where Stripe's library sends its requests; only tests change it (a local fake server).
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http"))
+# Stripe price ids per plan, interval and currency: STRIPE_PRICE_PRO_MONTHLY_EUR and so on.
+STRIPE_PRICES = {
+    f"{plan}:{interval}:{currency}": env_str(f"STRIPE_PRICE_{plan}_{interval}_{currency}".upper())
+    for plan in ("pro", "business")
+    for interval in ("monthly", "yearly")
+    for currency in ("eur", "ron")
+}
+BILLING_ENABLED = bool(STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET)
+# Days an organization keeps working normally after a payment fails (or after canceling)
+# before it becomes read-only (or falls back to the free plan). Nothing is ever deleted.
+BILLING_GRACE_DAYS = env_int("BILLING_GRACE_DAYS", 14)
+
 # --- Mail ----------------------------------------------------------------------------------
 
 EMAIL_BACKEND = env_str(
@@ -529,6 +578,8 @@ PRIVACY_PACKAGES_DIR = DATA_DIR / "privacy-packages" / _xdist_worker if _xdist_w
 # Account holders' own data packages ("download my data"), sealed with the platform key.
 ACCOUNT_PACKAGES_DIR = DATA_DIR / "account-packages" / _xdist_worker if _xdist_worker else DATA_DIR / "account-packages"
 ACCOUNT_PACKAGE_RETENTION = timedelta(days=30)
+# Screenshots attached to support requests, sealed with the platform key.
+SUPPORT_FILES_DIR = DATA_DIR / "support" / _xdist_worker if _xdist_worker else DATA_DIR / "support"
 ACCOUNT_PACKAGE_LINK_VALID = timedelta(hours=72)
 
 LOGGING = {

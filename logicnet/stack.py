@@ -215,7 +215,8 @@ def run() -> int:
         for name, (process, command) in commands.items():
             procs[name] = subprocess.Popen(command, cwd=ROOT, env={**env, "LOGICNET_PROCESS": process})
         say(f"Logicnet CRM is running at http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
-        say(f"the platform admin is at http://127.0.0.1:{admin_port}/admin/ (staff with a second factor)")
+        say(f"the platform admin is at http://127.0.0.1:{admin_port}/admin/ (staff with a second factor):")
+        say("  platform@demo.logicnet.ro / 'demo-password-2026', authenticator key NRXWO2LDNZSXILLEMVWW6LLBMRWWS3RB")
         say("sign in as owner@demo.logicnet.ro with password 'demo-password-2026', or sign up;")
         say("outgoing mail (verification links) is printed in this console.")
         while not stopping:

@@ -5,10 +5,12 @@ from django.views.generic import RedirectView
 
 from accounts.urls import organization_urlpatterns
 from accounts.views import ConfirmEmailView
+from billing.urls import webhook_urlpatterns as billing_webhook_urlpatterns
 from contacts.urls import urlpatterns as crm_urlpatterns
 from deals.views_dashboard import dashboard, dashboard_chart_csv
 from logicnet.health import healthz
 from notices.urls import public_urlpatterns as notices_public_urlpatterns
+from support.urls import account_urlpatterns as support_account_urlpatterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -25,6 +27,10 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
     # Pipelines, the board, deals, transactions and their settings.
     path("o/<slug:org_slug>/deals/", include("deals.urls")),
+    # Imports of contacts and companies from files.
+    path("o/<slug:org_slug>/", include("imports.urls")),
+    # Exports of the CRM's lists, as jobs (exports/).
+    path("o/<slug:org_slug>/", include("exports.urls")),
     # Personal data breaches that touch the organization, as Logicnet notified them.
     path("o/<slug:org_slug>/privacy/breaches/", include("breaches.urls")),
     # The organization's retention periods, legal holds and sweeps.
@@ -33,8 +39,14 @@ urlpatterns = [
     path("o/<slug:org_slug>/privacy/", include("privacy.urls")),
     # Records of processing (GDPR Art. 30(2)) and sub-processor notices of the organization.
     path("o/<slug:org_slug>/privacy/", include("notices.urls")),
+    # The support access an organization grants Logicnet's staff, and what they opened.
+    path("o/<slug:org_slug>/settings/support-access/", include("support.urls")),
     # Consent purposes, the ledger and its export, a contact's consent.
     path("o/<slug:org_slug>/consent/", include("consent.urls")),
+    # The organization's plan, usage, Stripe Checkout and Billing Portal, invoices.
+    path("o/<slug:org_slug>/billing/", include("billing.urls")),
+    # Stripe's signed webhook (no login, no CSRF token: the signature authenticates it).
+    *billing_webhook_urlpatterns,
     # Public pages of an organization, for people without an account (logicnet/tenancy/public.py).
     path("p/<slug:org_slug>/", include("privacy.public_urls")),
     path("p/<slug:org_slug>/", include("consent.public_urls")),
@@ -42,4 +54,7 @@ urlpatterns = [
     # Logicnet's own cookie banner and choices.
     path("", include("usage.urls")),
     path("", include("accounts.urls")),
+    # The support inbox (/support/) and announcements (banners, product-news consent).
+    *support_account_urlpatterns,
+    path("", include("announcements.urls")),
 ]

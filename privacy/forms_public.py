@@ -147,3 +147,14 @@ class ChildDataReportForm(PublicSubmissionForm):
         heading = _("Report of a child's data")
         message = f"{heading}. {relationship}.\n\n{data['details']}"
         return {"rights": [Right.ERASURE], "email": data["email"], "message": message, "priority": True}
+
+
+class ConfirmationCodeForm(forms.Form):
+    """The code from the confirmation mail, typed on the page the request was sent from."""
+
+    code = forms.CharField(
+        label=_("Code from the email"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("Eight digits, for example 1234-5678."),
+    )

@@ -34,6 +34,7 @@ KINDS = (
     "completed",
     "restriction_lifting",
     "download",
+    "erasure_withheld",
 )
 
 
@@ -48,6 +49,7 @@ def _subject(kind: str, request: PrivacyRequest, organization) -> str:
         "completed": _("Your privacy request to %(name)s is answered"),
         "restriction_lifting": _("%(name)s will lift the restriction of your data"),
         "download": _("Your data from %(name)s: download link"),
+        "erasure_withheld": _("Your erasure request to %(name)s: your data is kept for now"),
     }
     return f"{subjects[kind] % {'name': organization.name}} ({request.reference})"
 
@@ -70,6 +72,9 @@ def _context(request: PrivacyRequest, kind: str, organization) -> dict:
         "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
     }
     if kind in ("confirmation", "reminder"):
+        from privacy.services.requests import confirmation_code
+
+        context["confirm_code"] = confirmation_code(request)
         context["confirm_link"] = absolute_url(
             reverse("privacy_confirm", kwargs={"org_slug": slug, "token": confirmation_token(request)})
         )

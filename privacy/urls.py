@@ -14,6 +14,7 @@ urlpatterns = [
     path(f"{REQUEST}jobs/<int:privacy_job_id>/", answers.request_job, name="privacy_request_job"),
     path(f"{REQUEST}erasure/", answers.erasure_preview, name="privacy_erasure_preview"),
     path(f"{REQUEST}erasure/confirm/", answers.erasure_confirm, name="privacy_erasure_confirm"),
+    path(f"{REQUEST}erasure/withhold/", answers.erasure_withhold, name="privacy_erasure_withhold"),
     path(f"{REQUEST}restriction/", answers.restriction, name="privacy_restriction"),
     path(f"{REQUEST}objection/", answers.objection, name="privacy_objection"),
     path(f"{REQUEST}rectification/", answers.rectification, name="privacy_rectification"),

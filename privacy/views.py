@@ -32,14 +32,16 @@ from logicnet.forms import add_service_errors
 from logicnet.ratelimit import consume, parse_rate
 from logicnet.tenancy.public import public_page
 from privacy import deadlines
-from privacy.forms_public import ChildDataReportForm, PublicRequestForm
-from privacy.models import PrivacyRequest, new_reference
+from privacy.forms_public import ChildDataReportForm, ConfirmationCodeForm, PublicRequestForm
+from privacy.models import PrivacyRequest, RequestEvent, new_reference
 from privacy.services.objection import contact_for_token, object_to_marketing
 from privacy.services.requests import (
+    CODE_ATTEMPTS,
     CONFIRMATION_VALID,
     RequestError,
     clock,
     confirm_email,
+    confirm_email_by_code,
     privacy_settings,
     request_from_confirmation_token,
     request_from_status_token,
@@ -208,18 +210,41 @@ def _thank(request, reference: str):
 
 @public_page
 def thanks(request, org_slug: str):
+    """The page after sending: the reference, and (POST) the code from the confirmation mail,
+    which confirms the address as the mail's link does (for a person reading their mail on
+    another device). Only this browser knows which request it sent; tries are limited per
+    request and per client address."""
     organization = request.public_organization
     submitted = request.session.get(SUBMITTED_SESSION_KEY) or {}
     if submitted.get("organization") != organization.pk:
         return redirect("public_privacy", org_slug=organization.slug)
+    reference = submitted["reference"]
+    form = ConfirmationCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        budgets = (
+            ("privacy-request-code", f"{organization.pk}:{reference}", CODE_ATTEMPTS),
+            ("privacy-request-code-client", client_ip(request) or "unknown", CODE_ATTEMPTS * 4),
+        )
+        if not all(consume(scope=scope, identity=who, limit=limit, period=3600) for scope, who, limit in budgets):
+            form.add_error("code", _("Too many tries. Open the link in the email, or try again in an hour."))
+            status = 429
+        else:
+            confirmed = confirm_email_by_code(organization, reference=reference, code=form.cleaned_data["code"])
+            if confirmed is not None:
+                return redirect("privacy_request_status", org_slug=organization.slug, token=status_token(confirmed))
+            form.add_error("code", _("This is not the code of your request, or it is no longer valid."))
+            status = 400
     return TemplateResponse(
         request,
         "privacy/public/thanks.html",
         {
             "organization": organization,
-            "reference": submitted["reference"],
+            "reference": reference,
             "valid_days": CONFIRMATION_VALID.days,
+            "code_form": form,
         },
+        status=status,
     )
 
 
@@ -271,6 +296,12 @@ def request_status(request, org_slug: str, token: str):
     if privacy_request is None:
         return _link_not_valid(request)
     resend_refused = False
+    if request.method == "POST" and request.POST.get("show") == "recipients":
+        # Art. 19: the person asks who their data was disclosed to and who was told.
+        from privacy.services.fulfilment import tell_person_recipients
+
+        told = tell_person_recipients(privacy_request)
+        return _status_page(request, privacy_request, token, resend_refused=False, recipients=told)
     if request.method == "POST":
         if privacy_request.status != Status.AWAITING_VERIFICATION:
             return redirect(request.path)
@@ -290,7 +321,9 @@ def _resend_allowed(privacy_request: PrivacyRequest) -> bool:
     return consume(scope="privacy-request-resend", identity=identity, limit=limit, period=period)
 
 
-def _status_page(request, privacy_request: PrivacyRequest, token: str, *, resend_refused: bool) -> TemplateResponse:
+def _status_page(
+    request, privacy_request: PrivacyRequest, token: str, *, resend_refused: bool, recipients=None
+) -> TemplateResponse:
     organization = request.public_organization
     controller = privacy_settings(organization)
     time_zone = controller.time_zone
@@ -304,6 +337,9 @@ def _status_page(request, privacy_request: PrivacyRequest, token: str, *, resend
             "privacy_request": privacy_request,
             "status_token": token,
             "status_explained": STATUS_EXPLAINED.get(privacy_request.status, ""),
+            # Art. 17(3)(e): a legal hold keeps the data; the request stays open until released.
+            "erasure_withheld": privacy_request.status == Status.AWAITING_APPROVAL
+            and privacy_request.events.filter(kind=RequestEvent.Kind.ERASURE_WITHHELD).exists(),
             "received_on": deadlines.local_day(privacy_request.received_at, time_zone),
             "closed_on": (
                 deadlines.local_day(privacy_request.closed_at, time_zone) if privacy_request.closed_at else None
@@ -315,6 +351,12 @@ def _status_page(request, privacy_request: PrivacyRequest, token: str, *, resend
             "supervisory_authority": settings.PRIVACY_SUPERVISORY_AUTHORITY,
             "resent": resent,
             "resend_refused": resend_refused,
+            # Art. 19: offered once a correction, erasure or restriction was carried out.
+            "may_ask_recipients": any(
+                right in privacy_request.rights for right in ("rectification", "erasure", "restriction")
+            )
+            and privacy_request.events.filter(kind=RequestEvent.Kind.RECIPIENTS_NOTIFIED).exists(),
+            "recipients": recipients,
         },
         status=429 if resend_refused else 200,
     )

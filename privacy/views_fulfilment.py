@@ -81,7 +81,12 @@ def erasure_preview(request, org_slug, request_id):
         return _back(org_slug, request_id)
     for step in plan["steps"]:
         step["name"] = _records_name(step["model"])
-    context = {"privacy_request": privacy_request, "plan": plan, "fingerprint": fingerprint}
+    context = {
+        "privacy_request": privacy_request,
+        "plan": plan,
+        "fingerprint": fingerprint,
+        "holds": fulfilment.legal_holds_of(privacy_request),
+    }
     return render(request, "privacy/desk/erasure_preview.html", context)
 
 
@@ -106,6 +111,21 @@ def erasure_confirm(request, org_slug, request_id):
         privacy_request,
         fingerprint=request.POST.get("fingerprint", ""),
         actor=request.user,
+    )
+    return _back(org_slug, request_id)
+
+
+@require_POST
+@requires_role(**DESK)
+def erasure_withhold(request, org_slug, request_id):
+    """A legal hold keeps the person's data: tell them, keep the request open (Art. 17(3)(e))."""
+    privacy_request = _request_for(request, request_id)
+    _run(
+        request,
+        fulfilment.withhold_erasure,
+        privacy_request,
+        actor=request.user,
+        done=_("The person is told that a legal hold keeps their data for now."),
     )
     return _back(org_slug, request_id)
 

@@ -26,18 +26,36 @@ class PeriodsForm(forms.Form):
             )
 
 
+class HoldSearchForm(forms.Form):
+    """Find the person to hold: POSTed, since a name or address in a URL reaches the logs."""
+
+    q = forms.CharField(
+        label=_("Find the person: a name's first letters or an email address"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+
+
 class HoldForm(forms.Form):
-    entity = forms.ChoiceField(
-        label=_("Hold"), choices=[("contact", _("a contact")), ("interaction", _("an interaction"))]
+    """The hold on one of the contacts (or one of their interactions) the search found.
+    `target` is "contact:<id>" or "interaction:<id>"; the service checks it is the
+    organization's."""
+
+    target = forms.RegexField(
+        label=_("Hold"),
+        regex=r"^(contact|interaction):[0-9]{1,18}$",
+        error_messages={"required": _("Choose the contact or the interaction to hold.")},
     )
-    number = forms.IntegerField(
-        label=_("Number"), min_value=1, help_text=_("The number in the contact's or interaction's address.")
-    )
+    q = forms.CharField(max_length=100, required=False, widget=forms.HiddenInput)
     reference = forms.CharField(
         label=_("Case or matter reference"),
         max_length=100,
         help_text=_("For example a case number. Write no personal data here."),
     )
+
+    def target_kwargs(self) -> dict[str, int]:
+        entity, number = self.cleaned_data["target"].split(":")
+        return {f"{entity}_id": int(number)}
 
 
 class ReleaseForm(forms.Form):

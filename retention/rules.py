@@ -25,6 +25,7 @@ ENFORCED_ELSEWHERE = {
     "security_log": "audit.drop_expired_audit_events",
     "data_package": "privacy.delete_expired_packages, accounts.sweep_account_privacy",
     "export_file": "accounts.delete_expired_exports",
+    "crm_export_file": "exports.delete_expired_exports",
     "usage_events": "usage.sweep_usage_retention",
     "cookie_choice": "usage.sweep_usage_retention",
     "cookie_choice_device": "usage.sweep_usage_retention",

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 from retention import rules as retention_rules
-from retention.forms import HoldForm, PeriodsForm, ReleaseForm
-from retention.selectors import active_holds, released_holds
+from retention.forms import HoldForm, HoldSearchForm, PeriodsForm, ReleaseForm
+from retention.selectors import active_holds, find_hold_subjects, released_holds
 from retention.services import settings as services
 from retention.services.sweep import preview, start_sweep, sweep_history
 
@@ -26,11 +26,13 @@ def _periods_form(request, data=None) -> PeriodsForm:
     return PeriodsForm(data, rules=retention_rules.overridable_rules(), current=overrides)
 
 
-def _page(request, *, periods=None, hold_form=None, status=200):
+def _page(request, *, periods=None, hold_form=None, search_form=None, found=None, status=200):
     organization = request.organization
     context = {
         "periods": periods or _periods_form(request),
         "hold_form": hold_form or HoldForm(),
+        "search_form": search_form or HoldSearchForm(),
+        "found": found,
         "applied": retention_rules.applied_rules(organization.pk),
         "elsewhere": retention_rules.enforced_elsewhere(),
         "audit_days": retention_rules.audit_retention_days(),
@@ -62,24 +64,37 @@ def retention_settings(request, org_slug):
 
 @owners_and_admins
 @require_POST
+def hold_find(request, org_slug):
+    """Find the contact to hold by name or email (POSTed: never personal data in a URL)."""
+    form = HoldSearchForm(request.POST)
+    if not form.is_valid():
+        return _page(request, search_form=form, status=400)
+    found = find_hold_subjects(request.organization, form.cleaned_data["q"])
+    hold_form = HoldForm(initial={"q": found["query"]})
+    return _page(request, search_form=form, hold_form=hold_form, found=found)
+
+
+@owners_and_admins
+@require_POST
 def hold_add(request, org_slug):
     form = HoldForm(request.POST)
     if form.is_valid():
-        number = form.cleaned_data["number"]
-        target = {"contact_id": number} if form.cleaned_data["entity"] == "contact" else {"interaction_id": number}
         try:
             services.place_hold(
                 organization=request.organization,
                 actor=request.user,
                 reference=form.cleaned_data["reference"],
-                **target,
+                **form.target_kwargs(),
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             messages.success(request, _("Legal hold placed."))
             return redirect("retention_settings", org_slug=org_slug)
-    return _page(request, hold_form=form, status=400)
+    query = form.cleaned_data.get("q", "") if hasattr(form, "cleaned_data") else ""
+    found = find_hold_subjects(request.organization, query) if query else None
+    search_form = HoldSearchForm(initial={"q": query})
+    return _page(request, hold_form=form, search_form=search_form, found=found, status=400)
 
 
 @owners_and_admins

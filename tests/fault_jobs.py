@@ -85,3 +85,26 @@ def retention_sweep_pausing(job, report) -> dict:
             raise RuntimeError("the fault test did not kill this worker")
 
     return sweep_job(job, pausing)
+
+
+# --- an export, stopped after its first page --------------------------------------------------------
+
+EXPORT_KIND = "tests.export_pausing"
+
+
+@job_handler(EXPORT_KIND)
+def export_pausing(job, report) -> dict:
+    """The real export handler (exports.services.run_export) in pages of `page_size`; on its
+    first attempt it waits, after its first page was written, for the test to kill its worker."""
+    from exports.registry import export_list
+    from exports.services import run_export
+
+    export_list(job.params["list"]).page_size = job.params["page_size"]
+
+    def pausing(done: int, total: int) -> None:
+        report(done, total)  # committed at once: the test's signal
+        if job.attempts == 1 and 0 < done < total:
+            time.sleep(PAUSE_LIMIT_SECONDS)
+            raise RuntimeError("the fault test did not kill this worker")
+
+    return run_export(job, pausing)

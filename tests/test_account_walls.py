@@ -34,6 +34,7 @@ from accounts import two_factor
 from accounts.models import AccountDataPackage, User
 from accounts.selectors import confirmation_link_owner
 from accounts.two_factor_models import AuthenticatorDevice, BackupCode, BackupCodeDevice
+from announcements.models import AnnouncementDelivery, AnnouncementDismissal, MarketingConsent
 from logicnet.tenancy.context import act_as, acting_user, request_user_block, tenant_context, user_context
 from logicnet.tenancy.rls import USER_TABLES_OUTSIDE_POLICIES, tenant_models
 from notices.services.policy import accept_current
@@ -106,7 +107,59 @@ USER_ROW_FACTORIES: dict[str, RowFactory] = {
         LogEntry.objects.create(user=user, object_repr="x", action_flag=ADDITION, change_message="").pk
     ],
     "notices.PolicyAcceptance": lambda user: [accept_current(user=user, audit=False).pk],
+    "support.SupportRequest": lambda user: [_support_request(user).pk],
+    "support.SupportMessage": lambda user: [_support_request(user).messages.get().pk],
+    "announcements.AnnouncementDelivery": lambda user: [
+        AnnouncementDelivery.objects.create(announcement_id=_announcement_id(), user=user).pk
+    ],
+    "announcements.AnnouncementDismissal": lambda user: [
+        AnnouncementDismissal.objects.create(announcement_id=_announcement_id(), user=user).pk
+    ],
+    "announcements.MarketingConsent": lambda user: [
+        MarketingConsent.objects.create(user=user, given=True, method="settings").pk
+    ],
 }
+
+
+def _support_request(user):
+    from support.services.requests import open_request
+
+    return open_request(user=user, subject="Help", body="Please")
+
+
+_committed_announcements: list[int] = []
+
+
+def _announcement_id() -> int:
+    """An announcement row, written as the platform writes it: the web role may not insert
+    one (announcements/security.py), so it is committed through the owner's own connection
+    and removed after the test (see _remove_committed_announcements)."""
+    import psycopg
+
+    params = dict(connection.get_connection_params())
+    params.update(user=settings.DATABASE_OWNER["USER"], password=settings.DATABASE_OWNER["PASSWORD"] or None)
+    with psycopg.connect(**params, autocommit=True) as owner:
+        (pk,) = owner.execute(
+            "INSERT INTO announcements_announcement (kind, title_en, title_ro, body_en, body_ro, organization_ids,"
+            " owners_only, send_email, created_at, mail_total)"
+            " VALUES ('service', 'x', 'x', 'x', 'x', '[]', false, false, now(), 0) RETURNING id"
+        ).fetchone()
+    _committed_announcements.append(pk)
+    return pk
+
+
+@pytest.fixture(autouse=True)
+def _remove_committed_announcements():
+    yield
+    if not _committed_announcements:
+        return
+    import psycopg
+
+    params = dict(connection.get_connection_params())
+    params.update(user=settings.DATABASE_OWNER["USER"], password=settings.DATABASE_OWNER["PASSWORD"] or None)
+    with psycopg.connect(**params, autocommit=True) as owner:
+        owner.execute("DELETE FROM announcements_announcement WHERE id = ANY(%s)", [_committed_announcements])
+    _committed_announcements.clear()
 
 
 def test_every_user_owned_model_has_a_row_factory():

@@ -250,8 +250,9 @@ def test_scope_and_notifications_over_real_smtp(
         "contacts": {"pending": 0, "sent": 1, "failed": 0, "bounced": 1},
         # Account data (the address) is in the categories: Logicnet tells its users itself.
         "users": {"pending": 0, "sent": 3, "failed": 0, "bounced": 0},
+        # The controller's team (owner and privacy officer) gets a copy of what was sent.
+        "organization": {"pending": 0, "sent": 2, "failed": 0, "bounced": 0},
     }
-    assert job.progress_done == 3  # the last batch run: the users
     bouncing_mailbox.wait_for("ana@example.net", subject=org_a.name)
     bouncing_mailbox.wait_for("bob@example.com", subject="your account")
     assert not [r for r, _m in bouncing_mailbox.messages if "old@example.net" in r or "ana@example.org" in r]
@@ -265,6 +266,7 @@ def test_scope_and_notifications_over_real_smtp(
         ("contact", "sent"),
         ("contact", "bounced"),
         ("member", "sent"),
+        ("member_34", "sent"),
         ("user", "sent"),
     }
     assert not any("@" in str(value) for row in stored for value in row)  # no address kept
@@ -281,6 +283,52 @@ def test_scope_and_notifications_over_real_smtp(
     assert incident.reference in page and "Logs show two downloads." in page
     assert "1 sent, 0 failed, 1 bounced, 0 pending" in page
     assert "Bucket closed; keys rotated." in page
+
+
+def _mails_to(box, address: str) -> list:
+    return [message for recipients, message in box.messages if address in recipients]
+
+
+def test_the_privacy_contact_is_told_too_and_nobody_gets_the_same_mail_twice(
+    platform_db, staff, org_a, org_b, alice, charlie, eager_tasks, mailbox
+):
+    """Art. 33(2) and 34 reach the privacy contact address of each organization's privacy
+    settings beside its admins; an address that is both gets one mail; an account holder in
+    two affected organizations gets one mail per organization's notice, and the mail about
+    their one account once."""
+    from privacy.services.settings import update_privacy_settings
+
+    update_privacy_settings(organization=org_a, actor=alice, data={"contact_email": "dpo@alpha.example"})
+    update_privacy_settings(organization=org_b, actor=charlie, data={"contact_email": "Charlie@Example.com"})
+    make_member(org_b, alice, "admin")  # alice is an owner in A and an admin in B
+    incident = _open_incident(staff, org_a)
+    with platform_bypass(actor=staff, reason="test: scope on two organizations"):
+        incident.organization_ids = [org_a.pk, org_b.pk]
+        incident.save(update_fields=["organization_ids"])
+        services.notify_organizations(incident=incident, actor=staff)
+    mailbox.wait_for("dpo@alpha.example", subject=incident.reference)
+    assert len(_mails_to(mailbox, "dpo@alpha.example")) == 1
+    # B's privacy contact is charlie's own address: one mail, not two of the same content.
+    assert len(_mails_to(mailbox, "charlie@example.com")) + len(_mails_to(mailbox, "Charlie@Example.com")) == 1
+    # alice is on both teams: one mail per organization's notice, each naming its organization.
+    alices = _mails_to(mailbox, "alice@example.com")
+    assert sorted(m["Subject"].split(" touching ")[1] for m in alices) == sorted([org_a.name, org_b.name])
+
+    before = len(mailbox.messages)
+    with platform_bypass(actor=staff, reason="test: notify subjects"):
+        services.notify_subjects(incident=incident, actor=staff)
+    new = mailbox.messages[before:]
+    account_mails = [r for r, m in new if "your account" in m["Subject"]]
+    addresses = [r[0] for r in account_mails]
+    assert "alice@example.com" in addresses and len(addresses) == len(set(addresses))  # once each
+    copies = [(r[0], m["Subject"]) for r, m in new if "are being told" in m["Subject"]]
+    told = [address for address, _s in copies]
+    assert told.count("alice@example.com") == 2 and told.count("charlie@example.com") == 1
+    assert told.count("dpo@alpha.example") == 1
+    assert len(set(copies)) == len(copies)  # the same content never twice to one address
+    with tenant_context(org_a):
+        kinds = set(BreachRecipient.objects.values_list("kind", "status"))
+    assert ("privacy", "sent") in kinds and ("privacy_34", "sent") in kinds
 
 
 def test_only_the_desk_sees_breaches_and_each_organization_only_its_own(

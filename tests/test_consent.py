@@ -240,7 +240,45 @@ def test_deleting_or_merging_contacts_leaves_the_ledger(org_a, alice, ana, newsl
     from contacts.services.contacts import delete_contact
 
     delete_contact(organization=org_a, actor=alice, contact=ana)
-    assert ledger(org_a) == [(other.pk, "newsletter", 1, "given", "api"), (ana.pk, "newsletter", 1, "given", "api")]
+    # The originals stay as recorded; the duplicate's row was appended again for the survivor.
+    assert sorted(ledger(org_a)) == sorted(
+        [
+            (other.pk, "newsletter", 1, "given", "api"),
+            (ana.pk, "newsletter", 1, "given", "api"),
+            (ana.pk, "newsletter", 1, "given", "api"),
+        ]
+    )
+
+
+def test_a_merge_carries_the_duplicates_consent_to_the_survivor(org_a, alice, ana, newsletter, events_purpose):
+    """Both contacts' decisions follow the survivor; per purpose the newest one wins, whoever
+    made it; the evidence moves with the copies, so erasing the survivor erases it all."""
+    other = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "ana@home.example"})
+    give(org_a, ana, newsletter)
+    give(org_a, other, events_purpose, ip_address="203.0.113.7", user_agent="Form/1.0")
+    withdraw(org_a, other, newsletter)  # newer than ana's consent: the survivor withdrew
+    assert status(org_a, ana, newsletter) == Action.GIVEN and status(org_a, ana, events_purpose) is None
+    before = ledger(org_a)
+
+    merge_contacts(organization=org_a, actor=alice, survivor=ana, duplicate=other, choices={})
+
+    assert status(org_a, ana, newsletter) == Action.WITHDRAWN
+    assert status(org_a, ana, events_purpose) == Action.GIVEN
+    after = ledger(org_a)
+    assert set(before) <= set(after) and len(after) == len(before) + 2  # appended, nothing changed
+    with tenant_context(org_a):
+        originals = ConsentRecord.objects.filter(contact_id=other.pk)
+        copies = ConsentRecord.objects.filter(contact_id=ana.pk, carried_from__isnull=False)
+        assert originals.count() == 2 and copies.count() == 2
+        assert set(copies.values_list("carried_from", flat=True)) == set(originals.values_list("pk", flat=True))
+        assert set(copies.values_list("recorded_at", flat=True)) == set(originals.values_list("recorded_at", flat=True))
+        (evidence,) = ConsentEvidence.objects.all()
+        assert evidence.record.contact_id == ana.pk and evidence.ip_address == "203.0.113.7"
+    assert len(selectors.history(org_a, ana.pk)) == 3
+
+    execute(plan("contact", ana, audit=False), audit=False)
+    with tenant_context(org_a):
+        assert not ConsentEvidence.objects.exists()
 
 
 # --- one click from a mail (RFC 8058) ---------------------------------------------------------------------

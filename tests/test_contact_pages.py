@@ -461,9 +461,11 @@ def test_one_tag_rule_for_contacts_and_companies(org_a, alice):
         create_contact(organization=org_a, actor=alice, data={"first_name": "B", "tags": [too_long]})
     with pytest.raises(ValidationError) as company_error:
         create_company(organization=org_a, actor=alice, name="Moara", data={"tags": [too_long]})
-    assert contact_error.value.message_dict == company_error.value.message_dict == {
-        "tags": ["A tag can have at most 60 characters."]
-    }
+    assert (
+        contact_error.value.message_dict
+        == company_error.value.message_dict
+        == {"tags": ["A tag can have at most 60 characters."]}
+    )
     with tenant_context(org_a):
         assert not Contact.objects.filter(tags__name__startswith="xxx").exists()
 

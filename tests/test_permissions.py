@@ -48,6 +48,9 @@ PUBLIC_URL_NAMES = {
     "cookie_settings",
     "account_confirm_email",
     "subprocessors",
+    "stripe_webhook",  # Stripe's signature is its authentication (tests/test_billing.py)
+    # RFC 8058 one-click unsubscribe from product news: a signed token, no account needed.
+    "product_news_unsubscribe",
 }
 PUBLIC_VIEW_MODULES = ("allauth.",)
 EXCLUDED_PREFIXES = ("admin/",)  # tests/test_admin.py
@@ -82,7 +85,46 @@ OBJECT_KWARGS: dict[str, Callable[[World], int]] = {
     "reason_id": lambda world: world.crm["lost_reason"].pk,
     "product_id": lambda world: world.crm["product"].pk,
     "transaction_id": lambda world: world.crm["transaction"].pk,
+    "import_id": lambda world: _an_import(world),
+    "grant_id": lambda world: world.support_grant.pk,
+    # Dismissing is POST-only and the web role cannot write announcements (the admin process
+    # does): the matrix reaches the view with any id; tests/test_announcements.py dismisses.
+    "announcement_id": lambda world: 1,
+    # The account pages are walked as the plain member: their own support thread.
+    "support_request_id": lambda world: world.support_request.pk,
+    "support_message_id": lambda world: world.support_message.pk,
+    "export_id": lambda world: _member_export(world),
 }
+
+
+def _an_import(world) -> int:
+    """An import of organization A, uploaded and mapped (its file is not needed by the pages)."""
+    from imports.models import Import
+
+    if getattr(world, "_import_id", None) is None:
+        with tenant_context(world.org_a):
+            world._import_id = Import.objects.create(
+                organization=world.org_a,
+                file_type="csv",
+                status=Import.Status.READY,
+                file_info={"kind": "csv", "headers": ["Email"], "rows": 1},
+                columns=[{"column": 0, "field": "email"}],
+            ).pk
+    return world._import_id
+
+
+def _member_export(world) -> int:
+    """A finished contacts export started by the member (reachable by them, the admin and
+    the owner; exports/views.py), made once per world."""
+    if "export" not in world.crm:
+        from exports.services import start_export
+        from logicnet.tenancy.roles import Actor
+
+        member = Membership.objects.select_related("organization").get(pk=world.member_membership.pk)
+        job = start_export(actor=Actor.from_membership(member), list_key="contacts", params={}, file_format="csv")
+        execute_job(organization_id=world.org_a.pk, job_id=job.pk, final_attempt=True)
+        world.crm["export"] = job.pk
+    return world.crm["export"]
 
 
 def _account_package_token(user) -> str:
@@ -157,6 +199,7 @@ def test_every_url_is_public_or_in_the_matrix():
     assert not stale, f"PUBLIC_URL_NAMES lists URLs that no longer exist: {stale}"
     # The matrix is not empty by accident.
     assert {"dashboard", "members", "members_export", "job_detail", "job_download"} <= {r.name for r in ORG_ROUTES}
+    assert {"export_index", "export_start", "export_detail", "export_download"} <= {r.name for r in ORG_ROUTES}
     assert {"home", "sessions", "account_privacy", "account_package_download"} <= {r.name for r in ACCOUNT_ROUTES}
 
 
@@ -174,6 +217,9 @@ class World:
     crm: dict
     privacy_request: PrivacyRequest
     privacy_job: Job
+    support_grant: object
+    support_request: object
+    support_message: object
 
     def url(self, route: Route, org_slug: str | None = None) -> str:
         kwargs = {k: OBJECT_KWARGS[k](self) for k in route.object_kwargs}
@@ -202,7 +248,9 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         privacy_job = Job.objects.create(
             organization=org_a, kind=PACKAGE_JOB, params={"request_id": privacy_request.pk, "kind": "access"}
         )
+    support = _support_objects(org_a, alice, bob)
     return World(
+        **support,
         org_a=org_a,
         org_b=org_b,
         users={Role.OWNER: alice, Role.ADMIN: admin, Role.MEMBER: bob, Role.READ_ONLY: reader, "outsider": charlie},
@@ -213,6 +261,24 @@ def world(alice, bob, charlie, org_a, org_b) -> World:
         privacy_request=privacy_request,
         privacy_job=privacy_job,
     )
+
+
+def _support_objects(organization, owner, member) -> dict:
+    """A support access grant of A, and the member's own support request with a screenshot."""
+    from logicnet.tenancy.context import user_context
+    from support.services.grants import grant_support_access
+    from support.services.requests import Screenshot, open_request
+
+    request = open_request(
+        user=member, subject="Help", body="Please", screenshot=Screenshot(b"\x89PNG\r\n\x1a\n" + b"0" * 16, "image/png")
+    )
+    with user_context(member):
+        message = request.messages.get()
+    return {
+        "support_grant": grant_support_access(organization=organization, actor=owner, duration="1d"),
+        "support_request": request,
+        "support_message": message,
+    }
 
 
 def _crm_objects(organization, owner) -> dict:
@@ -387,6 +453,8 @@ def test_only_declared_pages_are_above_read_only():
     restricted = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=True) != Role.READ_ONLY}
     assert {"organization_settings", "job_detail", "job_download"} <= restricted
     assert {"deal_settings", "deal_pipeline_edit", "deal_stage_archive"} <= restricted
+    # Exports copy personal data out in bulk: members and above (exports/services.py EXPORT_ROLE).
+    assert {"export_index", "export_start", "export_detail", "export_download"} <= restricted
     assert not {"dashboard", "members"} & restricted
     admin_writes = {r.name for r in ORG_ROUTES if minimum_role_for(r.callback, safe_method=False) == Role.ADMIN}
     assert {"member_invite", "member_role", "member_remove", "invitation_revoke", "members_export"} <= admin_writes

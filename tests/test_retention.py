@@ -278,11 +278,29 @@ def test_owners_set_periods_place_holds_and_see_tonights_counts(client, world, o
         periods = dict(RetentionOverride.objects.values_list("rule", "period_days"))
     assert periods == {"contact": 183, "interaction": None}
 
-    hold_url = reverse("retention_hold_add", kwargs={"org_slug": org_a.slug})
+    # The person to hold is found by name or email, POSTed (never in the URL), then chosen.
+    find_url = reverse("retention_hold_find", kwargs={"org_slug": org_a.slug})
     stale = world["stale"][0]
-    assert client.post(hold_url, {"entity": "contact", "number": stale.pk, "reference": "CASE-9"}).status_code == 302
-    missing = client.post(hold_url, {"entity": "contact", "number": world["outsider"].pk, "reference": "X"})
+    assert client.get(find_url).status_code == 405
+    by_email = client.post(find_url, {"q": "stale0@example.net"})
+    assert [row["contact"] for row in by_email.context["found"]["contacts"]] == [stale]
+    assert f'value="contact:{stale.pk}"' in by_email.content.decode()
+    by_name = client.post(find_url, {"q": "stal"})
+    assert len(by_name.context["found"]["contacts"]) == 5
+    by_name = client.post(find_url, {"q": "fresh0"})
+    (row,) = by_name.context["found"]["contacts"]
+    assert {i.pk for i in row["interactions"]} == {i.pk for i in world["old"]}
+    assert f'value="interaction:{row["interactions"][0].pk}"' in by_name.content.decode()
+    assert client.post(find_url, {"q": "Other"}).context["found"]["contacts"] == []  # B's look-alike
+
+    hold_url = reverse("retention_hold_add", kwargs={"org_slug": org_a.slug})
+    added = client.post(hold_url, {"target": f"contact:{stale.pk}", "reference": "CASE-9", "q": "stale0@example.net"})
+    assert added.status_code == 302
+    missing = client.post(hold_url, {"target": f"contact:{world['outsider'].pk}", "reference": "X", "q": "Other"})
     assert missing.status_code == 400  # another organization's contact is not found here
+    assert client.post(hold_url, {"target": "contact:abc", "reference": "X"}).status_code == 400
+    page = client.get(settings_url).content.decode()
+    assert "Stale0 Popescu" in page and "CASE-9" in page
 
     page = client.get(reverse("retention_preview", kwargs={"org_slug": org_a.slug}))
     assert page.status_code == 200
@@ -314,3 +332,61 @@ def test_the_history_lists_past_sweeps_with_their_counts(
     page = client.get(reverse("retention_history", kwargs={"org_slug": org_a.slug}))
     assert page.status_code == 200 and page.context["sweeps"] == [job]
     assert b"contact: 5" in page.content
+
+
+# --- the promise and the rule ------------------------------------------------------------------------------
+
+
+def _policy_text(language: str) -> str:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return (Path(settings.BASE_DIR) / "templates" / "accounts" / f"privacy_policy_{language}.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("language", "session_pattern", "cookie_device_pattern"),
+    [
+        ("en", r"at most (\d+) days after its last use", r"the last two kept (\d+) days"),
+        ("ro", r"cel mult (\d+) zile după ultima folosire", r"ultimele două păstrate (\d+) de zile"),
+    ],
+)
+def test_the_privacy_policy_promises_the_periods_the_sweeps_apply(language, session_pattern, cookie_device_pattern):
+    """Session and IP data: the policy (both languages) states how long a session's IP
+    address and browser, and a cookie choice's, are kept; the registry's rules, which the
+    sweeps apply, say the same, and so does the session cookie's lifetime."""
+    import re
+
+    from django.conf import settings
+
+    from usage.personal_data import COOKIE_CHOICE_DEVICE
+
+    text = _policy_text(language)
+    session_days = int(re.search(session_pattern, text).group(1))
+    cookie_device_days = int(re.search(cookie_device_pattern, text).group(1))
+    assert registry.retention["session"].duration == datetime.timedelta(days=session_days)
+    assert registry.retention["session"].anchor == "last_seen_at"  # "after its last use"
+    assert session_days * 24 * 3600 == settings.SESSION_COOKIE_AGE
+    assert registry.retention[COOKIE_CHOICE_DEVICE].duration == datetime.timedelta(days=cookie_device_days)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sessions_ip_address_goes_on_the_day_the_policy_says(platform_db, alice):
+    from allauth.usersessions.models import UserSession
+
+    from logicnet.tenancy.context import platform_reads, user_context
+    from retention.services.sweep import sweep_platform_tables
+
+    period = registry.retention["session"].duration
+    day = datetime.timedelta(days=1)
+    with user_context(alice):
+        within = UserSession.objects.create(
+            user=alice, ip="192.0.2.3", session_key="within", user_agent="test", last_seen_at=NOW - period + day
+        )
+        UserSession.objects.create(
+            user=alice, ip="192.0.2.4", session_key="past", user_agent="test", last_seen_at=NOW - period - day
+        )
+    assert sweep_platform_tables(now=NOW)["usersessions.UserSession"] == 1
+    with platform_reads():
+        assert list(UserSession.objects.values_list("pk", flat=True)) == [within.pk]

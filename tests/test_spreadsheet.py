@@ -7,7 +7,19 @@ from logicnet.spreadsheet import safe_cell
 
 @pytest.mark.parametrize(
     "typed",
-    ["=1+1", "+40 721", "-2", "@SUM(A1)", "\t=1", "\r=1", "\n=1", "\uff1dHYPERLINK(1)", "\uff0b1", "\uff0d1", "\uff20A1"],
+    [
+        "=1+1",
+        "+40 721",
+        "-2",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "\n=1",
+        "\uff1dHYPERLINK(1)",
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20A1",
+    ],
 )
 def test_a_cell_a_spreadsheet_would_run_is_written_as_text(typed):
     assert safe_cell(typed) == "'" + typed

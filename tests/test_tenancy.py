@@ -126,7 +126,56 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "deals.CurrencyRate": lambda organization, actor, n: _deal_row(organization, actor, n, "rate"),
     "deals.DealLineItem": lambda organization, actor, n: _deal_row(organization, actor, n, "line"),
     "deals.Transaction": lambda organization, actor, n: _deal_row(organization, actor, n, "transaction"),
+    "imports.Import": lambda organization, actor, n: _imports_row(
+        organization, "Import", file_type="csv", created_by=actor
+    ),
+    "imports.SavedMapping": lambda organization, actor, n: _imports_row(organization, "SavedMapping", name=f"Map {n}"),
+    "billing.Subscription": lambda organization, actor, n: _billing_subscription(organization),
+    "billing.BillingDetails": lambda organization, actor, n: _billing_details(organization, actor, n),
+    "billing.Invoice": lambda organization, actor, n: _billing_invoice(organization, n),
+    "support.SupportAccessGrant": lambda organization, actor, n: _support_grant(organization, actor),
+    "support.SupportAccessLog": lambda organization, actor, n: _support_opening(organization, actor),
 }
+
+
+def _imports_row(organization, model_name: str, **values):
+    with tenant_context(organization):
+        return apps.get_model("imports", model_name).objects.create(organization=organization, **values)
+
+
+def _billing_subscription(organization):
+    from billing.services import subscription_for
+
+    return subscription_for(organization)
+
+
+def _billing_details(organization, actor, n):
+    from billing.services import update_billing_details
+
+    return update_billing_details(
+        organization=organization, actor=actor, data={"legal_name": f"Firm {n} SRL", "vat_id": "RO18547290"}
+    )
+
+
+def _billing_invoice(organization, n):
+    with tenant_context(organization):
+        return apps.get_model("billing", "Invoice").objects.create(
+            organization=organization, stripe_id=f"in_test_{n}", state_at=timezone.now()
+        )
+
+
+def _support_grant(organization, actor):
+    from support.services.grants import grant_support_access
+
+    return grant_support_access(organization=organization, actor=actor, duration="1d")
+
+
+def _support_opening(organization, actor):
+    from support.services.grants import open_under_grant
+
+    _support_grant(organization, actor)
+    with tenant_context(organization):
+        open_under_grant(organization_id=organization.pk, staff=actor, what="contact_list")
 
 
 def _consent_purpose(organization, actor, n):

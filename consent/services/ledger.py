@@ -201,3 +201,66 @@ def record_by_staff(*, organization, actor, contact, purpose: Purpose, action: s
         actor=actor,
         details=note,
     )
+
+
+def carry_consent_on_merge(*, organization, survivor, duplicate, actor=None) -> int:
+    """Two contacts were merged (contacts.services.merge, inside its transaction): the
+    duplicate's consent history follows the survivor, without rewriting the ledger.
+
+    1. each of the duplicate's ledger rows is appended again for the survivor, with its own
+       purpose, notice version, action, method, time and author, and `carried_from` naming
+       the original (which stays as it is, naming the duplicate's id: the proof as recorded);
+       keeping the original times means the survivor's status is the newest decision of
+       either contact, per purpose;
+    2. the evidence (IP address, user agent, note) moves with it: copied to the new row and
+       deleted from the original, so that erasing the survivor later finds all of it;
+    3. one audit event with the count.
+    Returns the number of rows appended."""
+    with tenant_context(organization):
+        originals = list(
+            ConsentRecord.objects.filter(organization=organization, contact_id=duplicate.pk)
+            .select_related("evidence")
+            .order_by("recorded_at", "id")
+        )
+        if not originals:
+            return 0
+        # A merge repeated after a crash must not append twice.
+        done = set(
+            ConsentRecord.objects.filter(
+                organization=organization, contact_id=survivor.pk, carried_from__in=[r.pk for r in originals]
+            ).values_list("carried_from", flat=True)
+        )
+        carried = 0
+        for original in originals:
+            if original.pk in done:
+                continue
+            copy = ConsentRecord.objects.create(
+                organization=organization,
+                contact_id=survivor.pk,
+                purpose_id=original.purpose_id,
+                notice_id=original.notice_id,
+                action=original.action,
+                method=original.method,
+                recorded_at=original.recorded_at,
+                recorded_by_id=original.recorded_by_id,
+                carried_from=original.pk,
+            )
+            evidence = getattr(original, "evidence", None)
+            if evidence is not None:
+                ConsentEvidence.objects.create(
+                    organization=organization,
+                    record=copy,
+                    ip_address=evidence.ip_address,
+                    user_agent=evidence.user_agent,
+                    details=evidence.details,
+                )
+                ConsentEvidence.objects.filter(organization=organization, pk=evidence.pk).delete()
+            carried += 1
+        record_event(
+            action="consent.carried_on_merge",
+            actor=actor,
+            organization=organization,
+            target=survivor,
+            details={"duplicate_id": duplicate.pk, "carried": carried},
+        )
+    return carried

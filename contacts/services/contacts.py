@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Organization, User
+from billing.limits import check_contacts
 from contacts.custom_fields import definitions_for, field_name, form_field, merged_values
 from contacts.models import (
     Company,
@@ -318,6 +319,7 @@ def create_contact(*, organization: Organization, actor: User | None, data: dict
        emails, phones and addresses; audit without personal data in the audit row.
     """
     _check_data(data)
+    check_contacts(organization, adding=1)  # the plan's contact limit, with an upgrade prompt
     with tenant_context(organization):
         _check_references(organization, data)
         contact = Contact(organization=organization, created_by=actor, updated_by=actor)

@@ -23,6 +23,7 @@ from contacts.models import (
 )
 from contacts.services.contacts import STALE_MESSAGE, _full_clean, _save, check_not_restricted, is_minor
 from logicnet.audit.services import record_event
+from logicnet.personal_data.registry import registry
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.rls import APPEND_ONLY_TABLES
 
@@ -121,7 +122,9 @@ def _move_unique(model, organization: Organization, keep: Contact, gone: Contact
     theirs.update(contact=keep)
 
 
-def _move_other_relations(organization: Organization, keep: Contact, gone: Contact) -> None:
+def _move_other_relations(organization: Organization, keep: Contact, gone: Contact, actor: User | None) -> dict:
+    """Repoint every other reference to the duplicate; returns what ledgers carried over."""
+    carried = {}
     for relation in Contact._meta.related_objects:
         if relation.many_to_many or relation.related_model in HANDLED_RELATIONS:
             continue
@@ -129,10 +132,16 @@ def _move_other_relations(organization: Organization, keep: Contact, gone: Conta
             continue
         if relation.related_model._meta.db_table in APPEND_ONLY_TABLES:
             # A ledger (consent) is never rewritten: its rows keep naming the duplicate's id
-            # as the proof they are; the survivor starts from its own records.
+            # as the proof they are. The app that owns it appends copies for the survivor
+            # (the registry's merge carrier), so the survivor's status follows both.
+            label = relation.related_model._meta.label_lower
+            carry = registry.merge_carriers.get(label)
+            if carry is not None:
+                carried[label] = carry(organization=organization, survivor=keep, duplicate=gone, actor=actor)
             continue
         manager = relation.related_model._default_manager
         manager.filter(**{relation.field.name: gone}).update(**{relation.field.name: keep})
+    return carried
 
 
 def merge_contacts(
@@ -184,7 +193,7 @@ def merge_contacts(
         _move_unique(InteractionParticipant, organization, keep, gone, "interaction")
         Task.objects.filter(organization=organization, contact=gone).update(contact=keep)
         ContactAddress.objects.filter(organization=organization, contact=gone).update(contact=keep)
-        _move_other_relations(organization, keep, gone)
+        carried = _move_other_relations(organization, keep, gone, actor)
         # The duplicate's own further emails and phones move before it is deleted; the
         # losing primaries are added after the survivor has its final primary values.
         _move_extras(ContactEmail, "email_index", organization, keep, gone)
@@ -211,6 +220,7 @@ def merge_contacts(
                 "survivor_id": keep.pk,
                 "duplicate_id": duplicate.pk,
                 "fields_from_duplicate": taken_from_duplicate,
+                "ledger_rows_carried": carried,
             },
         )
     return keep

@@ -129,6 +129,40 @@ def _active_view_id(request) -> int | None:
         return None
 
 
+# Filter fields that are not filters: how the list is shown, not which rows it holds.
+NOT_FILTERS = {"sort", "col"}
+
+
+def _chip_value(field, value) -> str:
+    if hasattr(value, "__iter__") and not isinstance(value, str):
+        return ", ".join(_chip_value(field, item) for item in value)
+    if hasattr(field, "label_from_instance") and hasattr(value, "pk"):
+        return str(field.label_from_instance(value))
+    if hasattr(value, "strftime"):
+        return dateformat.format(value, get_format("SHORT_DATE_FORMAT"))
+    choices = dict(getattr(field, "choices", ()) or ())
+    return str(choices.get(value, value))
+
+
+def filter_chips(form, base_query: str) -> list[dict]:
+    """The active filters as chips: the field's label, what it is set to, and the list's URL
+    without it (a link, so removing one is a click and the browser's back button undoes it)."""
+    query = QueryDict(base_query)
+    chips = []
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if name in NOT_FILTERS or value in (None, "", [], ()) or (hasattr(value, "exists") and not value.exists()):
+            continue
+        remaining = query.copy()
+        for key in (name, COMPANY_NAME_PARAM) if name == "company_name" else (name,):
+            remaining.pop(key, None)
+        remaining.pop("cursor", None)
+        chips.append(
+            {"label": field.label, "value": _chip_value(field, value), "remove_url": "?" + remaining.urlencode()}
+        )
+    return chips
+
+
 def _list_context(request, entity: str, form, page, matches, custom_fields, can_write: bool) -> dict:
     """What both lists' templates show besides their rows."""
     count, more = count_up_to(matches)
@@ -140,6 +174,7 @@ def _list_context(request, entity: str, form, page, matches, custom_fields, can_
         "count": count,
         "count_more": more,
         "current_query": base_query,
+        "filter_chips": filter_chips(form, base_query),
         "saved_views": _saved_views(request, entity),
         "active_view_id": _active_view_id(request),
         "entity": entity,

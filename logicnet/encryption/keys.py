@@ -45,7 +45,12 @@ from logicnet.encryption.exceptions import (
     OrganizationKeyDestroyed,
     OrganizationKeyMissing,
 )
-from logicnet.tenancy.context import active_alias, active_organization_id, platform_bypass_active
+from logicnet.tenancy.context import (
+    active_alias,
+    active_organization_id,
+    platform_bypass_active,
+    tenant_keys_withheld,
+)
 
 _LOCK_NAMESPACE = 7_302_114  # pg_advisory_xact_lock(namespace, organization): one key writer
 # The two-key advisory lock takes two integers and organization ids are bigints (permuted,
@@ -263,7 +268,7 @@ def organization_keys(organization_id: int, *, need_version: int | None = None) 
     this check, for a cache lifetime after one organization's key was used, any code in the
     process (another tenant's request, a task, a forgotten filter) could decrypt its data.
     """
-    if active_organization_id() != organization_id and not platform_bypass_active():
+    if active_organization_id() != organization_id and (not platform_bypass_active() or tenant_keys_withheld()):
         raise OrganizationKeyMissing(
             f"the data key of organization {organization_id} is not available here: "
             "read encrypted values inside tenant_context(organization)"
@@ -374,7 +379,7 @@ def decrypt_value(organization_id: int | None, label: str, field_name: str, toke
         organization_id is not None
         and len(parts) == 3
         and parts[1].isdigit()
-        and (organization_id == active_organization_id() or platform_bypass_active())
+        and (organization_id == active_organization_id() or (platform_bypass_active() and not tenant_keys_withheld()))
     ):
         version = int(parts[1])
         entry = _cache.get(organization_id)

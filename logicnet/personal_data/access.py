@@ -372,6 +372,12 @@ class _Reader:
                     out[name] = related_id
                 continue
             value = getattr(row, model_field.attname)
+            if getattr(model_field, "platform_sealed", False) and value:
+                # Sealed with the platform key (a support thread's texts): the person gets the
+                # words, not the token. Secrets sealed this way (TOTP seeds) are never shown.
+                from logicnet.encryption.fields import open_platform_field
+
+                value = open_platform_field(row, name).decode("utf-8", errors="replace")
             labels = self._value_labels(model, name)
             if labels is not None and isinstance(value, dict):
                 value = {labels.get(key, key): item for key, item in value.items()}

@@ -253,7 +253,10 @@ declare_store(
 declare_store(
     "stripe",
     _("Stripe"),
-    holds=_("the billing contact of an organization (name, email) and its invoices"),
+    holds=_(
+        "the billing contact of an organization (name, email, billing address, VAT identifier), its card "
+        "(never seen by Logicnet: Stripe Checkout and the Billing Portal collect it) and its invoices"
+    ),
     erasure=_(
         "the customer is deleted at Stripe when the organization leaves; invoices are kept there "
         "under the accounting law (GDPR Art. 6(1)(c))"

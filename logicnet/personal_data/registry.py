@@ -398,6 +398,10 @@ class Registry:
     # counts, ids). Erasure redacts every other value of an event about the subject.
     audit_structural_keys: set[str] = field(default_factory=set)
     value_labels: dict[tuple[str, str], Callable[[int], dict[str, str]]] = field(default_factory=dict)
+    # Append-only ledgers keyed by a subject's row (model label -> carrier): when two contacts
+    # are merged their rows cannot be repointed, so the owning app appends copies for the
+    # survivor (see declare_merge_carrier).
+    merge_carriers: dict[str, Callable[..., int]] = field(default_factory=dict)
 
     # --- declarations ---------------------------------------------------------------------
 
@@ -490,6 +494,16 @@ class Registry:
         id)` gives the names people know them by, used in access packages."""
         for name in fields:
             self.value_labels[(label.lower(), name)] = labels
+
+    def declare_merge_carrier(self, label: str, carry: Callable[..., int]) -> None:
+        """`carry(organization=, survivor=, duplicate=, actor=)` appends, for the survivor of a
+        merge, what an append-only ledger (`logicnet.tenancy.rls.APPEND_ONLY_TABLES`) holds
+        about the duplicate, and returns how many rows it appended. Called inside the merge's
+        transaction, with both contact rows locked."""
+        key = label.lower()
+        if key in self.merge_carriers:
+            raise ValueError(f"merge carrier for {label} is declared twice")
+        self.merge_carriers[key] = carry
 
     # --- reading --------------------------------------------------------------------------
 
@@ -590,6 +604,34 @@ class Registry:
             if rule.derived_from and "." in rule.derived_from:
                 return rule.derived_from
         return ""
+
+    def recipients_of(self, kind: str, subject) -> list[dict[str, Any]]:
+        """GDPR Art. 19: the recipients to whom `subject`'s data is disclosed, derived from
+        what is held about them: every table holding a row about the subject names, through
+        its fields' purposes, the purposes' recipients and sub-processors. Each entry: the
+        recipient's key ("recipient" entries by their text), name, whether a sub-processor,
+        and the purposes. Call it where `holdings` may (inside the tenant context for a
+        contact); tables only the platform reads (the audit log) are left out: they are not
+        disclosed to anyone."""
+        found: dict[str, dict[str, Any]] = {}
+        for holding in self.holdings(kind, subject):
+            if holding.platform_only or not holding.rows.exists():
+                continue
+            model_rules = self._models.get(holding.model.lower(), {})
+            for name in holding.fields:
+                rule = model_rules.get(name)
+                purpose = self.purposes.get(getattr(rule, "purpose", "") or "")
+                if purpose is None:
+                    continue
+                named = [(str(r), str(r), False) for r in purpose.recipients]
+                named += [(p.key, str(p.name), True) for p in purpose.sub_processors if isinstance(p, SubProcessor)]
+                for key, label, sub_processor in named:
+                    entry = found.setdefault(
+                        key, {"key": key, "name": label, "sub_processor": sub_processor, "purposes": []}
+                    )
+                    if purpose.key not in entry["purposes"]:
+                        entry["purposes"].append(purpose.key)
+        return sorted(found.values(), key=lambda entry: (entry["sub_processor"], entry["name"]))
 
     def holdings(self, kind: str, subject) -> list[Holding]:
         """Every (model, path to the subject) with the personal fields it holds about `subject`.
@@ -876,6 +918,7 @@ define_subject_kind = registry.define_subject_kind
 declare_store = registry.declare_store
 declare_sub_processor = registry.declare_sub_processor
 declare_value_labels = registry.declare_value_labels
+declare_merge_carrier = registry.declare_merge_carrier
 
 
 def __getattr__(name: str):

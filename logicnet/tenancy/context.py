@@ -220,6 +220,26 @@ class PlatformAccessUnavailable(RuntimeError):
 
 
 _platform_bypass_active: ContextVar[bool] = ContextVar("platform_bypass_active", default=False)
+# Set for the whole of an admin request (logicnet/admin_site.py): the platform role reads
+# every organization's rows there, but no organization's data key is handed out, so a
+# ciphertext column the admin happened to show stays a ciphertext. Only a block inside
+# that organization's own tenant_context (support access the organization granted) decrypts.
+_tenant_keys_withheld: ContextVar[bool] = ContextVar("tenant_keys_withheld", default=False)
+
+
+def tenant_keys_withheld() -> bool:
+    return _tenant_keys_withheld.get()
+
+
+@contextmanager
+def withhold_tenant_keys() -> Iterator[None]:
+    """Inside the block, an organization's data key is available only inside that
+    organization's tenant_context, even under platform_bypass or platform_reads."""
+    token = _tenant_keys_withheld.set(True)
+    try:
+        yield
+    finally:
+        _tenant_keys_withheld.reset(token)
 
 
 def platform_bypass_active() -> bool:

@@ -16,7 +16,7 @@ from django.http import Http404
 from logicnet.tenancy.context import acting_user, request_user_block, tenant_context
 from logicnet.tenancy.organizations import access_gates, membership_model
 from logicnet.tenancy.public import is_public_page, serve_public_page
-from logicnet.tenancy.roles import Actor, Role, minimum_role_for, privacy_officer_may
+from logicnet.tenancy.roles import Actor, Role, is_beyond_role_limits, minimum_role_for, privacy_officer_may
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -85,12 +85,13 @@ class OrganizationMiddleware:
         request.organization = membership.organization
         request.membership = membership
         request.user_memberships = memberships
-        request.actor = Actor.from_membership(membership, user=request.user)
+        # The role decided once for the request, capped by the organization's role limits
+        # (billing's read-only mode) except on the pages that lift them.
+        actor = Actor.from_membership(membership, user=request.user, limited=not is_beyond_role_limits(view_func))
+        request.actor = actor
         _remember_organization(request, membership.organization_id)
         needed = minimum_role_for(view_func, request.method in SAFE_METHODS)
-        if not Role.at_least(membership.role, needed) and not (
-            membership.is_privacy_officer and privacy_officer_may(view_func)
-        ):
+        if not Role.at_least(actor.role, needed) and not (actor.privacy_officer and privacy_officer_may(view_func)):
             raise PermissionDenied
 
         with acting_user(request.user), tenant_context(membership.organization):

@@ -28,3 +28,9 @@ def access_gates() -> list[Callable]:
     """Product rules that may stop a member at an organization's door (its two-factor
     requirement): each takes (request, organization) and returns a response or None."""
     return [import_string(path) for path in settings.TENANCY_ACCESS_GATES]
+
+
+def role_limits() -> list[Callable]:
+    """Product rules capping the role members act with in an organization (billing's
+    read-only mode): each takes the organization and returns the highest role or None."""
+    return [import_string(path) for path in getattr(settings, "TENANCY_ROLE_LIMITS", [])]

@@ -47,6 +47,29 @@ def privacy_officer_may(view) -> bool:
     return bool(getattr(target, "logicnet_privacy_officer", getattr(view, "logicnet_privacy_officer", False)))
 
 
+def beyond_role_limits(view):
+    """Mark a view usable with the membership's own role even while the organization's role
+    is limited (TENANCY_ROLE_LIMITS): the billing page, where an owner lifts the limit."""
+    view.logicnet_beyond_role_limits = True
+    return view
+
+
+def is_beyond_role_limits(view) -> bool:
+    target = getattr(view, "view_class", view)
+    return bool(getattr(target, "logicnet_beyond_role_limits", getattr(view, "logicnet_beyond_role_limits", False)))
+
+
+def limited_role(organization, role: str) -> str:
+    """The membership's role capped by every TENANCY_ROLE_LIMITS rule for the organization."""
+    from logicnet.tenancy.organizations import role_limits
+
+    for rule in role_limits():
+        limit = rule(organization)
+        if limit is not None and Role.rank(limit) < Role.rank(role):
+            role = limit
+    return role
+
+
 def minimum_role_for(view, safe_method: bool) -> str:
     target = getattr(view, "view_class", view)
     read, write = getattr(target, "logicnet_roles", getattr(view, "logicnet_roles", (Role.READ_ONLY, Role.MEMBER)))
@@ -69,14 +92,26 @@ class Actor:
     privacy_officer: bool = False
 
     @classmethod
-    def from_membership(cls, membership, *, user=None) -> Actor:
+    def from_membership(cls, membership, *, user=None, limited: bool = True) -> Actor:
         """`user`: the membership's user when the caller holds it already (the request's
-        user), which saves loading it again."""
+        user), which saves loading it again.
+
+        The role is capped by the organization's role limits (TENANCY_ROLE_LIMITS: billing's
+        read-only mode) unless `limited` is False (pages marked `beyond_role_limits`). A
+        capped owner or admin keeps the privacy desk: answering data-subject requests is a
+        legal duty (GDPR Art. 12) that does not wait for a payment."""
+        role = membership.role
+        privacy_officer = membership.is_privacy_officer
+        if limited:
+            capped = limited_role(membership.organization, role)
+            if capped != role:
+                privacy_officer = privacy_officer or Role.at_least(role, Role.ADMIN)
+                role = capped
         return cls(
             organization=membership.organization,
             user=user or membership.user,
-            role=membership.role,
-            privacy_officer=membership.is_privacy_officer,
+            role=role,
+            privacy_officer=privacy_officer,
         )
 
     def at_least(self, needed: str) -> bool:

@@ -263,6 +263,16 @@ def _suppress(contact) -> int:
     return len(rows)
 
 
+def _unsuppress(contact) -> None:
+    """The digests `_suppress` wrote for a contact whose erasure did not happen."""
+    digests = {(Suppression.Kind.EMAIL, contact.email_index), (Suppression.Kind.PHONE, contact.phone_index)}
+    digests |= {(Suppression.Kind.EMAIL, d) for d in contact.extra_emails.values_list("email_index", flat=True)}
+    digests |= {(Suppression.Kind.PHONE, d) for d in contact.extra_phones.values_list("phone_index", flat=True)}
+    for kind, digest in digests:
+        if digest:
+            Suppression.objects.filter(organization_id=contact.organization_id, kind=kind, digest=digest).delete()
+
+
 def is_suppressed(organization, *, email_index: str = "", phone_index: str = "") -> bool:
     """Whether an address or number belongs to a person erased at their request."""
     wanted = [(Suppression.Kind.EMAIL, email_index), (Suppression.Kind.PHONE, phone_index)]
@@ -274,8 +284,53 @@ def is_suppressed(organization, *, email_index: str = "", phone_index: str = "")
         )
 
 
+HELD_MESSAGE = _(
+    "A legal hold keeps this person's data (GDPR Art. 17(3)(e): needed for legal claims), so "
+    "it cannot be erased now. Tell the person; once the hold is released, the erasure can proceed."
+)
+
+
+def legal_holds_of(request: PrivacyRequest) -> list:
+    """The active legal holds that keep the request's contact (on the contact, or on an
+    interaction it takes part in). Empty when no contact is matched yet."""
+    from retention.selectors import holds_on_contact
+
+    if request.contact_id is None:
+        return []
+    with tenant_context(request.organization_id):
+        return holds_on_contact(request.organization_id, request.contact_id)
+
+
+def withhold_erasure(request: PrivacyRequest, *, actor) -> PrivacyRequest:
+    """Art. 17(3)(e): the data is kept while a legal hold needs it. The request stays open
+    (awaiting approval) so the erasure can proceed once the hold is released; the person is
+    told now, within the legal month, why their data is not erased (Art. 12(4))."""
+    with transaction.atomic(), tenant_context(request.organization):
+        request = locked_request(request)
+        require_open(request)
+        holds = legal_holds_of(request)
+        if not holds:
+            raise RequestError(_("No legal hold keeps this person's data: the erasure can proceed."))
+        request.status = Status.AWAITING_APPROVAL
+        touch_request(request, "status")
+        # The hold's own reference may be confidential: the timeline names the hold's id.
+        timeline_event(request, Event.ERASURE_WITHHELD, actor=actor, holds=[hold.pk for hold in holds])
+        record_event(
+            action="privacy.erasure_withheld",
+            actor=actor,
+            organization=request.organization,
+            target=request,
+            details={"reference": request.reference, "holds": [hold.pk for hold in holds]},
+        )
+        transaction.on_commit(lambda: queue_request_mail(request, "erasure_withheld"))
+    return request
+
+
 def start_erasure(request: PrivacyRequest, *, fingerprint: str, actor) -> Job:
-    """Staff confirmed the preview they saw. Refused when the data changed since."""
+    """Staff confirmed the preview they saw. Refused when the data changed since, and while
+    a legal hold keeps the person's data (Art. 17(3)(e))."""
+    if legal_holds_of(request):
+        raise RequestError(HELD_MESSAGE)
     plan, current = erasure_preview(request)
     if fingerprint != current:
         raise RequestError(_("The person's data changed since the preview. Look at the new preview and confirm again."))
@@ -341,10 +396,25 @@ def erasure_job(job, report) -> dict:
     with tenant_context(organization_id):
         request = PrivacyRequest.objects.select_related("organization").get(pk=job.params["request_id"])
         organization = request.organization
+        # A hold placed after staff confirmed wins: the data is kept (Art. 17(3)(e)), the
+        # ledger entry goes (a restore must not erase it either) and the desk decides again.
+        from retention.selectors import holds_on_contact
+
+        holds = holds_on_contact(organization_id, contact_id)
+        if holds:
+            return _withheld_by_hold(request, contact_id, holds)
+        # Art. 19: who the data went to, read while it is still there (a rerun after the
+        # erasure finds no contact and keeps what the first run recorded).
+        from contacts.models import Contact
+
+        contact = Contact.objects.filter(organization_id=organization_id, pk=contact_id).first()
+        recipients = _recipients_of_contact(organization, contact) if contact is not None else None
         # The request keeps the person's address until they are told: detach it from the
         # contact so the registry's erasure leaves this one request for last.
         PrivacyRequest.objects.filter(pk=request.pk).update(contact=None)
     counts = erase_contact_now(organization, contact_id, report=report)
+    if recipients is not None:
+        record_recipients_told(request, action=Right.ERASURE, recipients=recipients)
     with transaction.atomic(), tenant_context(organization_id):
         record = ErasureRecord.objects.get(organization_id=organization_id, contact_id_erased=contact_id)
         if counts:
@@ -363,6 +433,24 @@ def erasure_job(job, report) -> dict:
         send_request_mail(organization_id=organization_id, request_id=request.pk, kind="completed")
     forget_requester(request)
     return {"request_id": request.pk, "contact_id": contact_id, "tables": len(counts or {})}
+
+
+def _withheld_by_hold(request: PrivacyRequest, contact_id: int, holds: list) -> dict:
+    """Inside the job's tenant context: undo what start_erasure prepared for a contact a
+    legal hold now keeps, and put the request back before the desk."""
+    from contacts.models import Contact
+
+    with transaction.atomic():
+        ErasureRecord.objects.filter(organization_id=request.organization_id, contact_id_erased=contact_id).delete()
+        contact = Contact.objects.filter(organization_id=request.organization_id, pk=contact_id).first()
+        if contact is not None:
+            _unsuppress(contact)
+        request = locked_request(request)
+        if request.status == Status.IN_PROGRESS:
+            request.status = Status.AWAITING_APPROVAL
+            touch_request(request, "status")
+        timeline_event(request, Event.ERASURE_WITHHELD, holds=[hold.pk for hold in holds])
+    return {"request_id": request.pk, "contact_id": contact_id, "withheld_by_holds": [hold.pk for hold in holds]}
 
 
 def forget_requester(request: PrivacyRequest) -> None:
@@ -412,6 +500,8 @@ def restrict(request: PrivacyRequest, *, actor) -> PrivacyRequest:
             target=contact,
             details={"reference": request.reference},
         )
+        recipients = _recipients_of_contact(request.organization, contact)
+    record_recipients_told(request, action=Right.RESTRICTION, recipients=recipients, actor=actor)
     return request
 
 
@@ -454,25 +544,90 @@ def decide_objection(request: PrivacyRequest, *, upheld: bool, reasons: str, act
 
 
 def recipients_of(request: PrivacyRequest) -> list[dict]:
-    """Art. 19: where the person's data went, so a correction, erasure or restriction can be
-    passed on: exports finished since the contact was created, and the registry's recipients."""
-    from logicnet.personal_data import access
-
+    """Art. 19: where the person's data went, so that a rectification, erasure or
+    restriction is passed on: the recipients and processors the registry names for the data
+    held about them (`registry.recipients_of`), and the exports team members made since the
+    contact was created. Names and ids only, never a personal value."""
     with tenant_context(request.organization):
         contact = _require_subject(request)
-        exports = Job.objects.filter(
-            organization=request.organization,
-            kind__contains="export",
-            state=Job.State.SUCCEEDED,
-            finished_at__gte=contact.created_at,
-        ).order_by("-finished_at")[:50]
-        found = [
-            {"what": _("Export by a team member"), "when": job.finished_at, "job": job.pk, "by": job.created_by_id}
-            for job in exports
-        ]
-    information = access.article_15_information(request.organization, kind="contact")
-    found += [{"what": name, "when": None, "job": None, "by": None} for name in information["recipients"]]
+        return _recipients_of_contact(request.organization, contact)
+
+
+def _recipients_of_contact(organization, contact) -> list[dict]:
+    """Inside the tenant context."""
+    found = [
+        {
+            "what": entry["name"],
+            "key": entry["key"],
+            "sub_processor": entry["sub_processor"],
+            "when": None,
+            "job": None,
+            "by": None,
+        }
+        for entry in registry.recipients_of("contact", contact)
+    ]
+    exports = Job.objects.filter(
+        organization=organization,
+        kind__contains="export",
+        state=Job.State.SUCCEEDED,
+        finished_at__gte=contact.created_at,
+    ).order_by("-finished_at")[:50]
+    found += [
+        {
+            "what": _("Export by a team member"),
+            "key": f"export:{job.pk}",
+            "sub_processor": False,
+            "when": job.finished_at,
+            "job": job.pk,
+            "by": job.created_by_id,
+        }
+        for job in exports
+    ]
     return found
+
+
+def record_recipients_told(request: PrivacyRequest, *, action: str, recipients: list[dict], actor=None) -> None:
+    """Art. 19: the recipients were told of the rectification, erasure or restriction. The
+    timeline keeps who they were (names of recipients and processors, export job ids; no
+    personal value), so the person can be told on request, even after an erasure."""
+    named = sorted({str(r["what"]) for r in recipients if r.get("job") is None})
+    exports = [r["job"] for r in recipients if r.get("job") is not None]
+    with tenant_context(request.organization_id):
+        timeline_event(
+            request, Event.RECIPIENTS_NOTIFIED, actor=actor, action=action, recipients=named, exports=exports
+        )
+        record_event(
+            action="privacy.recipients_notified",
+            actor=actor,
+            organization=request.organization,
+            target=request,
+            details={"reference": request.reference, "action": action, "recipients": len(named), "exports": exports},
+        )
+
+
+def recipients_told(request: PrivacyRequest) -> list[dict]:
+    """What the person may ask (Art. 19, last sentence): who was told, for which action, when."""
+    with tenant_context(request.organization_id):
+        events = RequestEvent.objects.filter(
+            organization_id=request.organization_id, request=request, kind=Event.RECIPIENTS_NOTIFIED
+        ).order_by("created_at", "pk")
+        return [
+            {
+                "action": event.details.get("action", ""),
+                "at": event.created_at,
+                "recipients": event.details.get("recipients", []),
+                "exports": len(event.details.get("exports", [])),
+            }
+            for event in events
+        ]
+
+
+def tell_person_recipients(request: PrivacyRequest) -> list[dict]:
+    """The person asked who the recipients are: the answer, and a timeline step saying so."""
+    told = recipients_told(request)
+    with tenant_context(request.organization_id):
+        timeline_event(request, Event.RECIPIENTS_SHOWN, actions=[t["action"] for t in told])
+    return told
 
 
 def apply_rectification(request: PrivacyRequest, *, data: dict, actor) -> PrivacyRequest:
@@ -493,5 +648,5 @@ def apply_rectification(request: PrivacyRequest, *, data: dict, actor) -> Privac
     recipients = recipients_of(request)
     with tenant_context(request.organization):
         timeline_event(request, Event.RECTIFIED, actor=actor, fields=sorted(data))
-        timeline_event(request, Event.RECIPIENTS_NOTIFIED, actor=actor, recipients=len(recipients))
+    record_recipients_told(request, action=Right.RECTIFICATION, recipients=recipients, actor=actor)
     return request

@@ -19,6 +19,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from logicnet.audit.services import record_event
@@ -41,6 +42,9 @@ STATUS_LINK_VALID = datetime.timedelta(days=400)
 MAIL_RETRY_AFTER = datetime.timedelta(minutes=1)
 
 _CONFIRM_SALT = "privacy.request.confirm"
+_CODE_SALT = "privacy.request.confirm-code"
+# Tries of the confirmation code per request and hour: 10**8 codes stay out of reach.
+CODE_ATTEMPTS = 5
 _STATUS_SALT = "privacy.request.status"
 
 
@@ -223,14 +227,45 @@ def queue_request_mail(request: PrivacyRequest, kind: str) -> None:
         log.warning("privacy request %s: the broker is unreachable; the mail sweep will send it", request.pk)
 
 
-def confirm_email(organization, token: str) -> PrivacyRequest | None:
-    """The person clicked the link in the confirmation mail (valid CONFIRMATION_VALID).
+def confirmation_code(request: PrivacyRequest) -> str:
+    """The code the confirmation mail carries beside its link ("1234-5678"), for a person who
+    reads their mail on another device than the one they sent the request from: typed on
+    the page they sent it from, it confirms the address as the link does. Derived with a
+    keyed MAC from the request (no stored secret); eight digits, and the page allows
+    CODE_ATTEMPTS tries an hour per request (logicnet/ratelimit.py), so it cannot be guessed."""
+    material = f"{request.organization_id}:{request.pk}:{request.received_at.isoformat()}"
+    digest = salted_hmac(_CODE_SALT, material, algorithm="sha256").hexdigest()
+    number = int(digest[:15], 16) % 10**8
+    return f"{number // 10**4:04d}-{number % 10**4:04d}"
 
-    Idempotent: a second click finds the request confirmed and changes nothing. An
-    objection to direct marketing takes effect now, without waiting for staff (Art. 21(3))."""
+
+def confirm_email_by_code(organization, *, reference: str, code: str) -> PrivacyRequest | None:
+    """The person typed the code from the confirmation mail on the page they sent the request
+    from (which knows its reference). None when the code is wrong, the request is not the
+    organization's, or the 7 days are over; otherwise as the link (`confirm_email`)."""
+    digits = "".join(ch for ch in (code or "") if ch.isdigit())
+    with tenant_context(organization):
+        request = PrivacyRequest.objects.filter(organization=organization, reference=reference).first()
+    if request is None or len(digits) != 8:
+        return None
+    if timezone.now() - request.received_at > CONFIRMATION_VALID:
+        return None
+    if not constant_time_compare(digits, confirmation_code(request).replace("-", "")):
+        return None
+    return _confirm(organization, request)
+
+
+def confirm_email(organization, token: str) -> PrivacyRequest | None:
+    """The person clicked the link in the confirmation mail (valid CONFIRMATION_VALID)."""
     request = _read_token(organization, token, _CONFIRM_SALT, CONFIRMATION_VALID)
     if request is None:
         return None
+    return _confirm(organization, request)
+
+
+def _confirm(organization, request: PrivacyRequest) -> PrivacyRequest:
+    """Idempotent: a second confirmation finds the request confirmed and changes nothing. An
+    objection to direct marketing takes effect now, without waiting for staff (Art. 21(3))."""
     with transaction.atomic(), tenant_context(organization):
         request = PrivacyRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != Status.AWAITING_VERIFICATION:

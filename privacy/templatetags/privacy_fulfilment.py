@@ -29,6 +29,7 @@ def fulfilment_panel(context, privacy_request):
         "packages": fulfilment.ready_packages(privacy_request),
         "contact": contact,
         "restricted": bool(contact and contact.restricted_at),
+        "holds": fulfilment.legal_holds_of(privacy_request) if "erasure" in privacy_request.rights else [],
         "csrf_token": context.get("csrf_token"),
     }
 

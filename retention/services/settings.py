@@ -66,9 +66,9 @@ def place_hold(
         raise ValidationError(_("Name one contact or one interaction."))
     with tenant_context(organization):
         if contact_id is not None and not Contact.objects.filter(pk=contact_id).exists():
-            raise ValidationError({"number": _("There is no contact with this number.")})
+            raise ValidationError({"target": _("There is no such contact.")})
         if interaction_id is not None and not Interaction.objects.filter(pk=interaction_id).exists():
-            raise ValidationError({"number": _("There is no interaction with this number.")})
+            raise ValidationError({"target": _("There is no such interaction.")})
         hold = LegalHold.objects.create(
             organization=organization,
             contact_id=contact_id,

@@ -21,3 +21,44 @@ document.addEventListener("submit", (event) => {
   form.dataset.submitting = "1";
   setTimeout(() => { form.dataset.submitting = ""; }, 3000);
 });
+
+// The app shell: the menu button opens the navigation on small screens; the current section
+// is marked; "/" (or Ctrl/Cmd+K) puts the cursor in the search from anywhere.
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-menu-toggle]");
+  if (!toggle) return;
+  const open = document.body.classList.toggle("menu-open");
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  if (open) {
+    const first = document.querySelector("#app-nav a");
+    if (first) first.focus();
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && document.body.classList.contains("menu-open")) {
+    document.body.classList.remove("menu-open");
+    const toggle = document.querySelector("[data-menu-toggle]");
+    if (toggle) { toggle.setAttribute("aria-expanded", "false"); toggle.focus(); }
+    return;
+  }
+  const search = document.getElementById("crm-search");
+  if (!search) return;
+  const typing = event.target.closest("input, textarea, select, [contenteditable]");
+  const shortcut = (event.key === "/" && !typing) || ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "k");
+  if (shortcut) {
+    event.preventDefault();
+    search.focus();
+    search.select();
+  }
+});
+document.addEventListener("DOMContentLoaded", () => {
+  let best = null;
+  let bestLength = 0;
+  for (const link of document.querySelectorAll("#app-nav a")) {
+    const path = new URL(link.href, window.location.href).pathname;
+    const here = window.location.pathname;
+    const matches = here === path || (here.startsWith(path) && path.split("/").length > 4);
+    if (matches && path.length > bestLength) { best = link; bestLength = path.length; }
+  }
+  if (best) best.setAttribute("aria-current", "page");
+});

@@ -22,3 +22,16 @@ document.addEventListener("change", (event) => {
     toggle.indeterminate = !toggle.checked && boxes.some((b) => b.checked);
   }
 });
+// Bulk actions appear when a row is ticked (without JavaScript they are always there).
+function showBulkBar() {
+  const bar = document.querySelector("[data-bulk-bar]");
+  if (!bar) return;
+  const ticked = document.querySelectorAll('input[type=checkbox][name="ids"][form="bulk-form"]:checked').length;
+  bar.hidden = ticked === 0;
+  const count = bar.querySelector("[data-ticked-count]");
+  if (count) count.textContent = String(ticked);
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches('input[type=checkbox][form="bulk-form"]')) showBulkBar();
+});
+document.addEventListener("DOMContentLoaded", showBulkBar);

@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
+from accounts.two_factor import TOTP_DEVICE_NAME
+from accounts.two_factor_models import AuthenticatorDevice
 from consent.models import ConsentRecord
 from consent.services.ledger import create_purpose, give_consent
 from contacts.models import Company, Contact, Task
@@ -32,7 +34,7 @@ from deals.models import Deal, Stage
 from deals.services.catalog import create_lost_reason, save_product, set_currency_rate
 from deals.services.deals import create_deal, set_deal_status
 from deals.services.pipelines import default_pipeline
-from logicnet.tenancy.context import acting_user, tenant_context, user_context
+from logicnet.tenancy.context import acting_user, platform_bypass, tenant_context, user_context
 from logicnet.tenancy.roles import Role
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed by make run, local demo only
@@ -42,6 +44,12 @@ TEAM = [
     ("sales@demo.logicnet.ro", "Ștefan Dumitrescu", Role.MEMBER),
     ("intern@demo.logicnet.ro", "Maria Constantinescu", Role.READ_ONLY),
 ]
+# The platform administrator of the demo, for the admin process (make run: port 8001). Its
+# authenticator-app key is fixed so that the README can print it: add it to an app, or get
+# the current code with `.venv/bin/python -c "import pyotp; print(pyotp.TOTP('<key>').now())"`.
+# A local demo only: a real deployment creates its staff with `createsuperuser --database platform`.
+DEMO_STAFF_EMAIL = "platform@demo.logicnet.ro"
+DEMO_STAFF_TOTP_KEY = b"logicnet-demo-admin!"  # base32: NRXWO2LDNZSXILLEMVWW6LLBMRWWS3RB
 HISTORY_DAYS = 240
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 
@@ -50,6 +58,7 @@ class Command(BaseCommand):
     help = "Create the demo organization and its team, unless they exist."
 
     def handle(self, *args, **options):
+        self._seed_platform_staff()
         if Organization.objects.filter(slug="demo-srl").exists():
             self.stdout.write("demo data present; keeping it")
             return
@@ -71,6 +80,25 @@ class Command(BaseCommand):
                     Membership.objects.create(organization=organization, user=user, role=role)
         Seeder(organization, [user for user, _role in users]).run()
         self.stdout.write(self.style.SUCCESS(f"demo organization created; sign in as {TEAM[0][0]} / {DEMO_PASSWORD}"))
+
+    def _seed_platform_staff(self) -> None:
+        """Staff flags belong to the platform role (column privileges), so the administrator
+        is written through the audited platform bypass, as `createsuperuser --database
+        platform` would; with a confirmed authenticator app, since the admin requires one."""
+        from base64 import b32encode
+
+        secret = b32encode(DEMO_STAFF_TOTP_KEY).decode()
+        with platform_bypass(actor=None, reason="demo: the platform administrator of make run"):
+            if not User.objects.filter(email=DEMO_STAFF_EMAIL).exists():
+                staff = User.objects.create_superuser(DEMO_STAFF_EMAIL, DEMO_PASSWORD, full_name="Platform Admin")
+                EmailAddress.objects.create(user=staff, email=DEMO_STAFF_EMAIL, verified=True, primary=True)
+                device = AuthenticatorDevice(user=staff, name=TOTP_DEVICE_NAME, confirmed=True)
+                device.set_key(DEMO_STAFF_TOTP_KEY)
+                device.save()
+        self.stdout.write(
+            f"platform admin: {DEMO_STAFF_EMAIL} / {DEMO_PASSWORD}, authenticator key {secret} "
+            f"(otpauth://totp/Logicnet%20CRM:{DEMO_STAFF_EMAIL}?secret={secret}&issuer=Logicnet%20CRM)"
+        )
 
 
 class Seeder:
