@@ -66,7 +66,7 @@ def _sign_in(page: Page, email: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_screenshots(chromium, live_site):
+def test_screenshots(chromium, platform_db, live_site):
     call_command("seed_demo")
     organization = Organization.objects.get(slug="demo-srl")
     urls = _urls(organization)
