@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "logicnet.jobs",
     "logicnet.encryption",
     "logicnet.personal_data",
+    "logicnet.bulk",
     "accounts",
     "contacts",
     "privacy",
@@ -316,7 +317,7 @@ TENANCY_MEMBERSHIP_MODEL = "accounts.Membership"
 # Checked after membership, before any view of an organization runs: (request, organization) -> response or None.
 TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "privacy", "consent", "retention"]
+TENANCY_APPS = ["contacts", "privacy", "consent", "retention", "bulk"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {}
 # Tables without an organization whose rows belong to one user: the application role sees

@@ -117,7 +117,22 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "retention.RetentionOverride": lambda organization, actor, n: _retention_period(organization, actor, n),
     "retention.LegalHold": lambda organization, actor, n: _legal_hold(organization, actor, n),
     "notices.SubProcessorObjection": lambda organization, actor, n: _subprocessor_objection(organization, actor, n),
+    "bulk.RevertEntry": lambda organization, actor, n: _revert_entry(organization, n),
 }
+
+
+def _revert_entry(organization, n):
+    from logicnet.bulk.models import RevertEntry
+
+    with tenant_context(organization):
+        return RevertEntry.objects.create(
+            organization=organization,
+            batch_ref=n,
+            target="contacts.contact",
+            record_id=n,
+            action="updated",
+            previous={"columns": {"first_name": "v2.1.x"}},
+        )
 
 
 def _consent_purpose(organization, actor, n):

@@ -35,6 +35,8 @@ from logicnet.encryption.keys import OrganizationKeys
 EMAIL_PURPOSE = "blind-index:email"
 PHONE_PURPOSE = "blind-index:phone"
 NAME_PURPOSE = "prefix-token:name"
+EXTERNAL_ID_PURPOSE = "blind-index:external-id"
+EXACT_NAME_PURPOSE = "blind-index:exact-name"
 
 BLIND_INDEX_BYTES = 16  # 128 bits: unique enough for a database constraint at any tenant size
 MIN_PREFIX = 2  # one letter would match most of a tenant and make its posting list huge
@@ -99,6 +101,21 @@ def phone_index(keys: OrganizationKeys, version: int, value: str, country: str |
     """`country` is the organization's, read where it is needed (never cached with the
     keys): a stored number is already E.164, so it only matters for a national number."""
     return blind_index(keys, version, PHONE_PURPOSE, normalize_phone(value, country)) if value else ""
+
+
+def external_id_index(keys: OrganizationKeys, version: int, value: str) -> str:
+    """Another system's id for a record, trimmed (ids are compared as written)."""
+    return blind_index(keys, version, EXTERNAL_ID_PURPOSE, (value or "").strip())
+
+
+def name_match_form(value: str) -> str:
+    """A name as compared for exact matching: folded (case, diacritics) and its words joined
+    by single spaces, so "ACME  S.R.L." and "Acme S R L" are the same company."""
+    return " ".join(words(value or ""))
+
+
+def exact_name_index(keys: OrganizationKeys, version: int, value: str) -> str:
+    return blind_index(keys, version, EXACT_NAME_PURPOSE, name_match_form(value))
 
 
 def token_purpose(scope: str) -> str:
