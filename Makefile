@@ -26,10 +26,12 @@ pytest: $(VENV)/.installed
 # BENCH picks them (bench: encryption and search; bench_crm: the CRM pages in-process;
 # bench_http: the same pages over HTTP from gunicorn; bench_audit: concurrent audit-log
 # writers; bench_privacy: identity match, access package and erasure of one person;
-# bench_retention: the nightly retention sweep, the contacts list timed while it runs); ARGS go
+# bench_retention: the nightly retention sweep, the contacts list timed while it runs;
+# bench_import: a 100,000-row CSV imported through the bulk write path into an organization
+# holding --existing contacts, against django-import-export); ARGS go
 # to each but bench_audit, e.g. ARGS="--contacts 1000000", and AUDIT_ARGS to bench_audit
 # (it takes --seconds, --writers, --hold-ms, --previous-lock).
-BENCH ?= bench bench_crm bench_http bench_audit bench_privacy bench_retention
+BENCH ?= bench bench_crm bench_http bench_audit bench_privacy bench_retention bench_import
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack bench -- sh -c '$(PY) manage.py migrate --no-input --verbosity 0 \
 		&& for command in $(BENCH); do \

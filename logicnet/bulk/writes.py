@@ -97,6 +97,7 @@ class BatchEncoder:
         # What organization_country() reads, without a model instance per row.
         self._shim = types.SimpleNamespace(organization_id=self.organization_id, organization=organization)
         self.sealed = 0
+        self._token_cache: dict[str, dict[str, int]] = {}
 
     @property
     def country(self) -> str:
@@ -146,7 +147,8 @@ class BatchEncoder:
     def name_tokens(self, field: PrefixTokensField, texts: list[str]) -> list[int]:
         if not any(texts):
             return []
-        return blind.prefix_tokens(self.keys, self.version, texts, field.scope)
+        cache = self._token_cache.setdefault(field.scope, {})
+        return blind.prefix_tokens(self.keys, self.version, texts, field.scope, cache)
 
     def derive(self, row: dict[str, Any]) -> None:
         """Fill the row's search columns from its plaintext sources (those it does not set)."""
@@ -184,10 +186,14 @@ def _columns_of(model: type[Model]) -> dict[str, models.Field]:
     return {f.column: f for f in model._meta.concrete_fields}
 
 
+def _needs_preparing(field: models.Field) -> bool:
+    """Whether COPY needs the field's own database preparation (JSON must be adapted); text,
+    numbers, booleans, dates, ids, ciphertexts and search columns go as they are."""
+    return isinstance(field, models.JSONField) and not getattr(field, "encrypted", False)
+
+
 def _db_value(field: models.Field, value: Any) -> Any:
-    """A value for COPY: ciphertexts and search columns as they are, the rest as the field
-    prepares it for the database (JSON adapted, foreign keys by id)."""
-    if value is None or getattr(field, "encrypted", False) or isinstance(field, BlindIndexField | PrefixTokensField):
+    if value is None or not _needs_preparing(field):
         return value
     return field.get_db_prep_save(value, connection)
 
@@ -235,16 +241,19 @@ def insert_rows(
     derived = {f.attname for f in encoder.derived}
     defaults = {f.attname: f.get_default() for f in fields if f.attname not in given and f.attname not in derived}
     defaults["organization_id"] = organization_id
-    columns = [f.column for f in fields]
-    by_column = [(f.column, f.attname, f) for f in fields]
+    plain = [f.attname for f in fields if not _needs_preparing(f)]
+    prepared = [f for f in fields if _needs_preparing(f)]
     encoded = []
     for row in rows:
         full = {**defaults, **row}
         if full["organization_id"] != organization_id:
             raise BulkWriteError("a row names another organization")
         stored = encoder.encode(full)
-        encoded.append([_db_value(field, stored.get(attname)) for _column, attname, field in by_column])
+        values = [stored.get(attname) for attname in plain]
+        values += [_db_value(field, stored.get(field.attname)) for field in prepared]
+        encoded.append(values)
     encoder.flush_count()
+    columns = [f.column for f in fields if not _needs_preparing(f)] + [f.column for f in fields if _needs_preparing(f)]
     with connection.cursor() as cursor:
         stage = _stage(cursor, model, columns, encoded)
         listed = ", ".join(_quote(c) for c in columns)

@@ -140,7 +140,9 @@ def padded_count(count: int) -> int:
     return max(MIN_TOKENS, -(-count // step) * step)
 
 
-def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str], scope: str) -> list[int]:
+def prefix_tokens(
+    keys: OrganizationKeys, version: int, texts: list[str], scope: str, cache: dict[str, int] | None = None
+) -> list[int]:
     """The tokens of the PREFIX_LENGTHS prefixes of every word, truncated to TOKEN_BITS,
     with filler tokens up to `padded_count`. Fillers are keyed digests of the whole text,
     so an unchanged name keeps its tokens (no churn in the token tables); a search that
@@ -151,7 +153,15 @@ def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str], scope:
     for text in texts:
         for word in words(text or ""):
             for end in _lengths(word):
-                tokens.add(_token(key, word[:end]))
+                prefix = word[:end]
+                if cache is None:
+                    tokens.add(_token(key, prefix))
+                else:
+                    # A batch writer's cache (one key, one scope): names repeat their prefixes.
+                    token = cache.get(prefix)
+                    if token is None:
+                        token = cache[prefix] = _token(key, prefix)
+                    tokens.add(token)
                 real += 1
     if tokens:
         # Counted before two prefixes share a token, so the stored count depends on the
