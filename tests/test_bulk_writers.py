@@ -372,3 +372,16 @@ def test_contact_import_links_existing_companies_by_name(org_a, alice):
         write_contacts(org_a, [record(2, "Ion", company="STEFANESCU & FIII srl")], options(), batch_ref=1, actor=alice)
         assert Contact.objects.get(organization=org_a).company_id == company.pk
         assert Company.objects.filter(organization=org_a).count() == 1
+
+
+def test_erasing_a_person_removes_their_journal_so_a_revert_cannot_bring_them_back(org_a, alice, existing):
+    from logicnet.personal_data.erasure import execute
+
+    with tenant_context(org_a):
+        write_contacts(org_a, [record(2, "Ana", "Popa", email="ana@example.ro")], options(), batch_ref=6, actor=alice)
+        assert RevertEntry.objects.filter(organization=org_a, record_id=existing.pk).count() == 1
+    execute(contacts_of(org_a)[0], audit=False)
+    with tenant_context(org_a):
+        assert not RevertEntry.objects.filter(organization=org_a, record_id=existing.pk).exists()
+        assert revert_contacts(org_a, 6, actor=alice) == {"deleted": 0, "restored": 0, "kept": 0}
+        assert not Contact.objects.filter(pk=existing.pk).exists()
