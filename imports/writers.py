@@ -44,6 +44,7 @@ from django.core.validators import validate_email
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
 from contacts.custom_fields import definitions_for, field_name, form_field, merged_values
@@ -75,6 +76,18 @@ from privacy.models import Suppression
 CONTACT_IMPORTED = "contact.imported"
 COMPANY_IMPORTED = "company.imported"
 TAG_MAX = Tag._meta.get_field("name").max_length
+# Field names in row errors: lazy, so a valid row never pays for a translation lookup.
+LABEL_CITY = gettext_lazy("City")
+LABEL_COMPANY = gettext_lazy("Company")
+LABEL_COUNTY_OR_REGION = gettext_lazy("County or region")
+LABEL_EXTERNAL_ID = gettext_lazy("External id")
+LABEL_FIRST_NAME = gettext_lazy("First name")
+LABEL_INDUSTRY = gettext_lazy("Industry")
+LABEL_JOB_TITLE = gettext_lazy("Job title")
+LABEL_LAST_NAME = gettext_lazy("Last name")
+LABEL_NAME = gettext_lazy("Name")
+LABEL_POSTAL_CODE = gettext_lazy("Postal code")
+LABEL_STREET = gettext_lazy("Street")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,4})?$")
 
 # The contact columns an update may change (besides the bookkeeping ones).
@@ -130,7 +143,7 @@ class PreparedCompany:
 # --- normalising one row ----------------------------------------------------------------------
 
 
-def _text(value: Any, limit: int, label: str, errors: list[str]) -> str:
+def _text(value: Any, limit: int, label, errors: list[str]) -> str:
     value = " ".join(str(value or "").split())
     if len(value) > limit:
         errors.append(_("%(field)s is longer than %(limit)d characters.") % {"field": label, "limit": limit})
@@ -218,8 +231,8 @@ def _source_detail(options: ImportOptions) -> str:
 
 def _normalise(record: ContactRecord, options: ImportOptions, country: str, definitions) -> PreparedContact:
     errors = list(record.problems)
-    first = _text(record.first_name, 100, _("First name"), errors)
-    last = _text(record.last_name, 100, _("Last name"), errors)
+    first = _text(record.first_name, 100, LABEL_FIRST_NAME, errors)
+    last = _text(record.last_name, 100, LABEL_LAST_NAME, errors)
     if not first and last:
         first, last = last, ""
     if not first:
@@ -230,10 +243,10 @@ def _normalise(record: ContactRecord, options: ImportOptions, country: str, defi
     for address in record.addresses:
         values = {
             "label": _label(address.label, Label.WORK),
-            "street": _text(address.street, 200, _("Street"), errors),
-            "city": _text(address.city, 100, _("City"), errors),
-            "postal_code": _text(address.postal_code, 20, _("Postal code"), errors),
-            "region": _text(address.region, 100, _("County or region"), errors),
+            "street": _text(address.street, 200, LABEL_STREET, errors),
+            "city": _text(address.city, 100, LABEL_CITY, errors),
+            "postal_code": _text(address.postal_code, 20, LABEL_POSTAL_CODE, errors),
+            "region": _text(address.region, 100, LABEL_COUNTY_OR_REGION, errors),
             "country": "",
         }
         code = country_code(address.country)
@@ -263,13 +276,13 @@ def _normalise(record: ContactRecord, options: ImportOptions, country: str, defi
         "phone_label": phones[0][1] if phones else Label.MOBILE,
         "extra_phones": phones[1:],
         "addresses": addresses,
-        "company": _text(record.company, 200, _("Company"), errors),
-        "job_title": _text(record.job_title, 120, _("Job title"), errors),
+        "company": _text(record.company, 200, LABEL_COMPANY, errors),
+        "job_title": _text(record.job_title, 120, LABEL_JOB_TITLE, errors),
         "notes": (record.notes or "").strip(),
         "date_of_birth": born,
         "is_minor": is_minor(born),
         "preferred_language": language[:8],
-        "external_id": _text(record.external_id, 100, _("External id"), errors),
+        "external_id": _text(record.external_id, 100, LABEL_EXTERNAL_ID, errors),
         "tags": _tags([*options.tags, *record.tags], errors),
         "custom": _custom(definitions, record.custom, errors) if record.custom else {},
         "source": Contact.Source.IMPORT,
@@ -870,7 +883,7 @@ def _normalise_company(record: CompanyRecord, options: ImportOptions, country: s
     from contacts.services.companies import normalize_domain
 
     errors = list(getattr(record, "problems", []))
-    name = _text(record.name, 200, _("Name"), errors)
+    name = _text(record.name, 200, LABEL_NAME, errors)
     if not name:
         errors.append(_("The row has no company name."))
     domain = ""
@@ -888,11 +901,11 @@ def _normalise_company(record: CompanyRecord, options: ImportOptions, country: s
     values = {
         "name": name,
         "domain": domain,
-        "industry": _text(record.industry, 100, _("Industry"), errors),
+        "industry": _text(record.industry, 100, LABEL_INDUSTRY, errors),
         "phone": phone,
         "address": (record.address or "").strip(),
         "notes": (record.notes or "").strip(),
-        "external_id": _text(record.external_id, 100, _("External id"), errors),
+        "external_id": _text(record.external_id, 100, LABEL_EXTERNAL_ID, errors),
         "tags": _tags([*options.tags, *record.tags], errors),
     }
     return PreparedCompany(line=record.line, errors=errors, values=values)
