@@ -28,10 +28,12 @@ pytest: $(VENV)/.installed
 # writers; bench_privacy: identity match, access package and erasure of one person;
 # bench_retention: the nightly retention sweep, the contacts list timed while it runs;
 # bench_export: the contacts to a sealed CSV through the export job; bench_deals: the deals
-# board, a deep column page and a move); ARGS go
+# board, a deep column page and a move; bench_import: a 100,000-row CSV imported through the
+# bulk write path into an organization holding --existing contacts, against
+# django-import-export); ARGS go
 # to each but bench_audit, e.g. ARGS="--contacts 1000000", and AUDIT_ARGS to bench_audit
 # (it takes --seconds, --writers, --hold-ms, --previous-lock).
-BENCH ?= bench bench_crm bench_http bench_audit bench_privacy bench_retention bench_export bench_deals
+BENCH ?= bench bench_crm bench_http bench_audit bench_privacy bench_retention bench_export bench_deals bench_import
 bench: $(VENV)/.installed
 	$(PY) -m logicnet.stack bench -- sh -c '$(PY) manage.py migrate --no-input --verbosity 0 \
 		&& for command in $(BENCH); do \

@@ -4,8 +4,9 @@ organizations and their keys, fresh planner statistics.
     manage.py bench        encryption cost, blind-index lookups, prefix search
     manage.py bench_crm    the CRM pages through the Django test client, at a million contacts
 
-Both seed with bulk_create (the encryption happens in pre_save, as on every write path) and
-remove what they seeded; each uses its own organization slug prefix, so one never removes
+Both seed through the one bulk write path (logicnet/bulk: values sealed and indexed a batch at
+a time as pre_save would, COPY into staging, merged under row-level security) and remove what
+they seeded; each uses its own organization slug prefix, so one never removes
 the other's kept data.
 """
 

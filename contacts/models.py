@@ -69,6 +69,8 @@ class Company(TrackedModel):
 
     name = EncryptedCharField(_("name"), max_length=200)
     name_tokens = PrefixTokensField(sources=["name"])
+    # Exact match on the folded name (imports link "ACME srl" to the existing "Acme SRL").
+    name_index = BlindIndexField(source="name", kind="name")
     domain = models.CharField(_("website or domain"), max_length=253, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     size = models.CharField(_("size"), max_length=8, choices=Size.choices, blank=True)
@@ -86,6 +88,9 @@ class Company(TrackedModel):
     tags = models.ManyToManyField(Tag, through="CompanyTag", related_name="companies", blank=True)
     custom = models.JSONField(default=dict, blank=True)
     custom_personal = EncryptedJSONField(null=True, blank=True)
+    # The record's id in the system it was imported from, to match it on a re-import.
+    external_id = EncryptedCharField(_("external id"), max_length=100, blank=True)
+    external_id_index = BlindIndexField(source="external_id", kind="external_id")
 
     class Meta:
         verbose_name = _("company")
@@ -93,6 +98,8 @@ class Company(TrackedModel):
         indexes = [
             models.Index(fields=["organization", "created_at", "id"], name="company_org_created_idx"),
             models.Index(fields=["organization", "domain"], name="company_domain_idx"),
+            models.Index(fields=["organization", "name_index"], name="company_name_index_idx"),
+            models.Index(fields=["organization", "external_id_index"], name="company_external_id_idx"),
         ]
 
     def __str__(self) -> str:
@@ -165,6 +172,9 @@ class Contact(TrackedModel):
     email_index = BlindIndexField(source="email", kind="email")
     phone_index = BlindIndexField(source="phone", kind="phone")
     name_tokens = PrefixTokensField(sources=["first_name", "last_name"])
+    # The person's id in the system they were imported from, to match them on a re-import.
+    external_id = EncryptedCharField(_("external id"), max_length=100, blank=True)
+    external_id_index = BlindIndexField(source="external_id", kind="external_id")
 
     class Meta:
         verbose_name = _("contact")
@@ -180,6 +190,7 @@ class Contact(TrackedModel):
         ]
         indexes = [
             models.Index(fields=["organization", "phone_index"], name="contact_phone_idx"),
+            models.Index(fields=["organization", "external_id_index"], name="contact_external_id_idx"),
             # Keyset pagination: each list ordering is (column, id) within the organization.
             models.Index(fields=["organization", "created_at", "id"], name="contact_org_created_idx"),
             models.Index(fields=["organization", "updated_at", "id"], name="contact_org_updated_idx"),

@@ -96,6 +96,9 @@ classify(
         "email_index": _contact(Category.CONTACT, provided=False),
         "phone_index": _contact(Category.CONTACT, provided=False),
         "name_tokens": _contact(Category.IDENTITY, provided=False),
+        # The person's id in the system they were imported from, and its keyed digest.
+        "external_id": _contact(Category.IDENTITY, provided=False),
+        "external_id_index": _contact(Category.IDENTITY, provided=False),
         "email_label": not_personal(),
         "phone_label": not_personal(),
         "is_minor": _contact(Category.IDENTITY, provided=False, plaintext=Plain.CHOICE),
@@ -130,6 +133,9 @@ classify(
             Category.PROFESSIONAL, subject=SOLE_TRADER, retention="contact", purpose=PURPOSE, provided=True
         ),
         "name_tokens": personal(Category.PROFESSIONAL, subject=SOLE_TRADER, retention="contact", purpose=PURPOSE),
+        "name_index": personal(Category.PROFESSIONAL, subject=SOLE_TRADER, retention="contact", purpose=PURPOSE),
+        "external_id": not_personal("the company's id in the system it was imported from"),
+        "external_id_index": not_personal("a keyed digest of the external id"),
         **{
             name: personal(
                 category,

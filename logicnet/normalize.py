@@ -11,6 +11,7 @@ shown in the international format (`format_phone`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import unicodedata
 
 import phonenumbers
@@ -30,6 +31,15 @@ def region_of(country: str | None) -> str:
     return (country or DEFAULT_REGION).upper()
 
 
+# Parsed numbers, by (value as written, region): parsing is the slowest step of storing and
+# indexing a phone (about 50 µs), and an import reads each number several times (to store it,
+# to index it, to check it against the suppression list). An E.164 result is also recorded as
+# its own normal form, so reading back what was stored costs nothing. Bounded, and a pure
+# function of its key, so sharing it across threads and organizations is harmless.
+_E164_CACHE: dict[tuple[str, str], str] = {}
+_E164_CACHE_SIZE = 200_000
+
+
 def to_e164(value: str, country: str | None, *, require_valid: bool = False) -> str:
     """The number in E.164; a national number is read in `country` (the organization's).
 
@@ -39,15 +49,26 @@ def to_e164(value: str, country: str | None, *, require_valid: bool = False) -> 
     value = (value or "").strip()
     if not value:
         return ""
+    region = region_of(country)
+    if not require_valid:
+        found = _E164_CACHE.get((value, region))
+        if found is not None:
+            return found
     try:
-        number = phonenumbers.parse(value, region_of(country))
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         raise InvalidPhoneNumber(f"cannot read {len(value)} characters as a phone number", "unparsable") from None
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhoneNumber("the number has too few or too many digits", "impossible")
     if require_valid and not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber("the number is not valid in its country's numbering plan", "invalid")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not require_valid:
+        if len(_E164_CACHE) >= _E164_CACHE_SIZE:
+            _E164_CACHE.clear()
+        _E164_CACHE[(value, region)] = result
+        _E164_CACHE[(result, region)] = result
+    return result
 
 
 def phone_match_form(value: str, country: str | None) -> str:
@@ -86,8 +107,14 @@ def email_match_form(value: str) -> str:
     local, at, domain = value.rpartition("@")
     if not at:
         return value.casefold()
+    return f"{local.casefold()}@{_domain_match_form(domain)}"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _domain_match_form(domain: str) -> str:
+    # Cached: Python's IDNA codec is slow and an import repeats the same few domains.
     domain = domain.strip().rstrip(".").casefold()
     # A name that is not valid IDNA keeps its folded form: it still matches itself.
     with contextlib.suppress(UnicodeError):
         domain = domain.encode("idna").decode("ascii")
-    return f"{local.casefold()}@{domain}"
+    return domain

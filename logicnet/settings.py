@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "logicnet.jobs",
     "logicnet.encryption",
     "logicnet.personal_data",
+    "logicnet.bulk",
     "accounts",
     "contacts",
     "deals",
@@ -337,7 +338,7 @@ TENANCY_ACCESS_GATES = ["accounts.middleware.organization_two_factor_gate"]
 # (organization) -> role or None. Billing's read-only mode (payment overdue past its grace).
 TENANCY_ROLE_LIMITS = ["billing.limits.role_limit"]
 # Apps whose every concrete model must carry an organization (logicnet.E003, logicnet/checks.py).
-TENANCY_APPS = ["contacts", "deals", "privacy", "consent", "retention", "imports", "billing"]
+TENANCY_APPS = ["contacts", "deals", "privacy", "consent", "retention", "imports", "billing", "bulk"]
 # Models of those apps that hold no organization, each with its reason.
 TENANCY_EXEMPT_MODELS: dict[str, str] = {
     "billing.Plan": "plans are the platform's, the same for every organization",

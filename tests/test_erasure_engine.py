@@ -156,7 +156,7 @@ def test_a_sole_traders_company_is_anonymised_and_unsearchable(org_a, alice):
     preview = plan("company", company, audit=False)
     steps = {step.model: step for step in preview.steps}
     assert steps["contacts.Company"].fields["name"] == "anonymise"
-    assert steps["contacts.Company"].derived == {"name": ["name_tokens"]}
+    assert steps["contacts.Company"].derived == {"name": ["name_tokens", "name_index"]}
     assert steps["contacts.CompanyNameToken"].action == "follows"
 
     counts = execute(company, audit=False)

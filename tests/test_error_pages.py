@@ -40,7 +40,7 @@ def test_the_refusal_page_speaks_romanian(client, org_a, reader):
     )
     assert response.status_code == 403
     assert '<html lang="ro">' in response.content.decode()
-    assert "Nu puteți face asta aici" in response.content.decode()
+    assert "Nu poți face asta aici" in response.content.decode()
 
 
 def test_an_unknown_page_gets_the_layout(client, alice):

@@ -199,6 +199,6 @@ def test_data_map_for_a_contact_stays_in_its_organization(org_a, org_b, alice, c
     assert f"Personal data of contact {contact.pk} of {org_a.slug}" in text
     line = next(line for line in text.splitlines() if line.startswith("contacts_contact"))
     assert line.split()[1] == "1"
-    assert "email, email_index, first_name" in line and "notes" in line
+    assert "email, email_index, external_id, external_id_index, first_name" in line and "notes" in line
     with pytest.raises(Exception, match="no contact"):
         call_command("data_map", contact=contact.pk, organization=org_b.slug, stdout=StringIO())

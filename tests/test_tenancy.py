@@ -178,6 +178,24 @@ def _support_opening(organization, actor):
         open_under_grant(organization_id=organization.pk, staff=actor, what="contact_list")
 
 
+    "bulk.RevertEntry": lambda organization, actor, n: _revert_entry(organization, n),
+}
+
+
+def _revert_entry(organization, n):
+    from logicnet.bulk.models import RevertEntry
+
+    with tenant_context(organization):
+        return RevertEntry.objects.create(
+            organization=organization,
+            batch_ref=n,
+            target="contacts.contact",
+            record_id=n,
+            action="updated",
+            previous={"columns": {"first_name": "v2.1.x"}},
+        )
+
+
 def _consent_purpose(organization, actor, n):
     from consent.services.ledger import create_purpose
 

@@ -35,6 +35,8 @@ from logicnet.encryption.keys import OrganizationKeys
 EMAIL_PURPOSE = "blind-index:email"
 PHONE_PURPOSE = "blind-index:phone"
 NAME_PURPOSE = "prefix-token:name"
+EXTERNAL_ID_PURPOSE = "blind-index:external-id"
+EXACT_NAME_PURPOSE = "blind-index:exact-name"
 
 BLIND_INDEX_BYTES = 16  # 128 bits: unique enough for a database constraint at any tenant size
 MIN_PREFIX = 2  # one letter would match most of a tenant and make its posting list huge
@@ -101,6 +103,21 @@ def phone_index(keys: OrganizationKeys, version: int, value: str, country: str |
     return blind_index(keys, version, PHONE_PURPOSE, normalize_phone(value, country)) if value else ""
 
 
+def external_id_index(keys: OrganizationKeys, version: int, value: str) -> str:
+    """Another system's id for a record, trimmed (ids are compared as written)."""
+    return blind_index(keys, version, EXTERNAL_ID_PURPOSE, (value or "").strip())
+
+
+def name_match_form(value: str) -> str:
+    """A name as compared for exact matching: folded (case, diacritics) and its words joined
+    by single spaces, so "ACME  S.R.L." and "Acme S R L" are the same company."""
+    return " ".join(words(value or ""))
+
+
+def exact_name_index(keys: OrganizationKeys, version: int, value: str) -> str:
+    return blind_index(keys, version, EXACT_NAME_PURPOSE, name_match_form(value))
+
+
 def token_purpose(scope: str) -> str:
     """The key purpose of one token column ("contacts.Contact.name_tokens")."""
     return f"{NAME_PURPOSE}|{scope}"
@@ -123,7 +140,9 @@ def padded_count(count: int) -> int:
     return max(MIN_TOKENS, -(-count // step) * step)
 
 
-def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str], scope: str) -> list[int]:
+def prefix_tokens(
+    keys: OrganizationKeys, version: int, texts: list[str], scope: str, cache: dict[str, int] | None = None
+) -> list[int]:
     """The tokens of the PREFIX_LENGTHS prefixes of every word, truncated to TOKEN_BITS,
     with filler tokens up to `padded_count`. Fillers are keyed digests of the whole text,
     so an unchanged name keeps its tokens (no churn in the token tables); a search that
@@ -134,7 +153,15 @@ def prefix_tokens(keys: OrganizationKeys, version: int, texts: list[str], scope:
     for text in texts:
         for word in words(text or ""):
             for end in _lengths(word):
-                tokens.add(_token(key, word[:end]))
+                prefix = word[:end]
+                if cache is None:
+                    tokens.add(_token(key, prefix))
+                else:
+                    # A batch writer's cache (one key, one scope): names repeat their prefixes.
+                    token = cache.get(prefix)
+                    if token is None:
+                        token = cache[prefix] = _token(key, prefix)
+                    tokens.add(token)
                 real += 1
     if tokens:
         # Counted before two prefixes share a token, so the stored count depends on the

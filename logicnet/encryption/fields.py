@@ -401,6 +401,9 @@ class BlindIndexField(models.CharField):
         "phone": lambda keys, version, value, instance: blind.phone_index(
             keys, version, value, organization_country(instance)
         ),
+        # Matching on re-import (another system's id) and companies by name (imports).
+        "external_id": lambda keys, version, value, instance: blind.external_id_index(keys, version, value),
+        "name": lambda keys, version, value, instance: blind.exact_name_index(keys, version, value),
     }
 
     def __init__(self, *args, source: str = "", kind: str = "email", **kwargs) -> None:

@@ -524,6 +524,17 @@ def count_encryption(organization_id: int, version: int) -> None:
         transaction.on_commit(flush_encryption_counts, using=active_alias())
 
 
+def count_encryptions(organization_id: int, version: int, count: int) -> None:
+    """`count` encryptions at once (the bulk write path seals a batch with one key lookup)."""
+    if count <= 0:
+        return
+    key = (organization_id, version)
+    before = _encryption_counts.get(key, 0)
+    _encryption_counts[key] = before + count
+    if before // settings.ENCRYPTION_COUNT_FLUSH_EVERY != (before + count) // settings.ENCRYPTION_COUNT_FLUSH_EVERY:
+        transaction.on_commit(flush_encryption_counts, using=active_alias())
+
+
 def pending_encryption_counts() -> dict[tuple[int, int], int]:
     return dict(_encryption_counts)
 

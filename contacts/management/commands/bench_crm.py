@@ -75,6 +75,7 @@ from contacts.models import (
     Tag,
     Task,
 )
+from logicnet.bulk.writes import insert_rows
 from logicnet.encryption import blind
 from logicnet.encryption import fields as encrypted_fields
 from logicnet.tenancy.context import acting_user, tenant_context
@@ -288,27 +289,27 @@ class Command(BaseCommand):
             for i in range(done, done + size):
                 created = now - span + span * (i / count)
                 rows.append(
-                    Contact(
-                        organization=organization,
+                    {
                         **fake_person(rng, i),
-                        company_id=rng.choice(company_ids) if company_ids and rng.random() < 0.7 else None,
-                        owner=rng.choices(members, owner_weights)[0],
-                        status=rng.choice(Contact.Status.values),
-                        source=rng.choice(Contact.Source.values),
-                        source_date=created.date(),
-                        created_at=created,
-                        updated_at=min(now, created + datetime.timedelta(days=rng.randrange(60))),
-                    )
+                        "company_id": rng.choice(company_ids) if company_ids and rng.random() < 0.7 else None,
+                        "owner_id": rng.choices(members, owner_weights)[0].pk,
+                        "status": rng.choice(Contact.Status.values),
+                        "source": rng.choice(Contact.Source.values),
+                        "source_date": created.date(),
+                        "created_at": created,
+                        "updated_at": min(now, created + datetime.timedelta(days=rng.randrange(60))),
+                    }
                 )
             with tenant_context(organization):
-                created_rows = Contact.objects.bulk_create(rows)
+                # The one bulk write path (logicnet/bulk): sealed and indexed a batch at a time, COPY.
+                created_ids = insert_rows(Contact, organization, rows)
                 links = []
-                for contact in created_rows:
+                for contact_id in created_ids:
                     chosen = {tags[0].pk} if rng.random() < 0.1 else set()
                     chosen |= {rng.choice(tags[1:]).pk for _ in range(rng.randrange(3))}
-                    links += [ContactTag(organization=organization, contact=contact, tag_id=t) for t in chosen]
-                ContactTag.objects.bulk_create(links)
-            seeded.contact_ids += [contact.pk for contact in created_rows]
+                    links += [{"contact_id": contact_id, "tag_id": t} for t in sorted(chosen)]
+                insert_rows(ContactTag, organization, links)
+            seeded.contact_ids += created_ids
             seeded.contact_tags += len(links)
             done += size
             if not quiet and (done // self.batch_size) % 25 == 0:
@@ -329,20 +330,19 @@ class Command(BaseCommand):
         while len(ids) < count:
             size = min(self.batch_size, count - len(ids))
             rows = [
-                Company(
-                    organization=organization,
-                    name=f"{rng.choice(STEMS)}{rng.choice(SUFFIXES)} {rng.choice(JOBS).split()[0]} "
+                {
+                    "name": f"{rng.choice(STEMS)}{rng.choice(SUFFIXES)} {rng.choice(JOBS).split()[0]} "
                     f"{rng.choice(LEGAL_FORMS)}",
-                    domain=f"firma{len(ids) + i}.ro",
-                    industry=rng.choice(INDUSTRIES),
-                    size=rng.choice(Company.Size.values),
-                    owner=rng.choice(members),
-                    created_at=now - datetime.timedelta(days=rng.randrange(1500)),
-                )
+                    "domain": f"firma{len(ids) + i}.ro",
+                    "industry": rng.choice(INDUSTRIES),
+                    "size": rng.choice(Company.Size.values),
+                    "owner_id": rng.choice(members).pk,
+                    "created_at": now - datetime.timedelta(days=rng.randrange(1500)),
+                }
                 for i in range(size)
             ]
             with tenant_context(organization):
-                ids += [company.pk for company in Company.objects.bulk_create(rows)]
+                ids += insert_rows(Company, organization, rows)
         if not quiet and count:
             elapsed = time.perf_counter() - start
             self.say(f"  companies: {count / elapsed:,.0f}/s ({elapsed:.1f}s for {count:,})")
