@@ -135,6 +135,7 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "billing.Invoice": lambda organization, actor, n: _billing_invoice(organization, n),
     "support.SupportAccessGrant": lambda organization, actor, n: _support_grant(organization, actor),
     "support.SupportAccessLog": lambda organization, actor, n: _support_opening(organization, actor),
+    "bulk.RevertEntry": lambda organization, actor, n: _revert_entry(organization, n),
 }
 
 
@@ -176,10 +177,6 @@ def _support_opening(organization, actor):
     _support_grant(organization, actor)
     with tenant_context(organization):
         open_under_grant(organization_id=organization.pk, staff=actor, what="contact_list")
-
-
-    "bulk.RevertEntry": lambda organization, actor, n: _revert_entry(organization, n),
-}
 
 
 def _revert_entry(organization, n):
