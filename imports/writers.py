@@ -47,6 +47,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership
+from billing.limits import PlanLimitReached, check_contacts
 from contacts.custom_fields import definitions_for, field_name, form_field, merged_values
 from contacts.models import (
     Company,
@@ -801,6 +802,16 @@ def write_contacts(
                 creates.append(row)
             else:
                 updates.append((row, row.match))
+        if creates:
+            try:
+                check_contacts(organization, adding=len(creates))
+            except PlanLimitReached as exc:
+                # The plan's contact limit: the batch's new people fail with the upgrade
+                # message; updates of people already held go ahead.
+                for row in creates:
+                    result.outcomes.append(RowOutcome(row.line, "failed", " ".join(exc.messages)))
+                result.failed += len(creates)
+                creates = []
         companies: dict[str, int] = {}
         for row in [*creates, *(r for r, _pk in updates)]:
             if row.values["company"]:

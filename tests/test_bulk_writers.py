@@ -385,3 +385,20 @@ def test_erasing_a_person_removes_their_journal_so_a_revert_cannot_bring_them_ba
         assert not RevertEntry.objects.filter(organization=org_a, record_id=existing.pk).exists()
         assert revert_contacts(org_a, 6, actor=alice) == {"deleted": 0, "restored": 0, "kept": 0}
         assert not Contact.objects.filter(pk=existing.pk).exists()
+
+
+def test_the_plans_contact_limit_fails_new_people_and_keeps_updates(org_a, alice, existing, settings):
+    """Billing on, Free plan at its limit: the batch's new people fail with the upgrade message,
+    the update of a person already held goes ahead (billing.limits.check_contacts)."""
+    from billing.models import Plan
+    from billing.plans import ensure_plans
+
+    ensure_plans()
+    settings.STRIPE_SECRET_KEY, settings.STRIPE_WEBHOOK_SECRET, settings.BILLING_ENABLED = "sk_test", "whsec", True
+    Plan.objects.filter(is_default=True).update(contacts=1)  # org_a holds one contact: full
+    rows = [record(2, "Ana", "Popa", email="ana@example.ro"), record(3, "Nou", email="nou@x.ro")]
+    with tenant_context(org_a):
+        result = write_contacts(org_a, rows, options(), batch_ref=11, actor=alice)
+    assert (result.created, result.updated, result.failed) == (0, 1, 1)
+    assert result.outcomes[0].line == 3 and "Billing" in result.outcomes[0].reason
+    assert len(contacts_of(org_a)) == 1
