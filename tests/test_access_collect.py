@@ -195,3 +195,55 @@ def test_a_new_user_has_a_small_package(platform_db):
     data = collect("user", user)
     assert data.sections["accounts.User"][0]["full_name"] == "Dora Delta"
     assert data.sections["account.EmailAddress"][0]["email"] == "dora@example.com"
+
+
+def test_the_package_holds_the_contacts_deals_and_transactions(subject, alice):
+    """The sales issue landed: a contact's deals, their line items and the contact's
+    transactions are in the package through the registry's subject paths; a deal's other
+    people are not."""
+    from decimal import Decimal
+
+    from deals.services.deals import add_line_item, create_deal
+    from deals.services.pipelines import default_pipeline
+    from deals.services.transactions import record_transaction
+    from logicnet.tenancy.context import tenant_context
+
+    contact = subject["contact"]
+    organization = contact.organization
+    pipeline = default_pipeline(organization, alice)
+    with tenant_context(organization):
+        stage = pipeline.stages.order_by("position").first()
+    other = create_contact(organization=organization, actor=alice, data={"first_name": "Someone", "last_name": "Else"})
+    deal = create_deal(
+        organization=organization,
+        actor=alice,
+        title="Quarry tools for Glimmerholt",
+        stage=stage,
+        value=Decimal("1200.00"),
+        contacts=[contact, other],
+    )
+    add_line_item(
+        organization=organization,
+        actor=alice,
+        deal=deal,
+        description="Chisels",
+        quantity=Decimal("2"),
+        unit_price=Decimal("30.00"),
+    )
+    record_transaction(
+        organization=organization,
+        actor=alice,
+        kind="payment",
+        date=datetime.date(2026, 11, 2),
+        amount=Decimal("600.00"),
+        currency="RON",
+        reference="OP-17",
+        description="Advance for the tools",
+        contact=contact,
+        deal=deal,
+    )
+    sections = collect("contact", contact, audit=False).sections
+    assert [r["title"] for r in sections["deals.Deal"]] == ["Quarry tools for Glimmerholt"]
+    assert [r["description"] for r in sections["deals.DealLineItem"]] == ["Chisels"]
+    assert [r["description"] for r in sections["deals.Transaction"]] == ["Advance for the tools"]
+    assert "Someone" not in json.dumps(to_json(collect("contact", contact, audit=False)), default=str)
