@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.forms_lists import ListChoices
 from deals.access import get_deal_for, get_pipeline_for, get_stage_for, may_edit_deals, pipelines_of, visible_deals
+from deals.cards import CardRenderer
 from deals.forms import DealFilterForm, MoveForm
 from deals.models import Pipeline, Stage
 from deals.money import rate_book
@@ -50,8 +51,10 @@ def _board_page(request, pipeline: Pipeline):
     filters = filter_form.filters()
     book = rate_book(request.organization)
     columns = board(request.actor, pipeline, filters, book=book)
+    can_write = may_edit_deals(request.actor)
+    renderer = CardRenderer(request, stages=[c.stage for c in columns], can_write=can_write)
     for column in columns:
-        column.cards = _cards(column.deals, column.stage, request.organization.slug)
+        column.cards_html = renderer.render_all(_cards(column.deals, column.stage, request.organization.slug))
     context = {
         "pipeline": pipeline,
         "pipelines": list(pipelines_of(request.actor)),
@@ -61,7 +64,7 @@ def _board_page(request, pipeline: Pipeline):
         "filter_query": filter_form.query(),
         "filters_active": filters.active,
         "base_currency": book.base,
-        "can_write": may_edit_deals(request.actor),
+        "can_write": can_write,
     }
     return render(request, "deals/board.html", context)
 
@@ -82,13 +85,12 @@ def deal_column(request, org_slug, stage_id):
         return HttpResponseNotAllowed(["GET"])
     filter_form = DealFilterForm(request.GET, organization=request.organization)
     deals, next_cursor = column_page(request.actor, stage, filter_form.filters(), request.GET.get("after"))
+    renderer = CardRenderer(request, stages=live_stages(stage.pipeline), can_write=may_edit_deals(request.actor))
     context = {
         "stage": stage,
-        "cards": _cards(deals, stage, org_slug),
+        "cards_html": renderer.render_all(_cards(deals, stage, org_slug)),
         "next_cursor": next_cursor,
         "filter_query": filter_form.query(),
-        "stages": live_stages(stage.pipeline),
-        "can_write": may_edit_deals(request.actor),
     }
     return render(request, "deals/_column_page.html", context)
 
@@ -131,13 +133,8 @@ def deal_move(request, org_slug, deal_id):
         # Without JavaScript the "Move to…" menu is a plain form: back to the board.
         (messages.success if status == 200 else messages.error)(request, message)
         return redirect("deal_pipeline_board", org_slug=org_slug, pipeline_id=deal.pipeline_id)
-    context = {
-        "card": _cards([deal], stage, org_slug)[0],
-        "stages": live_stages(stage.pipeline),
-        "can_write": True,
-        "message": message,
-        "refused": status != 200,
-    }
-    response = render(request, "deals/_card.html", context, status=status)
+    renderer = CardRenderer(request, stages=live_stages(stage.pipeline), can_write=True)
+    card = renderer.render(_cards([deal], stage, org_slug)[0], message=message, refused=status != 200)
+    response = HttpResponse(card, status=status)
     response["X-Deal-Id"] = str(deal.pk)
     return response

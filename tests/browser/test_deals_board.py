@@ -149,6 +149,8 @@ def test_the_board_scrolls_by_column_at_390_px(new_page):
     make_organization("Alpha SRL", owner=owner)
     page: Page = new_page("phone", viewport={"width": 390, "height": 844})
     sign_in(page, owner)
+    # On a phone the navigation opens from the Menu button.
+    page.get_by_role("button", name="Menu").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Deals", exact=True).click()
     board = page.locator(".board")
     expect(board).to_be_visible()
