@@ -166,10 +166,12 @@ def test_erasure_end_to_end_leaves_no_trace_and_is_replayed_after_a_restore(plat
         cursor.execute(
             "INSERT INTO contacts_contact (id, organization_id, first_name, last_name, email, email_label, phone,"
             " phone_label, is_minor, job_title, notes, status, preferred_language, source, source_detail,"
-            " source_date, custom, created_at, updated_at, version, email_index, phone_index, name_tokens)"
+            " source_date, custom, created_at, updated_at, version, email_index, phone_index, name_tokens,"
+            " external_id, external_id_index)"
             " SELECT %s, organization_id, first_name, last_name, email, email_label, phone, phone_label, is_minor,"
             " job_title, notes, status, preferred_language, source, source_detail, source_date, custom, created_at,"
-            " updated_at, version, '', phone_index, name_tokens FROM contacts_contact WHERE id = %s",
+            " updated_at, version, '', phone_index, name_tokens, external_id, external_id_index"
+            " FROM contacts_contact WHERE id = %s",
             [contact.pk, made["others"][0].pk],
         )
     assert fulfilment.replay_erasures(organization) == 1

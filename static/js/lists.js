@@ -35,3 +35,22 @@ document.addEventListener("change", (event) => {
   if (event.target.matches('input[type=checkbox][form="bulk-form"]')) showBulkBar();
 });
 document.addEventListener("DOMContentLoaded", showBulkBar);
+// A panel of the list's toolbar (filters, saved views, export) that was opened stays open on
+// the next page of the same list in this tab, so applying a filter does not fold it away.
+function panelKey(panel) {
+  return `list-panel:${window.location.pathname}:${panel.dataset.panel}`;
+}
+document.addEventListener("toggle", (event) => {
+  const panel = event.target;
+  if (!(panel instanceof HTMLDetailsElement) || !panel.matches("details.list-panel[data-panel]")) return;
+  try {
+    window.sessionStorage.setItem(panelKey(panel), panel.open ? "1" : "");
+  } catch (error) { /* storage refused: panels simply start folded */ }
+}, true);
+document.addEventListener("DOMContentLoaded", () => {
+  for (const panel of document.querySelectorAll("details.list-panel[data-panel]")) {
+    try {
+      if (window.sessionStorage.getItem(panelKey(panel)) === "1") panel.open = true;
+    } catch (error) { /* as above */ }
+  }
+});

@@ -32,6 +32,15 @@ def flash(page: Page):
     return page.locator("ul.messages")
 
 
+def open_list_panels(page: Page, *names: str) -> None:
+    """Unfold the list toolbar's panels (Filters, Saved views, Export); an opened panel stays
+    open on the list's next pages in this tab."""
+    for name in names:
+        panel = page.locator("details.list-panel").filter(has=page.locator("summary", has_text=name))
+        if panel.get_attribute("open") is None:
+            panel.locator("summary").click()
+
+
 def main_nav(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
 
@@ -192,6 +201,7 @@ def test_a_day_in_the_crm(new_page, alice, bob, org_a, charlie, org_b):
     # --- The contacts list: filter by status, save it as a view, open it again.
     main_nav(owner, "Contacts")
     expect(match_count(owner)).to_have_text("2 matches")
+    open_list_panels(owner, "Filters", "Saved views")
     filters = owner.get_by_role("form", name="Filters")
     field(filters, "Status").select_option(label="Customer")
     filters.get_by_role("button", name="Apply").click()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from contacts.services.contacts import create_contact
-from tests.browser.test_crm_day import main_nav, sign_in
+from tests.browser.test_crm_day import main_nav, open_list_panels, sign_in
 from tests.factories import make_organization, make_user
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,7 @@ def test_export_the_contact_list_and_download_it(new_page, start_job_worker, set
     page: Page = new_page("owner")
     sign_in(page, owner)
     main_nav(page, "Contacts")
+    open_list_panels(page, "Export")
     export = page.locator("form.export-form")
     export.get_by_label("CSV for Excel (UTF-8 with byte-order mark)").check()
     export.get_by_role("button", name="Export", exact=True).click()

@@ -13,7 +13,16 @@ import redis
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.browser.test_crm_day import field, flash, log_interaction, main_nav, match_count, search_box, sign_in
+from tests.browser.test_crm_day import (
+    field,
+    flash,
+    log_interaction,
+    main_nav,
+    match_count,
+    open_list_panels,
+    search_box,
+    sign_in,
+)
 from tests.leak_scan import scan_files, scan_log_lines, scan_tables
 
 pytestmark = pytest.mark.browser
@@ -120,6 +129,7 @@ def test_typed_personal_values_are_stored_encrypted_and_logged_nowhere(new_page,
 
     # The contacts list filtered by the company's first letters, saved as a view, reopened.
     main_nav(page, "Contacts")
+    open_list_panels(page, "Filters", "Saved views")
     filters = page.get_by_role("form", name="Filters")
     field(filters, "Company name starts with").fill("wexbrin")
     filters.get_by_role("button", name="Apply").click()
