@@ -36,9 +36,9 @@ def open_list_panels(page: Page, *names: str) -> None:
     """Unfold the list toolbar's panels (Filters, Saved views, Export); an opened panel stays
     open on the list's next pages in this tab."""
     for name in names:
-        panel = page.locator("details.list-panel").filter(has=page.locator("summary", has_text=name))
-        if panel.get_attribute("open") is None:
-            panel.locator("summary").click()
+        summary = page.locator("details.list-panel > summary", has_text=name)
+        if summary.locator("xpath=..").get_attribute("open") is None:
+            summary.click()
 
 
 def main_nav(page: Page, name: str) -> None:
