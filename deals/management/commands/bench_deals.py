@@ -138,15 +138,17 @@ class Command(BaseCommand):
 
         def move():
             target = stages[state["to"]]
-            response = client.post(move_url, {"version": state["version"], "stage": target.pk}, HTTP_HX_REQUEST="true")
+            response = client.post(
+                move_url, {"version": state["version"], "stage": target.pk}, HTTP_HX_REQUEST="true", secure=True
+            )
             found = re.search(r'data-version="(\d+)"', response.content.decode())
             state["version"] = int(found.group(1)) if found else state["version"]
             state["to"] = 1 if state["to"] == 2 else 2
             return response
 
         pages = [
-            ("board, first render", lambda: client.get(board_url)),
-            (f"column next page (after card {hot // 2:,})", lambda: client.get(column_url)),
+            ("board, first render", lambda: client.get(board_url, secure=True)),
+            (f"column next page (after card {hot // 2:,})", lambda: client.get(column_url, secure=True)),
             ("move a card (drag and drop)", move),
         ]
         self.say(f"\n{'page':<40} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
