@@ -6,13 +6,15 @@ itself and removes afterwards.
     make bench BENCH=bench_deals ARGS="--deals 200000 --hot 50000"
 
 Measured: the board's first render (every column's totals and first page), the next page
-of the crowded column deep down (keyset on position and id), and a move (a card dragged to
-another stage and back, with its version). Seeding goes through bulk_create, so titles are
+of the crowded column deep down (keyset on position and id), a move (a card dragged to
+another stage and back, with its version), and the dashboard with all its charts over the
+open deals and `--closed` won and lost ones spread over the last year. Seeding goes through bulk_create, so titles are
 encrypted as on every write path.
 """
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
 import statistics
@@ -28,7 +30,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from contacts.benchmarks import analyze, delete_users, make_bench_organization, percentile
-from deals.models import Deal, DealEvent, Pipeline, Stage
+from deals.models import Deal, DealEvent, LostReason, Pipeline, Stage
 from deals.selectors import COLUMN_PAGE
 from deals.services.pipelines import create_pipeline
 from logicnet.tenancy.context import acting_user, tenant_context
@@ -36,7 +38,7 @@ from logicnet.tenancy.context import acting_user, tenant_context
 SLUG_PREFIX = "benchdeals-"
 USER_DOMAIN = "@bench-deals.invalid"
 WORDS = ["Acoperiș", "Gard", "Poartă", "Magazie", "Fațadă", "Ferestre", "Instalații", "Renovare", "Mansardă", "Terasă"]
-TABLES = [Deal, DealEvent, Stage, Pipeline]
+TABLES = [Deal, DealEvent, Stage, Pipeline, LostReason]
 
 
 class _Counter:
@@ -56,6 +58,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--deals", type=int, default=20_000, help="open deals in the pipeline")
         parser.add_argument("--hot", type=int, default=5_000, help="of which in the first stage")
+        parser.add_argument("--closed", type=int, default=20_000, help="won and lost deals, over the last year")
         parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
         parser.add_argument("--batch-size", type=int, default=2000)
         # make bench passes one ARGS to every benchmark: sizes meant for the others are ignored here.
@@ -67,16 +70,16 @@ class Command(BaseCommand):
     def say(self, text: str) -> None:
         self.stdout.write(text)
 
-    def handle(self, *args, deals, hot, requests, batch_size, **options):
+    def handle(self, *args, deals, hot, closed, requests, batch_size, **options):
         hot = min(hot, deals)
         self.remove()
         try:
-            organization, user, pipeline, stages = self.seed(deals, hot, batch_size)
+            organization, user, pipeline, stages = self.seed(deals, hot, batch_size, closed)
             self.measure(organization, user, pipeline, stages, hot, requests)
         finally:
             self.remove()
 
-    def seed(self, deals: int, hot: int, batch_size: int):
+    def seed(self, deals: int, hot: int, batch_size: int, closed: int = 0):
         user = User.objects.create_user(f"{SLUG_PREFIX}owner{USER_DOMAIN}", None, full_name="Bench Deals Owner")
         organization = make_bench_organization(f"{SLUG_PREFIX}main", "Bench Deals")
         with acting_user(user), tenant_context(organization):
@@ -113,8 +116,36 @@ class Command(BaseCommand):
                         last_activity_at=now,
                         created_at=now,
                         updated_at=now,
+                        expected_close=(now + datetime.timedelta(days=rng.randint(-20, 120))).date(),
                     )
                 )
+        if closed:
+            with tenant_context(organization):
+                reason = LostReason.objects.create(organization=organization, name="Price")
+            for n in range(closed):
+                won = rng.random() < 0.6
+                closed_at = now - datetime.timedelta(days=rng.uniform(0, 365))
+                rows.append(
+                    Deal(
+                        organization=organization,
+                        title=f"{rng.choice(WORDS)} closed {n}",
+                        value=Decimal(rng.randrange(100, 10_000_000)) / 100,
+                        currency=rng.choice(["RON", "RON", "EUR", "USD"]),
+                        owner=user,
+                        created_by=user,
+                        pipeline=pipeline,
+                        stage=stages[-1],
+                        status=Deal.Status.WON if won else Deal.Status.LOST,
+                        lost_reason=None if won else reason,
+                        closed_at=closed_at,
+                        position=(n + 1) * Deal.POSITION_STEP,
+                        stage_entered_at=closed_at,
+                        last_activity_at=closed_at,
+                        created_at=closed_at,
+                        updated_at=closed_at,
+                    )
+                )
+            self.say(f"  and {closed:,} won and lost deals closed over the last year")
         for start in range(0, len(rows), batch_size):
             with tenant_context(organization):
                 Deal.objects.bulk_create(rows[start : start + batch_size])
@@ -134,6 +165,7 @@ class Command(BaseCommand):
         column_url = reverse("deal_column", kwargs={"org_slug": slug, "stage_id": stages[0].pk})
         column_url += f"?after={deep.position}~{deep.pk}"
         move_url = reverse("deal_move", kwargs={"org_slug": slug, "deal_id": mover.pk})
+        dashboard_url = reverse("dashboard", kwargs={"org_slug": slug}) + f"?pipeline={pipeline.pk}&months=12"
         state = {"version": mover.version, "to": 2}
 
         def move():
@@ -150,6 +182,7 @@ class Command(BaseCommand):
             ("board, first render", lambda: client.get(board_url, secure=True)),
             (f"column next page (after card {hot // 2:,})", lambda: client.get(column_url, secure=True)),
             ("move a card (drag and drop)", move),
+            ("dashboard, every chart, 12 months", lambda: client.get(dashboard_url, secure=True)),
         ]
         self.say(f"\n{'page':<40} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
