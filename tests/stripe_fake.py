@@ -33,9 +33,12 @@ class FakeStripe:
         # The browser test has no Stripe page to pay on: Checkout "completes" at once and
         # sends the browser to the session's success URL, as Stripe does after payment.
         self.complete_at_once = False
+        # Read here, in the test's own thread: without the shared fixtures the test is skipped
+        # with its reason, not failed by an exception in the server's thread.
+        self.checkout_fixture = shared_fixture(CHECKOUT_FIXTURE).read_text()
 
     def checkout_session(self, params: dict) -> dict:
-        session = json.loads(shared_fixture(CHECKOUT_FIXTURE).read_text())["data"]["object"]
+        session = json.loads(self.checkout_fixture)["data"]["object"]
         session.update(
             id=f"cs_test_fake{len(self.sessions)}",
             mode="subscription",
