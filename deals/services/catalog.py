@@ -14,16 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import Currency, CurrencyRate, LostReason, Product
+from deals.services import check_owned
 from deals.services.settings import base_currency
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 
 MAX_RATE_ROWS = 20_000
-
-
-def _own(organization, obj) -> None:
-    if obj.organization_id != organization.pk:
-        raise ValidationError(_("That belongs to another organization."), code="foreign")
 
 
 def create_lost_reason(*, organization, actor, name: str) -> LostReason:
@@ -41,7 +37,7 @@ def create_lost_reason(*, organization, actor, name: str) -> LostReason:
 
 def set_lost_reason_archived(*, organization, actor, reason: LostReason, archived: bool) -> LostReason:
     """Archived reasons stay on the deals that carry them but are no longer offered."""
-    _own(organization, reason)
+    check_owned(organization, reason)
     with tenant_context(organization):
         reason.archived_at = timezone.now() if archived else None
         reason.save(update_fields=["archived_at"])
@@ -54,7 +50,7 @@ def save_product(*, organization, actor, data: dict, product: Product | None = N
         if product is None:
             product = Product(organization=organization)
         else:
-            _own(organization, product)
+            check_owned(organization, product)
         for name in ("name", "code", "unit_price", "currency", "vat_rate"):
             setattr(product, name, data[name])
         product.full_clean()
@@ -64,7 +60,7 @@ def save_product(*, organization, actor, data: dict, product: Product | None = N
 
 
 def set_product_archived(*, organization, actor, product: Product, archived: bool) -> Product:
-    _own(organization, product)
+    check_owned(organization, product)
     with tenant_context(organization):
         product.archived_at = timezone.now() if archived else None
         product.save(update_fields=["archived_at"])

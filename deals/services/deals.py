@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from deals.models import Deal, DealContact, DealEvent, DealLineItem, DealTag, LostReason, Product, Stage
+from deals.services import check_owned
 from deals.services.settings import allowed_currencies
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
@@ -31,12 +32,6 @@ class StaleDealError(ValidationError):
         super().__init__(
             _("Someone else changed this deal meanwhile. The page shows it as it is now; try again."), code="stale"
         )
-
-
-def _own(organization, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.organization_id != organization.pk:
-            raise ValidationError(_("That belongs to another organization."), code="foreign")
 
 
 def _check_owner(organization, owner) -> None:
@@ -66,7 +61,7 @@ def _event(organization, deal, kind, actor, at, **values) -> DealEvent:
 
 def _set_links(organization, deal: Deal, contacts, tags) -> None:
     if contacts is not None:
-        _own(organization, *contacts)
+        check_owned(organization, *contacts)
         DealContact.objects.filter(organization=organization, deal=deal).exclude(
             contact__in=[c.pk for c in contacts]
         ).delete()
@@ -77,7 +72,7 @@ def _set_links(organization, deal: Deal, contacts, tags) -> None:
             DealContact(organization=organization, deal=deal, contact=c) for c in contacts if c.pk not in present
         )
     if tags is not None:
-        _own(organization, *tags)
+        check_owned(organization, *tags)
         DealTag.objects.filter(organization=organization, deal=deal).exclude(tag__in=[t.pk for t in tags]).delete()
         present = set(DealTag.objects.filter(organization=organization, deal=deal).values_list("tag_id", flat=True))
         DealTag.objects.bulk_create(
@@ -111,7 +106,7 @@ def create_deal(
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("Enter a title.")})
-    _own(organization, stage, company)
+    check_owned(organization, stage, company)
     if stage.archived_at is not None:
         raise ValidationError({"stage": _("This stage is archived.")})
     currency = currency or allowed_currencies(organization)[0]
@@ -169,7 +164,7 @@ def update_deal(
     notes: str = "",
 ) -> Deal:
     """Edit the deal's fields (not its stage or status: move_deal, set_deal_status)."""
-    _own(organization, deal, company)
+    check_owned(organization, deal, company)
     title = (title or "").strip()
     if not title:
         raise ValidationError({"title": _("Enter a title.")})
@@ -223,7 +218,7 @@ def move_deal(
     """Put the deal in `stage`, just above `before` (a card of that column), or at the
     column's end. Positions have gaps; when the gap above `before` is closed, the cards from
     `before` down are shifted by one step in one statement. A stage change is an event."""
-    _own(organization, deal, stage, before)
+    check_owned(organization, deal, stage, before)
     if stage.archived_at is not None:
         raise ValidationError({"stage": _("This stage is archived.")})
     if before is not None and before.pk == deal.pk:
@@ -275,7 +270,7 @@ def set_deal_status(
     *, organization, actor, deal: Deal, status: str, expected_version: int, lost_reason: LostReason | None = None
 ) -> Deal:
     """Mark the deal won, lost (a reason from the organization's list is required) or open again."""
-    _own(organization, deal, lost_reason)
+    check_owned(organization, deal, lost_reason)
     if status not in Deal.Status.values:
         raise ValidationError({"status": _("Choose a status.")})
     if status == Deal.Status.LOST:
@@ -315,7 +310,7 @@ def touch_deal(*, organization, deal_id: int, at: datetime.datetime | None = Non
 
 
 def delete_deal(*, organization, actor, deal: Deal, expected_version: int) -> None:
-    _own(organization, deal)
+    check_owned(organization, deal)
     with tenant_context(organization):
         locked = _lock(organization, deal, expected_version)
         record_event(action="deal.deleted", actor=actor, organization=organization, target=locked)
@@ -349,7 +344,7 @@ def add_line_item(
     vat_rate: Decimal = Decimal("19"),
     product: Product | None = None,
 ) -> DealLineItem:
-    _own(organization, deal, product)
+    check_owned(organization, deal, product)
     description = (description or "").strip() or (product.name if product else "")
     if not description:
         raise ValidationError({"description": _("Enter a description or choose a product.")})
@@ -378,7 +373,7 @@ def add_line_item(
 
 
 def remove_line_item(*, organization, actor, item: DealLineItem) -> None:
-    _own(organization, item)
+    check_owned(organization, item)
     with tenant_context(organization):
         record_event(action="deal.line_removed", actor=actor, organization=organization, target=item.deal)
         item.delete()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deals.models import Deal, DealEvent, Pipeline, Stage
+from deals.services import check_owned
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 
@@ -18,12 +19,6 @@ DEFAULT_STAGES = (
     (_("Proposal sent"), 50),
     (_("Negotiation"), 80),
 )
-
-
-def _own(organization, *objects) -> None:
-    for obj in objects:
-        if obj is not None and obj.organization_id != organization.pk:
-            raise ValidationError(_("That belongs to another organization."), code="foreign")
 
 
 def create_pipeline(*, organization, actor, name: str, stages=None, make_default: bool = False) -> Pipeline:
@@ -64,7 +59,7 @@ def default_pipeline(organization, actor=None) -> Pipeline:
 
 
 def update_pipeline(*, organization, actor, pipeline: Pipeline, name: str, make_default: bool) -> Pipeline:
-    _own(organization, pipeline)
+    check_owned(organization, pipeline)
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Enter a name.")})
@@ -81,7 +76,7 @@ def update_pipeline(*, organization, actor, pipeline: Pipeline, name: str, make_
 
 
 def add_stage(*, organization, actor, pipeline: Pipeline, name: str, probability: int, rotting_days=None) -> Stage:
-    _own(organization, pipeline)
+    check_owned(organization, pipeline)
     with tenant_context(organization):
         position = (
             Stage.objects.filter(organization=organization, pipeline=pipeline).aggregate(m=Max("position"))["m"] or 0
@@ -101,7 +96,7 @@ def add_stage(*, organization, actor, pipeline: Pipeline, name: str, probability
 
 
 def update_stage(*, organization, actor, stage: Stage, name: str, probability: int, rotting_days=None) -> Stage:
-    _own(organization, stage)
+    check_owned(organization, stage)
     with tenant_context(organization):
         stage.name = name.strip()
         stage.probability = probability
@@ -114,7 +109,7 @@ def update_stage(*, organization, actor, stage: Stage, name: str, probability: i
 
 def reorder_stages(*, organization, actor, pipeline: Pipeline, stage_ids: list[int]) -> None:
     """Put the pipeline's stages in this order (ids of every live stage of the pipeline)."""
-    _own(organization, pipeline)
+    check_owned(organization, pipeline)
     with tenant_context(organization):
         live = set(
             Stage.objects.filter(organization=organization, pipeline=pipeline, archived_at=None).values_list(
@@ -132,7 +127,7 @@ def archive_stage(*, organization, actor, stage: Stage, move_to: Stage) -> int:
     """Archive a stage after moving every deal in it (open or closed) to `move_to`, each
     with a stage event. Returns how many deals moved. Refused when `move_to` is the stage
     itself, archived, or the stage is the pipeline's last live one."""
-    _own(organization, stage, move_to)
+    check_owned(organization, stage, move_to)
     if move_to.pk == stage.pk or move_to.archived_at is not None:
         raise ValidationError({"move_to": _("Choose another live stage for its deals.")})
     now = timezone.now()

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from deals.models import Currency, Transaction
+from deals.services import check_owned
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 
@@ -27,9 +28,7 @@ def record_transaction(
     company=None,
     deal=None,
 ) -> Transaction:
-    for obj in (contact, company, deal):
-        if obj is not None and obj.organization_id != organization.pk:
-            raise ValidationError(_("That belongs to another organization."), code="foreign")
+    check_owned(organization, contact, company, deal)
     if contact is None and company is None:
         raise ValidationError(_("A transaction belongs to a contact or a company."), code="no_party")
     if kind not in Transaction.Kind.values:
@@ -57,8 +56,7 @@ def record_transaction(
 
 
 def delete_transaction(*, organization, actor, transaction: Transaction) -> None:
-    if transaction.organization_id != organization.pk:
-        raise ValidationError(_("That belongs to another organization."), code="foreign")
+    check_owned(organization, transaction)
     with tenant_context(organization):
         record_event(action="transaction.deleted", actor=actor, organization=organization, target=transaction)
         transaction.delete()

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,19 +20,12 @@ from deals.money import rate_book
 from deals.selectors import board, column_page, is_rotting, live_stages
 from deals.services.deals import StaleDealError, move_deal
 from deals.services.pipelines import default_pipeline
-
-
-def _url_maker(org_slug: str, name: str):
-    """`name`'s URL for one deal: reversed once per page, filled in per card (a board shows
-    up to 25 cards per column, three links each)."""
-    marker = 2**62
-    template = reverse(name, kwargs={"org_slug": org_slug, "deal_id": marker})
-    return lambda pk: template.replace(str(marker), str(pk))
+from logicnet.row_urls import url_maker
 
 
 def _cards(deals, stage: Stage, org_slug: str) -> list[dict]:
     now = timezone.now()
-    move_url, detail_url = _url_maker(org_slug, "deal_move"), _url_maker(org_slug, "deal_detail")
+    move_url, detail_url = url_maker(org_slug, "deal_move", "deal_id"), url_maker(org_slug, "deal_detail", "deal_id")
     return [
         {
             "deal": deal,
