@@ -40,7 +40,7 @@ class MappingForm(forms.Form):
     def __init__(self, *args, headers: list[str], kind: str, columns: list[mapping.Column], **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
-        choices_by_kind = mapping.COMPANY_FIELDS if kind == Import.Kind.COMPANIES else mapping.CONTACT_FIELDS
+        choices_by_kind = mapping.fields_for(kind)
         chosen = {c.column: c for c in columns}
         for index, header in enumerate(headers):
             current = chosen.get(index)
@@ -113,20 +113,32 @@ class OptionsForm(forms.Form):
         help_text=_('For example "Existing customers — legitimate interest" or "Consented at the fair on 3 May 2026".'),
     )
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, kind: str = Import.Kind.CONTACTS, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = members_queryset(organization)
+        if kind in (Import.Kind.DEALS, Import.Kind.TRANSACTIONS):
+            # Deals and transactions are always created (their writer says why) and hold no
+            # person's details, whose source and basis the other kinds record.
+            for name in ("mode", "match_on", "source_detail", "lawful_basis"):
+                del self.fields[name]
+            self.fields["owner"].label = _("Owner of deals without one")
+            self.fields["owner"].help_text = _("Otherwise you.")
+            self.fields["tags"].help_text = _("Added to every imported deal; separate with commas.")
+            if kind == Import.Kind.TRANSACTIONS:
+                del self.fields["tags"]
+                self.fields["owner"].label = _("Owner of the companies the import creates")
+                self.fields["owner"].help_text = ""
 
     def options(self) -> ImportOptions:
         data = self.cleaned_data
         owner = data.get("owner")
         return ImportOptions(
-            mode=Mode(data["mode"]),
-            match_on=MatchOn(data["match_on"]),
+            mode=Mode(data.get("mode") or Mode.CREATE),
+            match_on=MatchOn(data.get("match_on") or MatchOn.EMAIL),
             tags=split_tag_names(data.get("tags", "")),
             owner_id=owner.pk if owner else None,
-            source_detail=data["source_detail"].strip(),
-            lawful_basis=data["lawful_basis"].strip(),
+            source_detail=data.get("source_detail", "").strip(),
+            lawful_basis=data.get("lawful_basis", "").strip(),
         )
 
     @staticmethod

@@ -23,6 +23,7 @@ from imports.readers import Row, parse_date
 from imports.records import Address, CompanyRecord, ContactRecord, Labelled
 
 MULTI_VALUE = " ::: "
+SALES_KINDS = ("deals", "transactions")  # their columns: imports/mapping_sales.py
 LABELS = ("work", "home", "mobile", "other")
 
 CONTACT_FIELDS = {
@@ -61,6 +62,15 @@ COMPANY_FIELDS = {
     "external_id": gettext_lazy("ID in the other system"),
     "tags": gettext_lazy("Tags"),
 }
+
+
+def fields_for(kind: str) -> dict:
+    """The fields a column of a file of `kind` may go to (the mapping page's choices)."""
+    if kind in SALES_KINDS:
+        from imports import mapping_sales
+
+        return mapping_sales.fields_for(kind)
+    return COMPANY_FIELDS if kind == "companies" else CONTACT_FIELDS
 
 
 @dataclasses.dataclass
@@ -221,12 +231,20 @@ def detect_export(headers: list[str]) -> tuple[str, str]:
 
 def kind_for(headers: list[str]) -> str:
     """Whether a file holds contacts or companies, as far as its headers tell."""
+    from imports import mapping_sales
+
     export, _name = detect_export(headers)
-    return "companies" if export == "salesforce_accounts" else "contacts"
+    if export == "salesforce_accounts":
+        return "companies"
+    return mapping_sales.kind_for(headers) or "contacts"
 
 
 def auto_map(headers: list[str], *, kind: str = "contacts") -> list[Column]:
     """A mapping proposed from the header names; columns not recognised are left out."""
+    if kind in SALES_KINDS:
+        from imports import mapping_sales
+
+        return mapping_sales.auto_map(headers, kind=kind)
     export, _name = detect_export(headers)
     columns: list[Column] = []
     for index, header in enumerate(headers):
@@ -444,6 +462,11 @@ def to_company(row: Row, columns: list[Column]) -> CompanyRecord:
 
 
 def records(rows: Iterator[Row], columns: list[Column], *, kind: str = "contacts") -> Iterator:
+    if kind in SALES_KINDS:
+        from imports import mapping_sales
+
+        yield from mapping_sales.records(rows, columns, kind=kind)
+        return
     if kind == "companies":
         for row in rows:
             yield to_company(row, columns)

@@ -24,6 +24,8 @@ class Import(TenantModel):
     class Kind(models.TextChoices):
         CONTACTS = "contacts", _("Contacts")
         COMPANIES = "companies", _("Companies")
+        DEALS = "deals", _("Deals")
+        TRANSACTIONS = "transactions", _("Transactions")
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")

@@ -80,6 +80,46 @@ class CompanyRecord:
 
 
 @dataclasses.dataclass
+class DealRecord:
+    """A deal of a sales history file: pipeline and stage by name, people by email address."""
+
+    line: int
+    title: str = ""
+    pipeline: str = ""  # a pipeline's name; the default pipeline when empty
+    stage: str = ""  # a stage's name in that pipeline; its first stage when empty
+    value: str = ""  # as written ("12.500,00", "1,200.50 EUR"); the writer reads it
+    currency: str = ""  # an ISO code; the organization's base currency when empty
+    status: str = ""  # open, won or lost (also in Romanian); open when empty
+    lost_reason: str = ""  # a reason of the organization's list, for a lost deal
+    close_date: datetime.date | None = None
+    owner: str = ""  # a member's email address
+    company: str = ""  # company name, matched to an existing company or created
+    contacts: list[str] = dataclasses.field(default_factory=list)  # email addresses of existing contacts
+    notes: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    notes_for_user: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class TransactionRecord:
+    """An order, payment, invoice or refund of a contact (by email) or a company (by name)."""
+
+    line: int
+    kind: str = ""  # order, payment, invoice, refund (also in Romanian); payment when empty
+    date: datetime.date | None = None
+    amount: str = ""  # as written; the writer reads it
+    currency: str = ""
+    reference: str = ""  # an invoice or order number: a second import of it is skipped
+    description: str = ""
+    contact: str = ""  # an existing contact's email address
+    company: str = ""  # company name, matched or created
+    deal: str = ""  # a deal of that contact or company, by its title (or its id in this CRM)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    notes_for_user: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
 class ImportOptions:
     mode: Mode = Mode.CREATE_UPDATE
     match_on: MatchOn = MatchOn.EMAIL

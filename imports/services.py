@@ -45,6 +45,24 @@ def writers():
     return module
 
 
+SALES_KINDS = (Import.Kind.DEALS, Import.Kind.TRANSACTIONS)
+
+
+def writer_functions(kind: str):
+    """(prepare, write, revert) of the writer for a kind of import: contacts and companies
+    in imports/writers.py, deals and transactions in imports/sales_writers.py."""
+    if kind in SALES_KINDS:
+        from imports import sales_writers as sales
+
+        if kind == Import.Kind.DEALS:
+            return sales.prepare_deals, sales.write_deals, sales.revert_deals
+        return sales.prepare_transactions, sales.write_transactions, sales.revert_transactions
+    module = writers()
+    if kind == Import.Kind.COMPANIES:
+        return module.prepare_companies, module.write_companies, module.revert_companies
+    return module.prepare_contacts, module.write_contacts, module.revert_contacts
+
+
 def writers_available() -> bool:
     try:
         writers()
@@ -74,8 +92,9 @@ def create_import(*, organization, actor, uploaded, kind: str = Import.Kind.CONT
             raise
     if info.kind == "vcard":
         kind = Import.Kind.CONTACTS
-    elif info.headers and mapping.kind_for(info.headers) == "companies":
-        kind = Import.Kind.COMPANIES
+    elif info.headers and mapping.kind_for(info.headers) != Import.Kind.CONTACTS:
+        # the headers say what the file holds (an accounts export, a deals or sales file)
+        kind = mapping.kind_for(info.headers)
     imp.kind = kind
     imp.file_type = info.kind
     imp.file_info = info.as_dict()
@@ -210,7 +229,7 @@ def preview(imp: Import, organization) -> tuple[list[PreviewRow], bool]:
             )
             for r in records
         ], False
-    prepare = writers().prepare_companies if imp.kind == Import.Kind.COMPANIES else writers().prepare_contacts
+    prepare = writer_functions(imp.kind)[0]
     with tenant_context(organization):
         prepared = {p.line: p for p in prepare(organization, [r for r in records if not r.problems], options_of(imp))}
     rows = []
@@ -222,7 +241,7 @@ def preview(imp: Import, organization) -> tuple[list[PreviewRow], bool]:
                 r.line,
                 dict(p.values) if p else {},
                 errors,
-                list(getattr(r, "notes_for_user", [])),
+                list(getattr(r, "notes_for_user", [])) + list(getattr(p, "notes", []) if p else []),
                 p.match if p else None,
             )
         )
@@ -318,11 +337,13 @@ class _FileDuplicates:
     """The first row of the file holding each match key: a later row with the same key is
     skipped as a duplicate inside the file, and said so (keys are kept as 64-bit digests)."""
 
-    def __init__(self, match_on: MatchOn, country: str) -> None:
-        self.match_on, self.country = match_on, country
+    def __init__(self, match_on: MatchOn, country: str, *, enabled: bool = True) -> None:
+        self.match_on, self.country, self.enabled = match_on, country, enabled
         self.first: dict[int, int] = {}
 
     def first_line_of(self, record) -> int | None:
+        if not self.enabled:
+            return None
         key = _match_key(record, self.match_on, self.country)
         if not key:
             return None
@@ -347,14 +368,14 @@ def run_import(job, report) -> dict:
         Import.objects.filter(pk=import_id).update(
             status=Import.Status.RUNNING, started_at=imp.started_at or timezone.now()
         )
-    module = writers()
-    write = module.write_companies if imp.kind == Import.Kind.COMPANIES else module.write_contacts
+    write = writer_functions(imp.kind)[1]
     options = options_of(imp)
     actor = imp.created_by
     total = imp.rows_total
     done = imp.checkpoint
     report(done, total)
-    duplicates = _FileDuplicates(options.match_on, organization.country)
+    # Deals and transactions have no match key: their writer tells repeated rows itself.
+    duplicates = _FileDuplicates(options.match_on, organization.country, enabled=imp.kind not in SALES_KINDS)
     records = iter_records(imp)
     if done:
         # a resumed job passes over the rows already written, remembering their keys
@@ -444,8 +465,7 @@ def run_revert(job, report) -> dict:
         imp = Import.objects.select_related("created_by").get(pk=import_id)
         if imp.status != Import.Status.REVERTING:
             return {"status": imp.status}
-        module = writers()
-        revert = module.revert_companies if imp.kind == Import.Kind.COMPANIES else module.revert_contacts
+        revert = writer_functions(imp.kind)[2]
         result = dict(revert(organization, import_id, actor=job.created_by or imp.created_by))
         Import.objects.filter(pk=import_id).update(
             status=Import.Status.REVERTED, reverted_at=timezone.now(), revert_result=result

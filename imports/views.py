@@ -141,7 +141,10 @@ def import_preview(request, org_slug, import_id):
     if imp.status not in (Import.Status.UPLOADED, Import.Status.READY):
         return redirect("import_detail", org_slug=org_slug, import_id=imp.pk)
     form = OptionsForm(
-        request.POST or None, organization=request.organization, initial=OptionsForm.initial_from(imp.options)
+        request.POST or None,
+        organization=request.organization,
+        kind=imp.kind,
+        initial=OptionsForm.initial_from(imp.options),
     )
     if request.method == "POST" and form.is_valid():
         try:
