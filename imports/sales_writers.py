@@ -444,7 +444,7 @@ def write_deals(
             ],
         )
         events = []
-        for (pk, row), stored in zip(pairs, rows, strict=True):
+        for pk, row in pairs:
             values = row.values
             events.append(
                 {
@@ -452,7 +452,9 @@ def write_deals(
                     "kind": DealEvent.Kind.CREATED,
                     "at": now,
                     "actor_id": actor_id,
+                    "from_stage_id": None,
                     "to_stage_id": row.refs["stage_id"],
+                    "from_value": "",
                     "to_value": f"{values['value']} {values['currency']}",
                 }
             )
@@ -461,12 +463,15 @@ def write_deals(
                     {
                         "deal_id": pk,
                         "kind": DealEvent.Kind.STATUS,
-                        "at": stored["closed_at"],
+                        "at": now,  # when it was recorded here; the deal's closed_at keeps the file's date
                         "actor_id": actor_id,
+                        "from_stage_id": None,
+                        "to_stage_id": None,
                         "from_value": Deal.Status.OPEN,
                         "to_value": values["status"],
                     }
                 )
+        # every row names every column: insert_rows fills defaults only for columns no row names
         insert_rows(DealEvent, organization, events)
         result.created = len(created)
         record_batch_event(
