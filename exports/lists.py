@@ -98,6 +98,20 @@ def _label_of(column: str, choices):
     return value
 
 
+def _as_chosen(always: tuple[str, ...], by_list_column: dict[str, tuple[str, ...]], defaults: list[str]):
+    """The list page's column choice (`col`, its defaults when absent) applied to the export's
+    columns: the identifying ones always, then those of each chosen list column, custom
+    fields (`cf_<key>`) included."""
+
+    def chosen(columns: list[Column], params: dict[str, list[str]]) -> list[Column]:
+        picked = set(params.get("col") or []) or set(defaults)
+        keys = set(always) | {key for col in picked for key in by_list_column.get(col, ())}
+        keys |= {col for col in picked if col.startswith("cf_")}
+        return [column for column in columns if column.key in keys]
+
+    return chosen
+
+
 # --- contacts ---------------------------------------------------------------------------------------
 
 
@@ -144,6 +158,28 @@ def _contact_columns(actor) -> list[Column]:
         Column("updated_at", _("Updated")),
         *_custom_columns(actor.organization, CustomField.Entity.CONTACT),
     ]
+
+
+# The contact list's columns (contacts.forms_lists.CONTACT_COLUMNS) -> the export's.
+CONTACT_LIST_COLUMNS = {
+    "email": ("email",),
+    "phone": ("phone",),
+    "company": ("company__name",),
+    "owner": ("owner",),
+    "status": ("status",),
+    "tags": ("tags",),
+    "created": ("created_at",),
+    "updated": ("updated_at",),
+}
+COMPANY_LIST_COLUMNS = {
+    "domain": ("domain",),
+    "industry": ("industry",),
+    "size": ("size",),
+    "owner": ("owner",),
+    "tags": ("tags",),
+    "created": ("created_at",),
+    "updated": ("updated_at",),
+}
 
 
 def _prepare_contacts(rows: list[Row], context: dict) -> None:
@@ -205,7 +241,20 @@ def matching_interactions(actor, params: dict[str, list[str]]):
     kind = (params.get("kind") or [""])[0]
     if kind in Interaction.Kind.values:
         interactions = interactions.filter(kind=kind)
+    for key, lookup in (("occurred_from", "occurred_at__date__gte"), ("occurred_to", "occurred_at__date__lte")):
+        day = _day((params.get(key) or [""])[0])
+        if day is not None:
+            interactions = interactions.filter(**{lookup: day})
     return interactions
+
+
+def _day(value: str):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None  # an invalid filter value is left out, as on the list pages
 
 
 def _participants(rows: list[Row], context: dict) -> None:
@@ -259,6 +308,7 @@ def _interaction_columns(actor) -> list[Column]:
 
 
 def register_crm_lists() -> None:
+    from contacts.forms_lists import DEFAULT_COMPANY_COLUMNS, DEFAULT_CONTACT_COLUMNS
     from contacts.models import Company, Contact, Interaction
 
     register(
@@ -270,6 +320,7 @@ def register_crm_lists() -> None:
             columns=_contact_columns,
             fields=["owner_id", "status", "source"],
             prepare=_prepare_contacts,
+            chosen=_as_chosen(("pk", "first_name", "last_name"), CONTACT_LIST_COLUMNS, DEFAULT_CONTACT_COLUMNS),
         )
     )
     register(
@@ -281,6 +332,7 @@ def register_crm_lists() -> None:
             columns=_company_columns,
             fields=["owner_id", "size"],
             prepare=_prepare_companies,
+            chosen=_as_chosen(("pk", "name"), COMPANY_LIST_COLUMNS, DEFAULT_COMPANY_COLUMNS),
         )
     )
     register(

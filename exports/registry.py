@@ -71,9 +71,13 @@ class ExportList:
     # The keyset: a timestamp column and the primary key, served by an index.
     order_field: str = "created_at"
     page_size: int = 5000
+    # (columns, params) -> the columns the list page shows under `params` (its column
+    # chooser, `col`): the file holds what the page shows. None: every column.
+    chosen: Callable[[list[Column], dict[str, list[str]]], list[Column]] | None = None
 
-    def columns_for(self, actor: Actor) -> list[Column]:
-        return self.columns(actor) if callable(self.columns) else list(self.columns)
+    def columns_for(self, actor: Actor, params: dict[str, list[str]] | None = None) -> list[Column]:
+        columns = self.columns(actor) if callable(self.columns) else list(self.columns)
+        return self.chosen(columns, params or {}) if self.chosen is not None else columns
 
 
 _lists: dict[str, ExportList] = {}

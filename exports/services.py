@@ -375,12 +375,16 @@ def write_export(*, actor: Actor, spec: ExportList, params: dict, out, file_form
     organization_id = actor.organization.pk
     with tenant_context(organization_id):
         queryset = spec.queryset(actor, params)
-        columns = spec.columns_for(actor)
+        columns = spec.columns_for(actor, params)
         total = queryset.order_by().count() if report else 0
-    writer = WRITERS[file_format](out, bom=bom, title=str(spec.label))
+    plan = _plan(spec, columns, organization_id)
+    local_times = {s.name for s in plan if isinstance(s.expression, LocalTime)}
+    timestamps = frozenset(
+        n for n, c in enumerate(columns) if c.value is None and c.expression is None and c.key in local_times
+    )
+    writer = WRITERS[file_format](out, bom=bom, title=str(spec.label), timestamps=timestamps)
     writer.header([str(c.label) for c in columns])
     context: dict = {"actor": actor}
-    plan = _plan(spec, columns, organization_id)
     done = 0
     for rows in iterate_pages(spec, queryset, plan, organization_id, context):
         cells = []

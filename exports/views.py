@@ -21,6 +21,8 @@ from logicnet.tenancy.roles import Role, requires_role
 
 # The list pages' entity (contacts.models.CustomField.Entity) -> the export list.
 LIST_OF_ENTITY = {"contact": "contacts", "company": "companies"}
+# The filter of the lists exported from the exports page (exports.lists.matching_interactions).
+OTHER_LIST_FILTERS = ("kind", "occurred_from", "occurred_to")
 
 
 def _list_params(request, list_key: str) -> dict[str, list[str]]:
@@ -32,8 +34,9 @@ def _list_params(request, list_key: str) -> dict[str, list[str]]:
     query = QueryDict(request.POST.get("query", "")[:4000])
     entity = {value: key for key, value in LIST_OF_ENTITY.items()}.get(list_key)
     if entity is None:
-        kind = query.get("kind", "")
-        return {"kind": [kind]} if kind else {}
+        # A list without a list page (interactions): its filter is the export form's own.
+        wanted = {key: request.POST.get(key) or query.get(key, "") for key in OTHER_LIST_FILTERS}
+        return {key: [value] for key, value in wanted.items() if value}
     return list_params(query, entity, custom_fields_for(request.organization, entity))
 
 
@@ -42,10 +45,17 @@ def export_index(request, org_slug):
     """The actor's exports, newest first, and a form to export lists without a list page."""
     jobs = services.exports_of(request.actor)
     lists = [spec for spec in export_lists() if spec.key not in LIST_OF_ENTITY.values()]
+    from contacts.models import Interaction
+
     return render(
         request,
         "exports/index.html",
-        {"jobs": jobs, "other_lists": lists, "retention_days": services.EXPORT_RETENTION.days},
+        {
+            "jobs": jobs,
+            "other_lists": lists,
+            "retention_days": services.EXPORT_RETENTION.days,
+            "interaction_kinds": Interaction.Kind.choices,
+        },
     )
 
 

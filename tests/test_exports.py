@@ -113,7 +113,8 @@ def test_xlsx_opens_with_openpyxl_and_holds_the_values(org_a, alice, people):
     workbook = load_workbook(io.BytesIO(content_of(org_a, alice, job)), read_only=True)
     rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
     assert rows[0][:3] == ["ID", "First name", "Last name"]
-    by_id = {row[0]: row for row in rows[1:]}
+    # Ids have 16 digits, past Excel's 15: written as text, so no digit is rounded away.
+    by_id = {int(row[0]): row for row in rows[1:]}
     assert by_id[people["ana"].pk][1:3] == ["Ana-Maria", "Ștefănescu"]
     assert by_id[people["ana"].pk][5] == "Șantierul Nou SRL"
     assert by_id[people["formula"].pk][1] == '\'=HYPERLINK("x")'  # text, not a formula
@@ -298,3 +299,93 @@ def test_xlsx_goes_on_in_a_further_sheet_past_the_row_limit(monkeypatch):
     assert workbook.sheetnames == ["Contacts", "Contacts 2", "Contacts 3"]
     assert sheets[0] == [["ID", "Name"], [0, "Persoana 0"], [1, "Persoana 1"]]
     assert sheets[2] == [["ID", "Name"], [4, "Persoana 4"]]
+
+
+def test_xlsx_writes_timestamps_as_dates_and_numbers_as_numbers(org_a, alice, people):
+    import datetime
+
+    job = run(org_a, alice, params={"col": ["email", "created", "updated"]}, file_format="xlsx")
+    workbook = load_workbook(io.BytesIO(content_of(org_a, alice, job)))
+    sheet = workbook.active
+    assert [c.value for c in sheet[1]] == ["ID", "First name", "Last name", "Email", "Created", "Updated"]
+    with tenant_context(org_a):
+        ana = Contact.objects.get(pk=people["ana"].pk)
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == str(ana.pk))
+    created = row[4]
+    assert created.is_date and isinstance(created.value, datetime.datetime)
+    assert created.value == timezone.localtime(ana.created_at).replace(tzinfo=None, microsecond=0)
+    assert row[0].data_type == "s" and row[1].value == "Ana-Maria"
+    formula = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == str(people["formula"].pk))
+    assert formula[1].data_type == "s" and formula[1].value == '\'=HYPERLINK("x")'
+
+
+def test_the_file_holds_the_columns_the_list_shows(org_a, alice, people):
+    header = csv_rows(org_a, alice, run(org_a, alice, params={"col": ["phone", "tags"]}))[0]
+    assert header == ["ID", "First name", "Last name", "Phone", "Tags"]
+    # No choice in the list's URL: the list's default columns, as the page shows them.
+    header = csv_rows(org_a, alice, run(org_a, alice))[0]
+    assert header == [
+        "ID",
+        "First name",
+        "Last name",
+        "Email",
+        "Phone",
+        "Company",
+        "Owner",
+        "Status",
+        "Tags",
+        "Updated",
+    ]
+    header = csv_rows(org_a, alice, run(org_a, alice, "companies", params={"col": ["industry", "created"]}))[0]
+    assert header == ["ID", "Name", "Industry", "Created"]
+
+
+def test_the_list_export_form_sends_the_chosen_columns(client, org_a, alice, people):
+    client.force_login(alice)
+    response = client.post(
+        reverse("export_start", args=[org_a.slug]),
+        {"list": "contacts", "format": "csv", "query": "col=email&col=owner&sort=name"},
+    )
+    assert response.status_code == 302
+    with tenant_context(org_a):
+        job = Job.objects.get(kind=services.EXPORT_JOB)
+    assert job.params["filter"]["col"] == ["email", "owner"]
+
+
+def test_interactions_export_takes_its_filter_from_the_exports_page(client, org_a, alice, people):
+    import datetime
+
+    with tenant_context(org_a):
+        old_call = Interaction.objects.create(
+            organization=org_a,
+            kind=Interaction.Kind.CALL,
+            subject="Apel vechi",
+            author=alice,
+            occurred_at=datetime.datetime(2026, 1, 10, 9, 0, tzinfo=datetime.UTC),
+        )
+        Interaction.objects.create(
+            organization=org_a,
+            kind=Interaction.Kind.CALL,
+            subject="Apel nou",
+            author=alice,
+            occurred_at=datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.UTC),
+        )
+        Interaction.objects.create(organization=org_a, kind=Interaction.Kind.NOTE, subject="Notă", author=alice)
+    client.force_login(alice)
+    page = client.get(reverse("export_index", args=[org_a.slug])).content.decode()
+    assert 'name="kind"' in page and 'name="occurred_from"' in page and 'name="occurred_to"' in page
+    response = client.post(
+        reverse("export_start", args=[org_a.slug]),
+        {"list": "interactions", "format": "xlsx", "kind": "call", "occurred_to": "2026-02-01"},
+    )
+    assert response.status_code == 302
+    with tenant_context(org_a):
+        job = Job.objects.get(kind=services.EXPORT_JOB)
+    assert job.params["filter"] == {"kind": ["call"], "occurred_to": ["2026-02-01"]}
+    execute_job(organization_id=org_a.pk, job_id=job.pk, final_attempt=True)
+    with tenant_context(org_a):
+        job.refresh_from_db()
+    workbook = load_workbook(io.BytesIO(content_of(org_a, alice, job)))
+    rows = list(workbook.active.iter_rows(min_row=2, values_only=True))
+    assert [(r[0], r[3]) for r in rows] == [(str(old_call.pk), "Apel vechi")]
+    assert rows[0][2] == timezone.localtime(old_call.occurred_at).replace(tzinfo=None)  # a date cell
