@@ -18,8 +18,9 @@ collapsed, country names turned into ISO codes, tags and custom fields validated
 
 Per row, in file order (`write_contacts`):
 1. a row with validation errors fails, with them;
-2. a row with an email or phone on the suppression list (erased people, privacy.Suppression)
-   is skipped: GDPR Art. 17 would be undone by importing them again;
+2. a row with an email or phone on the suppression list (privacy.Suppression: erased people,
+   and people who objected to direct marketing) is skipped, saying which: GDPR Art. 17 or
+   Art. 21(3) would be undone by importing them again;
 3. a row whose match key (options.match_on) appeared on an earlier line of the file, in this
    batch or an earlier one of the same import (the journal knows), is skipped as a duplicate;
 4. a row matching an existing contact is skipped in create-only mode, and a contact whose
@@ -72,7 +73,7 @@ from logicnet.encryption import blind
 from logicnet.encryption.fields import Sealed, update_derived_fields
 from logicnet.encryption.keys import current_keys
 from logicnet.tenancy.context import tenant_context
-from privacy.models import Suppression
+from privacy.services.suppression import skip_reason, suppression_reasons
 
 CONTACT_IMPORTED = "contact.imported"
 COMPANY_IMPORTED = "company.imported"
@@ -118,8 +119,8 @@ DERIVED_OF = {
 UPDATE_COLUMNS = (*UPDATED_FIELDS, "email_index", "phone_index", "external_id_index", "name_tokens", "is_minor")
 
 
-def suppressed_reason() -> str:
-    return _("on the suppression list (erased or objected)")
+def suppressed_reason(reason: str = "") -> str:
+    return skip_reason(reason) if reason else _("on the suppression list (erased or objected)")
 
 
 @dataclasses.dataclass
@@ -366,7 +367,7 @@ class _Looked:
     matches: dict[int, int | None]
     conflicts: dict[int, bool]  # an email of the row belongs to a contact other than its match
     ambiguous: set[int]
-    suppressed: set[int]
+    suppressed: dict[int, str]  # row index -> why (privacy.Suppression.Reason)
 
 
 def _look_up(organization, prepared: list[PreparedContact], options: ImportOptions) -> _Looked:
@@ -403,16 +404,12 @@ def _look_up(organization, prepared: list[PreparedContact], options: ImportOptio
         {d for row in emails.values() for key in row for d in key}
         | {d for row in phones.values() for key in row for d in key}
     )
-    suppressed_digests = (
-        set(
-            Suppression.objects.filter(organization_id=organization.pk, digest__in=every).values_list(
-                "digest", flat=True
-            )
-        )
-        if every
-        else set()
-    )
-    suppressed = {i for i in emails if any(d in suppressed_digests for key in [*emails[i], *phones[i]] for d in key)}
+    suppressed_digests = suppression_reasons(organization.pk, every)  # digest -> erased or objected
+    suppressed = {
+        i: next(suppressed_digests[d] for key in [*emails[i], *phones[i]] for d in key if d in suppressed_digests)
+        for i in emails
+        if any(d in suppressed_digests for key in [*emails[i], *phones[i]] for d in key)
+    }
     return _Looked(digests, keys, emails, matches, conflicts, ambiguous, suppressed)
 
 
@@ -452,7 +449,7 @@ def _skip_reason(
 ) -> str:
     """Why a valid row is skipped ("" when it is written); records its keys in `seen`."""
     if i in looked.suppressed:
-        return suppressed_reason()
+        return suppressed_reason(looked.suppressed[i])
     current_keys = [key[0] for key in looked.keys.get(i, [])]  # the current version's digest
     earlier = next((seen[k] for k in current_keys if k in seen), None)
     if earlier is not None:

@@ -229,20 +229,29 @@ class RequestEvent(TenantModel):
 
 
 class Suppression(TenantModel):
-    """A person who was erased: the keyed digest of an address or number (the organization's
-    blind index), so imports and forms do not bring them back. Holds no readable value."""
+    """A person who was erased, or who objected to direct marketing: the keyed digest of an
+    address or number (the organization's blind index), so imports do not bring them back.
+    Holds no readable value. One row per reason: an erasure withheld later takes back its own
+    rows and leaves an objection's."""
 
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email address")
         PHONE = "phone", _("Phone number")
 
+    class Reason(models.TextChoices):
+        ERASED = "erased", _("Erased at their request (GDPR Art. 17)")
+        OBJECTED = "objected", _("Objected to direct marketing (GDPR Art. 21)")
+
     kind = models.CharField(max_length=8, choices=Kind.choices)
     digest = models.CharField(max_length=64)
+    reason = models.CharField(max_length=8, choices=Reason.choices, default=Reason.ERASED)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization", "kind", "digest"], name="suppression_unique_digest")
+            models.UniqueConstraint(
+                fields=["organization", "kind", "digest", "reason"], name="suppression_unique_digest_reason"
+            )
         ]
 
     def __str__(self) -> str:

@@ -122,6 +122,7 @@ classify(
         # A keyed digest kept after erasure so that the person is not re-imported; it cannot
         # be read back, and only matches when the same address is entered again.
         "digest": not_personal("a keyed digest of an erased address, unreadable without the organization's key"),
+        "reason": not_personal(),
         "created_at": not_personal(),
     },
 )

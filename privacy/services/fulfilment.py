@@ -50,6 +50,7 @@ from privacy.services.requests import (
     timeline_event,
     touch_request,
 )
+from privacy.services.suppression import suppress_contact, unsuppress_contact
 
 log = logging.getLogger(__name__)
 
@@ -251,26 +252,12 @@ def _leave_out_this_request(plan: dict, request: PrivacyRequest) -> None:
 
 def _suppress(contact) -> int:
     """Keep the keyed digests of the person's addresses and numbers (no readable value)."""
-    digests = {(Suppression.Kind.EMAIL, contact.email_index), (Suppression.Kind.PHONE, contact.phone_index)}
-    digests |= {(Suppression.Kind.EMAIL, d) for d in contact.extra_emails.values_list("email_index", flat=True)}
-    digests |= {(Suppression.Kind.PHONE, d) for d in contact.extra_phones.values_list("phone_index", flat=True)}
-    rows = [
-        Suppression(organization_id=contact.organization_id, kind=kind, digest=digest)
-        for kind, digest in sorted(digests)
-        if digest
-    ]
-    Suppression.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    return suppress_contact(contact, reason=Suppression.Reason.ERASED)
 
 
 def _unsuppress(contact) -> None:
-    """The digests `_suppress` wrote for a contact whose erasure did not happen."""
-    digests = {(Suppression.Kind.EMAIL, contact.email_index), (Suppression.Kind.PHONE, contact.phone_index)}
-    digests |= {(Suppression.Kind.EMAIL, d) for d in contact.extra_emails.values_list("email_index", flat=True)}
-    digests |= {(Suppression.Kind.PHONE, d) for d in contact.extra_phones.values_list("phone_index", flat=True)}
-    for kind, digest in digests:
-        if digest:
-            Suppression.objects.filter(organization_id=contact.organization_id, kind=kind, digest=digest).delete()
+    """The digests `_suppress` wrote for a contact whose erasure did not happen (an objection's stay)."""
+    unsuppress_contact(contact, reason=Suppression.Reason.ERASED)
 
 
 def is_suppressed(organization, *, email_index: str = "", phone_index: str = "") -> bool:

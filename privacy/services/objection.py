@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
+from privacy.models import Suppression
+from privacy.services.suppression import suppress_contact
 
 _SALT = "privacy.marketing-objection"
 
@@ -59,6 +61,9 @@ def object_to_marketing(organization, token: str) -> bool | None:
         changed = Contact.objects.filter(pk=contact.pk, marketing_objection_at__isnull=True).update(
             marketing_objection_at=timezone.now()
         )
+        # On the suppression list (with every address and number): an import does not
+        # bring the person back into marketing (Art. 21(3)).
+        suppress_contact(contact, reason=Suppression.Reason.OBJECTED)
         if changed:
             record_event(
                 action="privacy.marketing_objection",

@@ -26,7 +26,8 @@ from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.sweeps import sweep_ids
 from privacy import deadlines
-from privacy.models import PrivacyRequest, PrivacySettings, RequestEvent, Right
+from privacy.models import PrivacyRequest, PrivacySettings, RequestEvent, Right, Suppression
+from privacy.services.suppression import suppress_contact, suppress_values
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +296,11 @@ def apply_marketing_objection(request: PrivacyRequest, *, actor=None) -> int:
         updated = Contact.objects.filter(
             organization=request.organization, pk__in=matches, marketing_objection_at__isnull=True
         ).update(marketing_objection_at=now)
+        # The person's addresses and numbers go on the suppression list, theirs as given and
+        # every one of the matching contacts: an import does not bring them back (Art. 21(3)).
+        suppress_values(request.organization, emails=emails, phones=phones, reason=Suppression.Reason.OBJECTED)
+        for contact in Contact.objects.filter(organization=request.organization, pk__in=matches):
+            suppress_contact(contact, reason=Suppression.Reason.OBJECTED)
         timeline_event(request, Event.OBJECTION_MARKETING, actor=actor, contacts=len(matches))
         _audit(request, "marketing_objection_applied", actor=actor, contacts=matches)
     return updated
