@@ -243,7 +243,9 @@ def test_suppressed_people_are_not_imported_again(org_a, alice, existing):
         )
         assert Suppression.objects.filter(organization=org_a).count() == 2
     assert result.created == 1 and result.skipped == 2
-    assert {o.reason for o in result.outcomes} == {"on the suppression list (erased or objected)"}
+    assert {o.reason for o in result.outcomes} == {
+        "on the suppression list: this person was erased at their request (GDPR Art. 17)"
+    }
 
 
 def test_restricted_contacts_are_not_updated(org_a, alice, existing):
