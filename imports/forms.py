@@ -23,7 +23,12 @@ class UploadForm(forms.Form):
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
-    kind = forms.ChoiceField(label=_("Import as"), choices=Import.Kind.choices, initial=Import.Kind.CONTACTS)
+    kind = forms.ChoiceField(
+        label=_("The file holds"),
+        choices=Import.Kind.choices,
+        initial=Import.Kind.CONTACTS,
+        help_text=_("Deals and transactions name existing contacts by email address and companies by name."),
+    )
 
 
 class MappingForm(forms.Form):

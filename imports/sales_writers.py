@@ -555,22 +555,25 @@ def _deal_of(organization, prepared: list[PreparedSale]) -> None:
     if not wanted:
         return
     by_id = {row.values["deal"].lstrip("#"): row for row in wanted if row.values["deal"].lstrip("#").isdigit()}
-    ids = dict(
-        Deal.objects.filter(organization=organization, pk__in=[int(v) for v in by_id]).values_list("pk", "title")
+    ids = set(
+        Deal.objects.filter(organization=organization, pk__in=[int(v) for v in by_id]).values_list("pk", flat=True)
     )
     contact_ids = {row.refs.get("contact_id") for row in wanted} - {None}
     company_ids = {row.refs.get("company_id") for row in wanted} - {None}
+    links = DealContact.objects.filter(organization=organization, contact_id__in=contact_ids)
+    people: dict[int, list[int]] = {}
+    for deal_id, contact_id in links.values_list("deal_id", "contact_id"):
+        people.setdefault(deal_id, []).append(contact_id)
     candidates = Deal.objects.filter(organization=organization).filter(
-        Q(company_id__in=company_ids)
-        | Q(pk__in=DealContact.objects.filter(contact_id__in=contact_ids).values("deal_id"))
+        Q(company_id__in=company_ids) | Q(pk__in=list(people))
     )
-    titles: dict[tuple[str, int], list[int]] = {}
-    for deal in candidates.prefetch_related("contacts").only("pk", "title", "company_id", "organization_id"):
+    titles: dict[tuple[str, int, str], list[int]] = {}
+    for deal in candidates.only("pk", "title", "company_id", "organization_id"):
         folded = _fold(deal.title)
         if deal.company_id:
             titles.setdefault(("company", deal.company_id, folded), []).append(deal.pk)
-        for contact in deal.contacts.all():
-            titles.setdefault(("contact", contact.pk, folded), []).append(deal.pk)
+        for contact_id in people.get(deal.pk, ()):
+            titles.setdefault(("contact", contact_id, folded), []).append(deal.pk)
     for row in wanted:
         text = row.values["deal"]
         if text.lstrip("#").isdigit() and int(text.lstrip("#")) in ids:

@@ -45,7 +45,7 @@ def test_upload_map_preview_progress_summary_and_revert(new_page, start_job_work
     expect(page.get_by_role("heading", level=1)).to_have_text("Alpha SRL")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Import").click()
-    expect(page.get_by_role("heading", name="Import contacts and companies")).to_be_visible()
+    expect(page.get_by_role("heading", name="Import contacts, companies, deals and transactions")).to_be_visible()
     page.get_by_label("File").set_input_files(str(upload))
     page.get_by_role("button", name="Upload and continue").click()
 
@@ -82,3 +82,50 @@ def test_upload_map_preview_progress_summary_and_revert(new_page, start_job_work
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts").click()
     expect(page.get_by_text("Țăranu")).to_have_count(0)
+
+
+DEALS_CSV = (
+    "Deal Title,Pipeline,Stage,Value,Currency,Status,Owner\n"
+    'Ofertă birouri,Sales,Proposal sent,"12.500,50",EUR,open,owner@alpha.example\n'
+    "Mentenanță anuală,Sales,,1 200,RON,won,\n"
+    "Greșit,Sales,Closed,abc,EUR,open,\n"
+)
+
+
+def test_a_deals_file_walks_the_same_flow(new_page, start_job_worker, tmp_path):
+    owner = make_user("owner@alpha.example", "Owner Alpha")
+    make_organization("Alpha SRL", owner=owner)
+    upload = tmp_path / "deals.csv"
+    upload.write_text(DEALS_CSV, encoding="utf-8")
+
+    page: Page = new_page("owner")
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(owner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Import").click()
+
+    # The user says what the file holds.
+    page.get_by_label("File").set_input_files(str(upload))
+    page.get_by_label("The file holds").select_option("deals")
+    page.get_by_role("button", name="Upload and continue").click()
+
+    expect(page.get_by_role("heading", name="Map the columns")).to_be_visible()
+    expect(page.get_by_label("Deal Title")).to_have_value("title")
+    expect(page.get_by_label("Stage", exact=True)).to_have_value("stage")
+    page.get_by_role("button", name="Continue to the preview").click()
+
+    # No source or lawful basis to give for deals; the preview shows the stage and the error.
+    expect(page.get_by_role("heading", name="Preview and options")).to_be_visible()
+    expect(page.get_by_label("Lawful basis")).to_have_count(0)
+    expect(page.get_by_text("Proposal sent")).to_be_visible()
+    expect(page.get_by_text("The pipeline Sales has no stage Closed", exact=False)).to_be_visible()
+    page.get_by_role("button", name="Import 3 rows").click()
+
+    expect(page.get_by_role("progressbar", name="Progress")).to_be_visible()
+    start_job_worker()
+    expect(page.locator('[data-count="created"]')).to_have_text("2", timeout=30_000)
+    expect(page.locator('[data-count="failed"]')).to_have_text("1")
+
+    page.get_by_role("button", name="Revert this import").click()
+    expect(page.get_by_text("Reverted: 2 deleted, 0 restored.")).to_be_visible(timeout=30_000)
