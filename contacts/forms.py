@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.conf import global_settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,8 +16,13 @@ from contacts.services.merge import DUPLICATE, MERGE_FIELDS, MERGE_LABELS, SURVI
 from contacts.services.tags import split_tag_names
 from logicnet import normalize
 from logicnet.encryption import blind
+from logicnet.forms import CountryField
+from logicnet.locale_names import language_choices
 
-LANGUAGE_CHOICES = [("", "—"), *global_settings.LANGUAGES]
+
+def _language_choices():
+    """Every language by its name in the reader's language, sorted as that language sorts."""
+    return language_choices(blank="—")
 
 
 def validate_phone(value: str, country: str) -> str:
@@ -73,7 +77,7 @@ class ContactForm(forms.Form):
         widget=DateInput(),
         help_text=_("Optional. A contact under 16 is marked as a minor."),
     )
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES, required=False)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=_language_choices, required=False)
     source = forms.ChoiceField(label=_("Source"), choices=Contact.Source.choices, initial=Contact.Source.MANUAL)
     source_detail = forms.CharField(label=_("Source detail"), max_length=200, required=False)
     # Required, so it starts at today (the model's default) rather than blank.
@@ -222,15 +226,7 @@ class AddressForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     region = forms.CharField(label=_("County or region"), max_length=100, required=False)
-    country = forms.CharField(
-        label=_("Country"), max_length=2, required=False, help_text=_("Two-letter code, for example RO.")
-    )
-
-    def clean_country(self) -> str:
-        value = self.cleaned_data["country"].strip().upper()
-        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
-            raise forms.ValidationError(_("Enter a two-letter country code, for example RO."))
-        return value
+    country = CountryField(label=_("Country"), blank="—", required=False)
 
 
 ExtraEmailFormSet = forms.formset_factory(ExtraEmailForm, extra=0, can_delete=True, max_num=20, validate_max=True)
