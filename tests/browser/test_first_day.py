@@ -128,10 +128,10 @@ def test_first_day(new_page, mailbox: Mailbox):
     # --- Sign out; signing in takes the password, then a code from the app.
     sign_out(owner, OWNER)
     sign_in(owner, OWNER)
-    expect(owner.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    expect(owner.get_by_role("heading", name="Finish signing in")).to_be_visible()
     expect(owner).to_have_url(re.compile(r"/account/two-factor/verify/"))
     field(owner, "6-digit code from your authenticator app").fill(authenticator.code())
-    owner.get_by_role("button", name="Verify").click()
+    owner.get_by_role("button", name="Verify and sign in").click()
     expect(owner.get_by_role("heading", level=1)).to_have_text(COMPANY)
     expect(organization_switcher(owner).locator("summary")).to_have_text(COMPANY)
 
