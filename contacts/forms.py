@@ -12,7 +12,7 @@ from accounts.models import User
 from contacts.custom_fields import definitions_for, field_name, form_fields_for, initial_values
 from contacts.models import Company, Contact, CustomField, Label
 from contacts.selectors import search_companies
-from contacts.services.merge import DUPLICATE, MERGE_FIELDS, MERGE_LABELS, SURVIVOR
+from contacts.services.merge import DUPLICATE, MERGE_LABELS, SURVIVOR
 from contacts.services.tags import split_tag_names
 from logicnet import normalize
 from logicnet.encryption import blind
@@ -246,21 +246,32 @@ def formset_rows(formset, fields: tuple[str, ...]) -> list[dict]:
 
 
 class MergeForm(forms.Form):
-    """One radio per field group: whose value the merged contact keeps."""
+    """Which of the two contacts survives, and for each field group and custom field whose
+    value it keeps. The choices name the page's columns ("a", the contact the page was
+    opened from, and "b"), not survivor and duplicate, so that choosing the other survivor
+    does not turn every other choice round."""
 
-    survivor_version = forms.IntegerField(widget=forms.HiddenInput)
-    duplicate_version = forms.IntegerField(widget=forms.HiddenInput)
+    keep = forms.ChoiceField(choices=[("a", "a"), ("b", "b")], widget=forms.RadioSelect)
+    a_version = forms.IntegerField(widget=forms.HiddenInput)
+    b_version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, custom_fields=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in MERGE_FIELDS:
+        labels = {**MERGE_LABELS, **{field_name(d): d.label for d in custom_fields}}
+        for name, label in labels.items():
             self.fields[name] = forms.ChoiceField(
-                label=MERGE_LABELS[name],
-                choices=[(SURVIVOR, _("Keep this contact's value")), (DUPLICATE, _("Take the other's value"))],
-                initial=SURVIVOR,
-                widget=forms.RadioSelect,
-                required=False,
+                label=label, choices=[("a", "a"), ("b", "b")], widget=forms.RadioSelect, required=False
             )
+        self.field_names = list(labels)
+
+    def sides(self) -> tuple[str, str]:
+        """(survivor's column, duplicate's column)."""
+        keep = self.cleaned_data["keep"]
+        return keep, ("b" if keep == "a" else "a")
 
     def choices(self) -> dict[str, str]:
-        return {name: self.cleaned_data.get(name) or SURVIVOR for name in MERGE_FIELDS}
+        """The service's choices: a field left unchosen keeps the survivor's value."""
+        keep, _other = self.sides()
+        return {
+            name: SURVIVOR if (self.cleaned_data.get(name) or keep) == keep else DUPLICATE for name in self.field_names
+        }
