@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts import sign_in_throttle
+from accounts import sign_in_throttle, two_factor
 from logicnet.client_ip import client_ip
 from logicnet.tenancy.context import act_as
 
@@ -21,6 +21,16 @@ class AccountAdapter(DefaultAccountAdapter):
             "or sign in with a code sent to your email."
         ),
     }
+
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        # allauth says "Successfully signed in" once the password is right; with two-factor
+        # authentication the person is not signed in until the code page accepts a code, so
+        # that page must not greet them with it.
+        if message_template == "account/messages/logged_in.txt":
+            user = (message_context or {}).get("user")
+            if user is not None and two_factor.has_two_factor(user):
+                return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
 
     def get_login_redirect_url(self, request):
         return pending_invitation_path(request) or reverse("home")

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from logicnet import normalize
+from logicnet.forms import CountryField
 from logicnet.tenancy.roles import Role
 
 
@@ -115,11 +116,9 @@ class MemberRoleForm(forms.Form):
 
 class OrganizationSettingsForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
-    country = forms.ChoiceField(
+    country = CountryField(
         label=_("Default country for phone numbers"),
-        choices=lambda: sorted(
-            ((code, code) for code in phonenumbers.SUPPORTED_REGIONS), key=lambda pair: pair[0] != "RO"
-        ),
+        codes=phonenumbers.SUPPORTED_REGIONS,
     )
     require_two_factor = forms.BooleanField(
         label=_("Require two-factor authentication for every member"), required=False

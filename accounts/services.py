@@ -372,6 +372,21 @@ def end_user_session(*, user: User, session_id: int, ip_address=None) -> None:
     record_event(action="session.revoked", actor=user, ip_address=ip_address, details={"session": session_id})
 
 
+def end_other_sessions(*, user: User, current_session_key: str | None, ip_address=None) -> int:
+    """Sign the user out everywhere but here (a lost phone, a shared computer): every other
+    session record of the user ends, deleting its Django session, so the next request of
+    those browsers meets the sign-in page. One audit event names how many ended."""
+    from allauth.usersessions.models import UserSession
+
+    ended = 0
+    with user_context(user):
+        for session in UserSession.objects.filter(user=user).exclude(session_key=current_session_key or ""):
+            session.end()
+            ended += 1
+    record_event(action="session.revoked_others", actor=user, ip_address=ip_address, details={"count": ended})
+    return ended
+
+
 def update_organization(
     *, organization: Organization, actor: User, name: str, country: str, require_two_factor: bool
 ) -> Organization:

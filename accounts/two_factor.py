@@ -251,6 +251,16 @@ def verify_two_factor(*, user: User, token: str, ip_address: str | None = None) 
     if verified is None:
         if throttles:
             raise _throttled_error(max(throttles, key=lambda t: t.get("locked_until") or timezone.now()))
+        if used_backup_code:
+            # A backup code is refused because it was mistyped or already used (each works
+            # once): say so, not "the current code from your app".
+            raise ValidationError(
+                _(
+                    "That backup code does not work: it is mistyped or it was already used. "
+                    "Each backup code works once; enter another one of yours."
+                ),
+                code="invalid",
+            )
         raise ValidationError(_("That code is not right. Try the current code from your app."), code="invalid")
     return Verification(device=verified, used_backup_code=used_backup_code, backup_codes_left=backup_codes_left)
 

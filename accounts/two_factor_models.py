@@ -68,6 +68,9 @@ def hash_backup_code(code: str, *, salt: str, iterations: int) -> str:
     return hashlib.pbkdf2_hmac("sha256", normalize_backup_code(code).encode(), bytes.fromhex(salt), iterations).hex()
 
 
+BACKUP_CODE_FREE_FAILURES = 2
+
+
 class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
     """One-time backup codes, stored hashed. Verification keeps django-otp's throttling."""
 
@@ -86,6 +89,15 @@ class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
 
     def get_throttle_factor(self) -> int:
         return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def verify_is_allowed(self):
+        """django-otp's throttle, from the third wrong code in a row: the first one or two are
+        nearly always a code already used or mistyped, and the next right code, typed at
+        once, must not meet a wait. Two free tries change nothing for a guesser against
+        ten random codes of 40 bits each."""
+        if (self.throttling_failure_count or 0) < BACKUP_CODE_FREE_FAILURES:
+            return True, None
+        return super().verify_is_allowed()
 
     def verify_token(self, token) -> bool:
         """django-otp's StaticDevice.verify_token, comparing hashes: a matching code is

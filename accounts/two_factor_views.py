@@ -150,8 +150,26 @@ def two_factor_backup_codes(request):
         messages.success(request, _("New backup codes made. The old ones no longer work."))
         return redirect("two_factor_backup_codes")
     pending = request.session.pop(BACKUP_CODES_SESSION_KEY, None) or {}
-    context = {"codes": pending.get("codes"), "next": pending.get("next") or reverse("home")}
+    codes = pending.get("codes")
+    context = {
+        "codes": codes,
+        "codes_text": _backup_codes_text(user, codes) if codes else "",
+        "next": pending.get("next") or reverse("home"),
+    }
     return render(request, "accounts/two_factor/backup_codes.html", context)
+
+
+def _backup_codes_text(user, codes: list[str]) -> str:
+    """The codes as the downloaded .txt file and the clipboard hold them: what they are and
+    whose, then one code a line. Built here and carried in the page (a data: link), never
+    stored or served again: the codes are shown once."""
+    lines = [
+        _("Logicnet CRM backup codes for %(email)s") % {"email": user.email},
+        _("Each code works once, in place of the code from your authenticator app."),
+        "",
+        *codes,
+    ]
+    return "\r\n".join(lines) + "\r\n"
 
 
 @never_cache

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from user_agents import parse as parse_user_agent
 
@@ -285,6 +286,16 @@ def job_download(request, org_slug, job_id):
 def sessions(request):
     from allauth.usersessions.models import UserSession
 
+    if request.method == "POST" and request.POST.get("others") == "all":
+        ended = services.end_other_sessions(
+            user=request.user, current_session_key=request.session.session_key, ip_address=client_ip(request)
+        )
+        messages.success(
+            request,
+            ngettext("%(count)d other session was signed out.", "%(count)d other sessions were signed out.", ended)
+            % {"count": ended},
+        )
+        return redirect("sessions")
     if request.method == "POST":
         try:
             services.end_user_session(
@@ -310,7 +321,8 @@ def sessions(request):
             }
         )
     rows.sort(key=lambda row: (not row["current"], -row["last_seen"].timestamp()))
-    return render(request, "accounts/sessions.html", {"sessions": rows})
+    others = sum(1 for row in rows if not row["current"])
+    return render(request, "accounts/sessions.html", {"sessions": rows, "others": others})
 
 
 class ConfirmEmailView(AllauthConfirmEmailView):

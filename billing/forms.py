@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.cui import validate_cui
 from billing.models import BillingDetails, Currency, Interval
+from logicnet.forms import CountryField
 
 DETAIL_FIELDS = [
     "legal_name",
@@ -32,7 +33,7 @@ class BillingDetailsForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     county = forms.CharField(label=_("County"), max_length=100, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=16, required=False)
-    country = forms.CharField(label=_("Country (two letters)"), max_length=2, min_length=2, initial="RO")
+    country = CountryField(label=_("Country"), initial="RO")
     email = forms.EmailField(label=_("Billing email"), required=False)
 
     def clean_vat_id(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django import forms
-from django.conf import global_settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,12 +12,17 @@ from accounts.models import User
 from contacts.custom_fields import definitions_for, field_name, form_fields_for, initial_values
 from contacts.models import Company, Contact, CustomField, Label
 from contacts.selectors import search_companies
-from contacts.services.merge import DUPLICATE, MERGE_FIELDS, MERGE_LABELS, SURVIVOR
+from contacts.services.merge import DUPLICATE, MERGE_LABELS, SURVIVOR
 from contacts.services.tags import split_tag_names
 from logicnet import normalize
 from logicnet.encryption import blind
+from logicnet.forms import CountryField
+from logicnet.locale_names import language_choices
 
-LANGUAGE_CHOICES = [("", "—"), *global_settings.LANGUAGES]
+
+def _language_choices():
+    """Every language by its name in the reader's language, sorted as that language sorts."""
+    return language_choices(blank="—")
 
 
 def validate_phone(value: str, country: str) -> str:
@@ -73,7 +77,7 @@ class ContactForm(forms.Form):
         widget=DateInput(),
         help_text=_("Optional. A contact under 16 is marked as a minor."),
     )
-    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES, required=False)
+    preferred_language = forms.ChoiceField(label=_("Preferred language"), choices=_language_choices, required=False)
     source = forms.ChoiceField(label=_("Source"), choices=Contact.Source.choices, initial=Contact.Source.MANUAL)
     source_detail = forms.CharField(label=_("Source detail"), max_length=200, required=False)
     # Required, so it starts at today (the model's default) rather than blank.
@@ -222,15 +226,7 @@ class AddressForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     region = forms.CharField(label=_("County or region"), max_length=100, required=False)
-    country = forms.CharField(
-        label=_("Country"), max_length=2, required=False, help_text=_("Two-letter code, for example RO.")
-    )
-
-    def clean_country(self) -> str:
-        value = self.cleaned_data["country"].strip().upper()
-        if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
-            raise forms.ValidationError(_("Enter a two-letter country code, for example RO."))
-        return value
+    country = CountryField(label=_("Country"), blank="—", required=False)
 
 
 ExtraEmailFormSet = forms.formset_factory(ExtraEmailForm, extra=0, can_delete=True, max_num=20, validate_max=True)
@@ -250,21 +246,32 @@ def formset_rows(formset, fields: tuple[str, ...]) -> list[dict]:
 
 
 class MergeForm(forms.Form):
-    """One radio per field group: whose value the merged contact keeps."""
+    """Which of the two contacts survives, and for each field group and custom field whose
+    value it keeps. The choices name the page's columns ("a", the contact the page was
+    opened from, and "b"), not survivor and duplicate, so that choosing the other survivor
+    does not turn every other choice round."""
 
-    survivor_version = forms.IntegerField(widget=forms.HiddenInput)
-    duplicate_version = forms.IntegerField(widget=forms.HiddenInput)
+    keep = forms.ChoiceField(choices=[("a", "a"), ("b", "b")], widget=forms.RadioSelect)
+    a_version = forms.IntegerField(widget=forms.HiddenInput)
+    b_version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, custom_fields=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        for name in MERGE_FIELDS:
+        labels = {**MERGE_LABELS, **{field_name(d): d.label for d in custom_fields}}
+        for name, label in labels.items():
             self.fields[name] = forms.ChoiceField(
-                label=MERGE_LABELS[name],
-                choices=[(SURVIVOR, _("Keep this contact's value")), (DUPLICATE, _("Take the other's value"))],
-                initial=SURVIVOR,
-                widget=forms.RadioSelect,
-                required=False,
+                label=label, choices=[("a", "a"), ("b", "b")], widget=forms.RadioSelect, required=False
             )
+        self.field_names = list(labels)
+
+    def sides(self) -> tuple[str, str]:
+        """(survivor's column, duplicate's column)."""
+        keep = self.cleaned_data["keep"]
+        return keep, ("b" if keep == "a" else "a")
 
     def choices(self) -> dict[str, str]:
-        return {name: self.cleaned_data.get(name) or SURVIVOR for name in MERGE_FIELDS}
+        """The service's choices: a field left unchosen keeps the survivor's value."""
+        keep, _other = self.sides()
+        return {
+            name: SURVIVOR if (self.cleaned_data.get(name) or keep) == keep else DUPLICATE for name in self.field_names
+        }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import unicodedata
+from urllib.parse import quote
 
 import phonenumbers
 
@@ -80,8 +81,10 @@ def phone_match_form(value: str, country: str | None) -> str:
         return "digits:" + "".join(ch for ch in value if ch.isdigit())
 
 
+@functools.lru_cache(maxsize=65_536)
 def format_phone(value: str) -> str:
-    """A stored number as people read it: "+40 721 234 567" (anything else as it is)."""
+    """A stored number as people read it: "+40 721 234 567" (anything else as it is).
+    Cached: a list page formats the same few thousand numbers on every load."""
     if not value or not value.startswith("+"):
         return value or ""
     try:
@@ -89,6 +92,21 @@ def format_phone(value: str) -> str:
     except phonenumbers.NumberParseException:
         return value
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def tel_uri(value: str) -> str:
+    """The `tel:` link of a stored number (RFC 3966): its digits and a leading "+" only, so
+    a phone tapped on a phone dials it; "" when nothing dialable is left."""
+    dialable = "".join(ch for ch in (value or "") if ch.isdigit() and ch.isascii())
+    if not dialable:
+        return ""
+    return f"tel:+{dialable}" if value.lstrip().startswith("+") else f"tel:{dialable}"
+
+
+def mailto_uri(value: str) -> str:
+    """The `mailto:` link of an address (RFC 6068): percent-encoded but for the "@", so a
+    "?" or "&" in a local part cannot add headers or a body to the message."""
+    return f"mailto:{quote(value, safe='@')}" if value else ""
 
 
 def clean_email(value: str) -> str:

@@ -565,3 +565,26 @@ def test_changing_the_country_starts_one_reindex_job(org_a, alice):
     )
     with tenant_context(org_a):
         assert list(Job.objects.values_list("kind", flat=True)) == [REINDEX_JOB]  # once: the second changed nothing
+
+
+def test_sign_out_all_other_sessions_keeps_this_one_and_is_audited(platform_db, alice, bob, org_a):
+    here, laptop, phone, bobs = Client(), Client(), Client(), Client()
+    for c, user in ((here, alice), (laptop, alice), (phone, alice), (bobs, bob)):
+        assert c.post(reverse("account_login"), {"login": user.email, "password": PASSWORD}).status_code == 302
+        c.get(reverse("home"))
+    page = here.get(reverse("sessions")).content.decode()
+    assert "Sign out all 2 other sessions" in page
+    response = here.post(reverse("sessions"), {"others": "all"})
+    assert response.status_code == 302
+    assert "2 other sessions were signed out." in here.get(reverse("sessions")).content.decode()
+    for c in (laptop, phone):
+        assert c.get(reverse("home"))["Location"].startswith(reverse("account_login"))
+    assert here.get(reverse("dashboard", args=[org_a.slug])).status_code == 200
+    assert bobs.get(reverse("dashboard", args=[org_a.slug])).status_code == 200  # nobody else's
+    with user_context(alice):
+        assert [s.session_key for s in UserSession.objects.filter(user=alice)] == [here.session.session_key]
+    with scopes_disabled():
+        event = AuditEvent.objects.using("platform").get(action="session.revoked_others", actor_id=alice.pk)
+    assert event.details == {"count": 2}
+    # With no other session left, the button is gone.
+    assert 'name="others"' not in here.get(reverse("sessions")).content.decode()

@@ -14,6 +14,7 @@ from contacts.models import (
     ContactPhone,
     ContactShare,
     ContactTag,
+    CustomField,
     Interaction,
     InteractionParticipant,
     Task,
@@ -164,9 +165,7 @@ def test_merge_page_shows_choices_and_merges(client, org_a, alice, pair):
     assert "Ana-Maria" in body and 'type="radio"' in body and 'name="email"' in body
     detail = client.get(reverse("contact_detail", kwargs={"org_slug": org_a.slug, "contact_id": keep.pk}))
     assert page_url in detail.content.decode()  # the detail page offers the merge
-    response = client.post(
-        page_url, {"survivor_version": "1", "duplicate_version": "1", "first_name": "duplicate", "email": "survivor"}
-    )
+    response = client.post(page_url, {"keep": "a", "a_version": "1", "b_version": "1", "first_name": "b", "email": "a"})
     assert response.status_code == 302
     with tenant_context(org_a):
         assert Contact.objects.get(pk=keep.pk).first_name == "Ana-Maria"
@@ -182,7 +181,7 @@ def test_merge_page_outsider_404_and_read_only_403(client, org_a, org_b, charlie
         )
         client.force_login(charlie)
         assert client.get(page_url).status_code == 404
-        assert client.post(page_url, {"survivor_version": "1", "duplicate_version": "1"}).status_code == 404
+        assert client.post(page_url, {"keep": "a", "a_version": "1", "b_version": "1"}).status_code == 404
     reader = make_user("reader@example.com", "Read Only")
     make_member(org_a, reader, Role.READ_ONLY)
     client.force_login(reader)
@@ -190,6 +189,95 @@ def test_merge_page_outsider_404_and_read_only_403(client, org_a, org_b, charlie
         "contact_merge", kwargs={"org_slug": org_a.slug, "contact_id": keep.pk, "other_contact_id": gone.pk}
     )
     assert client.get(page_url).status_code == 403
-    assert client.post(page_url, {"survivor_version": "1", "duplicate_version": "1"}).status_code == 403
+    assert client.post(page_url, {"keep": "a", "a_version": "1", "b_version": "1"}).status_code == 403
     with tenant_context(org_a):
         assert Contact.objects.filter(pk__in=[keep.pk, gone.pk]).count() == 2
+
+
+# --- choosing the survivor, custom fields -------------------------------------------------------
+
+
+def _merge_url(org, one, two) -> str:
+    return reverse("contact_merge", kwargs={"org_slug": org.slug, "contact_id": one.pk, "other_contact_id": two.pk})
+
+
+def test_the_fuller_older_record_is_preselected_as_survivor(client, org_a, alice, pair):
+    keep, _gone = pair
+    # A nearly empty record just typed in, from whose page the merge is started.
+    newcomer = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "email": "ana2@exemplu.ro"})
+    client.force_login(alice)
+    page = client.get(_merge_url(org_a, newcomer, keep))
+    assert page.context["keep"] == "b"  # the full record, not the page the merge came from
+    body = page.content.decode()
+    assert 'name="keep" value="b" checked' in body and 'name="keep" value="a" checked' not in body
+    # A field the survivor lacks starts at the other's value; the rest at the survivor's.
+    rows = {row["field"].name: row["checked"] for row in page.context["rows"]}
+    assert rows["first_name"] == "b" and rows["job_title"] == "b" and rows["email"] == "b"
+    # Keeping the newcomer instead, with the full record's values chosen column by column.
+    response = client.post(
+        _merge_url(org_a, newcomer, keep),
+        {"keep": "a", "a_version": "1", "b_version": "1", "last_name": "b", "job_title": "b", "email": "a"},
+    )
+    assert response.status_code == 302
+    with tenant_context(org_a):
+        merged = Contact.objects.get(pk=newcomer.pk)
+        assert not Contact.objects.filter(pk=keep.pk).exists()
+        assert (merged.first_name, merged.last_name, merged.job_title, merged.email) == (
+            "Ana",
+            "Pop",
+            "CEO",
+            "ana2@exemplu.ro",
+        )
+
+
+def test_custom_fields_are_chosen_one_by_one(client, org_a, alice):
+    with tenant_context(org_a):
+        CustomField.objects.create(organization=org_a, entity="contact", key="vat", label="VAT number", kind="text")
+        CustomField.objects.create(organization=org_a, entity="contact", key="team", label="Team", kind="text")
+        CustomField.objects.create(
+            organization=org_a, entity="contact", key="cnp", label="CNP", kind="text", is_personal=True
+        )
+    one = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={
+            "first_name": "Ion",
+            "last_name": "Pop",
+            "custom": {"vat": "RO1", "team": "North", "cnp": "1800101"},
+        },
+    )
+    two = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={"first_name": "Ion", "custom": {"vat": "RO2", "cnp": "2900202"}},
+    )
+    client.force_login(alice)
+    page = client.get(_merge_url(org_a, one, two))
+    body = page.content.decode()
+    for label, value in (("VAT number", "RO1"), ("VAT number", "RO2"), ("CNP", "2900202"), ("Team", "North")):
+        assert label in body and value in body
+    assert 'name="cf_vat" value="a" checked' in body
+    response = client.post(
+        _merge_url(org_a, one, two),
+        {"keep": "a", "a_version": "1", "b_version": "1", "cf_vat": "b", "cf_cnp": "b", "cf_team": "b"},
+    )
+    assert response.status_code == 302
+    with tenant_context(org_a):
+        merged = Contact.objects.get(pk=one.pk)
+        # Taken from the other: its VAT and CNP, and its empty team.
+        assert merged.custom == {"vat": "RO2"}
+        assert merged.custom_personal == {"cnp": "2900202"}
+        event = AuditEvent.objects.filter(action="contact.merged").get()
+    assert event.details["fields_from_duplicate"] == ["cf_cnp", "cf_team", "cf_vat"]
+
+
+def test_unchosen_custom_fields_keep_the_survivors_value_or_take_the_others(org_a, alice):
+    with tenant_context(org_a):
+        CustomField.objects.create(organization=org_a, entity="contact", key="vat", label="VAT", kind="text")
+        CustomField.objects.create(organization=org_a, entity="contact", key="team", label="Team", kind="text")
+    one = create_contact(organization=org_a, actor=alice, data={"first_name": "A", "custom": {"vat": "RO1"}})
+    two = create_contact(
+        organization=org_a, actor=alice, data={"first_name": "B", "custom": {"vat": "RO2", "team": "South"}}
+    )
+    merged = merge_contacts(organization=org_a, actor=alice, survivor=one, duplicate=two, choices={})
+    assert merged.custom == {"vat": "RO1", "team": "South"}

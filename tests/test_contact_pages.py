@@ -532,3 +532,33 @@ def test_the_owner_of_something_new_starts_as_its_creator(client, org_a, bob, pa
     client.force_login(bob)
     form = client.get(url(page, org_a)).context["form"]
     assert form["owner"].value() == bob.pk
+
+
+# --- tap to call, mail to ------------------------------------------------------------------------
+
+
+def test_phones_and_emails_are_tap_to_call_and_mail_to_links(client, org_a, alice):
+    ana = create_contact(
+        organization=org_a,
+        actor=alice,
+        data={
+            "first_name": "Ana",
+            "email": "ana@exemplu.ro",
+            "phone": "+40 721 234 567",
+            "extra_emails": [{"email": "a+b?c@x.ro"}],
+            "extra_phones": [{"phone": "0744 000 111"}],
+        },
+    )
+    with tenant_context(org_a):
+        company = create_company(organization=org_a, actor=alice, name="Gamma", data={"phone": "0212 000 111"})
+    client.force_login(alice)
+    page = client.get(url("contact_detail", org_a, contact_id=ana.pk)).content.decode()
+    assert '<a href="mailto:ana@exemplu.ro" class="mailto">ana@exemplu.ro</a>' in page
+    assert '<a href="mailto:a%2Bb%3Fc@x.ro" class="mailto">a+b?c@x.ro</a>' in page  # no header smuggled in
+    assert '<a href="tel:+40721234567" class="tel">+40 721 234 567</a>' in page
+    assert '<a href="tel:+40744000111" class="tel">+40 744 000 111</a>' in page
+    page = client.get(url("company_detail", org_a, company_id=company.pk)).content.decode()
+    assert '<a href="tel:+40212000111" class="tel">+40 21 200 0111</a>' in page
+    rows = client.get(url("contact_list", org_a)).content.decode()
+    assert '<a href="mailto:ana@exemplu.ro">ana@exemplu.ro</a>' in rows
+    assert '<a href="tel:+40721234567">+40 721 234 567</a>' in rows  # formatted as on the record

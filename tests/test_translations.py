@@ -301,3 +301,65 @@ def test_romanian_plural_forms(catalog):
                 n,
             ) % {"seconds": n}
             assert f" {words}," in text, f"{n}: {text}"
+
+
+# --- (d) what the product overrides: allauth's pages -------------------------------------------
+
+
+def _allauth_catalog() -> dict[tuple[str | None, str], Entry]:
+    import allauth
+
+    path = Path(allauth.__file__).parent / "locale" / "ro" / "LC_MESSAGES" / "django.po"
+    _header, entries = read_po(path)
+    return {(e.msgctxt, e.msgid): e for e in entries}
+
+
+def _overridden() -> list[tuple[str | None, str]]:
+    from accounts.allauth_wording import ALLAUTH_STRINGS
+
+    keys = []
+    for item in ALLAUTH_STRINGS:
+        if isinstance(item, str):
+            keys.append((None, item))
+        else:  # pgettext_lazy: the context and the message it was made with
+            context, message = item._args
+            keys.append((context, message))
+    return keys
+
+
+def test_overridden_allauth_strings_are_allauths_own():
+    """Each listed string is a msgid of allauth's catalog, letter for letter: after an
+    allauth upgrade that rewords one, this names it (the override would silently stop)."""
+    known = _allauth_catalog()
+    missing = [repr(key) for key in _overridden() if key not in known]
+    assert not missing, "no longer allauth msgids (update accounts/allauth_wording.py):\n" + "\n".join(missing)
+
+
+def test_allauth_pages_speak_the_products_romanian(catalog):
+    """Each of allauth's strings that a user sees is in the product's catalog, translated
+    (so with the product's diacritics and register, not allauth's "Conecteaza-te"), and the
+    running site uses that translation."""
+    _header, entries = catalog
+    ours = {(e.msgctxt, e.msgid): e.msgstr.get(0, "") for e in entries}
+    problems = []
+    with translation.override("ro"):
+        for context, message in _overridden():
+            wanted = ours.get((context, message))
+            if not wanted:
+                problems.append(f"not translated in the product's catalog: {message!r}")
+                continue
+            shown = translation.pgettext(context, message) if context else translation.gettext(message)
+            if shown != wanted:
+                problems.append(f"shown as allauth's {shown!r}, not {wanted!r}")
+    assert not problems, "run `make messages` and translate:\n" + "\n".join(problems)
+
+
+def test_sign_in_page_in_romanian_has_no_allauth_wording(client, db):
+    allauth_ro = _allauth_catalog()
+    page = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="ro").content.decode()
+    for message in ("Sign In", "Remember Me", "Forgot your password?", "Send me a sign-in code"):
+        theirs = allauth_ro[(None, message)].msgstr.get(0, "")
+        with translation.override("ro"):
+            ours = translation.gettext(message)
+        if theirs and theirs != ours:
+            assert theirs not in page, f"allauth's {theirs!r} on the Romanian sign-in page"

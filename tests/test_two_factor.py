@@ -273,11 +273,16 @@ def test_backup_codes_work_once(alice, org_a):
     sign_in(second, alice)
     response = second.post(reverse("two_factor_verify"), {"code": codes[0], "next": dashboard})
     assert response.status_code == 200
-    assert b"That code is not right" in response.content
+    # Refused as a backup code, with what went wrong, not as an app code.
+    assert b"That backup code does not work: it is mistyped or it was already used." in response.content
+    assert b"from your app" not in response.content
     assert second.get(dashboard).status_code == 302
     with user_context(alice):
         device = BackupCodeDevice.objects.get(user=alice)
         assert BackupCode.objects.filter(device=device, code_hash=device.hash_code(codes[1])).exists()
+    # The next right code, typed at once, signs in: a used code costs no wait.
+    response = second.post(reverse("two_factor_verify"), {"code": codes[1], "next": dashboard})
+    assert response["Location"] == dashboard
 
 
 def test_regenerated_backup_codes_replace_the_old_ones(platform_db, client, alice):
@@ -494,3 +499,40 @@ def _move_devices_of(alice, migration) -> None:
     verification = two_factor.verify_two_factor(user=alice, token="ABCD-2345")
     assert verification.used_backup_code and verification.backup_codes_left == 1
     assert two_factor.verify_two_factor(user=alice, token=totp_code(moved, steps=1)).device == moved
+
+
+def test_backup_codes_can_be_downloaded_as_text_and_copied(platform_db, client, alice):
+    from urllib.parse import unquote
+
+    enrolment = enable(alice)
+    client.force_login(alice)
+    verify(client, enrolment.device)
+    client.post(reverse("two_factor_backup_codes"))
+    page = client.get(reverse("two_factor_backup_codes"))
+    codes = page.context["codes"]
+    content = page.content.decode()
+    link = re.search(r'href="data:text/plain;charset=utf-8,([^"]+)" download="logicnet-backup-codes.txt"', content)
+    assert link, "no download link"
+    text = unquote(link.group(1))
+    assert text.splitlines()[0] == f"Logicnet CRM backup codes for {alice.email}"
+    assert text.splitlines()[-len(codes) :] == codes
+    # The copy button holds the same text, hidden until the script finds a clipboard.
+    assert re.search(r"<button type=\"button\" class=\"secondary\" hidden data-copy-text=\"[^\"]*" + codes[0], content)
+    assert_csp_clean(page)
+    # Shown once: the next visit has neither the list nor the file.
+    again = client.get(reverse("two_factor_backup_codes")).content.decode()
+    assert "data:text/plain" not in again and codes[0] not in again
+
+
+def test_the_code_page_does_not_say_signed_in_before_the_code(client, alice):
+    enable(alice)
+    response = client.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD}, follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith(reverse("two_factor_verify"))
+    assert "Successfully signed in" not in page
+    assert "Finish signing in" in page and "You are not signed in until the code is accepted." in page
+
+
+def test_without_two_factor_the_sign_in_message_stays(client, alice):
+    response = client.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD}, follow=True)
+    assert "Successfully signed in" in response.content.decode()

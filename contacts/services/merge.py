@@ -57,6 +57,8 @@ MERGE_LABELS = {
     "notes": gettext_lazy("Notes"),
 }
 SURVIVOR, DUPLICATE = "survivor", "duplicate"
+# A custom field's choice is keyed by its form name ("cf_<key>", contacts/custom_fields.py).
+CUSTOM_PREFIX = "cf_"
 
 # Relations handled one by one below; any other foreign key to Contact (added by a later
 # feature) is repointed to the survivor generically, so a merge never leaves it dangling.
@@ -144,6 +146,27 @@ def _move_other_relations(organization: Organization, keep: Contact, gone: Conta
     return carried
 
 
+def _merged_custom(keep: Contact, gone: Contact, taken_from_duplicate: list[str]) -> tuple[dict, dict]:
+    """The survivor's (custom, custom_personal): its own values, the duplicate's where it has
+    none, and the duplicate's (or none, when the duplicate has none) for each custom field
+    taken from it. A key lives in one of the two columns, as its definition says; the
+    duplicate's column is where its value comes from."""
+    theirs = (gone.custom or {}), (gone.custom_personal or {})
+    merged = [
+        {**their, **(mine or {})} for their, mine in zip(theirs, (keep.custom, keep.custom_personal), strict=True)
+    ]
+    for name in taken_from_duplicate:
+        if not name.startswith(CUSTOM_PREFIX):
+            continue
+        key = name.removeprefix(CUSTOM_PREFIX)
+        for values, their in zip(merged, theirs, strict=True):
+            if key in their:
+                values[key] = their[key]
+            else:
+                values.pop(key, None)
+    return merged[0], merged[1]
+
+
 def merge_contacts(
     *,
     organization: Organization,
@@ -157,7 +180,9 @@ def merge_contacts(
 
     1. lock both rows (id order) and refuse when either changed since the merge page opened;
     2. read every value of both (decrypted) and pick per field group: `choices[field]` is
-       "survivor" (the default) or "duplicate";
+       "survivor" (the default) or "duplicate"; a custom field is chosen by its form name
+       (`choices["cf_<key>"]`), and one not chosen keeps the survivor's value, or the
+       duplicate's when the survivor has none;
     3. move the duplicate's emails, phones and addresses, tags, shares, interactions
        (participations the survivor already has are dropped: one row per interaction and
        contact), tasks and any other reference to it; delete the duplicate;
@@ -165,7 +190,7 @@ def merge_contacts(
        duplicate is gone), the losing primary email and phone kept as further ones;
     5. audit "contact.merged" with both ids and which fields came from the duplicate.
     """
-    unknown = set(choices) - set(MERGE_FIELDS)
+    unknown = {name for name in choices if name not in MERGE_FIELDS and not name.startswith(CUSTOM_PREFIX)}
     if unknown or set(choices.values()) - {SURVIVOR, DUPLICATE}:
         raise ValueError(f"bad merge choices: {choices!r}")
     with tenant_context(organization):
@@ -176,15 +201,14 @@ def merge_contacts(
         check_not_restricted(gone)
         taken_from_duplicate = sorted(f for f, side in choices.items() if side == DUPLICATE)
         values: dict[str, Any] = {}
-        for group in taken_from_duplicate:
+        for group in (f for f in taken_from_duplicate if f in MERGE_FIELDS):
             for name in MERGE_FIELDS[group]:
                 values[name] = getattr(gone, name)
         # The primary email and phone that lose the choice are kept as further ones.
         loser = {f: (keep if f in taken_from_duplicate else gone) for f in ("email", "phone")}
         losing_email = (loser["email"].email, loser["email"].email_label, loser["email"].email_index)
         losing_phone = (loser["phone"].phone, loser["phone"].phone_label, loser["phone"].phone_index)
-        custom = {**(gone.custom or {}), **(keep.custom or {})}
-        custom_personal = {**(gone.custom_personal or {}), **(keep.custom_personal or {})}
+        custom, custom_personal = _merged_custom(keep, gone, taken_from_duplicate)
         for name in [f.attname for f in Contact._meta.concrete_fields]:
             getattr(keep, name)  # decrypt everything now: the row is saved whole below
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from contacts.access import get_contact_for, visible_contacts
 from contacts.access_log import record_contact_view
-from contacts.custom_fields import definitions_for, display_values
+from contacts.custom_fields import definitions_for, display_value, display_values, field_name, stored_value
 from contacts.forms import (
     AddressFormSet,
     ContactForm,
@@ -32,7 +32,7 @@ from contacts.services.contacts import (
     find_duplicates,
     update_contact,
 )
-from contacts.services.merge import DUPLICATE, MERGE_FIELDS, SURVIVOR, merge_contacts
+from contacts.services.merge import MERGE_FIELDS, merge_contacts
 from logicnet.forms import add_service_errors
 from logicnet.normalize import format_phone
 from logicnet.tenancy.roles import Role, requires_role
@@ -292,51 +292,87 @@ def contact_duplicates(request, org_slug):
 # Its form is of no use to a read-only member, who could not save it.
 @requires_role(read=Role.MEMBER)
 def contact_merge(request, org_slug, contact_id, other_contact_id):
-    survivor = _contact_with_details(request, contact_id)
-    duplicate = _contact_with_details(request, other_contact_id)
-    if survivor.pk == duplicate.pk:
+    """The pair side by side: column "a" is the contact the page was opened from, "b" the
+    other. The survivor starts as the fuller record (the older on a tie), not whichever
+    page the merge was started from: that is often the new, nearly empty duplicate."""
+    contacts = {"a": _contact_with_details(request, contact_id), "b": _contact_with_details(request, other_contact_id)}
+    if contacts["a"].pk == contacts["b"].pk:
         raise Http404
-    initial = {"survivor_version": survivor.version, "duplicate_version": duplicate.version}
-    form = MergeForm(request.POST or None, initial=initial)
+    definitions = definitions_for(request.organization, CustomField.Entity.CONTACT)
+    values = {side: _merge_values(contact, definitions) for side, contact in contacts.items()}
+    keep = _fuller_side(contacts, values)
+    other = "b" if keep == "a" else "a"
+    initial = {
+        "keep": keep,
+        "a_version": contacts["a"].version,
+        "b_version": contacts["b"].version,
+        # Each field starts at the survivor's value, or the other's where the survivor has none.
+        **{name: other if not values[keep][name] and values[other][name] else keep for name in values[keep]},
+    }
+    form = MergeForm(request.POST or None, initial=initial, custom_fields=definitions)
     if request.method == "POST" and form.is_valid():
+        survivor_side, duplicate_side = form.sides()
+        versions = {"a": form.cleaned_data["a_version"], "b": form.cleaned_data["b_version"]}
         try:
             merged = merge_contacts(
                 organization=request.organization,
                 actor=request.user,
-                survivor=survivor,
-                duplicate=duplicate,
+                survivor=contacts[survivor_side],
+                duplicate=contacts[duplicate_side],
                 choices=form.choices(),
-                expected_versions=(form.cleaned_data["survivor_version"], form.cleaned_data["duplicate_version"]),
+                expected_versions=(versions[survivor_side], versions[duplicate_side]),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Contacts merged."))
             return redirect("contact_detail", org_slug=org_slug, contact_id=merged.pk)
-    rows = []
-    for name in MERGE_FIELDS:
-        rows.append(
-            {
-                "field": form[name],
-                "survivor": _merge_value(survivor, name),
-                "duplicate": _merge_value(duplicate, name),
-                "takes_duplicate": form[name].value() == DUPLICATE,
-            }
-        )
+    rows = [
+        {
+            "field": form[name],
+            "a": values["a"][name],
+            "b": values["b"][name],
+            "checked": form[name].value() or form["keep"].value(),
+        }
+        for name in form.field_names
+    ]
     return render(
         request,
         "contacts/contact_merge.html",
         {
             "form": form,
             "rows": rows,
-            "survivor": survivor,
-            "duplicate": duplicate,
-            "SURVIVOR": SURVIVOR,
-            "DUPLICATE": DUPLICATE,
+            "a": contacts["a"],
+            "b": contacts["b"],
+            "sides": list(contacts.items()),
+            "keep": form["keep"].value(),
             "can_write": _can_write(request),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _merge_values(contact: Contact, definitions) -> dict[str, str]:
+    """Every field group's and custom field's value as the merge page shows it ("" when
+    empty), keyed by the merge form's field names."""
+    shown = {name: _merge_value(contact, name) for name in MERGE_FIELDS}
+    for definition in definitions:
+        shown[field_name(definition)] = display_value(definition, stored_value(definition, contact)) or ""
+    return shown
+
+
+def _fuller_side(contacts: dict[str, Contact], values: dict[str, dict[str, str]]) -> str:
+    """The column whose contact holds more: filled fields, further emails, phones and
+    addresses, tags; the older contact when both hold as much."""
+
+    def held(side: str) -> tuple[int, float]:
+        contact = contacts[side]
+        count = sum(1 for value in values[side].values() if value)
+        count += len(contact.extra_emails.all()) + len(contact.extra_phones.all())
+        count += len(contact.addresses.all()) + len(contact.tags.all())
+        return count, -contact.created_at.timestamp()
+
+    return "a" if held("a") >= held("b") else "b"
 
 
 def _merge_value(contact: Contact, name: str) -> str:

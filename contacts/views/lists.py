@@ -55,6 +55,7 @@ from contacts.selectors_lists import (
 )
 from contacts.services import bulk
 from contacts.services.views import create_saved_view, delete_saved_view
+from logicnet.normalize import format_phone, mailto_uri, tel_uri
 from logicnet.row_urls import url_maker
 from logicnet.tenancy.roles import Role, requires_role
 
@@ -277,13 +278,23 @@ def _link_html(url: str, text) -> str:
     return f'<a href="{_escape(url)}">{_escape(text)}</a>' if url else _escape(text)
 
 
+def _mailto_html(email: str) -> str:
+    return f'<a href="{_escape(mailto_uri(email))}">{_escape(email)}</a>' if email else ""
+
+
+def _tel_html(phone: str) -> str:
+    """A tap-to-call link showing the number as people write it (format_phone is cached)."""
+    href = tel_uri(phone)
+    return f'<a href="{_escape(href)}">{_escape(format_phone(phone))}</a>' if href else _escape(phone)
+
+
 def _contact_cell(contact: Contact, key: str, text: RowText) -> str:
     """One cell's HTML, escaped here: fifty rows of template if-chains cost more than the
     rest of the page."""
     if key == "email":
-        return _escape(contact.email)
+        return _mailto_html(contact.email)
     if key == "phone":
-        return _escape(contact.phone)
+        return _tel_html(contact.phone)
     if key == "company":
         return _link_html(contact.company_url, contact.company.name) if contact.company_id else ""
     if key == "owner":

@@ -62,3 +62,21 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   if (best) best.setAttribute("aria-current", "page");
 });
+
+// Copy buttons ([data-copy-text]): shown only where the clipboard can be reached; the status
+// next to the button says that the copy worked.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!navigator.clipboard) return;
+  for (const button of document.querySelectorAll("[data-copy-text]")) button.hidden = false;
+});
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy-text]");
+  if (!button) return;
+  const status = button.parentElement.querySelector("[data-copy-status]");
+  try {
+    await navigator.clipboard.writeText(button.dataset.copyText);
+    if (status) status.textContent = button.dataset.copied || "";
+  } catch (error) {
+    if (status) status.textContent = "";
+  }
+});

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -99,7 +100,20 @@ def enrol_authenticator(page: Page, person: dict) -> AuthenticatorApp:
     page.get_by_role("button", name="Turn on two-factor authentication").click()
     expect(flash(page)).to_contain_text("Two-factor authentication is on.")
     expect(page.get_by_role("heading", name="Backup codes")).to_be_visible()
-    expect(page.get_by_role("list", name="Your backup codes").get_by_role("listitem")).to_have_count(10)
+    listed = page.get_by_role("list", name="Your backup codes").get_by_role("listitem")
+    expect(listed).to_have_count(10)
+    codes = [code.strip() for code in listed.all_inner_texts()]
+    # Saved as a text file, and copied to the clipboard, each with every code.
+    with page.expect_download() as downloaded:
+        page.get_by_role("link", name="Download as .txt").click()
+    assert downloaded.value.suggested_filename == "logicnet-backup-codes.txt"
+    saved = Path(downloaded.value.path()).read_text(encoding="utf-8")
+    assert all(code in saved.splitlines() for code in codes)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy to clipboard").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert all(code in copied.splitlines() for code in codes)
     page.get_by_role("link", name="I have saved my codes").click()
     return app
 
@@ -128,10 +142,10 @@ def test_first_day(new_page, mailbox: Mailbox):
     # --- Sign out; signing in takes the password, then a code from the app.
     sign_out(owner, OWNER)
     sign_in(owner, OWNER)
-    expect(owner.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    expect(owner.get_by_role("heading", name="Finish signing in")).to_be_visible()
     expect(owner).to_have_url(re.compile(r"/account/two-factor/verify/"))
     field(owner, "6-digit code from your authenticator app").fill(authenticator.code())
-    owner.get_by_role("button", name="Verify").click()
+    owner.get_by_role("button", name="Verify and sign in").click()
     expect(owner.get_by_role("heading", level=1)).to_have_text(COMPANY)
     expect(organization_switcher(owner).locator("summary")).to_have_text(COMPANY)
 

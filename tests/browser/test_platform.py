@@ -102,7 +102,7 @@ def test_a_support_request_goes_and_its_answer_comes_back(
     expect(admin).to_have_url(re.compile(r"/account/two-factor/verify/"))
     code = pyotp.TOTP(b32encode(device.bin_key).decode()).at(int(time.time()) + device.step)
     admin.get_by_label(re.compile("6-digit code")).fill(code)
-    admin.get_by_role("button", name="Verify").click()
+    admin.get_by_role("button", name="Verify and sign in").click()
     expect(admin.locator(".usernav summary", has_text=staff.full_name)).to_be_visible()
     admin.goto("/admin/support/supportrequest/")
     admin.get_by_role("link", name="Read and answer").click()
