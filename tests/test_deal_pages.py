@@ -83,6 +83,65 @@ def test_a_move_is_saved_and_a_stale_one_refused_with_the_card_as_it_is(client, 
         assert Deal.objects.get(pk=deal.pk).stage_id == stages[2].pk
 
 
+def _heads(body: str) -> dict[int, tuple[str, str, str]]:
+    """The column headers swapped out of band: stage id -> (count, sum, weighted sum)."""
+    import re
+
+    found = re.findall(
+        r'<header class="deal-column-head" id="stage-(\d+)-head" hx-swap-oob="true">.*?'
+        r"<span data-count>(\d+)</span>.*?<span data-total>([^<]*)</span>.*?<span data-weighted>([^<]*)</span>",
+        body,
+        re.S,
+    )
+    return {
+        int(pk): (count, total.removesuffix(" RON"), weighted.removesuffix(" RON"))
+        for pk, count, total, weighted in found
+    }
+
+
+def test_a_move_answers_with_both_columns_totals_as_they_now_are(client, org_a, alice, bob, stages):
+    from contacts.services.custom_fields import update_contact_visibility
+
+    first, second = stages[0], stages[1]
+    roof = create_deal(organization=org_a, actor=alice, title="Roof", stage=first, value=Decimal("1000.50"))
+    create_deal(organization=org_a, actor=alice, title="Gate", stage=first, value=Decimal("20.00"))
+    create_deal(organization=org_a, actor=alice, title="Fence", stage=second, value=Decimal("300.00"), owner=bob)
+    client.force_login(alice)
+    headers = {"HTTP_HX_REQUEST": "true"}
+    board = client.get(url("deal_board", org_a)).content.decode()
+    assert f'id="stage-{first.pk}-head"' in board and f'id="stage-{second.pk}-head"' in board
+    moved = client.post(url("deal_move", org_a, deal_id=roof.pk), {"version": 1, "stage": second.pk}, **headers)
+    assert moved.status_code == 200
+    p1, p2 = first.probability, second.probability
+    weighted = lambda amount, p: f"{(Decimal(amount) * p / 100).quantize(Decimal('0.01')):,.2f}"  # noqa: E731
+    assert _heads(moved.content.decode()) == {
+        first.pk: ("1", "20.00", weighted("20.00", p1)),
+        second.pk: ("2", "1,300.50", weighted("1300.50", p2)),
+    }
+    # Moved on a filtered board: the totals are the filtered board's (the move URL keeps the query).
+    board = client.get(url("deal_board", org_a), {"value_min": "100"}).content.decode()
+    assert "/move/?value_min=100" in board
+    back = client.post(
+        url("deal_move", org_a, deal_id=roof.pk) + "?value_min=100", {"version": 2, "stage": first.pk}, **headers
+    )
+    assert _heads(back.content.decode()) == {
+        first.pk: ("1", "1,000.50", weighted("1000.50", p1)),
+        second.pk: ("1", "300.00", weighted("300.00", p2)),
+    }
+    # A refused move still brings the columns as they are; a member who sees only their own
+    # deals gets their own sums.
+    update_contact_visibility(organization=org_a, actor=alice, visibility="own")
+    client.force_login(bob)
+    with tenant_context(org_a):
+        fence = Deal.objects.get(organization=org_a, value=Decimal("300.00"))
+    stale = client.post(url("deal_move", org_a, deal_id=fence.pk), {"version": 9, "stage": first.pk}, **headers)
+    assert stale.status_code == 409
+    assert _heads(stale.content.decode()) == {
+        first.pk: ("0", "0.00", "0.00"),
+        second.pk: ("1", "300.00", weighted("300.00", p2)),
+    }
+
+
 def test_deal_page_marks_won_and_lost_with_a_reason(client, org_a, alice, stages):
     deal = create_deal(organization=org_a, actor=alice, title="Gate", stage=stages[0])
     reason = create_lost_reason(organization=org_a, actor=alice, name="Too expensive")
