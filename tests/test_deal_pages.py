@@ -279,3 +279,34 @@ def test_dashboard_links_to_the_board(client, org_a, alice):
     client.force_login(alice)
     body = client.get(reverse("dashboard", kwargs={"org_slug": org_a.slug})).content.decode()
     assert url("deal_board", org_a) in body and "next releases" not in body
+
+
+def test_the_deal_list_saves_views_like_the_contact_list(client, org_a, alice, bob, reader, stages):
+    from contacts.models import SavedView
+
+    create_deal(organization=org_a, actor=alice, title="Small gate", stage=stages[0], value=Decimal("50.00"))
+    create_deal(organization=org_a, actor=alice, title="Big roof", stage=stages[0], value=Decimal("500.00"))
+    client.force_login(alice)
+    listed = client.get(url("deal_list", org_a), {"value_min": "100", "cursor": "junk"}).content.decode()
+    assert "Big roof" in listed and "Small gate" not in listed
+    assert 'class="chip"' in listed and "Value from" in listed  # the active filter as a chip
+    saved = client.post(
+        url("deal_view_save", org_a), {"name": " Big  ones ", "query": "value_min=100&status=open&nope=1"}
+    )
+    with tenant_context(org_a):
+        view = SavedView.objects.get(organization=org_a, entity="deal")
+    assert view.name == "Big ones" and view.params == {"status": ["open"], "value_min": ["100"]}
+    assert saved.status_code == 302 and saved["Location"].endswith(f"?status=open&value_min=100&view={view.pk}")
+    page = client.get(saved["Location"]).content.decode()
+    assert "Big ones" in page and 'aria-current="page"' in page and "Small gate" not in page
+    # The contacts' saved views stay theirs, and a personal view stays its owner's.
+    assert "Big ones" not in client.get(url("contact_list", org_a)).content.decode()
+    client.force_login(bob)
+    assert "Big ones" not in client.get(url("deal_list", org_a)).content.decode()
+    client.post(url("deal_view_save", org_a), {"name": "Team view", "query": "status=won", "is_shared": "1"})
+    client.force_login(alice)
+    assert "Team view" in client.get(url("deal_list", org_a)).content.decode()
+    deleted = client.post(url("saved_view_delete", org_a, view_id=view.pk))
+    assert deleted.status_code == 302 and deleted["Location"] == url("deal_list", org_a)
+    client.force_login(reader)
+    assert client.post(url("deal_view_save", org_a), {"name": "Mine", "query": ""}).status_code == 403

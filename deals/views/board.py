@@ -102,7 +102,10 @@ def deal_move(request, org_slug, deal_id):
     reached come along (htmx out-of-band swaps), with their count, sum and weighted sum
     under the board's filters (the move URL's query) as the database has them now."""
     deal = get_deal_for(request.actor, deal_id)
-    touched = {deal.stage_id}
+    # The column the card left as the browser saw it (a stale board may show it elsewhere);
+    # only this pipeline's stages are ever summed below, so any other id is ignored.
+    left = request.POST.get("from", "")
+    touched = {deal.stage_id, *([int(left)] if left.isdigit() else [])}
     form = MoveForm(request.POST, organization=request.organization)
     status = 200
     message = ""

@@ -28,7 +28,8 @@
   }
 
   function post(card, stageId, beforeId) {
-    const values = { version: card.dataset.version, stage: stageId };
+    // "from": the column the card left on this board, whose header comes back too.
+    const values = { version: card.dataset.version, stage: stageId, from: card.dataset.stage };
     if (beforeId) values.before = beforeId;
     htmx.ajax("POST", card.dataset.moveUrl, { source: card, target: card, swap: "outerHTML", values: values });
   }
