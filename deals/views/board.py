@@ -19,7 +19,7 @@ from deals.cards import CardRenderer
 from deals.forms import DealFilterForm, MoveForm
 from deals.models import Pipeline, Stage
 from deals.money import rate_book
-from deals.selectors import board, column_page, column_totals, is_rotting, live_stages
+from deals.selectors import DealFilters, board, column_page, column_totals, is_rotting, live_stages
 from deals.services.deals import StaleDealError, move_deal
 from deals.services.pipelines import default_pipeline
 from logicnet.row_urls import url_maker
@@ -135,22 +135,20 @@ def deal_move(request, org_slug, deal_id):
         except ValidationError as exc:
             status, message = 400, " ".join(exc.messages)
     stage = deal.stage
-    filter_form = DealFilterForm(request.GET, organization=request.organization)
+    # The board's filters, when it had any (the form loads the organization's tags and members).
+    filter_form = DealFilterForm(request.GET, organization=request.organization) if request.GET else None
+    filters, filter_query = (filter_form.filters(), filter_form.query()) if filter_form else (DealFilters(), "")
     if not request.htmx:
         # Without JavaScript the "Move to…" menu is a plain form: back to the board.
         (messages.success if status == 200 else messages.error)(request, message)
         board_url = reverse("deal_pipeline_board", kwargs={"org_slug": org_slug, "pipeline_id": deal.pipeline_id})
-        return redirect(f"{board_url}?{filter_form.query()}" if filter_form.query() else board_url)
+        return redirect(f"{board_url}?{filter_query}" if filter_query else board_url)
     stages = live_stages(stage.pipeline)
     renderer = CardRenderer(request, stages=stages, can_write=True)
-    card = renderer.render(
-        _cards([deal], stage, org_slug, filter_form.query())[0], message=message, refused=status != 200
-    )
+    card = renderer.render(_cards([deal], stage, org_slug, filter_query)[0], message=message, refused=status != 200)
     touched.add(deal.stage_id)
     book = rate_book(request.organization)
-    columns = column_totals(
-        request.actor, [s for s in stages if s.pk in touched], filter_form.filters(), book, timezone.localdate()
-    )
+    columns = column_totals(request.actor, [s for s in stages if s.pk in touched], filters, book, timezone.localdate())
     heads = [
         render_to_string("deals/_column_head.html", {"column": column, "base_currency": book.base, "oob": True})
         for column in columns.values()
