@@ -438,9 +438,15 @@ class Task(TenantModel):
 
 
 class SavedView(TenantModel):
-    """A named list filter: the user's own, or shared with the whole organization."""
+    """A named list filter: the user's own, or shared with the whole organization. The deal
+    list (deals/) keeps its views here too: one mechanism for every list."""
 
-    entity = models.CharField(max_length=8, choices=CustomField.Entity.choices)
+    class Entity(models.TextChoices):
+        CONTACT = "contact", _("Contact")
+        COMPANY = "company", _("Company")
+        DEAL = "deal", _("Deal")
+
+    entity = models.CharField(max_length=8, choices=Entity.choices)
     name = models.CharField(_("name"), max_length=80)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     is_shared = models.BooleanField(_("share with the organization"), default=False)

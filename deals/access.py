@@ -26,9 +26,15 @@ from deals.models import (
 from logicnet.tenancy.roles import Actor, Role
 
 
+def sees_all_deals(actor: Actor) -> bool:
+    """Whether every deal of the organization is visible to the actor (then the stored
+    totals, deals.DealTotal, answer for them)."""
+    return sees_all_contacts(actor)
+
+
 def visible_deals(actor: Actor) -> QuerySet[Deal]:
     deals = Deal.objects.filter(organization=actor.organization)
-    if sees_all_contacts(actor):
+    if sees_all_deals(actor):
         return deals
     if actor.user is None:
         return deals.none()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,9 +26,9 @@ from django.utils.translation import gettext as _
 from contacts.access import visible_contacts
 from contacts.selectors_activity import members_of_organization, visible_interactions, visible_tasks
 from deals.access import visible_deals
-from deals.models import Deal, Pipeline
+from deals.models import Deal, DealSettings, DealTotal, Pipeline, Stage
 from deals.money import RateBook, cents, rate_book, weighted
-from deals.selectors import DealFilters, column_totals, live_stages
+from deals.selectors import DealFilters, column_totals, live_stages, stored_totals
 from logicnet.tenancy.roles import Actor
 
 PERIODS = (3, 6, 12)  # months the period filter offers
@@ -73,6 +75,10 @@ class Dashboard:
     overdue_tasks: list
     overdue_count: int
     computed_at: datetime.datetime
+    # The deal charts read the stored totals (kept by the database with every change) rather
+    # than the deals; when the nightly recount last checked them against the deals.
+    from_stored_totals: bool = False
+    totals_recounted_at: datetime.datetime | None = None
 
     def chart(self, key: str) -> Chart:
         return next(chart for chart in self.charts if chart.key == key)
@@ -148,20 +154,34 @@ def pipeline_by_stage(
     )
 
 
-def won_and_lost(deals: QuerySet[Deal], months: int, book: RateBook, today: datetime.date) -> tuple[Chart, Chart]:
+def closed_rows(deals: QuerySet[Deal], stored: QuerySet[DealTotal] | None, since: datetime.date) -> Iterable[dict]:
+    """Won and lost deals closed since the first of `since`'s month, per (month, status,
+    currency): {"month", "status", "currency", "n", "total"}. From the stored totals when
+    given (their month is the local month of closed_at, as TruncMonth's here)."""
+    closed = [Deal.Status.WON, Deal.Status.LOST]
+    if stored is not None:
+        return (
+            stored.filter(status__in=closed, month__gte=month_start(since))
+            .values("month", "status", "currency")
+            .annotate(n=Sum("deal_count"), total=Sum("value_sum"))
+            .order_by()
+        )
+    return (
+        deals.filter(status__in=closed, closed_at__gte=_start_of(month_start(since)))
+        .annotate(month=TruncMonth("closed_at"))
+        .values("month", "status", "currency")
+        .annotate(n=Count("id"), total=Sum("value"))
+        .order_by()
+    )
+
+
+def won_and_lost(rows: Iterable[dict], months: int, book: RateBook, today: datetime.date) -> tuple[Chart, Chart]:
     first = add_months(today, -(months - 1))
     firsts = [add_months(first, i) for i in range(months)]
     index = {day: i for i, day in enumerate(firsts)}
     won, lost = [0] * months, [0] * months
     won_value = [Decimal("0.00")] * months
     missing: set[str] = set()
-    rows = (
-        deals.filter(status__in=[Deal.Status.WON, Deal.Status.LOST], closed_at__gte=_start_of(first))
-        .annotate(month=TruncMonth("closed_at"))
-        .values("month", "status", "currency")
-        .annotate(n=Count("id"), total=Sum("value"))
-        .order_by()
-    )
     for row in rows:
         i = index.get(month_start(_day_of(row["month"])))
         if i is None:
@@ -190,7 +210,43 @@ def won_and_lost(deals: QuerySet[Deal], months: int, book: RateBook, today: date
     return counts, value
 
 
-def forecast(deals: QuerySet[Deal], book: RateBook, today: datetime.date) -> Chart:
+def open_rows(
+    deals: QuerySet[Deal], stored: QuerySet[DealTotal] | None, organization, today: datetime.date
+) -> list[dict]:
+    """Open deals expected to close in the next FORECAST_MONTHS months (this one included),
+    per (month, win probability, currency): {"month", "probability", "currency", "total"}.
+    The stored totals are grouped by stage: their sums are added up per probability here,
+    so each group is converted and weighted exactly as the live sum of the same deals."""
+    first, end = month_start(today), add_months(today, FORECAST_MONTHS)
+    if stored is None:
+        return list(
+            deals.filter(status=Deal.Status.OPEN, expected_close__gte=first, expected_close__lt=end)
+            .annotate(month=TruncMonth("expected_close"), probability=F("stage__probability"))
+            .values("month", "probability", "currency")
+            .annotate(total=Sum("value"))
+            .order_by()
+        )
+    by_stage = list(
+        stored.filter(status=Deal.Status.OPEN, month__gte=first, month__lt=end)
+        .values("month", "stage_id", "currency")
+        .annotate(total=Sum("value_sum"))
+        .order_by()
+    )
+    probability = dict(
+        Stage.objects.filter(organization=organization, pk__in={row["stage_id"] for row in by_stage}).values_list(
+            "pk", "probability"
+        )
+    )
+    grouped: dict[tuple, Decimal] = defaultdict(Decimal)
+    for row in by_stage:
+        grouped[(row["month"], probability[row["stage_id"]], row["currency"])] += row["total"]
+    return [
+        {"month": month, "probability": chance, "currency": currency, "total": total}
+        for (month, chance, currency), total in grouped.items()
+    ]
+
+
+def forecast(rows: Iterable[dict], book: RateBook, today: datetime.date) -> Chart:
     """Open deals expected to close in each of the next three months (this one included):
     their value, and the value weighted by their stage's win probability."""
     firsts = [add_months(today, i) for i in range(FORECAST_MONTHS)]
@@ -198,17 +254,6 @@ def forecast(deals: QuerySet[Deal], book: RateBook, today: datetime.date) -> Cha
     open_value = [Decimal("0.00")] * FORECAST_MONTHS
     expected = [Decimal("0.00")] * FORECAST_MONTHS
     missing: set[str] = set()
-    rows = (
-        deals.filter(
-            status=Deal.Status.OPEN,
-            expected_close__gte=firsts[0],
-            expected_close__lt=add_months(today, FORECAST_MONTHS),
-        )
-        .annotate(month=TruncMonth("expected_close"), probability=F("stage__probability"))
-        .values("month", "probability", "currency")
-        .annotate(total=Sum("value"))
-        .order_by()
-    )
     for row in rows:
         i = index.get(month_start(_day_of(row["month"])))
         if i is None:
@@ -298,6 +343,10 @@ def new_contacts_per_week(actor: Actor, owner_id: int | None, today: datetime.da
     )
 
 
+def totals_recounted_at(organization) -> datetime.datetime | None:
+    return DealSettings.objects.filter(organization=organization).values_list("totals_recounted_at", flat=True).first()
+
+
 def build_dashboard(actor: Actor, filters: DashboardFilters, *, now: datetime.datetime | None = None) -> Dashboard:
     """Every chart of the dashboard for this actor and these filters (inside the
     organization's tenant context, as every organization page is)."""
@@ -311,9 +360,17 @@ def build_dashboard(actor: Actor, filters: DashboardFilters, *, now: datetime.da
     charts: list[Chart] = []
     if filters.pipeline is not None:
         charts.append(pipeline_by_stage(actor, filters.pipeline, DealFilters(owner_id=filters.owner_id), book, today))
-    won_lost, won_value = won_and_lost(pipeline_deals, filters.months, book, today)
-    charts += [won_lost, won_value, forecast(pipeline_deals, book, today)]
+    stored = stored_totals(actor, DealFilters(owner_id=filters.owner_id))
+    pipeline_stored = (
+        stored.filter(pipeline_id=filters.pipeline.pk) if stored is not None and filters.pipeline else stored
+    )
     since = add_months(today, -(filters.months - 1))
+    won_lost, won_value = won_and_lost(closed_rows(pipeline_deals, pipeline_stored, since), filters.months, book, today)
+    charts += [
+        won_lost,
+        won_value,
+        forecast(open_rows(pipeline_deals, pipeline_stored, actor.organization, today), book, today),
+    ]
     charts.append(activity_per_owner(actor, filters.owner_id, since))
     overdue_chart, overdue_listed, overdue_count = overdue_tasks(actor, filters.owner_id, now)
     charts.append(overdue_chart)
@@ -324,4 +381,6 @@ def build_dashboard(actor: Actor, filters: DashboardFilters, *, now: datetime.da
         overdue_tasks=overdue_listed,
         overdue_count=overdue_count,
         computed_at=now,
+        from_stored_totals=stored is not None,
+        totals_recounted_at=totals_recounted_at(actor.organization) if stored is not None else None,
     )

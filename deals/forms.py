@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from contacts.forms_lists import DateInput, IdListField, ListChoices, MemberChoiceField, members_queryset
+from contacts.forms_lists import DateInput, IdListField, ListChoices, MemberChoiceField, SavedViewForm, members_queryset
 from contacts.models import Company, Contact, Tag
 from deals.models import Currency, Deal, LostReason, Product, Stage, Transaction
 from deals.selectors import DealFilters
@@ -160,6 +160,12 @@ class LineItemForm(forms.Form):
         if data.get("discount") is None:
             data["discount"] = Decimal("0")
         return data
+
+
+class DealSavedViewForm(SavedViewForm):
+    """The contacts' saved-view form for the deal list: the list is known, so no entity."""
+
+    entity = None
 
 
 class DealBulkForm(forms.Form):

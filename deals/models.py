@@ -44,6 +44,8 @@ class DealSettings(TenantModel):
 
     base_currency = models.CharField(_("base currency"), max_length=3, choices=Currency.choices, default=Currency.RON)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the deal totals (DealTotal) were last rebuilt from the deals by the recount job.
+    totals_recounted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("deal settings")
@@ -351,3 +353,40 @@ class Transaction(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class DealTotal(TenantModel):
+    """The organization's deals summed per (pipeline, stage, owner, status, month, currency):
+    what the dashboard charts and the board's unfiltered column totals read instead of
+    scanning a million deals.
+
+    Kept by statement-level triggers on the deals table (migration 0002), in the same
+    transaction as the change, so the numbers are never behind whichever path wrote the
+    deals (services, the bulk COPY path, an erasure). `month` is the first day of the local
+    month (settings.TIME_ZONE) of `closed_at` for won and lost deals, of `expected_close`
+    for open ones (null without a date). Ids are plain columns, not foreign keys: the row is
+    derived from deals that already hold those references, and a row emptied to zero must
+    not block deleting a stage or a user. The nightly recount (deals.totals) rebuilds the
+    rows from the deals and says when it last did.
+    """
+
+    pipeline_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=8)
+    month = models.DateField(null=True)
+    currency = models.CharField(max_length=3)
+    deal_count = models.BigIntegerField(default=0)
+    value_sum = models.DecimalField(default=Decimal("0"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "pipeline_id", "status", "stage_id", "owner_id", "month", "currency"],
+                name="dealtotal_unique_group",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deal_count} {self.status} deals in stage {self.stage_id}"

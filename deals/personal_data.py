@@ -65,7 +65,26 @@ def _plain(*names: str, note: str = "") -> dict:
 
 classify(
     "deals.DealSettings",
-    _plain("id", "organization", "base_currency", "updated_at"),
+    _plain("id", "organization", "base_currency", "updated_at", "totals_recounted_at"),
+)
+classify(
+    "deals.DealTotal",
+    _plain(
+        "id",
+        "organization",
+        "pipeline_id",
+        "stage_id",
+        "owner_id",
+        "status",
+        "month",
+        "currency",
+        "deal_count",
+        "value_sum",
+        note=(
+            "counts and sums of deals per stage, owner, month and currency, derived from the deals "
+            "by the database; an owner's erasure unlinks their deals, which moves these rows with them"
+        ),
+    ),
 )
 classify(
     "deals.Pipeline",

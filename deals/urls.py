@@ -10,6 +10,7 @@ urlpatterns = [
     path("stages/<int:stage_id>/column/", board.deal_column, name="deal_column"),
     path("list/", deal.deal_list, name="deal_list"),
     path("list/bulk/", deal.deal_bulk, name="deal_bulk"),
+    path("list/views/", deal.deal_view_save, name="deal_view_save"),
     path("new/", deal.deal_create, name="deal_create"),
     path("<int:deal_id>/", deal.deal_detail, name="deal_detail"),
     path("<int:deal_id>/edit/", deal.deal_edit, name="deal_edit"),

@@ -320,6 +320,8 @@ CELERY_BEAT_SCHEDULE = {
     # Screenshots of support threads deleted (retention, account erasure) go with them.
     "support-screenshots": {"task": "support.delete_orphan_screenshots", "schedule": crontab(hour=3, minute=40)},
     "delete-expired-crm-exports": {"task": "exports.delete_expired_exports", "schedule": 3600.0},
+    # The triggers keep the deal totals current; the recount checks them against the deals.
+    "recount-deal-totals": {"task": "deals.recount_totals", "schedule": crontab(hour=3, minute=50)},
 }
 WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE", 90)
 # A job's message still unclaimed this long after it was sent is sent again by the

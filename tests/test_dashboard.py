@@ -208,3 +208,137 @@ def test_an_organization_without_deals_gets_an_empty_state(client, org_b, charli
     client.force_login(charlie)
     page = client.get(reverse("dashboard", kwargs={"org_slug": org_b.slug}), secure=True).content.decode()
     assert "No pipeline yet" in page or "Nothing to show" in page
+
+
+# --- stored totals ---------------------------------------------------------------------------------
+
+
+def _live_and_stored(org, user, pipeline, owner_id=None):
+    """The dashboard's deal groups summed over the deals and read from the stored totals."""
+    from deals.dashboard import closed_rows, open_rows
+    from deals.selectors import DealFilters, stored_totals
+
+    actor = Actor(organization=org, user=user, role=Role.OWNER)
+    today = NOW.date()
+    since = add_months(today, -11)
+    with tenant_context(org):
+        stored = stored_totals(actor, DealFilters(owner_id=owner_id)).filter(pipeline_id=pipeline.pk)
+        deals = Deal.objects.filter(organization=org, pipeline=pipeline)
+        if owner_id:
+            deals = deals.filter(owner_id=owner_id)
+
+        def rows(found, *keys):
+            return sorted(tuple(row[key] for key in keys) for row in found)
+
+        def month_of(row):
+            day = row["month"]
+            return {**row, "month": day.date() if isinstance(day, datetime.datetime) else day}
+
+        closed = ("month", "status", "currency", "n", "total")
+        opened = ("month", "probability", "currency", "total")
+        live = (
+            rows(map(month_of, closed_rows(deals, None, since)), *closed),
+            rows(map(month_of, open_rows(deals, None, org, today)), *opened),
+        )
+        kept = (
+            rows(closed_rows(deals, stored, since), *closed),
+            rows(open_rows(deals, stored, org, today), *opened),
+        )
+    return live, kept
+
+
+def _stored_groups(org):
+    from deals.models import DealTotal
+
+    with tenant_context(org):
+        return {
+            (t.pipeline_id, t.status, t.stage_id, t.owner_id, t.month, t.currency): (t.deal_count, t.value_sum)
+            for t in DealTotal.objects.filter(organization=org, deal_count__gt=0)
+        }
+
+
+def test_the_stored_totals_follow_every_write_path_and_match_the_deals(org_a, alice, bob, figures):
+    from deals.services.deals import delete_deal, move_deal, reassign_deals, update_deal
+    from deals.services.totals import recount_deal_totals
+    from logicnet.bulk.writes import insert_rows
+
+    _qualified, proposal, signing = stages(figures)
+    with tenant_context(org_a):
+        a = Deal.objects.get(organization=org_a, value=D("1000.00"))
+        c = Deal.objects.get(organization=org_a, value=D("333.33"))
+        d = Deal.objects.get(organization=org_a, value=D("50.00"))
+    a = move_deal(organization=org_a, actor=alice, deal=a, stage=proposal, expected_version=a.version)
+    update_deal(
+        organization=org_a,
+        actor=alice,
+        deal=c,
+        expected_version=c.version,
+        title="C",
+        value=D("444.44"),
+        currency="EUR",
+        expected_close=datetime.date(2027, 1, 31),
+        owner=alice,
+        company=None,
+    )
+    delete_deal(organization=org_a, actor=alice, deal=d, expected_version=d.version)
+    reassign_deals(organization=org_a, actor=alice, deal_ids=[a.pk], owner=bob)
+    with tenant_context(org_a):
+        # The bulk COPY path (imports, seeds) passes the same triggers.
+        insert_rows(
+            Deal,
+            org_a,
+            [
+                {
+                    "title": f"Bulk {n}",
+                    "value": D("10.05"),
+                    "currency": "RON",
+                    "pipeline_id": figures.pk,
+                    "stage_id": signing.pk,
+                    "status": "won",
+                    "closed_at": datetime.datetime(2026, 11, 30, 23, 30, tzinfo=datetime.UTC),  # 1 Dec in Bucharest
+                    "owner_id": bob.pk,
+                }
+                for n in range(3)
+            ],
+        )
+    for owner_id in (None, alice.pk, bob.pk):
+        live, kept = _live_and_stored(org_a, alice, figures, owner_id)
+        assert kept == live
+    board = dashboard_for(org_a, alice, pipeline=figures, months=3)
+    assert board.from_stored_totals
+    assert series(board.chart("won_lost")) == {"Won": [1, 0, 4], "Lost": [0, 1, 0]}
+    assert series(board.chart("won_value"))["Won value"][2] == D("1530.15")
+    assert series(board.chart("pipeline"))["Value"] == [D("0.00"), D("2000.00"), D("2222.20")]
+
+    before = _stored_groups(org_a)
+    assert recount_deal_totals(organization=org_a, now=NOW) == len(before)
+    assert _stored_groups(org_a) == before
+    assert dashboard_for(org_a, alice, pipeline=figures).totals_recounted_at == NOW
+
+
+def test_the_recount_repairs_totals_written_around_the_triggers(org_a, alice, figures):
+    from deals.models import DealTotal
+    from deals.services.totals import recount_deal_totals
+
+    right = _stored_groups(org_a)
+    with tenant_context(org_a):
+        DealTotal.objects.filter(organization=org_a, status="open").update(deal_count=7, value_sum=D("1.00"))
+    assert _stored_groups(org_a) != right
+    recount_deal_totals(organization=org_a)
+    assert _stored_groups(org_a) == right
+
+
+def test_a_member_who_sees_some_deals_gets_live_sums_and_the_page_says_how_fresh(client, org_a, alice, bob, figures):
+    from deals.services.totals import recount_deal_totals
+
+    update_contact_visibility(organization=org_a, actor=alice, visibility="own")
+    assert not dashboard_for(org_a, bob, role=Role.MEMBER, pipeline=figures).from_stored_totals
+    url = reverse("dashboard", kwargs={"org_slug": org_a.slug})
+    client.force_login(alice)
+    page = client.get(url, secure=True).content.decode()
+    assert "not recounted from the deals yet" in page
+    recount_deal_totals(organization=org_a)
+    page = client.get(url, secure=True).content.decode()
+    assert "last recounted from every deal 0\xa0minutes ago" in page
+    client.force_login(bob)
+    assert "data-totals-freshness" not in client.get(url, secure=True).content.decode()

@@ -83,6 +83,65 @@ def test_a_move_is_saved_and_a_stale_one_refused_with_the_card_as_it_is(client, 
         assert Deal.objects.get(pk=deal.pk).stage_id == stages[2].pk
 
 
+def _heads(body: str) -> dict[int, tuple[str, str, str]]:
+    """The column headers swapped out of band: stage id -> (count, sum, weighted sum)."""
+    import re
+
+    found = re.findall(
+        r'<header class="deal-column-head" id="stage-(\d+)-head" hx-swap-oob="true">.*?'
+        r"<span data-count>(\d+)</span>.*?<span data-total>([^<]*)</span>.*?<span data-weighted>([^<]*)</span>",
+        body,
+        re.S,
+    )
+    return {
+        int(pk): (count, total.removesuffix(" RON"), weighted.removesuffix(" RON"))
+        for pk, count, total, weighted in found
+    }
+
+
+def test_a_move_answers_with_both_columns_totals_as_they_now_are(client, org_a, alice, bob, stages):
+    from contacts.services.custom_fields import update_contact_visibility
+
+    first, second = stages[0], stages[1]
+    roof = create_deal(organization=org_a, actor=alice, title="Roof", stage=first, value=Decimal("1000.50"))
+    create_deal(organization=org_a, actor=alice, title="Gate", stage=first, value=Decimal("20.00"))
+    create_deal(organization=org_a, actor=alice, title="Fence", stage=second, value=Decimal("300.00"), owner=bob)
+    client.force_login(alice)
+    headers = {"HTTP_HX_REQUEST": "true"}
+    board = client.get(url("deal_board", org_a)).content.decode()
+    assert f'id="stage-{first.pk}-head"' in board and f'id="stage-{second.pk}-head"' in board
+    moved = client.post(url("deal_move", org_a, deal_id=roof.pk), {"version": 1, "stage": second.pk}, **headers)
+    assert moved.status_code == 200
+    p1, p2 = first.probability, second.probability
+    weighted = lambda amount, p: f"{(Decimal(amount) * p / 100).quantize(Decimal('0.01')):,.2f}"  # noqa: E731
+    assert _heads(moved.content.decode()) == {
+        first.pk: ("1", "20.00", weighted("20.00", p1)),
+        second.pk: ("2", "1,300.50", weighted("1300.50", p2)),
+    }
+    # Moved on a filtered board: the totals are the filtered board's (the move URL keeps the query).
+    board = client.get(url("deal_board", org_a), {"value_min": "100"}).content.decode()
+    assert "/move/?value_min=100" in board
+    back = client.post(
+        url("deal_move", org_a, deal_id=roof.pk) + "?value_min=100", {"version": 2, "stage": first.pk}, **headers
+    )
+    assert _heads(back.content.decode()) == {
+        first.pk: ("1", "1,000.50", weighted("1000.50", p1)),
+        second.pk: ("1", "300.00", weighted("300.00", p2)),
+    }
+    # A refused move still brings the columns as they are; a member who sees only their own
+    # deals gets their own sums.
+    update_contact_visibility(organization=org_a, actor=alice, visibility="own")
+    client.force_login(bob)
+    with tenant_context(org_a):
+        fence = Deal.objects.get(organization=org_a, value=Decimal("300.00"))
+    stale = client.post(url("deal_move", org_a, deal_id=fence.pk), {"version": 9, "stage": first.pk}, **headers)
+    assert stale.status_code == 409
+    assert _heads(stale.content.decode()) == {
+        first.pk: ("0", "0.00", "0.00"),
+        second.pk: ("1", "300.00", weighted("300.00", p2)),
+    }
+
+
 def test_deal_page_marks_won_and_lost_with_a_reason(client, org_a, alice, stages):
     deal = create_deal(organization=org_a, actor=alice, title="Gate", stage=stages[0])
     reason = create_lost_reason(organization=org_a, actor=alice, name="Too expensive")
@@ -220,3 +279,34 @@ def test_dashboard_links_to_the_board(client, org_a, alice):
     client.force_login(alice)
     body = client.get(reverse("dashboard", kwargs={"org_slug": org_a.slug})).content.decode()
     assert url("deal_board", org_a) in body and "next releases" not in body
+
+
+def test_the_deal_list_saves_views_like_the_contact_list(client, org_a, alice, bob, reader, stages):
+    from contacts.models import SavedView
+
+    create_deal(organization=org_a, actor=alice, title="Small gate", stage=stages[0], value=Decimal("50.00"))
+    create_deal(organization=org_a, actor=alice, title="Big roof", stage=stages[0], value=Decimal("500.00"))
+    client.force_login(alice)
+    listed = client.get(url("deal_list", org_a), {"value_min": "100", "cursor": "junk"}).content.decode()
+    assert "Big roof" in listed and "Small gate" not in listed
+    assert 'class="chip"' in listed and "Value from" in listed  # the active filter as a chip
+    saved = client.post(
+        url("deal_view_save", org_a), {"name": " Big  ones ", "query": "value_min=100&status=open&nope=1"}
+    )
+    with tenant_context(org_a):
+        view = SavedView.objects.get(organization=org_a, entity="deal")
+    assert view.name == "Big ones" and view.params == {"status": ["open"], "value_min": ["100"]}
+    assert saved.status_code == 302 and saved["Location"].endswith(f"?status=open&value_min=100&view={view.pk}")
+    page = client.get(saved["Location"]).content.decode()
+    assert "Big ones" in page and 'aria-current="page"' in page and "Small gate" not in page
+    # The contacts' saved views stay theirs, and a personal view stays its owner's.
+    assert "Big ones" not in client.get(url("contact_list", org_a)).content.decode()
+    client.force_login(bob)
+    assert "Big ones" not in client.get(url("deal_list", org_a)).content.decode()
+    client.post(url("deal_view_save", org_a), {"name": "Team view", "query": "status=won", "is_shared": "1"})
+    client.force_login(alice)
+    assert "Team view" in client.get(url("deal_list", org_a)).content.decode()
+    deleted = client.post(url("saved_view_delete", org_a, view_id=view.pk))
+    assert deleted.status_code == 302 and deleted["Location"] == url("deal_list", org_a)
+    client.force_login(reader)
+    assert client.post(url("deal_view_save", org_a), {"name": "Mine", "query": ""}).status_code == 403

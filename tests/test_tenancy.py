@@ -45,7 +45,7 @@ from usage.services import record_usage
 # A new tenant model needs an entry here: the tests below fail, naming it, until it has one.
 RowFactory = Callable[[Organization, User, int], object]
 # A deal with its pipeline, stages, a contact, a tag and its created event: one row in each table.
-DEAL_ROWS = ("Pipeline", "Stage", "Deal", "DealContact", "DealTag", "DealEvent")
+DEAL_ROWS = ("Pipeline", "Stage", "Deal", "DealContact", "DealTag", "DealEvent", "DealTotal")
 RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "accounts.Invitation": lambda organization, actor, n: invite_member(
         organization=organization, actor=actor, email=f"invitee-{n}@example.net", role="member"

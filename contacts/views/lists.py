@@ -34,7 +34,7 @@ from contacts.forms_lists import (
     split_personal_params,
     with_personal_filters,
 )
-from contacts.models import CompanyTag, Contact, ContactTag, CustomField
+from contacts.models import CompanyTag, Contact, ContactTag, CustomField, SavedView
 from contacts.selectors import search_companies
 from contacts.selectors_lists import (
     DEFAULT_SORT,
@@ -107,7 +107,8 @@ def _page_links(base_query: str, page) -> dict[str, str]:
     }
 
 
-def _saved_views(request, entity: str) -> list:
+def saved_views_for(request, entity: str) -> list:
+    """The list's saved views the user may use, each with its query and whether they may delete it."""
     views = usable_saved_views(request.actor, entity)
     for saved_view in views:
         saved_view.query = params_query(
@@ -117,7 +118,7 @@ def _saved_views(request, entity: str) -> list:
     return views
 
 
-def _active_view_id(request) -> int | None:
+def active_view_id(request) -> int | None:
     try:
         return int(request.GET.get("view", ""))
     except ValueError:
@@ -170,8 +171,8 @@ def _list_context(request, entity: str, form, page, matches, custom_fields, can_
         "count_more": more,
         "current_query": base_query,
         "filter_chips": filter_chips(form, base_query),
-        "saved_views": _saved_views(request, entity),
-        "active_view_id": _active_view_id(request),
+        "saved_views": saved_views_for(request, entity),
+        "active_view_id": active_view_id(request),
         "entity": entity,
         "can_write": can_write,
         **_page_links(base_query, page),
@@ -361,8 +362,15 @@ def _company_cell(company, key: str, text: RowText) -> str:
 # --- saved views -----------------------------------------------------------------------------
 
 
+LIST_URL_NAMES = {
+    SavedView.Entity.CONTACT: "contact_list",
+    SavedView.Entity.COMPANY: "company_list",
+    SavedView.Entity.DEAL: "deal_list",
+}
+
+
 def _list_url(org_slug: str, entity: str, query: str = "") -> str:
-    name = "company_list" if entity == CustomField.Entity.COMPANY else "contact_list"
+    name = LIST_URL_NAMES.get(entity, "contact_list")
     url = reverse(name, kwargs={"org_slug": org_slug})
     return f"{url}?{query}" if query else url
 

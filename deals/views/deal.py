@@ -13,10 +13,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from contacts.access import visible_companies, visible_contacts
-from contacts.forms_lists import ListChoices
-from contacts.selectors_lists import count_up_to, paginate
+from contacts.forms_lists import ListChoices, params_query
+from contacts.models import SavedView
+from contacts.selectors_lists import SORTS, count_up_to, paginate
+from contacts.services.views import create_saved_view
+from contacts.views.lists import active_view_id, filter_chips, saved_views_for
 from deals.access import get_deal_for, get_line_item_for, line_items_of, may_edit_deals, stages_of, visible_deals
-from deals.forms import DealBulkForm, DealFilterForm, DealForm, LineItemForm, StatusForm
+from deals.forms import DealBulkForm, DealFilterForm, DealForm, DealSavedViewForm, LineItemForm, StatusForm
 from deals.models import Deal
 from deals.money import line_total, rate_book, weighted
 from deals.selectors import deal_history, is_rotting
@@ -280,8 +283,25 @@ LIST_STATUSES = [
 ]
 
 
+# Values of the list's query string besides the filter form's: which deals, in which order.
+LIST_SORTS = set(SORTS)
+
+
+def deal_list_params(query: QueryDict, organization) -> dict[str, list[str]]:
+    """The deal list's query string worth keeping in a link or a saved view: the valid
+    filters (ids, dates and amounts: never personal values), the status tab and the sort."""
+    form = DealFilterForm(query, organization=organization)
+    params = dict(QueryDict(form.query()).lists())
+    if query.get("status") in dict(LIST_STATUSES):
+        params["status"] = [query["status"]]
+    if query.get("sort") in LIST_SORTS:
+        params["sort"] = [query["sort"]]
+    return params
+
+
 def deal_list(request, org_slug):
-    """Every visible deal, newest first, on the contacts list's keyset pages and filters."""
+    """Every visible deal, newest first, on the contacts list's keyset pages, filter chips,
+    saved views and bulk actions."""
     choices = ListChoices.of(request.organization)
     filter_form = DealFilterForm(request.GET, organization=request.organization, choices=choices)
     status = request.GET.get("status", "open")
@@ -292,12 +312,13 @@ def deal_list(request, org_slug):
     page = paginate(
         deals.select_related("stage", "owner"), request.GET.get("sort", "-created"), request.GET.get("cursor", "")
     )
-    query = QueryDict(mutable=True)
-    query.update({k: v for k, v in request.GET.items() if k != "cursor"})
+    base_query = params_query(deal_list_params(request.GET, request.organization))
 
     def page_url(cursor: str) -> str:
-        params = query.copy()
+        params = QueryDict(base_query, mutable=True)
         params["cursor"] = cursor
+        if request.GET.get("view"):
+            params["view"] = request.GET["view"]
         return f"?{params.urlencode()}"
 
     context = {
@@ -311,9 +332,38 @@ def deal_list(request, org_slug):
         "previous_url": page_url(page.previous_cursor) if page.previous_cursor else "",
         "can_write": may_edit_deals(request.actor),
         "bulk_form": DealBulkForm(None, organization=request.organization) if may_edit_deals(request.actor) else None,
-        "current_query": request.GET.urlencode(),
+        "current_query": base_query,
+        "filter_chips": filter_chips(filter_form, base_query) if filter_form.is_valid() else [],
+        "saved_views": saved_views_for(request, SavedView.Entity.DEAL),
+        "active_view_id": active_view_id(request),
+        "entity": SavedView.Entity.DEAL,
+        "save_view_url": reverse("deal_view_save", kwargs={"org_slug": org_slug}),
     }
     return render(request, "deals/deal_list.html", context)
+
+
+@require_POST
+@requires_role(write=Role.MEMBER)
+def deal_view_save(request, org_slug):
+    """Save the deal list's filters as a view (the contacts' saved views: one mechanism)."""
+    form = DealSavedViewForm(request.POST)
+    query = deal_list_params(QueryDict(request.POST.get("query", "")[:4000]), request.organization)
+    back = reverse("deal_list", kwargs={"org_slug": org_slug})
+    if not form.is_valid():
+        messages.error(request, _("Give the view a name to save it."))
+        return redirect(f"{back}?{params_query(query)}")
+    saved_view = create_saved_view(
+        organization=request.organization,
+        actor=request.user,
+        entity=SavedView.Entity.DEAL,
+        name=form.cleaned_data["name"],
+        params=query,
+        is_shared=form.cleaned_data["is_shared"],
+    )
+    messages.success(request, _("View “%(name)s” saved.") % {"name": saved_view.name})
+    params = QueryDict(params_query(query), mutable=True)
+    params["view"] = str(saved_view.pk)
+    return redirect(f"{back}?{params.urlencode()}")
 
 
 @require_POST

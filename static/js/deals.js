@@ -1,7 +1,9 @@
 // The deals board: drag and drop (SortableJS) and the keyboard "Move to…" menu both POST the
 // deal's version through htmx; the server answers with the card as it now is. A refused move
 // (someone else moved the deal: 409) comes back with the card as the server has it, and the
-// card is put back in the column the server says, with the reason announced.
+// card is put back in the column the server says, with the reason announced. The answer also
+// carries the headers of the columns involved (htmx out-of-band swaps): their count, sum and
+// weighted sum come from the server, never counted here.
 (function () {
   const board = document.querySelector("[data-board][data-sortable]");
   if (!board) {
@@ -20,18 +22,14 @@
     return board.querySelector(`.deal-column-list[data-stage-id="${stageId}"]`);
   }
 
-  function adjustCount(list, delta) {
-    const counter = list && list.closest(".deal-column").querySelector("[data-count]");
-    if (counter) counter.textContent = String(Number(counter.textContent) + delta);
-  }
-
   function placeBeforeMore(list, card) {
     const more = list.querySelector(":scope > .column-more");
     list.insertBefore(card, more);
   }
 
   function post(card, stageId, beforeId) {
-    const values = { version: card.dataset.version, stage: stageId };
+    // "from": the column the card left on this board, whose header comes back too.
+    const values = { version: card.dataset.version, stage: stageId, from: card.dataset.stage };
     if (beforeId) values.before = beforeId;
     htmx.ajax("POST", card.dataset.moveUrl, { source: card, target: card, swap: "outerHTML", values: values });
   }
@@ -101,7 +99,6 @@
     const current = card.parentElement;
     if (!home) {
       card.remove(); // now in a stage this board does not show
-      adjustCount(current, -1);
     } else if (origin) {
       // A drag: the card sits where it was dropped; put it back if the server says so.
       if (current !== home) {
@@ -109,15 +106,9 @@
         if (next) home.insertBefore(card, next);
         else placeBeforeMore(home, card);
       }
-      if (origin.list !== home) {
-        adjustCount(origin.list, -1);
-        adjustCount(home, +1);
-      }
     } else if (current !== home) {
       // The "Move to…" menu: the card goes to the end of its new column.
       placeBeforeMore(home, card);
-      adjustCount(current, -1);
-      adjustCount(home, +1);
     }
     if (refused) card.classList.add("is-refused");
     announce(card.dataset.message, refused);

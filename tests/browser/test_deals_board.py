@@ -102,6 +102,11 @@ def test_pipeline_deals_drag_keyboard_won_lost_and_a_stale_move(new_page):
     expect(page.locator("#board-status")).to_have_text("Moved to Contact made.")
     expect(column(page, "Contact made").locator(".deal-card")).to_have_count(1)
     assert stage_of(organization, "Roof") == "Contact made"
+    # Both columns' totals come back with the move (out-of-band swaps of their headers).
+    expect(column(page, "Contact made").locator("[data-count]")).to_have_text("1")
+    expect(column(page, "Contact made").locator("[data-total]")).to_have_text(re.compile(r"^12,000\.00 "))
+    expect(first.locator("[data-count]")).to_have_text("3")
+    expect(first.locator("[data-total]")).to_have_text(re.compile(r"^1,350\.49 "))
 
     # The keyboard: Fence to "Proposal sent" through its menu; the focus stays on the card.
     menu = card(page, "Fence").locator("summary")
@@ -112,6 +117,8 @@ def test_pipeline_deals_drag_keyboard_won_lost_and_a_stale_move(new_page):
     page.keyboard.press("Enter")
     expect(column(page, "Proposal sent").get_by_role("link", name="Fence")).to_be_focused()
     assert stage_of(organization, "Fence") == "Proposal sent"
+    expect(column(page, "Proposal sent").locator("[data-count]")).to_have_text("1")
+    expect(first.locator("[data-count]")).to_have_text("2")
 
     # Won and lost (a reason is required).
     page.get_by_role("link", name="Gate", exact=True).click()
@@ -142,6 +149,9 @@ def test_pipeline_deals_drag_keyboard_won_lost_and_a_stale_move(new_page):
     expect(column(other, "Negotiation").get_by_role("link", name="Roof")).to_be_visible()
     expect(column(other, "Qualified").get_by_role("link", name="Roof")).to_have_count(0)
     assert stage_of(organization, "Roof") == "Negotiation"
+    # The refused move still brought the columns' totals as they are.
+    expect(column(other, "Negotiation").locator("[data-count]")).to_have_text("1")
+    expect(column(other, "Contact made").locator("[data-count]")).to_have_text("0")  # the column it left here
 
 
 def test_the_board_scrolls_by_column_at_390_px(new_page):
