@@ -224,10 +224,13 @@ def _among(model, attname: str, ids: list[int]) -> RawSQL:
     """`column = ANY(ids)` with the batch as one array parameter: an IN list of thousands of
     placeholders costs more to build, quote and parse than the statement costs to run."""
     quote = connection.ops.quote_name
-    column = model._meta.pk.column if attname == "pk" else _concrete(model)[attname].column
-    # Names from the model's own metadata; the ids travel as a parameter.
+    model_field = model._meta.pk if attname == "pk" else _concrete(model)[attname]
+    array_type = f"{model_field.db_type(connection)}[]"
+    # Names and types from the model's own metadata; the ids travel as one parameter.
     return RawSQL(  # noqa: S611
-        f"{quote(model._meta.db_table)}.{quote(column)} = ANY(%s::bigint[])", (list(ids),), output_field=BooleanField()
+        f"{quote(model._meta.db_table)}.{quote(model_field.column)} = ANY(%s::{array_type})",
+        (list(ids),),
+        output_field=BooleanField(),
     )
 
 
@@ -425,7 +428,7 @@ def sweep_platform_tables(*, now: datetime.datetime | None = None, batch_size: i
                         rows.order_by().select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch_size]
                     )
                     if ids:
-                        model._base_manager.filter(pk__in=ids).delete()
+                        model._base_manager.filter(_among(model, "pk", ids)).delete()
                         record_batch_event(
                             action="retention.delete",
                             target_type=model._meta.model_name,
