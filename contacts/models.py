@@ -381,7 +381,11 @@ class Interaction(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "company", "occurred_at"], name="interaction_company_idx")]
+        indexes = [
+            models.Index(fields=["organization", "company", "occurred_at"], name="interaction_company_idx"),
+            # The retention sweep claims what is older than the organization's period.
+            models.Index(fields=["organization", "occurred_at"], name="interaction_occurred_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"

@@ -179,6 +179,27 @@ def test_a_released_hold_no_longer_protects(world, org_a, alice):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_an_expired_interaction_goes_with_the_released_hold_that_named_it(committed_db, org_a, alice):
+    """A hold points at its interaction with no reverse accessor (related_name="+"): the
+    set-based delete finds it all the same, or the foreign key would fail at commit."""
+    person = _contact(org_a, alice, "Ana", updated_at=RECENTLY)
+    old = _interaction(org_a, alice, [person], LONG_AGO)
+    hold = retention_settings.place_hold(organization=org_a, actor=alice, reference="CASE-9", interaction_id=old.pk)
+    retention_settings.release_hold(organization=org_a, actor=alice, hold_id=hold.pk)
+    _periods(org_a, alice)
+
+    result = sweep_organization(org_a.pk, now=NOW)
+
+    line = result["rules"]["interaction:contacts.Interaction"]
+    assert line["rows"] == 1
+    assert line["deleted"] == {"contacts.InteractionParticipant": 1, "retention.LegalHold": 1}
+    with tenant_context(org_a):
+        assert not Interaction.objects.filter(pk=old.pk).exists()
+        assert not LegalHold.objects.filter(pk=hold.pk).exists()
+        assert Contact.objects.get(pk=person.pk).first_name == "Ana"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_split_the_work_and_act_once(committed_db, org_a, alice):
     contacts = [_contact(org_a, alice, f"P{i}") for i in range(40)]
     _periods(org_a, alice)

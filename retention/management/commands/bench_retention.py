@@ -6,7 +6,9 @@
 Seeds ten organizations (--organizations) sharing --contacts contacts and three times as
 many interactions (--interactions), of which --expired (5 %) are past the organization's
 periods (contacts: no change and no interaction for two years, anonymised; interactions:
-older than five years, deleted); a few expired rows are under a legal hold. Then sweeps
+older than five years, deleted); a few expired rows are under a legal hold. The seed goes
+through the one bulk write path (logicnet/bulk: COPY into staging, merged under row-level
+security), an organization per process (--seed-workers). Then sweeps
 every organization, one after the other as the nightly jobs do, while another process
 requests the contacts list of the organization being swept through the Django test client
 (every middleware, the tenant context, the template). Prints rows/s of the sweep, the page's
@@ -33,11 +35,12 @@ from accounts.models import Membership, Organization, User
 from contacts.benchmarks import analyze, delete_users, fake_person, make_bench_organization, percentile
 from contacts.management.commands.bench_crm import TENANT_TABLES
 from contacts.models import Contact, Interaction, InteractionParticipant
+from logicnet.bulk.writes import insert_rows
 from logicnet.jobs.models import Job
 from logicnet.tenancy.context import acting_user, tenant_context
 from retention.models import LegalHold, RetentionOverride
 from retention.services.settings import place_hold, set_retention_period
-from retention.services.sweep import preview, sweep_organization
+from retention.services.sweep import BATCH_SIZE, preview, sweep_organization
 
 SLUG_PREFIX = "benchret-"
 USER_DOMAIN = "@bench-retention.example"
@@ -80,7 +83,9 @@ class Command(BaseCommand):
         parser.add_argument("--interactions", type=int, default=None, help="interactions in total (3 per contact)")
         parser.add_argument("--organizations", type=int, default=10)
         parser.add_argument("--expired", type=float, default=0.05, help="the expired share of both")
-        parser.add_argument("--batch-size", type=int, default=2000, help="rows per seed and per sweep batch")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per sweep batch")
+        parser.add_argument("--seed-batch", type=int, default=5000, help="rows per seeding batch")
+        parser.add_argument("--seed-workers", type=int, default=2, help="processes seeding organizations at once")
         parser.add_argument("--requests", type=int, default=50, help="timed requests of the page before the sweep")
         parser.add_argument("--keep", action="store_true", help="keep the data (a later run removes it first)")
 
@@ -88,12 +93,25 @@ class Command(BaseCommand):
         self.stdout.write(line)
         self.stdout.flush()
 
-    def handle(self, *args, contacts, interactions, organizations, expired, batch_size, requests, keep, **options):
+    def handle(
+        self,
+        *args,
+        contacts,
+        interactions,
+        organizations,
+        expired,
+        batch_size,
+        seed_batch,
+        seed_workers,
+        requests,
+        keep,
+        **options,
+    ):
         if organizations < 1 or contacts < organizations:
             raise CommandError("at least one contact per organization")
         interactions = 3 * contacts if interactions is None else interactions
-        self.rng = random.Random(2026)  # noqa: S311 - benchmark data, not secrets
         self.batch_size = batch_size
+        self.seed_batch = seed_batch
         self.now = timezone.now()
         self.remove_bench_data()
         try:
@@ -103,12 +121,20 @@ class Command(BaseCommand):
                 f"{expired:.0%} of each expired"
             )
             started = time.perf_counter()
-            orgs, expected = [], {"contacts": 0, "interactions": 0, "held": 0}
-            for n in range(organizations):
-                share_c = contacts // organizations + (1 if n < contacts % organizations else 0)
-                share_i = interactions // organizations + (1 if n < interactions % organizations else 0)
-                orgs.append(self.seed(n, share_c, share_i, expired, expected))
-            self.say(f"  seeded in {time.perf_counter() - started:.0f}s; ANALYZE")
+            shares = [
+                (
+                    n,
+                    contacts // organizations + (1 if n < contacts % organizations else 0),
+                    interactions // organizations + (1 if n < interactions % organizations else 0),
+                )
+                for n in range(organizations)
+            ]
+            orgs, expected = self.seed_all(shares, expired, seed_workers)
+            elapsed = time.perf_counter() - started
+            self.say(
+                f"  seeded in {elapsed:.0f}s ({(contacts + 2 * interactions) / elapsed:,.0f} rows/s: contacts, "
+                f"interactions and their participants, {seed_workers} process(es)); ANALYZE"
+            )
             analyze([m._meta.db_table for m in (*TENANT_TABLES, LegalHold, RetentionOverride)], self.say)
             self.measure(orgs, requests, expected)
         finally:
@@ -119,8 +145,50 @@ class Command(BaseCommand):
 
     # --- data ------------------------------------------------------------------------------------
 
+    def seed_all(self, shares: list[tuple[int, int, int]], expired: float, workers: int):
+        """Each organization seeded by one of `workers` processes (the per-row work of the
+        database, ids and tenant reference checks, is most of a load's cost, and one
+        connection uses one core); the organizations and the expected counts."""
+        expected = {"contacts": 0, "interactions": 0, "held": 0}
+        if workers <= 1:
+            orgs = [self.seed(n, share_c, share_i, expired, expected) for n, share_c, share_i in shares]
+            return orgs, expected
+        results = PROCESSES.Queue()
+        connections.close_all()  # each child opens its own connections
+        children = [
+            PROCESSES.Process(target=self._seed_in_child, args=(shares[k::workers], expired, results))
+            for k in range(workers)
+        ]
+        for child in children:
+            child.start()
+        seeded, failures = {}, []
+        for _ in children:
+            done, counts, error = results.get()
+            seeded.update(done)
+            failures += [error] if error else []
+            for key, value in counts.items():
+                expected[key] += value
+        for child in children:
+            child.join()
+        if failures:
+            raise CommandError(f"seeding failed: {failures[0]}")
+        by_pk = Organization.objects.in_bulk(list(seeded.values()))
+        return [by_pk[seeded[n]] for n, _c, _i in shares], expected
+
+    def _seed_in_child(self, shares, expired: float, results) -> None:
+        done, counts, error = {}, {"contacts": 0, "interactions": 0, "held": 0}, None
+        try:
+            for n, share_c, share_i in shares:
+                done[n] = self.seed(n, share_c, share_i, expired, counts).pk
+        except Exception as exc:  # reported by the parent, which owns the output
+            error = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            connections.close_all()
+            results.put((done, counts, error))
+
     def seed(self, n: int, contacts: int, interactions: int, expired: float, expected: dict) -> Organization:
-        rng, now = self.rng, self.now
+        # One generator per organization: the same data whichever process seeds it.
+        rng, now = random.Random(2026 * 1000 + n), self.now  # noqa: S311 - benchmark data, not secrets
         organization = make_bench_organization(f"{SLUG_PREFIX}{n}", f"Bench retention {n}")
         with acting_user(self.user), tenant_context(organization):
             Membership.objects.create(organization=organization, user=self.user, role="owner")
@@ -134,27 +202,27 @@ class Command(BaseCommand):
         live_ids, stale_ids = [], []
         done = 0
         while done < contacts:
-            size = min(self.batch_size, contacts - done)
+            size = min(self.seed_batch, contacts - done)
             rows = []
             for i in range(done, done + size):
                 person = fake_person(rng, n * 10_000_000 + i)
                 stale = i < stale_count
                 changed = now - datetime.timedelta(days=(900 + rng.randrange(400)) if stale else rng.randrange(600))
                 rows.append(
-                    Contact(
-                        organization=organization,
-                        first_name=person["first_name"],
-                        last_name=person["last_name"],
-                        email=person["email"],
-                        job_title=person["job_title"],
-                        created_at=changed,
-                        updated_at=changed,
-                    )
+                    {
+                        "first_name": person["first_name"],
+                        "last_name": person["last_name"],
+                        "email": person["email"],
+                        "job_title": person["job_title"],
+                        "created_at": changed,
+                        "updated_at": changed,
+                    }
                 )
             with tenant_context(organization):
-                created = Contact.objects.bulk_create(rows)
-            for offset, row in enumerate(created):
-                (stale_ids if done + offset < stale_count else live_ids).append(row.pk)
+                # The one bulk write path (logicnet/bulk): sealed and indexed a batch at a time, COPY.
+                created = insert_rows(Contact, organization, rows)
+            for offset, pk in enumerate(created):
+                (stale_ids if done + offset < stale_count else live_ids).append(pk)
             done += size
         # One ciphertext of the subject and of the body per organization, shared by its
         # interactions (the associated data binds a value to its organization and field, not
@@ -169,25 +237,25 @@ class Command(BaseCommand):
         everyone = stale_ids + live_ids
         done = 0
         while done < interactions:
-            size = min(self.batch_size, interactions - done)
+            size = min(self.seed_batch, interactions - done)
             rows, who = [], []
             for i in range(done, done + size):
                 old = i < old_count
                 occurred = now - datetime.timedelta(
                     days=(INTERACTION_PERIOD_DAYS + 30 + rng.randrange(700)) if old else rng.randrange(4 * 365)
                 )
-                row = Interaction(organization=organization, kind="call", occurred_at=occurred, created_at=occurred)
-                row.__dict__.update(sealed)
-                rows.append(row)
+                rows.append({"kind": "call", "occurred_at": occurred, "created_at": occurred, **sealed})
                 # A stale contact has only old interactions (its last activity is long ago).
                 who.append(rng.choice(everyone) if old else rng.choice(live_ids or stale_ids))
             with tenant_context(organization):
-                made = Interaction.objects.bulk_create(rows)
-                InteractionParticipant.objects.bulk_create(
-                    InteractionParticipant(
-                        organization=organization, interaction=row, contact_id=pk, occurred_at=row.occurred_at
-                    )
-                    for row, pk in zip(made, who, strict=True)
+                made = insert_rows(Interaction, organization, rows)
+                insert_rows(
+                    InteractionParticipant,
+                    organization,
+                    [
+                        {"interaction_id": pk, "contact_id": contact_id, "occurred_at": row["occurred_at"]}
+                        for pk, contact_id, row in zip(made, who, rows, strict=True)
+                    ],
                 )
             done += size
         held = stale_ids[:HOLDS_PER_ORGANIZATION]
