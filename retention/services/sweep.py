@@ -9,12 +9,18 @@ the rule ages:
    (the rule's `activity`), not yet anonymised, not under a legal hold, and not locked by
    another sweep (FOR UPDATE SKIP LOCKED: two sweeps at once split the rows between them,
    neither waits nor acts twice);
-2. set-based, in the same short transaction inside the organization's tenant context:
-   - delete: the rows go (DELETE ... WHERE id IN batch; their cascades with them);
-   - anonymise: the fields the registry classifies under the rule are emptied as the erasure
-     engine empties them (offboarding._erased_value; search columns with their sources, the
-     name-token rows follow by trigger), and the rows about the same person that the
-     registry erases by deleting them (extra emails, phones, addresses, tags, tasks) go;
+2. set-based, in the same short transaction inside the organization's tenant context, one
+   statement per table with the batch (BATCH_SIZE rows) as one array parameter
+   (`id = ANY(%s)`):
+   - delete: the rows go, with the rows that cascade from them (an interaction's
+     participants, a released hold naming it) deleted first, one DELETE per table;
+   - anonymise: the rows about the same person that the registry erases by deleting them
+     (extra emails, phones, addresses, tags, tasks, deal links) go, one DELETE per table;
+     then one UPDATE empties the fields the registry classifies under the rule as the
+     erasure engine empties them (offboarding._erased_value; search columns with their
+     sources, the name-token rows follow by a statement-level trigger); a foreign key to
+     empty is emptied by its own UPDATE over the rows that have one (every write of a
+     foreign key costs a per-row tenant check);
 3. one audit event for the batch, with the rule, the counts and the ids.
 A killed sweep keeps every committed batch; the next run finds only what is left (deleted
 rows are gone, anonymised ones no longer match), so it resumes where the last one stopped.
