@@ -7,17 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
-from contacts.models import (
-    Contact,
-    ContactAddress,
-    ContactEmail,
-    ContactPhone,
-    ContactShare,
-    ContactTag,
-    Interaction,
-    InteractionParticipant,
-    Task,
-)
+from activity.models import Interaction, InteractionParticipant, Task
+from contacts.models import Contact, ContactAddress, ContactEmail, ContactPhone, ContactShare, ContactTag
 from contacts.services.contacts import create_contact, update_contact
 from contacts.services.merge import merge_contacts
 from logicnet.audit.models import AuditEvent

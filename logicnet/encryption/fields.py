@@ -114,6 +114,14 @@ class DecryptingAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
+def ciphertext_label(model) -> str:
+    """The model name an encrypted value's associated data carries: the model's label, or
+    the label its rows were sealed under before the model moved to another app (`sealed_as`
+    on the model). Binding to the old name keeps every stored value readable after the move
+    without re-encrypting a table; the organization and field still bind it as before."""
+    return getattr(model, "sealed_as", None) or model._meta.label
+
+
 class EncryptedMixin:
     """Mixed in before a Django field class; stores AES-256-GCM ciphertext in a text column."""
 
@@ -199,7 +207,7 @@ class EncryptedMixin:
         try:
             # Padded to a length bucket (format v2): unpadded, a dump showed every value's
             # exact length, and a length narrows a name or an email down (see crypto.pad).
-            token = encrypt_value(organization_id, label, self.padded_field, crypto.pad(plaintext))
+            token = encrypt_value(organization_id, self.model_label, self.padded_field, crypto.pad(plaintext))
             return Sealed(crypto.to_padded_token(token))
         except EncryptionWriteError:
             raise
@@ -210,7 +218,9 @@ class EncryptedMixin:
 
     @cached_property
     def model_label(self) -> str:
-        return self.model._meta.label
+        """The model name the associated data binds this field's values to (see
+        `ciphertext_label`)."""
+        return ciphertext_label(self.model)
 
     @cached_property
     def padded_field(self) -> str:
@@ -218,17 +228,17 @@ class EncryptedMixin:
 
     def decrypt_sealed(self, instance, sealed: Sealed):
         organization_id = _organization_id(instance)
-        label = self.model_label
+        label = self.model._meta.label
         token = sealed.token
         if token[1:2] == "2":  # "v2.": padded (the cheapest test on a path run for every value)
             try:
-                padded = decrypt_value(organization_id, label, self.padded_field, token)
+                padded = decrypt_value(organization_id, self.model_label, self.padded_field, token)
                 # crypto.unpad, inlined: this runs for every value read.
                 plaintext = padded[: padded.rindex(crypto.PAD_MARKER)]
             except (DecryptionError, ValueError) as exc:
                 raise self._padded_error(organization_id, label, exc) from None
         else:  # v1, written before values were padded
-            plaintext = decrypt_value(organization_id, label, self.name, token)
+            plaintext = decrypt_value(organization_id, self.model_label, self.name, token)
         try:
             return self.decode_plaintext(plaintext)
         except (ValueError, TypeError, ValidationError) as exc:

@@ -24,10 +24,11 @@ from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
 from accounts.two_factor import TOTP_DEVICE_NAME
 from accounts.two_factor_models import AuthenticatorDevice
+from activity.models import Task
+from activity.services import create_task, log_interaction
 from consent.models import ConsentRecord
 from consent.services.ledger import create_purpose, give_consent
-from contacts.models import Company, Contact, Task
-from contacts.services.activity import create_task, log_interaction
+from contacts.models import Company, Contact
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from deals.models import Deal, Stage

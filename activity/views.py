@@ -1,6 +1,6 @@
 """Interactions, tasks, "My tasks" and the contact and company timelines.
 
-Thin views: guarded read (contacts.access, contacts.selectors_activity) → form → service
+Thin views: guarded read (contacts.access, activity.selectors) → form → service
 → redirect or render. htmx requests get the partial they swap in; without JavaScript the
 same URLs answer with whole pages.
 """
@@ -16,10 +16,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contacts.access import get_company_for, get_contact_for, visible_companies, visible_contacts
-from contacts.forms_activity import InteractionForm, TaskForm
-from contacts.selectors import search_contacts
-from contacts.selectors_activity import (
+from activity.forms import InteractionForm, TaskForm
+from activity.selectors import (
     Cursor,
     get_interaction_for,
     get_task_for,
@@ -28,7 +26,7 @@ from contacts.selectors_activity import (
     timeline,
     visible_contacts_or_none,
 )
-from contacts.services.activity import (
+from activity.services import (
     MAX_PARTICIPANTS,
     complete_task,
     create_task,
@@ -39,6 +37,8 @@ from contacts.services.activity import (
     update_interaction,
     update_task,
 )
+from contacts.access import get_company_for, get_contact_for, visible_companies, visible_contacts
+from contacts.selectors import search_contacts
 from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
@@ -168,7 +168,7 @@ def interaction_create(request, org_slug, contact_id):
         else:
             return HttpResponseRedirect(_safe_next(request) or _page_of(org_slug, contact=contact))
     context = {"form": form, "chosen": chosen, "contact": contact, "back": _page_of(org_slug, contact=contact)}
-    return render(request, "contacts/interaction_form.html", context)
+    return render(request, "activity/interaction_form.html", context)
 
 
 @requires_role(read=Role.MEMBER)
@@ -193,7 +193,7 @@ def interaction_edit(request, org_slug, interaction_id):
         else:
             return HttpResponseRedirect(back)
     context = {"form": form, "chosen": chosen, "interaction": interaction, "back": back, "hidden_count": len(hidden)}
-    return render(request, "contacts/interaction_form.html", context)
+    return render(request, "activity/interaction_form.html", context)
 
 
 @require_POST
@@ -225,7 +225,7 @@ def interaction_participants(request, org_slug):
             found = [c for c in found if c.pk in allowed]
         results = found[:PICKER_RESULTS]
     context = {"chosen": chosen, "results": results, "query": query}
-    return render(request, "contacts/_participant_picker.html", context)
+    return render(request, "activity/_participant_picker.html", context)
 
 
 # --- Tasks ------------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ def task_create(request, org_slug):
         else:
             return HttpResponseRedirect(back)
     context = {"form": form, "contact": contact, "company": company, "back": back}
-    return render(request, "contacts/task_form.html", context)
+    return render(request, "activity/task_form.html", context)
 
 
 @requires_role(read=Role.MEMBER)
@@ -280,7 +280,7 @@ def task_edit(request, org_slug, task_id):
         else:
             return HttpResponseRedirect(back)
     context = {"form": form, "task": task, "contact": task.contact, "company": task.company, "back": back}
-    return render(request, "contacts/task_form.html", context)
+    return render(request, "activity/task_form.html", context)
 
 
 @require_POST
@@ -300,7 +300,7 @@ def task_toggle(request, org_slug, task_id):
             "next_url": _safe_next(request) or reverse("my_tasks", kwargs={"org_slug": org_slug}),
             "show_related": request.POST.get("show_related") == "1",
         }
-        return render(request, "contacts/_task_row.html", context)
+        return render(request, "activity/_task_row.html", context)
     return HttpResponseRedirect(_safe_next(request) or reverse("my_tasks", kwargs={"org_slug": org_slug}))
 
 
@@ -323,7 +323,7 @@ def my_tasks_page(request, org_slug):
         ("upcoming", _("Upcoming"), tasks.upcoming, _("Nothing planned after today."), False),
     ]
     context = {"tasks": tasks, "groups": groups, "can_write": _can_write(request), "next_url": request.get_full_path()}
-    return render(request, "contacts/my_tasks.html", context)
+    return render(request, "activity/my_tasks.html", context)
 
 
 # --- Timelines --------------------------------------------------------------------------------
@@ -350,9 +350,9 @@ def _timeline_response(request, *, contact=None, company=None, url: str):
         "next_url": (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path(),
     }
     if request.htmx:
-        return render(request, "contacts/_timeline_page.html", context)
+        return render(request, "activity/_timeline_page.html", context)
     context["back"] = _page_of(request.organization.slug, contact=contact, company=company)
-    return render(request, "contacts/timeline.html", context)
+    return render(request, "activity/timeline.html", context)
 
 
 def contact_timeline(request, org_slug, contact_id):

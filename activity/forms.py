@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
-from contacts.models import Company, Contact, Interaction
-from contacts.selectors_activity import members_of_organization
-from contacts.services.activity import MAX_PARTICIPANTS
+from activity.models import Interaction
+from activity.selectors import members_of_organization
+from activity.services import MAX_PARTICIPANTS
+from contacts.models import Company, Contact
 
 SUBJECT_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 20000

@@ -24,8 +24,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from activity.models import Interaction, InteractionParticipant, Task
 from contacts.access import sees_all_contacts, visible_contacts
-from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
+from contacts.models import Company, Contact
 from logicnet.tenancy.roles import Actor
 
 TIMELINE_PAGE_SIZE = 25

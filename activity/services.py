@@ -20,7 +20,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, User
-from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
+from activity.models import Interaction, InteractionParticipant, Task
+from contacts.models import Company, Contact
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.sweeps import sweep_ids
@@ -270,7 +271,7 @@ def due_task_reminders(*, now: datetime.datetime | None = None) -> list[tuple[in
     """(organization_id, task_id) of open tasks due by now whose reminder has not gone out.
 
     Across every organization, through the narrow function logicnet_due_task_reminders
-    (ids only, read from the partial index task_reminder_due_idx; contacts migration 0007):
+    (ids only, read from the partial index task_reminder_due_idx; activity migration 0001):
     beat's role reaches no role that reads every tenant, and each reminder is then sent
     inside its organization's tenant context. One audit event per sweep that found work,
     not one per minute. Nothing is claimed here."""
@@ -290,9 +291,9 @@ def _reminder_message(task: Task, organization: Organization) -> tuple[str, str,
     }
     with translation.override(language), timezone.override(settings.TIME_ZONE):
         return (
-            " ".join(render_to_string("contacts/email/task_reminder_subject.txt", context).split()),
-            render_to_string("contacts/email/task_reminder_message.txt", context),
-            render_to_string("contacts/email/task_reminder_message.html", context),
+            " ".join(render_to_string("activity/email/task_reminder_subject.txt", context).split()),
+            render_to_string("activity/email/task_reminder_message.txt", context),
+            render_to_string("activity/email/task_reminder_message.html", context),
         )
 
 
