@@ -3,7 +3,7 @@ activity with its contacts and companies.
 
 These models lived in the contacts app until the activity grew past contacts; their tables
 were renamed in place (activity migration 0001) and their encrypted values stay bound to
-the labels they were sealed under (`sealed_as`, see logicnet.encryption.fields), so every
+the labels they were sealed under (`sealed_under`, see logicnet.encryption.fields), so every
 row written before the move still opens."""
 
 from django.conf import settings
@@ -13,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Company, Contact
-from logicnet.encryption.fields import EncryptedCharField, EncryptedTextField
+from logicnet.encryption.fields import EncryptedCharField, EncryptedTextField, sealed_under
 from logicnet.tenancy.models import TenantModel
 
 
+@sealed_under("contacts.Interaction")
 class Interaction(TenantModel):
     """A note, call, meeting or logged email with one or more contacts."""
-
-    sealed_as = "activity.Interaction"
 
     class Kind(models.TextChoices):
         NOTE = "note", _("Note")
@@ -60,9 +59,8 @@ class InteractionParticipant(TenantModel):
         return f"contact {self.contact_id} in interaction {self.interaction_id}"
 
 
+@sealed_under("contacts.Task")
 class Task(TenantModel):
-    sealed_as = "activity.Task"
-
     title = EncryptedCharField(_("title"), max_length=200)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     assignee = models.ForeignKey(

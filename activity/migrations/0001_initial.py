@@ -1,10 +1,10 @@
 """Interactions, their participants and tasks move here from the contacts app, keeping every
 row: the state moves (contacts 0010 forgets the models), the tables are renamed in place.
 A rename keeps each table's rows, indexes, constraints, foreign keys, row-level security
-policies, reference triggers and id sequence (the id defaults name their sequence by oid);
+policies, triggers and id sequence (the id defaults name their sequence by oid);
 logicnet.tenancy.rls re-checks all of them after migrate. The reminder sweep's SECURITY
 DEFINER function names the task table in its body, so it is created again on the new name.
-Encrypted values stay bound to their old model labels (`sealed_as` on the models)."""
+Encrypted values stay bound to their old model labels (`sealed_under` on the models)."""
 
 import django.db.models.deletion
 import django.utils.timezone
@@ -32,12 +32,46 @@ REVOKE ALL ON FUNCTION logicnet_due_task_reminders(timestamptz, integer) FROM PU
 """
 
 
+# The tenant reference triggers (logicnet.tenancy.rls) name the referenced table in their
+# arguments: the two that point at the interactions' table are re-pointed here, so writes
+# between this migration and the end of migrate (which re-creates every trigger) still work.
+# On a new database the triggers do not exist yet and nothing is done.
+REFERENCES_TO_INTERACTIONS = [
+    ("activity_interactionparticipant", "contacts_interactionparticipant"),
+    ("retention_legalhold", "retention_legalhold"),
+]
+
+REPOINT_TRIGGER = """
+DO $$ BEGIN
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = '"{table}"'::regclass AND tgname = 'tenant_ref_interaction_id')
+    THEN
+        DROP TRIGGER tenant_ref_interaction_id ON "{table}";
+        CREATE TRIGGER tenant_ref_interaction_id BEFORE INSERT OR UPDATE OF interaction_id ON "{table}"
+            FOR EACH ROW WHEN (pg_trigger_depth() = 0)
+            EXECUTE FUNCTION logicnet_tenant_reference_check('interaction_id', '{target}', 'id');
+    END IF;
+END $$;
+"""
+
+
 def _renames(pairs) -> str:
     return "\n".join(f'ALTER TABLE "{old}" RENAME TO "{new}";' for old, new in pairs)
 
 
-FORWARD = _renames(TABLES) + REMINDERS_FUNCTION.format(table="activity_task")
-BACKWARD = _renames((new, old) for old, new in TABLES) + REMINDERS_FUNCTION.format(table="contacts_task")
+FORWARD = (
+    _renames(TABLES)
+    + REMINDERS_FUNCTION.format(table="activity_task")
+    + "".join(
+        REPOINT_TRIGGER.format(table=new, target="activity_interaction") for new, _old in REFERENCES_TO_INTERACTIONS
+    )
+)
+BACKWARD = (
+    _renames((new, old) for old, new in TABLES)
+    + REMINDERS_FUNCTION.format(table="contacts_task")
+    + "".join(
+        REPOINT_TRIGGER.format(table=old, target="contacts_interaction") for _new, old in REFERENCES_TO_INTERACTIONS
+    )
+)
 
 
 class Migration(migrations.Migration):

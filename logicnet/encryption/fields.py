@@ -114,12 +114,27 @@ class DecryptingAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
+# Models moved to another app: their label -> the label their values were sealed under.
+FORMER_LABELS: dict[str, str] = {}
+
+
+def sealed_under(former_label: str):
+    """Class decorator for a model moved from another app: its encrypted values stay bound
+    to the label they were sealed under, so every stored value keeps opening without a
+    table being re-encrypted (the organization and the field still bind each value). Kept
+    by label, so the historical models of a data migration, which carry no class
+    attributes, seal and open values the same way."""
+
+    def register(model):
+        FORMER_LABELS[model._meta.label] = former_label
+        return model
+
+    return register
+
+
 def ciphertext_label(model) -> str:
-    """The model name an encrypted value's associated data carries: the model's label, or
-    the label its rows were sealed under before the model moved to another app (`sealed_as`
-    on the model). Binding to the old name keeps every stored value readable after the move
-    without re-encrypting a table; the organization and field still bind it as before."""
-    return getattr(model, "sealed_as", None) or model._meta.label
+    """The model name an encrypted value's associated data carries (see sealed_under)."""
+    return FORMER_LABELS.get(model._meta.label, model._meta.label)
 
 
 class EncryptedMixin:
