@@ -1,5 +1,5 @@
 """Interactions (notes, calls, meetings, logged emails) and tasks: the organization's
-activity with its contacts and companies.
+activity with its contacts, companies and deals.
 
 These models lived in the contacts app until the activity grew past contacts; their tables
 were renamed in place (activity migration 0001) and their encrypted values stay bound to
@@ -33,11 +33,24 @@ class Interaction(TenantModel):
     subject = EncryptedCharField(_("subject"), max_length=200, blank=True)
     body = EncryptedTextField(_("details"), blank=True)
     company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions")
+    # The deal the interaction was logged on. Its participants include the deal's contacts,
+    # so it also shows on their timelines; deleting the deal leaves the call on them.
+    deal = models.ForeignKey(
+        "deals.Deal", on_delete=models.SET_NULL, null=True, blank=True, related_name="interactions"
+    )
     participants = models.ManyToManyField(Contact, through="InteractionParticipant", related_name="interactions")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "company", "occurred_at"], name="interaction_company_idx")]
+        indexes = [
+            models.Index(fields=["organization", "company", "occurred_at"], name="interaction_company_idx"),
+            # A deal's timeline; most interactions have no deal, so they stay out of it.
+            models.Index(
+                fields=["organization", "deal", "occurred_at"],
+                name="interaction_deal_idx",
+                condition=Q(deal__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -73,6 +86,7 @@ class Task(TenantModel):
     )
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
+    deal = models.ForeignKey("deals.Deal", on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
     done_at = models.DateTimeField(null=True, blank=True)
     reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
@@ -82,6 +96,9 @@ class Task(TenantModel):
         indexes = [
             models.Index(fields=["organization", "assignee", "done_at", "due_at"], name="task_assignee_idx"),
             models.Index(fields=["organization", "contact", "due_at"], name="task_contact_idx"),
+            models.Index(
+                fields=["organization", "deal", "due_at"], name="task_deal_idx", condition=Q(deal__isnull=False)
+            ),
             # The reminder sweep's scan across organizations: only open, unreminded tasks.
             models.Index(
                 fields=["due_at"],

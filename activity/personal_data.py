@@ -70,6 +70,7 @@ classify(
             purpose=PURPOSE,
         ),
         "company": not_personal(),
+        "deal": not_personal("a link to the deal; the deal's people are among the participants"),
         "participants": personal(
             Category.USAGE,
             subject=INTERACTION_SUBJECT,
@@ -104,6 +105,7 @@ classify(
         "assignee": _staff("assignee", "team_work"),
         "contact": _of_contact(Category.USAGE, provided=False),
         "company": not_personal(),
+        "deal": not_personal(),
         "done_at": not_personal(),
         "reminder_sent_at": not_personal(),
         "created_by": _staff("created_by"),
