@@ -287,6 +287,19 @@ class Seeder:
                 contacts=self.rng.sample(people_at[company.pk], k=min(2, len(people_at[company.pk]))),
             )
             self.backdate(Deal, deal.pk, created, stage_entered_at=self.working_time(created), updated_at=created)
+            # The first call on the deal: on its timeline and on its contacts' (no draw from
+            # the generator, so the rest of the seed stays as it was).
+            log_interaction(
+                organization=organization,
+                actor=deal.owner,
+                kind="call",
+                occurred_at=created,
+                subject="Primul apel despre ofertă",
+                body="",
+                contacts=[],
+                company=company,
+                deal=deal,
+            )
             if outcome != "open":
                 deal = set_deal_status(
                     organization=organization,
