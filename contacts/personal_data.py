@@ -18,7 +18,6 @@ from logicnet.personal_data.registry import (
     delete_row,
     not_personal,
     personal,
-    unlink,
     user_via,
 )
 
@@ -276,76 +275,6 @@ classify(
         name: not_personal("the definition of a field, not its values")
         for name in ("id", "organization", "entity", "key", "label", "kind", "choices", "is_personal", "position")
     },
-)
-# An interaction is about its participants; its text may hold anything about them.
-INTERACTION_SUBJECT = Subject("contact", "participants")
-classify(
-    "contacts.Interaction",
-    {
-        "id": not_personal(),
-        "organization": not_personal(),
-        "kind": not_personal(),
-        "occurred_at": personal(
-            Category.USAGE,
-            subject=INTERACTION_SUBJECT,
-            retention="interaction",
-            purpose=PURPOSE,
-            plaintext=Plain.TIMESTAMP,
-        ),
-        "author": _staff("author"),
-        "subject": personal(
-            Category.NOTES,
-            subject=INTERACTION_SUBJECT,
-            retention="interaction",
-            purpose=PURPOSE,
-        ),
-        "body": personal(
-            Category.NOTES,
-            subject=INTERACTION_SUBJECT,
-            retention="interaction",
-            purpose=PURPOSE,
-        ),
-        "company": not_personal(),
-        "participants": personal(
-            Category.USAGE,
-            subject=INTERACTION_SUBJECT,
-            retention="interaction",
-            purpose=PURPOSE,
-        ),
-        "created_at": not_personal(),
-    },
-    # Taken out of the interaction; the interaction goes when no participant is left, so a
-    # meeting with three people does not vanish because one of them asked (GDPR Art. 17
-    # reaches this person's data, not the others').
-    erasure=unlink(through="contacts.InteractionParticipant", parent="interaction", subject="contact"),
-)
-classify(
-    "contacts.InteractionParticipant",
-    {
-        "id": not_personal(),
-        "organization": not_personal(),
-        "interaction": _of_contact(Category.USAGE, provided=False),
-        "contact": _of_contact(Category.USAGE, provided=False),
-        "occurred_at": _of_contact(Category.USAGE, provided=False, plaintext=Plain.TIMESTAMP),
-    },
-    erasure=delete_row(),
-)
-classify(
-    "contacts.Task",
-    {
-        "id": not_personal(),
-        "organization": not_personal(),
-        "title": _of_contact(Category.NOTES, provided=False),
-        "due_at": not_personal(),
-        "assignee": _staff("assignee", "team_work"),
-        "contact": _of_contact(Category.USAGE, provided=False),
-        "company": not_personal(),
-        "done_at": not_personal(),
-        "reminder_sent_at": not_personal(),
-        "created_by": _staff("created_by"),
-        "created_at": not_personal(),
-    },
-    erasure=delete_row(),
 )
 classify(
     "contacts.SavedView",

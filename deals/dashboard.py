@@ -23,8 +23,8 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from activity.selectors import members_of_organization, visible_interactions, visible_tasks
 from contacts.access import visible_contacts
-from contacts.selectors_activity import members_of_organization, visible_interactions, visible_tasks
 from deals.access import visible_deals
 from deals.models import Deal, DealSettings, DealTotal, Pipeline, Stage
 from deals.money import RateBook, cents, rate_book, weighted

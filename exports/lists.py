@@ -1,6 +1,6 @@
 """The CRM lists that can be exported: contacts, companies and interactions.
 
-Each reuses its list page's visibility rule (contacts.access, contacts.selectors_activity)
+Each reuses its list page's visibility rule (contacts.access, activity.selectors)
 and filter (the list's filter form and contacts.selectors_lists.filter_*), so an export holds
 exactly the rows the actor sees on the page under the same filter, minus contacts whose
 processing is restricted (GDPR Art. 18: stored, not otherwise processed; an export to a
@@ -231,8 +231,8 @@ def _prepare_companies(rows: list[Row], context: dict) -> None:
 def matching_interactions(actor, params: dict[str, list[str]]):
     """Every interaction the actor may see (there is no interactions list page to filter
     yet; `kind` narrows to one type), leaving out those with a restricted participant."""
-    from contacts.models import Interaction, InteractionParticipant
-    from contacts.selectors_activity import visible_interactions
+    from activity.models import Interaction, InteractionParticipant
+    from activity.selectors import visible_interactions
 
     restricted = InteractionParticipant.objects.filter(
         organization=actor.organization, interaction=OuterRef("pk"), contact__restricted_at__isnull=False
@@ -259,9 +259,9 @@ def _day(value: str):
 
 def _participants(rows: list[Row], context: dict) -> None:
     """The names of each interaction's participants the actor may see (a timeline never
-    names one they may not: contacts/selectors_activity.py)."""
-    from contacts.models import InteractionParticipant
-    from contacts.selectors_activity import visible_contacts_or_none
+    names one they may not: activity/selectors.py)."""
+    from activity.models import InteractionParticipant
+    from activity.selectors import visible_contacts_or_none
     from exports.services import decrypt_rows
 
     actor = context["actor"]
@@ -290,7 +290,7 @@ def _prepare_interactions(rows: list[Row], context: dict) -> None:
 
 
 def _interaction_columns(actor) -> list[Column]:
-    from contacts.models import Interaction
+    from activity.models import Interaction
 
     return [
         Column("pk", _("ID")),
@@ -308,8 +308,9 @@ def _interaction_columns(actor) -> list[Column]:
 
 
 def register_crm_lists() -> None:
+    from activity.models import Interaction
     from contacts.forms_lists import DEFAULT_COMPANY_COLUMNS, DEFAULT_CONTACT_COLUMNS
-    from contacts.models import Company, Contact, Interaction
+    from contacts.models import Company, Contact
 
     register(
         ExportList(

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "logicnet.bulk",
     "accounts",
     "contacts",
+    "activity",  # interactions and tasks, linked to contacts, companies and deals
     "deals",
     "privacy",
     "usage",  # Logicnet's own cookies and usage data (consent banner, recently used)
@@ -296,7 +297,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.delete_expired_uploads",
         "schedule": crontab(hour=3, minute=40),
     },
-    "send-task-reminders": {"task": "contacts.send_task_reminders", "schedule": 60.0},
+    "send-task-reminders": {"task": "activity.send_task_reminders", "schedule": 60.0},
     "flush-contact-views": {"task": "contacts.flush_contact_views", "schedule": 10.0},
     "destroy-retired-keys": {"task": "encryption.destroy_retired_keys", "schedule": 24 * 3600.0},
     "seal-audit-log": {"task": "audit.seal_audit_log", "schedule": 10.0},

@@ -25,6 +25,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", dashboard, name="dashboard"),
     path("o/<slug:org_slug>/dashboard/<slug:chart_key>.csv", dashboard_chart_csv, name="dashboard_chart_csv"),
     path("o/<slug:org_slug>/", include(organization_urlpatterns + crm_urlpatterns)),
+    # Interactions, tasks and the timelines of contacts, companies and deals.
+    path("o/<slug:org_slug>/", include("activity.urls")),
     # Pipelines, the board, deals, transactions and their settings.
     path("o/<slug:org_slug>/deals/", include("deals.urls")),
     # Imports of contacts and companies from files.

@@ -43,7 +43,7 @@ class LegalHold(TenantModel):
         "contacts.Contact", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("contact")
     )
     interaction = models.ForeignKey(
-        "contacts.Interaction",
+        "activity.Interaction",
         on_delete=models.CASCADE,
         null=True,
         blank=True,

@@ -25,7 +25,7 @@ def holds_on_contact(organization_id: int, contact_id: int) -> list[LegalHold]:
     """The active holds that keep a contact's data: on the contact itself, or on an
     interaction it takes part in. Call inside the tenant context. An erasure request for
     this person is not carried out while any is active (GDPR Art. 17(3)(e))."""
-    from contacts.models import InteractionParticipant
+    from activity.models import InteractionParticipant
 
     interactions = InteractionParticipant.objects.filter(organization_id=organization_id, contact_id=contact_id).values(
         "interaction_id"
@@ -41,7 +41,7 @@ def find_hold_subjects(organization, query: str, *, limit: int = 10) -> dict:
     """The contacts a legal hold may be placed on, found as the rest of the app finds them:
     an email address exactly through the blind indexes, otherwise name prefixes; with each
     contact's latest interactions (a hold may name one interaction alone)."""
-    from contacts.models import Interaction, InteractionParticipant
+    from activity.models import Interaction, InteractionParticipant
     from contacts.selectors import search_contacts
     from contacts.services.contacts import find_duplicates
     from logicnet.tenancy.context import tenant_context

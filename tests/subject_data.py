@@ -8,7 +8,7 @@ import datetime
 
 from django.utils import timezone
 
-from contacts.services.activity import create_task, log_interaction
+from activity.services import create_task, log_interaction
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from contacts.services.custom_fields import create_custom_field

@@ -55,12 +55,12 @@ def test_collect_gathers_the_contacts_data_across_models(subject, alice):
     assert [r["street"] for r in sections["contacts.ContactAddress"]] == [s.STREET]
     assert len(sections["contacts.ContactPhone"]) == 1
     assert sorted(r["tag"] for r in sections["contacts.ContactTag"]) == ["tea", "vip"]
-    assert [r["title"] for r in sections["contacts.Task"]] == [s.TASK_TITLE]
-    interactions = {r["subject"]: r for r in sections["contacts.Interaction"]}
+    assert [r["title"] for r in sections["activity.Task"]] == [s.TASK_TITLE]
+    interactions = {r["subject"]: r for r in sections["activity.Interaction"]}
     shared = interactions[s.SHARED_INTERACTION[0]]
     assert sorted(map(str, shared["participants"])) == sorted([str(contact.pk), ANOTHER_PERSON, ANOTHER_PERSON])
     assert shared["author"] == "Alice Alpha"
-    assert len(sections["contacts.InteractionParticipant"]) == 2
+    assert len(sections["activity.InteractionParticipant"]) == 2
 
 
 def test_other_people_and_other_organizations_stay_out(subject, org_b, charlie):
@@ -78,7 +78,7 @@ def test_provided_only_is_the_portability_subset(subject):
     assert row["email"] == s.EMAIL and row["first_name"] == s.FIRST
     # Staff notes and where the data came from are not what the person provided.
     assert "notes" not in row and "source_detail" not in row and "owner" not in row
-    assert "contacts.Task" not in data.sections and "contacts.Interaction" not in data.sections
+    assert "activity.Task" not in data.sections and "activity.Interaction" not in data.sections
     assert data.information is None
     assert set(row) - {"id"} <= set(provided_fields("contact")["contacts.Contact"])
 
@@ -154,7 +154,7 @@ def test_article_15_information_comes_from_the_registry(org_a):
 def _contact_with_interactions(organization, actor, name: str, count: int):
     from django.utils import timezone
 
-    from contacts.services.activity import log_interaction
+    from activity.services import log_interaction
 
     contact = create_contact(
         organization=organization,
@@ -179,14 +179,14 @@ def test_query_count_does_not_grow_with_the_interactions(org_a, alice, django_as
     few = _contact_with_interactions(org_a, alice, "few", 5)
     many = _contact_with_interactions(org_a, alice, "many", 50)
     with CaptureQueriesContext(connection) as captured:
-        assert len(collect("contact", few, audit=False).sections["contacts.Interaction"]) == 5
+        assert len(collect("contact", few, audit=False).sections["activity.Interaction"]) == 5
     with django_assert_max_num_queries(len(captured.captured_queries)):
         data = collect("contact", many, audit=False)
-    assert len(data.sections["contacts.Interaction"]) == 50
+    assert len(data.sections["activity.Interaction"]) == 50
     # Participants in no particular order (ids are not chronological): the subject and "another person".
     assert all(
         set(r["participants"]) == {many.pk, ANOTHER_PERSON} and len(r["participants"]) == 2
-        for r in data.sections["contacts.Interaction"]
+        for r in data.sections["activity.Interaction"]
     )
 
 

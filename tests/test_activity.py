@@ -13,15 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organization
-from contacts.models import Contact, Interaction, InteractionParticipant, Task
-from contacts.selectors_activity import TIMELINE_PAGE_SIZE, Cursor, my_tasks, timeline
-from contacts.services.activity import (
+from activity.models import Interaction, InteractionParticipant, Task
+from activity.selectors import TIMELINE_PAGE_SIZE, Cursor, my_tasks, timeline
+from activity.services import (
     complete_task,
     create_task,
     delete_interaction,
     log_interaction,
     update_interaction,
 )
+from contacts.models import Contact
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import escape
 
-from contacts.models import Company, CompanyTag, Contact, Task
+from activity.models import Task
+from contacts.models import Company, CompanyTag, Contact
 from contacts.services.companies import (
     StaleCompanyError,
     create_company,

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.urls import reverse
 
+from activity.models import Interaction, InteractionParticipant, Task
 from contacts.models import (
     Contact,
     ContactAddress,
@@ -15,9 +16,6 @@ from contacts.models import (
     ContactShare,
     ContactTag,
     CustomField,
-    Interaction,
-    InteractionParticipant,
-    Task,
 )
 from contacts.services.contacts import create_contact, update_contact
 from contacts.services.merge import merge_contacts

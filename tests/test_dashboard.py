@@ -138,8 +138,8 @@ def test_owner_filter_and_visibility_rules(org_a, alice, bob, figures):
 
 
 def test_overdue_tasks_and_new_contacts(org_a, alice, figures):
+    from activity.services import create_task
     from contacts.models import Contact
-    from contacts.services.activity import create_task
 
     contact = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana"})
     with tenant_context(org_a):

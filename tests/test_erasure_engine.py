@@ -10,7 +10,8 @@ import json
 import pytest
 from django.apps import apps
 
-from contacts.models import Company, CompanyNameToken, Contact, Interaction, InteractionParticipant, Task
+from activity.models import Interaction, InteractionParticipant, Task
+from contacts.models import Company, CompanyNameToken, Contact
 from contacts.selectors import search_companies
 from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent
@@ -61,12 +62,12 @@ def test_the_plan_is_a_preview_without_personal_values(org_a, alice):
     steps = {(step.model, step.path): step for step in preview.steps}
     assert steps[("contacts.Contact", "pk")].action == "delete_row"
     assert steps[("contacts.Contact", "pk")].rows == 1
-    interactions = steps[("contacts.Interaction", "participants")]
+    interactions = steps[("activity.Interaction", "participants")]
     assert (interactions.action, interactions.rows, interactions.shared_rows) == ("unlink", 2, 1)
-    assert steps[("contacts.InteractionParticipant", "contact")].note.startswith("handled by the unlink")
+    assert steps[("activity.InteractionParticipant", "contact")].note.startswith("handled by the unlink")
     assert steps[("contacts.ContactNameToken", "contact")].action == "follows"
     assert steps[("contacts.ContactEmail", "contact")].rows == 1
-    assert steps[("contacts.Task", "contact")].action == "delete_row"
+    assert steps[("activity.Task", "contact")].action == "delete_row"
     assert {store["key"] for store in preview.stores} >= {"export_files", "backups", "mail_sent"}
     assert ErasurePlan.from_dict(json.loads(document)).as_dict() == preview.as_dict()
 
@@ -100,8 +101,8 @@ def test_erasure_leaves_no_trace_and_keeps_the_shared_interaction(platform_db, a
         assert AuditEvent.objects.filter(target_type="contact", target_id=str(contact.pk)).count() >= 2
     assert verify_audit_log().intact
     assert counts["deleted"]["contacts.Contact"] == 1
-    assert counts["unlinked"]["contacts.InteractionParticipant"] == 2
-    assert counts["deleted_when_nobody_left"]["contacts.Interaction"] == 1
+    assert counts["unlinked"]["activity.InteractionParticipant"] == 2
+    assert counts["deleted_when_nobody_left"]["activity.Interaction"] == 1
     assert counts["audit_values_redacted"] == 1
     assert s.EMAIL not in json.dumps(counts)
     # Nothing is left to do: a second run completes at once.

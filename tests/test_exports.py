@@ -14,7 +14,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Membership, Organization
-from contacts.models import Contact, Interaction, InteractionParticipant
+from activity.models import Interaction, InteractionParticipant
+from contacts.models import Contact
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from exports import services

@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.exports import MEMBER_EXPORT, export_path
 from accounts.models import Invitation, Membership, Organization
 from accounts.services import invite_member
+from activity.services import create_task, log_interaction
 from contacts.models import Company, Contact, SavedView
-from contacts.services.activity import create_task, log_interaction
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from contacts.services.custom_fields import create_custom_field

@@ -288,14 +288,15 @@ def _support_objects(organization, owner, member) -> dict:
 
 def _crm_objects(organization, owner) -> dict:
     """One CRM object of each kind in organization A, owned by its owner."""
+    from activity import models as activity
     from contacts import models as crm
 
     contact = create_contact(organization=organization, actor=owner, data={"first_name": "Ana", "last_name": "Pop"})
     other = create_contact(organization=organization, actor=owner, data={"first_name": "Ana", "last_name": "Popa"})
     with tenant_context(organization):
         company = crm.Company.objects.create(organization=organization, name="Alfa SRL")
-        interaction = crm.Interaction.objects.create(organization=organization, subject="Call", author=owner)
-        crm.InteractionParticipant.objects.create(
+        interaction = activity.Interaction.objects.create(organization=organization, subject="Call", author=owner)
+        activity.InteractionParticipant.objects.create(
             organization=organization, interaction=interaction, contact=contact, occurred_at=interaction.occurred_at
         )
         return {
@@ -303,7 +304,7 @@ def _crm_objects(organization, owner) -> dict:
             "other_contact": other,
             "company": company,
             "interaction": interaction,
-            "task": crm.Task.objects.create(
+            "task": activity.Task.objects.create(
                 organization=organization, title="Call back", assignee=owner, contact=contact
             ),
             "saved_view": crm.SavedView.objects.create(

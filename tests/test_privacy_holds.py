@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from activity.services import log_interaction
 from contacts.models import Contact
-from contacts.services.activity import log_interaction
 from logicnet.jobs.models import Job
 from logicnet.jobs.services import execute_job
 from logicnet.tenancy.context import tenant_context

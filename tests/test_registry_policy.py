@@ -11,7 +11,8 @@ from django.apps import apps
 from django.db import models
 from django.test.utils import isolate_apps
 
-from contacts.models import Company, Contact, ContactEmail, ContactNameToken, Interaction
+from activity.models import Interaction
+from contacts.models import Company, Contact, ContactEmail, ContactNameToken
 from contacts.services.contacts import create_contact
 from logicnet.personal_data.checks import classification_errors
 from logicnet.personal_data.registry import (
@@ -111,7 +112,7 @@ def test_erasure_is_decided_per_model_with_field_overrides():
     interaction = registry.model_erasure(Interaction)
     assert (interaction.action, interaction.through, interaction.through_subject) == (
         Erasure.UNLINK,
-        "contacts.InteractionParticipant",
+        "activity.InteractionParticipant",
         "contact",
     )
     assert registry.field_erasure(Interaction, "body") == Erasure.UNLINK

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import Membership
-from contacts.models import Task
-from contacts.services.activity import (
+from activity.models import Task
+from activity.services import (
     complete_task,
     create_task,
     due_task_reminders,
@@ -19,8 +19,8 @@ from contacts.services.activity import (
     sweep_task_reminders,
     update_task,
 )
+from activity.tasks import send_task_reminders
 from contacts.services.contacts import create_contact
-from contacts.tasks import send_task_reminders
 from logicnet.audit.models import AuditEvent
 from logicnet.tenancy.context import tenant_context
 from tests.smtp import free_port

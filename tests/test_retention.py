@@ -12,8 +12,9 @@ from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import Contact, ContactEmail, ContactNameToken, ContactTag, Interaction, Task
-from contacts.services.activity import log_interaction
+from activity.models import Interaction, Task
+from activity.services import log_interaction
+from contacts.models import Contact, ContactEmail, ContactNameToken, ContactTag
 from contacts.services.contacts import create_contact
 from logicnet.audit.models import AuditEvent
 from logicnet.jobs.models import Job
@@ -135,7 +136,7 @@ def test_the_sweep_anonymises_and_deletes_exactly_what_expired_and_spares_held_r
     result = sweep_organization(org_a.pk, now=NOW, batch_size=2)
 
     assert result["rules"]["contact:contacts.Contact"]["rows"] == 5
-    assert result["rules"]["interaction:contacts.Interaction"]["rows"] == 4
+    assert result["rules"]["interaction:activity.Interaction"]["rows"] == 4
     stale_ids = {c.pk for c in world["stale"]}
     with tenant_context(org_a):
         for contact in Contact.objects.filter(pk__in=stale_ids):

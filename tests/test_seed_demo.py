@@ -5,7 +5,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Membership, Organization
-from contacts.models import Company, Contact, Interaction, Task
+from activity.models import Interaction, Task
+from contacts.models import Company, Contact
 from contacts.selectors import search_contacts
 from deals.models import Deal, Stage
 from logicnet.tenancy.context import tenant_context

@@ -87,14 +87,16 @@ RLS_ROW_FACTORIES: dict[str, RowFactory] = {
     "contacts.CustomField": lambda organization, actor, n: _row(
         organization, "CustomField", entity="contact", key=f"field-{n}", label=f"Field {n}", kind="text"
     ),
-    "contacts.Interaction": lambda organization, actor, n: _row(
-        organization, "Interaction", kind="note", subject=f"Note {n}", author=actor
+    "activity.Interaction": lambda organization, actor, n: _row(
+        organization, "activity.Interaction", kind="note", subject=f"Note {n}", author=actor
     ),
-    "contacts.InteractionParticipant": lambda organization, actor, n: _participant(organization, actor, n),
+    "activity.InteractionParticipant": lambda organization, actor, n: _participant(organization, actor, n),
     "contacts.SavedView": lambda organization, actor, n: _row(
         organization, "SavedView", entity="contact", name=f"View {n}", owner=actor
     ),
-    "contacts.Task": lambda organization, actor, n: _row(organization, "Task", title=f"Call back {n}", assignee=actor),
+    "activity.Task": lambda organization, actor, n: _row(
+        organization, "activity.Task", title=f"Call back {n}", assignee=actor
+    ),
     "privacy.PrivacyRequest": lambda organization, actor, n: _privacy_request(organization, actor, n),
     "privacy.RequestEvent": lambda organization, actor, n: _privacy_request(organization, actor, n),
     "privacy.PrivacySettings": lambda organization, actor, n: privacy_settings(organization),
@@ -332,7 +334,8 @@ def _privacy_row(organization, model_name: str, **values):
 
 def _row(organization, model_name: str, **values):
     with tenant_context(organization):
-        return apps.get_model("contacts", model_name).objects.create(organization=organization, **values)
+        label = model_name if "." in model_name else f"contacts.{model_name}"
+        return apps.get_model(label).objects.create(organization=organization, **values)
 
 
 def _child(organization, actor, n, model_name: str, **values):
@@ -340,10 +343,10 @@ def _child(organization, actor, n, model_name: str, **values):
 
 
 def _participant(organization, actor, n):
-    interaction = _row(organization, "Interaction", kind="call", subject=f"Call {n}", author=actor)
+    interaction = _row(organization, "activity.Interaction", kind="call", subject=f"Call {n}", author=actor)
     return _row(
         organization,
-        "InteractionParticipant",
+        "activity.InteractionParticipant",
         interaction=interaction,
         contact=_contact(organization, actor, n),
         occurred_at=interaction.occurred_at,
@@ -675,13 +678,13 @@ def test_a_reference_to_another_organizations_row_fails_like_a_missing_one(org_a
     """A foreign key is checked by PostgreSQL without row-level security: another tenant's
     contact id once passed where a missing id failed, so ids could be probed."""
     theirs = create_contact(organization=org_b, actor=charlie, data={"first_name": "Bogdan"})
-    task = RLS_ROW_FACTORIES["contacts.Task"](org_a, alice, 1)
+    task = RLS_ROW_FACTORIES["activity.Task"](org_a, alice, 1)
     with tenant_context(org_a):
         missing = _fetch("SELECT max(id) + 1000 FROM contacts_contact")[0][0] or 10**6
-        update = "UPDATE contacts_task SET contact_id = %s WHERE id = %s"
+        update = "UPDATE activity_task SET contact_id = %s WHERE id = %s"
         assert _reference_error(update, [theirs.pk, task.pk]) == _reference_error(update, [missing, task.pk])
         insert = (
-            "INSERT INTO contacts_task (organization_id, title, contact_id, created_at) VALUES (%s, 'Probe', %s, now())"
+            "INSERT INTO activity_task (organization_id, title, contact_id, created_at) VALUES (%s, 'Probe', %s, now())"
         )
         assert _reference_error(insert, [org_a.pk, theirs.pk]) == _reference_error(insert, [org_a.pk, missing])
         assert "is not present in table" in _reference_error(insert, [org_a.pk, theirs.pk])
@@ -691,7 +694,7 @@ def test_every_reference_between_tenant_tables_is_checked_under_row_level_securi
     from logicnet.tenancy.rls import REFERENCE_TRIGGER_PREFIX, tenant_references
 
     references = tenant_references()
-    assert ("contacts.Task", "contact_id") in {(m._meta.label, f.column) for m, f in references}
+    assert ("activity.Task", "contact_id") in {(m._meta.label, f.column) for m, f in references}
     triggers = set(
         _fetch(
             "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE %s",

@@ -15,7 +15,7 @@ foreign key's index with them, as many probes as rows changed."""
 
 import importlib
 
-from django.db import migrations, models
+from django.db import migrations
 
 STATEMENT_LEVEL = importlib.import_module("contacts.migrations.0003_statement_level_token_triggers")
 
@@ -56,12 +56,8 @@ def joined_sql(source: str, tokens: str, fk: str) -> str:
 class Migration(migrations.Migration):
     dependencies = [("contacts", "0009_import_matching_indexes")]
 
+    # The interactions' index is added by activity/0003, where the model now lives.
     operations = [
-        migrations.AddIndex(
-            model_name="interaction",
-            index=models.Index(fields=["organization", "occurred_at"], name="interaction_occurred_idx"),
-        ),
-    ] + [
         migrations.RunSQL(
             probing_sql(source, tokens, fk),
             joined_sql(source, tokens, fk),

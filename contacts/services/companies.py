@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, User
+from activity.models import Task
 from contacts.custom_fields import definitions_for, merged_values
-from contacts.models import Company, CompanyTag, CustomField, Task
+from contacts.models import Company, CompanyTag, CustomField
 from contacts.services.tags import tags_named
 from logicnet.audit.services import record_event
 from logicnet.encryption.fields import derived_fields_of, update_derived_fields

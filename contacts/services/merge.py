@@ -11,16 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Organization, User
-from contacts.models import (
-    Contact,
-    ContactAddress,
-    ContactEmail,
-    ContactPhone,
-    ContactShare,
-    ContactTag,
-    InteractionParticipant,
-    Task,
-)
+from activity.models import InteractionParticipant, Task
+from contacts.models import Contact, ContactAddress, ContactEmail, ContactPhone, ContactShare, ContactTag
 from contacts.services.contacts import STALE_MESSAGE, _full_clean, _save, check_not_restricted, is_minor
 from logicnet.audit.services import record_event
 from logicnet.personal_data.registry import registry

@@ -44,6 +44,7 @@ from logicnet.encryption.fields import (
     EncryptedPhoneField,
     PrefixTokensField,
     Sealed,
+    ciphertext_label,
     derived_fields_of,
     encrypted_fields_of,
 )
@@ -83,7 +84,7 @@ class BatchEncoder:
         self.model = model
         self.organization = organization
         self.organization_id = int(organization.pk)
-        self.label = model._meta.label
+        self.label = ciphertext_label(model)
         self.keys = current_keys(self.organization_id)
         self.version = self.keys.current_version
         self._aead = self.keys.aeads[self.version]

@@ -114,6 +114,29 @@ class DecryptingAttribute(DeferredAttribute):
         instance.__dict__[self.field.attname] = value
 
 
+# Models moved to another app: their label -> the label their values were sealed under.
+FORMER_LABELS: dict[str, str] = {}
+
+
+def sealed_under(former_label: str):
+    """Class decorator for a model moved from another app: its encrypted values stay bound
+    to the label they were sealed under, so every stored value keeps opening without a
+    table being re-encrypted (the organization and the field still bind each value). Kept
+    by label, so the historical models of a data migration, which carry no class
+    attributes, seal and open values the same way."""
+
+    def register(model):
+        FORMER_LABELS[model._meta.label] = former_label
+        return model
+
+    return register
+
+
+def ciphertext_label(model) -> str:
+    """The model name an encrypted value's associated data carries (see sealed_under)."""
+    return FORMER_LABELS.get(model._meta.label, model._meta.label)
+
+
 class EncryptedMixin:
     """Mixed in before a Django field class; stores AES-256-GCM ciphertext in a text column."""
 
@@ -199,7 +222,7 @@ class EncryptedMixin:
         try:
             # Padded to a length bucket (format v2): unpadded, a dump showed every value's
             # exact length, and a length narrows a name or an email down (see crypto.pad).
-            token = encrypt_value(organization_id, label, self.padded_field, crypto.pad(plaintext))
+            token = encrypt_value(organization_id, self.model_label, self.padded_field, crypto.pad(plaintext))
             return Sealed(crypto.to_padded_token(token))
         except EncryptionWriteError:
             raise
@@ -210,7 +233,9 @@ class EncryptedMixin:
 
     @cached_property
     def model_label(self) -> str:
-        return self.model._meta.label
+        """The model name the associated data binds this field's values to (see
+        `ciphertext_label`)."""
+        return ciphertext_label(self.model)
 
     @cached_property
     def padded_field(self) -> str:
@@ -218,17 +243,17 @@ class EncryptedMixin:
 
     def decrypt_sealed(self, instance, sealed: Sealed):
         organization_id = _organization_id(instance)
-        label = self.model_label
+        label = self.model._meta.label
         token = sealed.token
         if token[1:2] == "2":  # "v2.": padded (the cheapest test on a path run for every value)
             try:
-                padded = decrypt_value(organization_id, label, self.padded_field, token)
+                padded = decrypt_value(organization_id, self.model_label, self.padded_field, token)
                 # crypto.unpad, inlined: this runs for every value read.
                 plaintext = padded[: padded.rindex(crypto.PAD_MARKER)]
             except (DecryptionError, ValueError) as exc:
                 raise self._padded_error(organization_id, label, exc) from None
         else:  # v1, written before values were padded
-            plaintext = decrypt_value(organization_id, label, self.name, token)
+            plaintext = decrypt_value(organization_id, self.model_label, self.name, token)
         try:
             return self.decode_plaintext(plaintext)
         except (ValueError, TypeError, ValidationError) as exc:

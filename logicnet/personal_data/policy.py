@@ -150,7 +150,7 @@ define_retention(
     action=RetentionAction.ANONYMISE,
     overridable=True,
     applies_to=["contacts.Contact"],
-    activity=["contacts.InteractionParticipant.occurred_at"],
+    activity=["activity.InteractionParticipant.occurred_at"],
 )
 define_retention(
     "interaction",
@@ -160,7 +160,7 @@ define_retention(
     ),
     anchor="occurred_at",
     overridable=True,
-    applies_to=["contacts.Interaction"],
+    applies_to=["activity.Interaction"],
 )
 define_retention(
     "organization",

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.models import Contact, Interaction
+from activity.models import Interaction
+from contacts.models import Contact
 from logicnet.audit.services import record_event
 from logicnet.personal_data.registry import registry
 from logicnet.tenancy.context import tenant_context

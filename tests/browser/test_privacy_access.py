@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from playwright.sync_api import Page, expect
 
-from contacts.services.activity import log_interaction
+from activity.services import log_interaction
 from contacts.services.contacts import create_contact
 from tests import subject_data as s
 from tests.browser.test_crm_day import sign_in

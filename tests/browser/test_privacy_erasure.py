@@ -14,7 +14,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from contacts.models import Contact, Interaction
+from activity.models import Interaction
+from contacts.models import Contact
 from logicnet.tenancy.context import tenant_context
 from privacy.models import PrivacyRequest
 from tests import subject_data as s

@@ -45,6 +45,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
+from activity.models import Interaction, InteractionParticipant, Task
 from contacts import selectors_lists
 from contacts.benchmarks import (
     FIRST_NAMES,
@@ -69,11 +70,8 @@ from contacts.models import (
     ContactShare,
     ContactTag,
     CustomField,
-    Interaction,
-    InteractionParticipant,
     SavedView,
     Tag,
-    Task,
 )
 from logicnet.bulk.writes import insert_rows
 from logicnet.encryption import blind

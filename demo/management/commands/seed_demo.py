@@ -24,10 +24,11 @@ from accounts.models import Membership, Organization, User
 from accounts.services import create_organization
 from accounts.two_factor import TOTP_DEVICE_NAME
 from accounts.two_factor_models import AuthenticatorDevice
+from activity.models import Task
+from activity.services import create_task, log_interaction
 from consent.models import ConsentRecord
 from consent.services.ledger import create_purpose, give_consent
-from contacts.models import Company, Contact, Task
-from contacts.services.activity import create_task, log_interaction
+from contacts.models import Company, Contact
 from contacts.services.companies import create_company
 from contacts.services.contacts import create_contact
 from deals.models import Deal, Stage
@@ -286,6 +287,19 @@ class Seeder:
                 contacts=self.rng.sample(people_at[company.pk], k=min(2, len(people_at[company.pk]))),
             )
             self.backdate(Deal, deal.pk, created, stage_entered_at=self.working_time(created), updated_at=created)
+            # The first call on the deal: on its timeline and on its contacts' (no draw from
+            # the generator, so the rest of the seed stays as it was).
+            log_interaction(
+                organization=organization,
+                actor=deal.owner,
+                kind="call",
+                occurred_at=created,
+                subject="Primul apel despre ofertă",
+                body="",
+                contacts=[],
+                company=company,
+                deal=deal,
+            )
             if outcome != "open":
                 deal = set_deal_status(
                     organization=organization,

@@ -19,10 +19,11 @@ import time
 
 from django.utils import timezone
 
+from activity.models import Interaction, InteractionParticipant, Task
 from contacts.benchmarks import percentile, timed
 from contacts.management.commands.bench_crm import SLUG_PREFIX, Seeded
 from contacts.management.commands.bench_crm import Command as CrmBench
-from contacts.models import Contact, ContactEmail, ContactPhone, Interaction, InteractionParticipant, Task
+from contacts.models import Contact, ContactEmail, ContactPhone
 from contacts.services.contacts import find_duplicates
 from logicnet.tenancy.context import tenant_context
 

@@ -32,9 +32,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
+from activity.models import Interaction, InteractionParticipant
 from contacts.benchmarks import analyze, delete_users, fake_person, make_bench_organization, percentile
 from contacts.management.commands.bench_crm import TENANT_TABLES
-from contacts.models import Contact, Interaction, InteractionParticipant
+from contacts.models import Contact
 from logicnet.bulk.writes import insert_rows
 from logicnet.jobs.models import Job
 from logicnet.tenancy.context import acting_user, tenant_context

@@ -1,5 +1,9 @@
 """Writes to interactions and tasks, and the task reminders.
 
+An interaction or a task may be logged on a deal. An interaction on a deal is with the
+deal's people: its participants always include the deal's contacts, so it shows on each of
+their timelines as well as on the deal's.
+
 Audit rows name the action and the object's id, never a subject, body or title: those are
 personal data of the contacts involved.
 """
@@ -20,7 +24,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organization, User
-from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
+from activity.models import Interaction, InteractionParticipant, Task
+from contacts.models import Company, Contact
+from deals.models import Deal
 from logicnet.audit.services import record_event
 from logicnet.tenancy.context import tenant_context
 from logicnet.tenancy.sweeps import sweep_ids
@@ -31,6 +37,25 @@ MAX_PARTICIPANTS = 50
 
 
 # --- interactions -----------------------------------------------------------------------------
+
+
+def _check_deal(organization: Organization, deal: Deal | None) -> None:
+    # A form offers the deal of its page only; a crafted id or another caller must not link
+    # another tenant's deal (row-level security would hide it, a foreign key would not).
+    if deal is not None and deal.organization_id != organization.pk:
+        raise ValidationError(_("The deal must belong to this organization."), code="foreign_deal")
+
+
+def _with_deal_people(organization: Organization, contacts: Iterable[Contact], deal_id: int | None) -> list[Contact]:
+    """The chosen contacts, then the deal's contacts not among them (every one, including
+    those the actor may not see: the call was with the deal's people all the same)."""
+    contacts = list(contacts)
+    if deal_id is None:
+        return contacts
+    chosen = {contact.pk for contact in contacts}
+    with tenant_context(organization):
+        people = Contact.objects.filter(organization=organization, deals=deal_id).exclude(pk__in=chosen).order_by("pk")
+        return contacts + list(people)
 
 
 def _check_participants(organization: Organization, contacts: Iterable[Contact], company: Company | None) -> list:
@@ -60,12 +85,17 @@ def log_interaction(
     body: str,
     contacts: list[Contact],
     company: Company | None = None,
+    deal: Deal | None = None,
 ) -> Interaction:
-    """Store a note, call, meeting or email with its participants.
+    """Store a note, call, meeting or email with its participants (with the deal's
+    contacts among them when it is logged on a deal).
 
     Each participant row carries the interaction's time, so a contact's timeline reads
     one index range (participant_timeline_idx) instead of joining every interaction."""
-    participants = _check_participants(organization, contacts, company)
+    _check_deal(organization, deal)
+    participants = _check_participants(
+        organization, _with_deal_people(organization, contacts, getattr(deal, "pk", None)), company
+    )
     with tenant_context(organization):
         interaction = Interaction(
             organization=organization,
@@ -75,6 +105,7 @@ def log_interaction(
             subject=subject.strip(),
             body=body.strip(),
             company=company,
+            deal=deal,
         )
         interaction.full_clean()
         interaction.save(force_insert=True)
@@ -89,7 +120,7 @@ def log_interaction(
             actor=actor,
             organization=organization,
             target=interaction,
-            details={"kind": kind, "participants": len(participants)},
+            details={"kind": kind, "participants": len(participants), **({"deal": deal.pk} if deal else {})},
         )
     return interaction
 
@@ -107,10 +138,13 @@ def update_interaction(
     company: Company | None = None,
 ) -> Interaction:
     """Change an interaction and its participants; every participant row takes the new
-    time so the contacts' timelines stay ordered."""
+    time so the contacts' timelines stay ordered. The deal it was logged on stays, and so
+    do the deal's contacts among its participants."""
     if interaction.organization_id != organization.pk:
         raise ValidationError(_("The interaction must belong to this organization."), code="foreign_interaction")
-    participants = _check_participants(organization, contacts, company)
+    participants = _check_participants(
+        organization, _with_deal_people(organization, contacts, interaction.deal_id), company
+    )
     with tenant_context(organization):
         interaction.kind = kind
         interaction.occurred_at = occurred_at
@@ -160,7 +194,11 @@ def delete_interaction(*, organization: Organization, actor: User | None, intera
 
 
 def _check_task_links(
-    organization: Organization, assignee: User | None, contact: Contact | None, company: Company | None
+    organization: Organization,
+    assignee: User | None,
+    contact: Contact | None,
+    company: Company | None,
+    deal: Deal | None = None,
 ) -> None:
     if assignee is not None and not Membership.objects.filter(organization=organization, user=assignee).exists():
         raise ValidationError({"assignee": _("The assignee must be a member of this organization.")})
@@ -168,6 +206,8 @@ def _check_task_links(
         raise ValidationError({"contact": _("The contact must belong to this organization.")})
     if company is not None and company.organization_id != organization.pk:
         raise ValidationError({"company": _("The company must belong to this organization.")})
+    if deal is not None and deal.organization_id != organization.pk:
+        raise ValidationError({"deal": _("The deal must belong to this organization.")})
 
 
 def create_task(
@@ -179,8 +219,9 @@ def create_task(
     assignee: User | None,
     contact: Contact | None = None,
     company: Company | None = None,
+    deal: Deal | None = None,
 ) -> Task:
-    _check_task_links(organization, assignee, contact, company)
+    _check_task_links(organization, assignee, contact, company, deal)
     with tenant_context(organization):
         task = Task(
             organization=organization,
@@ -189,6 +230,7 @@ def create_task(
             assignee=assignee,
             contact=contact,
             company=company,
+            deal=deal,
             created_by=actor,
         )
         task.full_clean()
@@ -207,12 +249,13 @@ def update_task(
     assignee: User | None,
     contact: Contact | None = None,
     company: Company | None = None,
+    deal: Deal | None = None,
 ) -> Task:
     """Change a task. A new due time or a new assignee deserves its own reminder, so the
     reminder is re-armed."""
     if task.organization_id != organization.pk:
         raise ValidationError(_("The task must belong to this organization."), code="foreign_task")
-    _check_task_links(organization, assignee, contact, company)
+    _check_task_links(organization, assignee, contact, company, deal)
     with tenant_context(organization):
         rearm = due_at != task.due_at or getattr(assignee, "pk", None) != task.assignee_id
         task.title = title.strip()
@@ -220,7 +263,8 @@ def update_task(
         task.assignee = assignee
         task.contact = contact
         task.company = company
-        fields = ["title", "due_at", "assignee", "contact", "company"]
+        task.deal = deal
+        fields = ["title", "due_at", "assignee", "contact", "company", "deal"]
         if rearm:
             task.reminder_sent_at = None
             fields.append("reminder_sent_at")
@@ -270,7 +314,7 @@ def due_task_reminders(*, now: datetime.datetime | None = None) -> list[tuple[in
     """(organization_id, task_id) of open tasks due by now whose reminder has not gone out.
 
     Across every organization, through the narrow function logicnet_due_task_reminders
-    (ids only, read from the partial index task_reminder_due_idx; contacts migration 0007):
+    (ids only, read from the partial index task_reminder_due_idx; activity migration 0001):
     beat's role reaches no role that reads every tenant, and each reminder is then sent
     inside its organization's tenant context. One audit event per sweep that found work,
     not one per minute. Nothing is claimed here."""
@@ -290,9 +334,9 @@ def _reminder_message(task: Task, organization: Organization) -> tuple[str, str,
     }
     with translation.override(language), timezone.override(settings.TIME_ZONE):
         return (
-            " ".join(render_to_string("contacts/email/task_reminder_subject.txt", context).split()),
-            render_to_string("contacts/email/task_reminder_message.txt", context),
-            render_to_string("contacts/email/task_reminder_message.html", context),
+            " ".join(render_to_string("activity/email/task_reminder_subject.txt", context).split()),
+            render_to_string("activity/email/task_reminder_message.txt", context),
+            render_to_string("activity/email/task_reminder_message.html", context),
         )
 
 

@@ -1,6 +1,6 @@
-"""Interactions, tasks, "My tasks" and the contact and company timelines.
+"""Interactions, tasks, "My tasks" and the contact, company and deal timelines.
 
-Thin views: guarded read (contacts.access, contacts.selectors_activity) → form → service
+Thin views: guarded read (contacts.access, activity.selectors) → form → service
 → redirect or render. htmx requests get the partial they swap in; without JavaScript the
 same URLs answer with whole pages.
 """
@@ -16,10 +16,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from contacts.access import get_company_for, get_contact_for, visible_companies, visible_contacts
-from contacts.forms_activity import InteractionForm, TaskForm
-from contacts.selectors import search_contacts
-from contacts.selectors_activity import (
+from activity.forms import InteractionForm, TaskForm
+from activity.models import Interaction
+from activity.selectors import (
     Cursor,
     get_interaction_for,
     get_task_for,
@@ -28,7 +27,7 @@ from contacts.selectors_activity import (
     timeline,
     visible_contacts_or_none,
 )
-from contacts.services.activity import (
+from activity.services import (
     MAX_PARTICIPANTS,
     complete_task,
     create_task,
@@ -39,6 +38,9 @@ from contacts.services.activity import (
     update_interaction,
     update_task,
 )
+from contacts.access import get_company_for, get_contact_for, visible_companies, visible_contacts
+from contacts.selectors import search_contacts
+from deals.access import get_deal_for, visible_deals
 from logicnet.forms import add_service_errors
 from logicnet.tenancy.roles import Role, requires_role
 
@@ -54,9 +56,11 @@ def _safe_next(request) -> str | None:
     return None
 
 
-def _page_of(org_slug: str, *, contact=None, company=None) -> str:
-    """The contact's or company's page; its timeline page while the detail page does not
-    exist; else My tasks."""
+def _page_of(org_slug: str, *, contact=None, company=None, deal=None) -> str:
+    """The contact's, company's or deal's page; its timeline page while the detail page
+    does not exist; else My tasks."""
+    if deal is not None:
+        return reverse("deal_detail", kwargs={"org_slug": org_slug, "deal_id": deal.pk})
     for name, obj in (("contact", contact), ("company", company)):
         if obj is not None:
             try:
@@ -98,6 +102,9 @@ class ObjectUrls:
     def company(self, pk: int | None) -> str:
         return self("company_detail", "company_id", pk) or self("company_timeline", "company_id", pk)
 
+    def deal(self, pk: int | None) -> str:
+        return self("deal_detail", "deal_id", pk)
+
 
 def _link_tasks(tasks, urls: ObjectUrls):
     for task in tasks:
@@ -105,6 +112,7 @@ def _link_tasks(tasks, urls: ObjectUrls):
         task.toggle_url = urls("task_toggle", "task_id", task.pk)
         task.contact_url = urls.contact(task.contact_id)
         task.company_url = urls.company(task.company_id)
+        task.deal_url = urls.deal(task.deal_id)
     return tasks
 
 
@@ -114,6 +122,7 @@ def _link_entries(entries, urls: ObjectUrls) -> None:
             interaction = entry.object
             interaction.edit_url = urls("interaction_edit", "interaction_id", interaction.pk)
             interaction.company_url = urls.company(interaction.company_id)
+            interaction.deal_url = urls.deal(interaction.deal_id)
             for person in entry.participants:
                 person.page_url = urls.contact(person.pk)
         elif entry.kind == "task":
@@ -135,7 +144,9 @@ def _ids(values: list[str]) -> list[int]:
 # --- Interactions -----------------------------------------------------------------------------
 
 
-def _interaction_form(request, *, initial: dict, extra_companies: set[int]) -> tuple[InteractionForm, list]:
+def _interaction_form(
+    request, *, initial: dict, extra_companies: set[int], on_deal: bool = False
+) -> tuple[InteractionForm, list]:
     """The form, and the chosen contacts to render in the picker (only those: the
     organization's contacts are never listed in full)."""
     data = request.POST if request.method == "POST" else None
@@ -151,6 +162,7 @@ def _interaction_form(request, *, initial: dict, extra_companies: set[int]) -> t
         contacts=visible_contacts(request.actor),
         companies=visible_companies(request.actor),
         company_choices=company_choices,
+        on_deal=on_deal,
     )
     return form, chosen
 
@@ -168,7 +180,28 @@ def interaction_create(request, org_slug, contact_id):
         else:
             return HttpResponseRedirect(_safe_next(request) or _page_of(org_slug, contact=contact))
     context = {"form": form, "chosen": chosen, "contact": contact, "back": _page_of(org_slug, contact=contact)}
-    return render(request, "contacts/interaction_form.html", context)
+    return render(request, "activity/interaction_form.html", context)
+
+
+@requires_role(read=Role.MEMBER)
+def deal_interaction_create(request, org_slug, deal_id):
+    """Log a call, note or meeting on a deal. The deal's contacts take part (the service
+    adds them), so it shows on their timelines too; the form lists the ones the user sees."""
+    deal = get_deal_for(request.actor, deal_id)
+    people = list(visible_contacts(request.actor).filter(deals=deal).order_by("pk").values_list("pk", flat=True))
+    initial = {"contacts": people, "company": deal.company_id, "kind": Interaction.Kind.CALL}
+    extra = {deal.company_id} if deal.company_id else set()
+    form, chosen = _interaction_form(request, initial=initial, extra_companies=extra, on_deal=True)
+    back = _page_of(org_slug, deal=deal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            log_interaction(organization=request.organization, actor=request.user, deal=deal, **form.service_kwargs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return HttpResponseRedirect(_safe_next(request) or back)
+    context = {"form": form, "chosen": chosen, "deal": deal, "back": back}
+    return render(request, "activity/interaction_form.html", context)
 
 
 @requires_role(read=Role.MEMBER)
@@ -181,8 +214,9 @@ def interaction_edit(request, org_slug, interaction_id):
     hidden = [c for c in participants_of(interaction) if c not in shown] if visible is not None else []
     initial = InteractionForm.initial_for(interaction, shown)
     extra = {interaction.company_id} if interaction.company_id else set()
-    form, chosen = _interaction_form(request, initial=initial, extra_companies=extra)
-    back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None)
+    deal = interaction.deal
+    form, chosen = _interaction_form(request, initial=initial, extra_companies=extra, on_deal=deal is not None)
+    back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None, deal=deal)
     if request.method == "POST" and form.is_valid():
         kwargs = form.service_kwargs()
         kwargs["contacts"] = kwargs["contacts"] + hidden
@@ -192,15 +226,22 @@ def interaction_edit(request, org_slug, interaction_id):
             add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(back)
-    context = {"form": form, "chosen": chosen, "interaction": interaction, "back": back, "hidden_count": len(hidden)}
-    return render(request, "contacts/interaction_form.html", context)
+    context = {
+        "form": form,
+        "chosen": chosen,
+        "interaction": interaction,
+        "deal": deal,
+        "back": back,
+        "hidden_count": len(hidden),
+    }
+    return render(request, "activity/interaction_form.html", context)
 
 
 @require_POST
 def interaction_delete(request, org_slug, interaction_id):
     interaction = get_interaction_for(request.actor, interaction_id)
     shown = participants_of(interaction, visible_contacts_or_none(request.actor))
-    back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None)
+    back = _safe_next(request) or _page_of(org_slug, contact=shown[0] if shown else None, deal=interaction.deal)
     delete_interaction(organization=request.organization, actor=request.user, interaction=interaction)
     return HttpResponseRedirect(back)
 
@@ -225,7 +266,7 @@ def interaction_participants(request, org_slug):
             found = [c for c in found if c.pk in allowed]
         results = found[:PICKER_RESULTS]
     context = {"chosen": chosen, "results": results, "query": query}
-    return render(request, "contacts/_participant_picker.html", context)
+    return render(request, "activity/_participant_picker.html", context)
 
 
 # --- Tasks ------------------------------------------------------------------------------------
@@ -238,24 +279,28 @@ def _task_form(request, *, initial: dict) -> TaskForm:
         organization=request.organization,
         contacts=visible_contacts(request.actor),
         companies=visible_companies(request.actor),
+        deals=visible_deals(request.actor),
     )
 
 
 @requires_role(read=Role.MEMBER)
 def task_create(request, org_slug):
-    contact = company = None
+    contact = company = deal = None
     source = request.POST if request.method == "POST" else request.GET
     if source.get("contact", "").isdigit():
         contact = get_contact_for(request.actor, int(source["contact"]))
     if source.get("company", "").isdigit():
         company = get_company_for(request.actor, int(source["company"]))
+    if source.get("deal", "").isdigit():
+        deal = get_deal_for(request.actor, int(source["deal"]))
     initial = {
         "assignee": request.user.pk,
         "contact": getattr(contact, "pk", None),
         "company": getattr(company, "pk", None),
+        "deal": getattr(deal, "pk", None),
     }
     form = _task_form(request, initial=initial)
-    back = _safe_next(request) or _page_of(org_slug, contact=contact, company=company)
+    back = _safe_next(request) or _page_of(org_slug, contact=contact, company=company, deal=deal)
     if request.method == "POST" and form.is_valid():
         try:
             create_task(organization=request.organization, actor=request.user, **form.service_kwargs())
@@ -263,15 +308,15 @@ def task_create(request, org_slug):
             add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(back)
-    context = {"form": form, "contact": contact, "company": company, "back": back}
-    return render(request, "contacts/task_form.html", context)
+    context = {"form": form, "contact": contact, "company": company, "deal": deal, "back": back}
+    return render(request, "activity/task_form.html", context)
 
 
 @requires_role(read=Role.MEMBER)
 def task_edit(request, org_slug, task_id):
     task = get_task_for(request.actor, task_id)
     form = _task_form(request, initial=TaskForm.initial_for(task))
-    back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company)
+    back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company, deal=task.deal)
     if request.method == "POST" and form.is_valid():
         try:
             update_task(organization=request.organization, actor=request.user, task=task, **form.service_kwargs())
@@ -279,8 +324,15 @@ def task_edit(request, org_slug, task_id):
             add_service_errors(form, exc)
         else:
             return HttpResponseRedirect(back)
-    context = {"form": form, "task": task, "contact": task.contact, "company": task.company, "back": back}
-    return render(request, "contacts/task_form.html", context)
+    context = {
+        "form": form,
+        "task": task,
+        "contact": task.contact,
+        "company": task.company,
+        "deal": task.deal,
+        "back": back,
+    }
+    return render(request, "activity/task_form.html", context)
 
 
 @require_POST
@@ -300,14 +352,14 @@ def task_toggle(request, org_slug, task_id):
             "next_url": _safe_next(request) or reverse("my_tasks", kwargs={"org_slug": org_slug}),
             "show_related": request.POST.get("show_related") == "1",
         }
-        return render(request, "contacts/_task_row.html", context)
+        return render(request, "activity/_task_row.html", context)
     return HttpResponseRedirect(_safe_next(request) or reverse("my_tasks", kwargs={"org_slug": org_slug}))
 
 
 @require_POST
 def task_delete(request, org_slug, task_id):
     task = get_task_for(request.actor, task_id)
-    back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company)
+    back = _safe_next(request) or _page_of(org_slug, contact=task.contact, company=task.company, deal=task.deal)
     delete_task(organization=request.organization, actor=request.user, task=task)
     return HttpResponseRedirect(back)
 
@@ -323,20 +375,22 @@ def my_tasks_page(request, org_slug):
         ("upcoming", _("Upcoming"), tasks.upcoming, _("Nothing planned after today."), False),
     ]
     context = {"tasks": tasks, "groups": groups, "can_write": _can_write(request), "next_url": request.get_full_path()}
-    return render(request, "contacts/my_tasks.html", context)
+    return render(request, "activity/my_tasks.html", context)
 
 
 # --- Timelines --------------------------------------------------------------------------------
 
 
-def _timeline_response(request, *, contact=None, company=None, url: str):
+def _timeline_response(request, *, contact=None, company=None, deal=None, url: str):
     cursor = Cursor.decode(request.GET.get("before"))
     page = timeline(
         organization=request.organization,
         contact=contact,
         company=company,
+        deal=deal,
         cursor=cursor,
         visible=visible_contacts_or_none(request.actor),
+        viewer=request.user,
     )
     _link_entries(page.entries, ObjectUrls(request.organization.slug))
     context = {
@@ -344,15 +398,16 @@ def _timeline_response(request, *, contact=None, company=None, url: str):
         "can_write": _can_write(request),
         "contact": contact,
         "company": company,
+        "deal": deal,
         "older_url": f"{url}?before={page.next_cursor.encode()}" if page.next_cursor else "",
         "is_first_page": cursor is None,
         # Where edit forms and toggles return to: the page the timeline is shown on.
         "next_url": (request.htmx.current_url_abs_path if request.htmx else None) or request.get_full_path(),
     }
     if request.htmx:
-        return render(request, "contacts/_timeline_page.html", context)
-    context["back"] = _page_of(request.organization.slug, contact=contact, company=company)
-    return render(request, "contacts/timeline.html", context)
+        return render(request, "activity/_timeline_page.html", context)
+    context["back"] = _page_of(request.organization.slug, contact=contact, company=company, deal=deal)
+    return render(request, "activity/timeline.html", context)
 
 
 def contact_timeline(request, org_slug, contact_id):
@@ -367,10 +422,18 @@ def company_timeline(request, org_slug, company_id):
     return _timeline_response(request, company=company, url=url)
 
 
+def deal_timeline(request, org_slug, deal_id):
+    deal = get_deal_for(request.actor, deal_id)
+    url = reverse("deal_timeline", kwargs={"org_slug": org_slug, "deal_id": deal.pk})
+    return _timeline_response(request, deal=deal, url=url)
+
+
 urlpatterns = [
     path("contacts/<int:contact_id>/interactions/new/", interaction_create, name="interaction_create"),
     path("contacts/<int:contact_id>/timeline/", contact_timeline, name="contact_timeline"),
     path("companies/<int:company_id>/timeline/", company_timeline, name="company_timeline"),
+    path("deals/<int:deal_id>/timeline/", deal_timeline, name="deal_timeline"),
+    path("deals/<int:deal_id>/interactions/new/", deal_interaction_create, name="deal_interaction_create"),
     path("interactions/participants/", interaction_participants, name="interaction_participants"),
     path("interactions/<int:interaction_id>/edit/", interaction_edit, name="interaction_edit"),
     path("interactions/<int:interaction_id>/delete/", interaction_delete, name="interaction_delete"),

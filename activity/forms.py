@@ -15,9 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
-from contacts.models import Company, Contact, Interaction
-from contacts.selectors_activity import members_of_organization
-from contacts.services.activity import MAX_PARTICIPANTS
+from activity.models import Interaction
+from activity.selectors import members_of_organization
+from activity.services import MAX_PARTICIPANTS
+from contacts.models import Company, Contact
+from deals.models import Deal
 
 SUBJECT_MAX_LENGTH = 200
 BODY_MAX_LENGTH = 20000
@@ -73,11 +75,14 @@ class InteractionForm(forms.Form):
         contacts: QuerySet[Contact],
         companies: QuerySet[Company],
         company_choices: list[Company],
+        on_deal: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["contacts"].queryset = contacts
+        # On a deal the deal's contacts take part whatever is chosen (activity.services).
+        self.fields["contacts"].required = not on_deal
         # Validated against every company of the organization, but only the likely ones
         # (the participants' companies) are listed: the full list can be 100,000 long.
         self.fields["company"].queryset = companies
@@ -133,13 +138,20 @@ class TaskForm(forms.Form):
         label=_("Time"), required=False, widget=TimeInput, help_text=_("Without a time, the task is due at 09:00.")
     )
     assignee = forms.ModelChoiceField(label=_("Assigned to"), queryset=User.objects.none(), required=False)
-    # Which contact or company the task is about: fixed by the page it was started from
-    # (?contact= / ?company=), so a hidden id checked against what the user may see.
+    # Which contact, company or deal the task is about: fixed by the page it was started from
+    # (?contact= / ?company= / ?deal=), so a hidden id checked against what the user may see.
     contact = forms.ModelChoiceField(queryset=Contact.objects.none(), required=False, widget=forms.HiddenInput)
     company = forms.ModelChoiceField(queryset=Company.objects.none(), required=False, widget=forms.HiddenInput)
+    deal = forms.ModelChoiceField(queryset=Deal.objects.none(), required=False, widget=forms.HiddenInput)
 
     def __init__(
-        self, *args, organization: Organization, contacts: QuerySet[Contact], companies: QuerySet[Company], **kwargs
+        self,
+        *args,
+        organization: Organization,
+        contacts: QuerySet[Contact],
+        companies: QuerySet[Company],
+        deals: QuerySet[Deal],
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.organization = organization
@@ -148,6 +160,7 @@ class TaskForm(forms.Form):
         self.fields["assignee"].empty_label = _("Nobody")
         self.fields["contact"].queryset = contacts
         self.fields["company"].queryset = companies
+        self.fields["deal"].queryset = deals
 
     @classmethod
     def initial_for(cls, task) -> dict:
@@ -159,6 +172,7 @@ class TaskForm(forms.Form):
             "assignee": task.assignee_id,
             "contact": task.contact_id,
             "company": task.company_id,
+            "deal": task.deal_id,
         }
 
     def clean(self):
@@ -176,4 +190,5 @@ class TaskForm(forms.Form):
             "assignee": data["assignee"],
             "contact": data["contact"],
             "company": data["company"],
+            "deal": data["deal"],
         }

@@ -2,8 +2,11 @@
 
 Visibility follows the contacts' (see contacts.access): with the organization's "own"
 setting a member sees an interaction only through a participant they may see (or as its
-author), and a task only through its contact (or as its assignee or creator). A timeline
-never names a participant the viewer may not see.
+author), and a task only through its contact or its deal (or as its assignee or creator).
+A timeline never names a participant the viewer may not see.
+
+A timeline is a contact's, a company's or a deal's. An interaction logged on a deal has the
+deal's contacts among its participants, so it is on the deal's timeline and on theirs.
 
 The timeline is a merge of sources. Each source yields its newest entries before a cursor
 in one indexed query; deals and privacy events later plug in as further sources (append
@@ -24,8 +27,11 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from activity.models import Interaction, InteractionParticipant, Task
 from contacts.access import sees_all_contacts, visible_contacts
-from contacts.models import Company, Contact, Interaction, InteractionParticipant, Task
+from contacts.models import Company, Contact
+from deals.access import visible_deals
+from deals.models import Deal
 from logicnet.tenancy.roles import Actor
 
 TIMELINE_PAGE_SIZE = 25
@@ -62,11 +68,17 @@ def visible_tasks(actor: Actor) -> QuerySet[Task]:
     visible = visible_contacts_or_none(actor)
     if visible is None:
         return tasks
-    return tasks.filter(Q(contact=None) | Q(contact__in=visible) | Q(assignee=actor.user) | Q(created_by=actor.user))
+    return tasks.filter(
+        Q(contact=None, deal=None)
+        | Q(contact__in=visible)
+        | Q(contact=None, deal__in=visible_deals(actor))
+        | Q(assignee=actor.user)
+        | Q(created_by=actor.user)
+    )
 
 
 def get_task_for(actor: Actor, pk: int) -> Task:
-    return get_object_or_404(visible_tasks(actor).select_related("contact", "company", "assignee"), pk=pk)
+    return get_object_or_404(visible_tasks(actor).select_related("contact", "company", "deal", "assignee"), pk=pk)
 
 
 def participants_of(interaction: Interaction, visible: QuerySet[Contact] | None = None) -> list[Contact]:
@@ -121,7 +133,7 @@ def my_tasks(organization: Organization, user: User, *, now: datetime.datetime |
     now = now or timezone.now()
     midnight = start_of_next_day(now)
     base = Task.objects.filter(organization=organization, assignee=user).select_related(
-        "contact", "company", "assignee"
+        "contact", "company", "deal", "assignee"
     )
     open_tasks = base.filter(done_at=None)
     limit = MY_TASKS_GROUP_LIMIT
@@ -220,6 +232,8 @@ class TimelineQuery:
     cursor: Cursor | None
     limit: int
     visible: QuerySet[Contact] | None  # None: the viewer sees every contact
+    deal: Deal | None = None
+    viewer: User | None = None  # sees what they wrote on a deal, whoever it was with
 
 
 Source = Callable[[TimelineQuery], list[TimelineEntry]]
@@ -231,19 +245,25 @@ def interactions_source(query: TimelineQuery) -> list[TimelineEntry]:
         # (organization, contact, occurred_at).
         rows = InteractionParticipant.objects.filter(
             organization=query.organization, contact=query.contact
-        ).select_related("interaction__author", "interaction__company")
+        ).select_related("interaction__author", "interaction__company", "interaction__deal")
         if query.cursor:
             rows = rows.filter(query.cursor.before("interaction", "occurred_at", "interaction_id"))
         rows = rows.order_by("-occurred_at", "-interaction_id")[: query.limit]
         return [TimelineEntry(at=row.occurred_at, kind="interaction", object=row.interaction) for row in rows]
-    interactions = Interaction.objects.filter(organization=query.organization, company=query.company).select_related(
-        "author", "company"
-    )
+    if query.deal is not None:
+        # One range of interaction_deal_idx (organization, deal, occurred_at).
+        interactions = Interaction.objects.filter(organization=query.organization, deal=query.deal)
+    else:
+        interactions = Interaction.objects.filter(organization=query.organization, company=query.company)
+    interactions = interactions.select_related("author", "company", "deal")
     if query.visible is not None:
         seen = InteractionParticipant.objects.filter(
             organization=query.organization, interaction=OuterRef("pk"), contact__in=query.visible
         )
-        interactions = interactions.filter(Exists(seen))
+        condition = Q(Exists(seen))
+        if query.deal is not None and query.viewer is not None:
+            condition |= Q(author=query.viewer)
+        interactions = interactions.filter(condition)
     if query.cursor:
         interactions = interactions.filter(query.cursor.before("interaction", "occurred_at"))
     interactions = interactions.order_by("-occurred_at", "-pk")[: query.limit]
@@ -257,12 +277,12 @@ def tasks_source(query: TimelineQuery) -> list[TimelineEntry]:
     tasks = (
         Task.objects.filter(organization=query.organization)
         .annotate(timeline_at=Coalesce("due_at", "created_at"))
-        .select_related("assignee", "contact", "company")
+        .select_related("assignee", "contact", "company", "deal")
     )
     if query.contact is not None:
         tasks = tasks.filter(contact=query.contact)
     else:
-        tasks = tasks.filter(company=query.company)
+        tasks = tasks.filter(deal=query.deal) if query.deal is not None else tasks.filter(company=query.company)
         if query.visible is not None:
             tasks = tasks.filter(Q(contact=None) | Q(contact__in=query.visible))
     if query.cursor:
@@ -307,21 +327,23 @@ def timeline(
     organization: Organization,
     contact: Contact | None = None,
     company: Company | None = None,
+    deal: Deal | None = None,
     cursor: Cursor | None = None,
     visible: QuerySet[Contact] | None = None,
+    viewer: User | None = None,
     limit: int = TIMELINE_PAGE_SIZE,
     sources: list[Source] | None = None,
 ) -> TimelinePage:
-    """One page of a contact's or company's timeline, newest first.
+    """One page of a contact's, a company's or a deal's timeline, newest first.
 
     1. ask every source for its newest `limit + 1` entries before the cursor (each is
        ordered like the merge, so no entry of this page can be further down a source);
     2. merge and keep `limit`; the extra one says whether an older page exists;
     3. name the interactions' participants in one query.
     """
-    if (contact is None) == (company is None):
-        raise ValueError("a timeline is a contact's or a company's")
-    query = TimelineQuery(organization, contact, company, cursor, limit + 1, visible)
+    if [contact, company, deal].count(None) != 2:
+        raise ValueError("a timeline is a contact's, a company's or a deal's")
+    query = TimelineQuery(organization, contact, company, cursor, limit + 1, visible, deal=deal, viewer=viewer)
     merged: list[TimelineEntry] = []
     for source in sources if sources is not None else TIMELINE_SOURCES:
         merged += source(query)

@@ -1,0 +1,14 @@
+"""Joins three changes made side by side: interactions and tasks moved to the activity app,
+the retention sweep's probing token triggers, and saved views for the deal list."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("contacts", "0010_activity_models_moved_out"),
+        ("contacts", "0010_retention_sweep_paths"),
+        ("contacts", "0010_saved_view_entities"),
+    ]
+
+    operations = []
