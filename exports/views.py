@@ -45,7 +45,7 @@ def export_index(request, org_slug):
     """The actor's exports, newest first, and a form to export lists without a list page."""
     jobs = services.exports_of(request.actor)
     lists = [spec for spec in export_lists() if spec.key not in LIST_OF_ENTITY.values()]
-    from contacts.models import Interaction
+    from activity.models import Interaction
 
     return render(
         request,

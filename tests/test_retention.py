@@ -191,9 +191,9 @@ def test_an_expired_interaction_goes_with_the_released_hold_that_named_it(commit
 
     result = sweep_organization(org_a.pk, now=NOW)
 
-    line = result["rules"]["interaction:contacts.Interaction"]
+    line = result["rules"]["interaction:activity.Interaction"]
     assert line["rows"] == 1
-    assert line["deleted"] == {"contacts.InteractionParticipant": 1, "retention.LegalHold": 1}
+    assert line["deleted"] == {"activity.InteractionParticipant": 1, "retention.LegalHold": 1}
     with tenant_context(org_a):
         assert not Interaction.objects.filter(pk=old.pk).exists()
         assert not LegalHold.objects.filter(pk=hold.pk).exists()
