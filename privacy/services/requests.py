@@ -283,9 +283,14 @@ def _confirm(organization, request: PrivacyRequest) -> PrivacyRequest:
 
 
 def apply_marketing_objection(request: PrivacyRequest, *, actor=None) -> int:
-    """Mark every contact with the request's email or phone as objecting to direct marketing."""
+    """Mark every contact with the request's email or phone as objecting to direct marketing
+    (for Logicnet's own requests: the account signed in with the confirmed address)."""
     from contacts.models import Contact
     from contacts.services.contacts import find_duplicates
+    from privacy.services.platform import apply_account_marketing_objection, is_platform_controller
+
+    if is_platform_controller(request.organization):
+        return apply_account_marketing_objection(request, actor=actor)
 
     emails = [request.email] if request.email else []
     phones = [request.phone] if request.phone else []
