@@ -326,3 +326,50 @@ def test_staff_extend_and_refuse_with_reasons_and_the_right_to_complain(staff, c
     assert "We hold no data about this address" in body and "ANSPDCP" in body
     with tenant_context(platform.platform_controller()):
         assert PrivacyRequest.objects.get(pk=stored.pk).status == Status.DENIED
+
+
+# --- who reaches the staff's pages ------------------------------------------------------------------
+
+
+def test_only_verified_platform_staff_reach_the_pages_and_only_logicnets_requests(
+    staff, client, alice, org_a, settings
+):
+    from privacy.services.requests import submit_request
+
+    client.post(reverse("privacy_policy"), form_data())
+    (own,) = platform_requests()
+    customers = submit_request(
+        organization=org_a, rights=["access"], email="secret.customer@example.com", channel="staff"
+    )
+    pages = [
+        reverse("admin:privacy_platform_requests"),
+        reverse("admin:privacy_platform_request", args=[own.pk]),
+    ]
+    for page in pages:
+        anonymous = Client().get(page)
+        assert anonymous.status_code == 302 and anonymous["Location"].startswith(reverse("admin:login"))
+    client.force_login(alice)  # an account holder, not staff
+    for page in pages:
+        assert client.get(page).status_code == 302
+        assert client.post(page, {"action": "note", "text": "x"}).status_code == 302
+
+    desk = Client()
+    _verified_admin(desk, staff)
+    for page in pages:
+        assert desk.get(page).status_code == 200
+    # A customer's request is not Logicnet's: the same 404 as an id that does not exist.
+    other = desk.get(reverse("admin:privacy_platform_request", args=[customers.pk]))
+    assert other.status_code == 404 and b"secret.customer@example.com" not in other.content
+    assert (
+        desk.post(
+            reverse("admin:privacy_platform_request", args=[customers.pk]), {"action": "deny", "text": "no"}
+        ).status_code
+        == 404
+    )
+    with tenant_context(org_a):
+        assert PrivacyRequest.objects.get(pk=customers.pk).status == Status.RECEIVED
+    assert b"secret.customer@example.com" not in desk.get(reverse("admin:privacy_platform_requests") + "?all=1").content
+    # The customer web process serves no admin page.
+    settings.PLATFORM_DATABASE = None
+    for page in pages:
+        assert desk.get(page).status_code == 404
