@@ -135,6 +135,11 @@ def test_a_request_is_stored_first_then_confirmed_from_the_real_mail(platform_db
     status_page = text_of(client.get(confirmed["Location"]))
     assert stored.reference in status_page and "Received" in status_page
     assert Event.EMAIL_CONFIRMED in events_of(stored)
+    # Logicnet's privacy address is told a request waits in the admin, without the person's data.
+    told = mailbox.wait_for("privacy@logicnet.example", subject=f"New privacy request to Logicnet: {stored.reference}")
+    body = told.get_content()
+    assert reverse("admin:privacy_platform_request", args=[stored.pk]) in body and "Access, Objection" in body
+    assert "visitor@example.com" not in body
     with platform_reads():
         assert AuditEvent.objects.filter(
             action="privacy.request_email_confirmed", organization_id=controller.pk, target_id=str(stored.pk)

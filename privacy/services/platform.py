@@ -228,3 +228,32 @@ def apply_account_marketing_objection(privacy_request: PrivacyRequest, *, actor=
         timeline_event(privacy_request, Event.OBJECTION_MARKETING, actor=actor, accounts=len(users))
         _audit(privacy_request, "marketing_objection_applied", actor=actor, users=[user.pk for user in users])
     return len(users)
+
+
+def notify_platform_staff(request_id: int) -> bool:
+    """Tell Logicnet's privacy address that a confirmed request waits in the admin: its
+    reference, rights and due date, and the admin page; nothing about the person (they are
+    read in the admin, under the controller's key). True when the mail server took it."""
+    import smtplib
+
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    privacy_request = get_request(request_id)
+    if privacy_request is None:
+        return False
+    subject = _("New privacy request to Logicnet: %(reference)s") % {"reference": privacy_request.reference}
+    lines = [
+        _("A request made on Logicnet's privacy page was confirmed by the person."),
+        "",
+        _("Reference: %(reference)s") % {"reference": privacy_request.reference},
+        _("Rights: %(rights)s") % {"rights": ", ".join(privacy_request.rights_display())},
+        _("Due: %(due)s") % {"due": privacy_request.deadline.isoformat()},
+        "",
+        settings.SITE_URL + reverse("admin:privacy_platform_request", args=[privacy_request.pk]),
+    ]
+    try:
+        send_mail(subject, "\n".join(lines), settings.DEFAULT_FROM_EMAIL, [settings.PRIVACY_CONTACT_EMAIL])
+    except (smtplib.SMTPException, OSError):
+        return False  # the admin's queue shows it all the same
+    return True
