@@ -5,6 +5,7 @@ SMTP (aiosmtpd), with Celery tasks run where they are sent."""
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 import uuid
@@ -13,6 +14,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountDataPackage, Membership, Organization, User
 from accounts.services import change_member_role
@@ -227,6 +229,22 @@ def test_the_admin_shows_the_request_escaped(staff, client, eager_tasks):
     _verified_admin(client, staff)
     page = text_of(client.get(reverse("admin:privacy_platform_request", args=[stored.pk])))
     assert html.escape(hostile) in page and hostile not in page
+
+
+def test_beat_reminds_once_then_expires_an_unconfirmed_request_to_logicnet(db, mailbox):
+    from privacy.services.requests import submit_request, sweep_request_mail
+
+    received = timezone.now() - datetime.timedelta(days=30)
+    stored = submit_request(
+        organization=platform.platform_controller(), rights=["erasure"], email="late@example.com", received_at=received
+    )
+    assert sweep_request_mail(now=received + datetime.timedelta(minutes=6)) == 1  # the confirmation owed
+    mailbox.wait_for("late@example.com", subject="Confirm your privacy request to Logicnet", timeout=1)
+    assert sweep_request_mail(now=received + datetime.timedelta(hours=25)) == 1
+    mailbox.wait_for("late@example.com", subject="Reminder: confirm your privacy request to Logicnet", timeout=1)
+    assert sweep_request_mail(now=received + datetime.timedelta(days=7, minutes=6)) == 1
+    (expired,) = platform_requests()
+    assert expired.pk == stored.pk and expired.status == Status.EXPIRED
 
 
 # --- the staff's side ---------------------------------------------------------------------------------
