@@ -270,10 +270,18 @@ def request_account_deletion(*, user: User, confirmation: str, ip_address: str |
        sign-in) with the time of the request, and audit it;
     3. after commit: end every session of the user and queue the erasure task.
     Raises ValidationError (codes: confirmation, blocked)."""
-    from accounts.tasks import erase_account
-
     if not confirmation_matches(user, confirmation):
         raise ValidationError(_("Type your email address or your password to confirm."), code="confirmation")
+    return begin_account_deletion(user=user, ip_address=ip_address)
+
+
+def begin_account_deletion(*, user: User, actor: User | None = None, ip_address: str | None = None) -> DeletionCheck:
+    """Steps 2 and 3 of `request_account_deletion`, for the user themselves (confirmed) or for
+    Logicnet's privacy staff answering the user's erasure request (`actor`, GDPR Art. 17);
+    the same refusal while the user is the only owner of an organization with other members.
+    Raises ValidationError (code: blocked)."""
+    from accounts.tasks import erase_account
+
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         check = deletion_check(user)
@@ -291,7 +299,8 @@ def request_account_deletion(*, user: User, confirmation: str, ip_address: str |
         user.save(update_fields=["deletion_requested_at", "is_active"])
         record_event(
             action="account.deletion_requested",
-            actor=user,
+            actor=actor or user,
+            target=user if actor is not None else None,
             ip_address=ip_address,
             details={"organizations": [organization.pk for organization in check.offboarded]},
         )

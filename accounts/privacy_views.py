@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -137,7 +138,17 @@ def account_delete(request):
 
 
 def privacy_policy(request):
-    """Logicnet's own privacy policy, for everyone (no sign-in), in the request's language."""
+    """Logicnet's own privacy policy, for everyone (no sign-in), in the request's language,
+    followed by the form for a request to Logicnet as controller (privacy.views)."""
+    from privacy.views import platform_request_form
+
+    def page(request, form, *, status=200):
+        return _policy_page(request, form, status=status)
+
+    return platform_request_form(request, page)
+
+
+def _policy_page(request, form, *, status: int = 200):
     from logicnet.personal_data.access import article_15_information
     from notices.services.policy import current_version, policy_template
 
@@ -151,5 +162,10 @@ def privacy_policy(request):
         "policy_changes": version.changes_ro if language == "ro" else version.changes_en,
         "privacy_email": settings.PRIVACY_CONTACT_EMAIL,
         "language": language,
+        # The policy text is a versioned, hashed document: the form is added around it
+        # (accounts/privacy_page.html extends the version's template), never written into it.
+        "policy_page_template": policy_template(version, language),
+        "organization": request.public_organization,
+        "form": form,
     }
-    return render(request, policy_template(version, language), context)
+    return TemplateResponse(request, "accounts/privacy_page.html", context, status=status)

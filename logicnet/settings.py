@@ -459,6 +459,11 @@ PRIVACY_SUPERVISORY_AUTHORITY = env_str(
 # Where people without an account write to exercise their rights about data Logicnet
 # controls (the privacy policy at /privacy/ names it); account holders use /account/privacy/.
 PRIVACY_CONTACT_EMAIL = env_str("PRIVACY_CONTACT_EMAIL", "privacy@logicnet.example")
+# Logicnet's own data-subject requests (account holders, visitors of its site), made on
+# /privacy/, are kept under one organization row standing for Logicnet as controller, with this
+# slug (customers' slugs always end in a random suffix, so none can take it) and no members.
+PLATFORM_PRIVACY_SLUG = env_str("PLATFORM_PRIVACY_SLUG", "logicnet")
+PLATFORM_CONTROLLER_NAME = env_str("PLATFORM_CONTROLLER_NAME", "Logicnet")
 MINIMUM_AGE = 16
 
 OTP_TOTP_ISSUER = "Logicnet CRM"

@@ -125,6 +125,16 @@ class PrivacyRequest(TenantModel):
         blank=True,
         related_name="privacy_requests",
     )
+    # Logicnet's own requests (privacy.services.platform): the account holder staff found to
+    # be the person, whose data the registry's user subject kind then reads and erases.
+    account_holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("matched account holder"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     identity_confirmed_at = models.DateTimeField(null=True, blank=True)
     identity_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -30,9 +30,13 @@ define_purpose(
 )
 VIA_REQUEST_CONTACT = Subject("contact", "contact")
 VIA_EVENT_CONTACT = Subject("contact", "request__contact")
+# Logicnet's own requests (privacy.services.platform): about the account holder staff matched.
+VIA_REQUEST_ACCOUNT = Subject("user", "account_holder")
+VIA_EVENT_ACCOUNT = Subject("user", "request__account_holder")
 
 
 def _request(category, *, subject=VIA_REQUEST_CONTACT, provided=True, plaintext=""):
+    also_about = {VIA_REQUEST_CONTACT: (VIA_REQUEST_ACCOUNT,), VIA_EVENT_CONTACT: (VIA_EVENT_ACCOUNT,)}[subject]
     return personal(
         category,
         subject=subject,
@@ -41,6 +45,7 @@ def _request(category, *, subject=VIA_REQUEST_CONTACT, provided=True, plaintext=
         purpose=PURPOSE,
         provided=provided,
         plaintext=plaintext,
+        also_about=also_about,
     )
 
 
@@ -86,6 +91,9 @@ classify(
         "reminder_sent_at": not_personal(),
         "email_confirmed_at": _request(Category.USAGE, plaintext=Plain.TIMESTAMP, provided=False),
         "contact": _request(Category.IDENTITY, provided=False),
+        "account_holder": personal(
+            Category.IDENTITY, subject=VIA_REQUEST_ACCOUNT, erasure=Erasure.BLANK, retention="contact", purpose=PURPOSE
+        ),
         "identity_confirmed_at": not_personal(),
         "identity_confirmed_by": not_personal("the staff member who confirmed; a row reference"),
         "assigned_to": not_personal("the staff member handling it; a row reference"),

@@ -24,3 +24,13 @@ def delete_expired_packages() -> int:
     from privacy.services.fulfilment import delete_expired_packages as sweep
 
     return sweep()
+
+
+@shared_task(name="privacy.notify_platform_staff", autoretry_for=(OSError,), retry_backoff=60, max_retries=5)
+def notify_platform_staff(request_id: int) -> bool:
+    """A request to Logicnet itself was confirmed: tell its privacy address (no personal data)."""
+    from privacy.services.platform import notify_platform_staff as notify
+
+    if not notify(request_id):
+        raise OSError("the privacy address could not be told; retried")
+    return True

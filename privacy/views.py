@@ -35,6 +35,7 @@ from privacy import deadlines
 from privacy.forms_public import ChildDataReportForm, ConfirmationCodeForm, PublicRequestForm
 from privacy.models import PrivacyRequest, RequestEvent, new_reference
 from privacy.services.objection import contact_for_token, object_to_marketing
+from privacy.services.platform import is_platform_controller, platform_controller
 from privacy.services.requests import (
     CODE_ATTEMPTS,
     CONFIRMATION_VALID,
@@ -82,10 +83,29 @@ STATUS_EXPLAINED = {
 @public_page
 def privacy_desk(request, org_slug: str):
     organization = request.public_organization
+    if is_platform_controller(organization):
+        # Logicnet's own form lives on its privacy policy page.
+        return redirect("privacy_policy")
     if request.method != "POST":
         return _form_page(request, PublicRequestForm(organization=organization))
     form = PublicRequestForm(request.POST, organization=organization)
     return _submit_public_form(request, form, _form_page)
+
+
+def platform_request_form(request, form_page):
+    """The request form on Logicnet's own privacy page (/privacy/, accounts.privacy_views),
+    for the account holders and visitors whose data Logicnet controls: the same form,
+    honeypot, double-submit guard, limits and lifecycle as an organization's page, with
+    Logicnet as the controller (privacy.services.platform). `form_page(request, form,
+    status=)` renders the page; GET shows the empty form."""
+    # No tenant block around the whole view: the services open their own, so the mail they
+    # queue after commit runs after that block, in its own scope.
+    organization = platform_controller()
+    request.public_organization = organization
+    if request.method != "POST":
+        return form_page(request, PublicRequestForm(organization=organization))
+    form = PublicRequestForm(request.POST, organization=organization)
+    return _submit_public_form(request, form, form_page)
 
 
 def _submit_public_form(request, form, form_page) -> TemplateResponse:

@@ -217,13 +217,18 @@ def submit_request(
 
 
 def queue_request_mail(request: PrivacyRequest, kind: str) -> None:
-    """Send the mail from a worker; when the broker is down, beat's sweep sends what is owed."""
+    """Send the mail from a worker; when the broker is down, beat's sweep sends what is owed.
+    `platform_staff`: the mail to Logicnet's privacy address about its own request (not
+    swept: the admin's queue lists the request whether or not that mail went)."""
     from kombu.exceptions import OperationalError
 
-    from privacy.tasks import send_privacy_mail
+    from privacy.tasks import notify_platform_staff, send_privacy_mail
 
     try:
-        send_privacy_mail.delay(request.organization_id, request.pk, kind)
+        if kind == "platform_staff":
+            notify_platform_staff.delay(request.pk)
+        else:
+            send_privacy_mail.delay(request.organization_id, request.pk, kind)
     except OperationalError:
         log.warning("privacy request %s: the broker is unreachable; the mail sweep will send it", request.pk)
 
@@ -280,13 +285,23 @@ def _confirm(organization, request: PrivacyRequest) -> PrivacyRequest:
         _audit(request, "request_email_confirmed")
         if request.objects_to_marketing:
             apply_marketing_objection(request)
+        from privacy.services.platform import is_platform_controller
+
+        if is_platform_controller(organization):
+            # Logicnet's own request: its privacy staff are told it waits in the admin.
+            transaction.on_commit(lambda: queue_request_mail(request, "platform_staff"))
     return request
 
 
 def apply_marketing_objection(request: PrivacyRequest, *, actor=None) -> int:
-    """Mark every contact with the request's email or phone as objecting to direct marketing."""
+    """Mark every contact with the request's email or phone as objecting to direct marketing
+    (for Logicnet's own requests: the account signed in with the confirmed address)."""
     from contacts.models import Contact
     from contacts.services.contacts import find_duplicates
+    from privacy.services.platform import apply_account_marketing_objection, is_platform_controller
+
+    if is_platform_controller(request.organization):
+        return apply_account_marketing_objection(request, actor=actor)
 
     emails = [request.email] if request.email else []
     phones = [request.phone] if request.phone else []
