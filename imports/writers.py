@@ -90,6 +90,7 @@ LABEL_NAME = gettext_lazy("Name")
 LABEL_POSTAL_CODE = gettext_lazy("Postal code")
 LABEL_STREET = gettext_lazy("Street")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,4})?$")
+LABELS = frozenset(Label.values)  # Label.values builds a new list on every read
 
 # The contact columns an update may change (besides the bookkeeping ones).
 UPDATED_FIELDS = (
@@ -153,7 +154,7 @@ def _text(value: Any, limit: int, label, errors: list[str]) -> str:
 
 def _label(value: str, default: str) -> str:
     value = (value or "").strip().lower()
-    return value if value in Label.values else default
+    return value if value in LABELS else default
 
 
 def _emails(items, errors: list[str]) -> list[tuple[str, str]]:
@@ -346,6 +347,8 @@ PHONE_OWNERS = [
     _lookup("contacts_contactphone", "phone_index", "contact_id"),
 ]
 EXTERNAL_OWNERS = [_lookup("contacts_contact", "external_id_index")]
+# One array parameter rather than Django's IN list of thousands of placeholders.
+SUPPRESSED = f"SELECT digest, id FROM {Suppression._meta.db_table} WHERE organization_id = %s AND digest = ANY(%s)"
 
 
 def _match_keys(prepared: PreparedContact, digests: _Digests, match_on: str) -> list[list[str]]:
@@ -403,15 +406,7 @@ def _look_up(organization, prepared: list[PreparedContact], options: ImportOptio
         {d for row in emails.values() for key in row for d in key}
         | {d for row in phones.values() for key in row for d in key}
     )
-    suppressed_digests = (
-        set(
-            Suppression.objects.filter(organization_id=organization.pk, digest__in=every).values_list(
-                "digest", flat=True
-            )
-        )
-        if every
-        else set()
-    )
+    suppressed_digests = set(_owners_by_digest([SUPPRESSED], organization.pk, every)) if every else set()
     suppressed = {i for i in emails if any(d in suppressed_digests for key in [*emails[i], *phones[i]] for d in key)}
     return _Looked(digests, keys, emails, matches, conflicts, ambiguous, suppressed)
 
@@ -608,17 +603,22 @@ def _children(organization, pairs: list[tuple[int, dict]]) -> dict[str, list[tup
     return added
 
 
-def _link_tags(organization, wanted: list[tuple[int, list[str]]], tag_ids: dict[str, int]) -> dict[int, list[int]]:
-    """Add the tags to the contacts (those not there yet); contact id -> new link ids."""
+def _link_tags(
+    organization, wanted: list[tuple[int, list[str]]], tag_ids: dict[str, int], *, new_contacts: bool = False
+) -> dict[int, list[int]]:
+    """Add the tags to the contacts (those not there yet); contact id -> new link ids.
+    Contacts created by this batch (`new_contacts`) have no tags to look up yet."""
     pairs = {(contact_id, tag_ids[name.casefold()]) for contact_id, names in wanted for name in names}
     if not pairs:
         return {}
-    contact_ids = sorted({c for c, _t in pairs})
-    existing = set(
-        ContactTag.objects.filter(organization=organization, contact_id__in=contact_ids).values_list(
-            "contact_id", "tag_id"
-        )
-    )
+    existing: set[tuple[int, int]] = set()
+    if not new_contacts:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT contact_id, tag_id FROM contacts_contacttag WHERE organization_id = %s AND contact_id = ANY(%s)",
+                [organization.pk, sorted({c for c, _t in pairs})],
+            )
+            existing = set(cursor.fetchall())
     new = sorted(pairs - existing)
     ids = insert_rows(ContactTag, organization, [{"contact_id": c, "tag_id": t} for c, t in new])
     links: dict[int, list[int]] = {}
@@ -835,7 +835,12 @@ def write_contacts(
         journal_created(organization, batch_ref, Contact, created, [row.line for row in creates])
         _children(organization, [(pk, row.values) for pk, row in zip(created, creates, strict=True)])
         tag_ids = _tag_ids(organization, [n for row in creates for n in row.values["tags"]])
-        _link_tags(organization, [(pk, row.values["tags"]) for pk, row in zip(created, creates, strict=True)], tag_ids)
+        _link_tags(
+            organization,
+            [(pk, row.values["tags"]) for pk, row in zip(created, creates, strict=True)],
+            tag_ids,
+            new_contacts=True,
+        )
         updated = _update_contacts(
             organization,
             updates,

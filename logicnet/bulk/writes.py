@@ -26,7 +26,9 @@ Why this shape:
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
+import os
 import types
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -51,6 +53,7 @@ from logicnet.encryption.keys import count_encryptions, current_keys
 from logicnet.tenancy.context import active_organization_id
 
 _stage_numbers = itertools.count(1)
+NONCES_PER_READ = 4096
 
 
 class BulkWriteError(RuntimeError):
@@ -98,6 +101,18 @@ class BatchEncoder:
         self._shim = types.SimpleNamespace(organization_id=self.organization_id, organization=organization)
         self.sealed = 0
         self._token_cache: dict[str, dict[str, int]] = {}
+        self._nonces, self._nonce_at, self._nonce_pid = b"", 0, os.getpid()
+
+    def _nonce(self) -> bytes:
+        """A fresh random 96-bit nonce (what crypto.seal draws), taken from random bytes read
+        a few thousand nonces at a time: one system call per value cost as much as the AES."""
+        if self._nonce_at >= len(self._nonces) or self._nonce_pid != os.getpid():
+            # A forked copy of the encoder must never reuse its parent's nonces (GCM).
+            self._nonces, self._nonce_at = os.urandom(crypto.NONCE_BYTES * NONCES_PER_READ), 0
+            self._nonce_pid = os.getpid()
+        start = self._nonce_at
+        self._nonce_at += crypto.NONCE_BYTES
+        return self._nonces[start : self._nonce_at]
 
     @property
     def country(self) -> str:
@@ -135,7 +150,8 @@ class BatchEncoder:
                     ]
                 }
             )
-        blob = crypto.seal(self._aead, crypto.pad(field.encode_plaintext(value)), self._associated[attname])
+        nonce = self._nonce()
+        blob = nonce + self._aead.encrypt(nonce, crypto.pad(field.encode_plaintext(value)), self._associated[attname])
         self.sealed += 1
         return self._prefix + base64.b64encode(blob).decode("ascii")
 
@@ -212,6 +228,13 @@ def _stage(cursor, model: type[Model], columns: Sequence[str], rows: Iterable[Se
     return name
 
 
+@functools.cache
+def _has_permuted_ids(model: type[Model]) -> bool:
+    from logicnet.tenancy.ids import permuted_id_models
+
+    return model in permuted_id_models()
+
+
 def insert_rows(
     model: type[Model],
     organization,
@@ -254,14 +277,27 @@ def insert_rows(
         encoded.append(values)
     encoder.flush_count()
     columns = [f.column for f in fields if not _needs_preparing(f)] + [f.column for f in fields if _needs_preparing(f)]
+    table = _quote(model._meta.db_table)
     with connection.cursor() as cursor:
         stage = _stage(cursor, model, columns, encoded)
         listed = ", ".join(_quote(c) for c in columns)
         conflict = " ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""
-        cursor.execute(
-            f"INSERT INTO {_quote(model._meta.db_table)} ({listed}) SELECT {listed} FROM {stage} ORDER BY bulk_n"
-            f"{conflict} RETURNING {_quote(pk.column)}"
-        )
+        if _has_permuted_ids(model):
+            # The batch's ids drawn in one call (logicnet_next_ids) rather than one call of
+            # the column's default per row: the same keyed permutation of the same sequence.
+            staged = ", ".join(f"s.{_quote(c)}" for c in columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({_quote(pk.column)}, {listed}) SELECT i.id, {staged} FROM {stage} AS s"
+                " JOIN (SELECT id, row_number() OVER () - 1 AS n FROM"
+                " logicnet_next_ids(pg_get_serial_sequence(%s, %s)::regclass, %s) AS id) AS i ON i.n = s.bulk_n"
+                f" ORDER BY s.bulk_n{conflict} RETURNING {_quote(pk.column)}",
+                [table, pk.column, len(encoded)],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage} ORDER BY bulk_n"
+                f"{conflict} RETURNING {_quote(pk.column)}"
+            )
         ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"DROP TABLE {stage}")
     return ids
