@@ -131,6 +131,9 @@ class PreparedContact:
     match: int | None = None  # the existing contact the row matches
     skip: str = ""  # why the row will be skipped although valid (suppressed, duplicate, mode...)
     notes: list[str] = dataclasses.field(default_factory=list)
+    # The blind indexes of its email and phone under the current key, computed by the lookup
+    # and stored as they are (the bulk encoder would compute them again).
+    indexes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -386,6 +389,12 @@ def _look_up(organization, prepared: list[PreparedContact], options: ImportOptio
         for i, p in enumerate(prepared)
         if not p.errors
     }
+    for i, found in emails.items():
+        values = prepared[i].values
+        prepared[i].indexes = {
+            "email_index": found[0][0] if values["email"] else "",
+            "phone_index": phones[i][0][0] if values["phone"] else "",
+        }
     owners_sql = {MatchOn.EMAIL: EMAIL_OWNERS, MatchOn.PHONE: PHONE_OWNERS, MatchOn.EXTERNAL_ID: EXTERNAL_OWNERS}
     wanted = sorted({d for row in keys.values() for key in row for d in key})
     key_owners = _owners_by_digest(owners_sql[match_on], organization.pk, wanted)
@@ -821,14 +830,19 @@ def write_contacts(
         )
         blank = Contact(organization=organization)
         rows = [
-            _contact_row(
-                row.values,
-                company_id=company_ids.get(row.values["company"]),
-                owner_id=options.owner_id,
-                actor_id=actor_id,
-                now=now,
-                custom=merged_values(definitions, blank, row.values["custom"]) if row.values["custom"] else ({}, None),
-            )
+            {
+                **_contact_row(
+                    row.values,
+                    company_id=company_ids.get(row.values["company"]),
+                    owner_id=options.owner_id,
+                    actor_id=actor_id,
+                    now=now,
+                    custom=merged_values(definitions, blank, row.values["custom"])
+                    if row.values["custom"]
+                    else ({}, None),
+                ),
+                **row.indexes,
+            }
             for row in creates
         ]
         created = insert_rows(Contact, organization, rows)

@@ -148,8 +148,8 @@ END $$"""
 # key lookup and one call for a whole batch instead of one each per row (the per-row call
 # cost as much as the permutation itself). The same checks: only the id sequences, and
 # only fresh positions (nextval), so it is no more an oracle than logicnet_next_id.
-NEXT_IDS_FUNCTION = f"""CREATE OR REPLACE FUNCTION logicnet_next_ids(id_sequence regclass, how_many integer)
-RETURNS SETOF bigint LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+NEXT_IDS_FUNCTION = f"""CREATE OR REPLACE FUNCTION logicnet_next_id_batch(id_sequence regclass, how_many integer)
+RETURNS bigint[] LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     secret bytea;
     bigint_ids oid[];
@@ -171,8 +171,8 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'numeric_value_out_of_range',
             MESSAGE = format('%s ids at once: between 0 and 100000', how_many);
     END IF;
-    RETURN QUERY SELECT public.logicnet_permute_id(nextval(id_sequence), width, secret)
-        FROM generate_series(1, how_many);
+    RETURN ARRAY(SELECT public.logicnet_permute_id(nextval(id_sequence), width, secret)
+                 FROM generate_series(1, how_many));
 END $$"""
 
 

@@ -159,8 +159,9 @@ def _owner_policy(table: str) -> str:
 # An INSERT is checked once per statement, over its transition table (one anti-join for a
 # bulk merge of thousands of rows, where a row trigger planned one query per row and cost
 # more than the insert itself); an UPDATE of the column is checked per row (PostgreSQL has
-# no transition tables for column-specific UPDATE triggers). The foreign keys are deferred,
-# so the statement's check still fails before the constraint's own.
+# no transition tables for column-specific UPDATE triggers), only where the value changes (a
+# bulk update sets the column on every row it touches). The foreign keys are deferred, so
+# the statement's check still fails before the constraint's own.
 
 REFERENCE_TRIGGER_PREFIX = "tenant_ref_"
 
@@ -253,7 +254,8 @@ def tenant_reference_statements() -> list[str]:
         arguments = ", ".join(_literal(v) for v in (column, target.model._meta.db_table, target.column))
         statements += [
             f"CREATE TRIGGER {trigger} BEFORE UPDATE OF {_quote(column)} ON {_quote(table)} FOR EACH ROW"
-            f" WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION logicnet_tenant_reference_check({arguments})",
+            f" WHEN (pg_trigger_depth() = 0 AND NEW.{_quote(column)} IS DISTINCT FROM OLD.{_quote(column)})"
+            f" EXECUTE FUNCTION logicnet_tenant_reference_check({arguments})",
             f"CREATE TRIGGER {inserted} AFTER INSERT ON {_quote(table)} REFERENCING NEW TABLE AS inserted_rows"
             f" FOR EACH STATEMENT EXECUTE FUNCTION logicnet_tenant_references_inserted({arguments})",
         ]
