@@ -12,9 +12,14 @@ Why this shape:
   not revoke it) and merged with INSERT ... SELECT / UPDATE ... FROM, which the policies
   check row by row as for any other write (another organization's row cannot be written or
   seen);
-- ids come from the tables' own defaults (the keyed permutation, logicnet/tenancy/ids.py):
-  the merge inserts in staging order and RETURNING gives the ids back in that order (what
-  Django's own bulk_create relies on with INSERT ... SELECT FROM UNNEST);
+- ids come from the keyed permutation of the table's sequence (logicnet/tenancy/ids.py), a
+  batch's worth drawn in one call of logicnet_next_id_batch (the column default would call
+  logicnet_next_id once per row, which cost as much again as the permutation); the merge
+  inserts in staging order and RETURNING gives the ids back in that order (what Django's own
+  bulk_create relies on with INSERT ... SELECT FROM UNNEST);
+- the database's own invariants hold without a per-row trigger: references to other tenant
+  tables are checked once per INSERT statement (logicnet/tenancy/rls.py) and the name-token
+  rows are written by statement triggers (contacts migrations 0002-0003, 0010);
 - values are sealed exactly as EncryptedMixin.pre_save seals them (format v2: padded, bound to
   organization, model, field and key version) and the search columns computed by the same
   functions (logicnet/encryption/blind.py), but with the organization's keys looked up once
