@@ -152,7 +152,7 @@ def _owner_policy(table: str) -> str:
 # --- references between tenant tables ---------------------------------------------------------
 # PostgreSQL checks a foreign key without row-level security: a reference to another
 # organization's row passed, while a nonexistent id failed, so a tenant could probe which
-# ids exist. A BEFORE trigger (which runs under the writer's row-level security, so another
+# ids exist. A trigger (which runs under the writer's row-level security, so another
 # organization's row is as invisible as a missing one) refuses both with one and the same
 # foreign-key error, before the constraint's own check. Rows written by the database's own
 # triggers (name tokens, from the row they index) are not checked again.
@@ -172,8 +172,9 @@ DECLARE
     found boolean;
     constraint_name name;
 BEGIN
-    -- TG_ARGV: referencing column, referenced table, referenced column
-    EXECUTE format('SELECT ($1).%I::text', TG_ARGV[0]) USING NEW INTO value;
+    -- TG_ARGV: referencing column, referenced table, referenced column. The column's value
+    -- through jsonb rather than a dynamic query (planned anew on every call).
+    value := to_jsonb(NEW) ->> TG_ARGV[0];
     IF value IS NULL THEN
         RETURN NEW;
     END IF;
