@@ -580,9 +580,10 @@ def _lookup() -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=4096)
 def country_code(value: str) -> str | None:
     """The ISO 3166-1 alpha-2 code of a country as written ("" for an empty value, None when
-    it is not a country this table knows)."""
+    it is not a country this table knows). Cached: a file repeats a few countries on every row."""
     value = (value or "").strip()
     if not value:
         return ""

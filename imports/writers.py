@@ -91,6 +91,7 @@ LABEL_NAME = gettext_lazy("Name")
 LABEL_POSTAL_CODE = gettext_lazy("Postal code")
 LABEL_STREET = gettext_lazy("Street")
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,4})?$")
+LABELS = frozenset(Label.values)  # Label.values builds a new list on every read
 
 # The contact columns an update may change (besides the bookkeeping ones).
 UPDATED_FIELDS = (
@@ -131,6 +132,9 @@ class PreparedContact:
     match: int | None = None  # the existing contact the row matches
     skip: str = ""  # why the row will be skipped although valid (suppressed, duplicate, mode...)
     notes: list[str] = dataclasses.field(default_factory=list)
+    # The blind indexes of its email and phone under the current key, computed by the lookup
+    # and stored as they are (the bulk encoder would compute them again).
+    indexes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -154,7 +158,7 @@ def _text(value: Any, limit: int, label, errors: list[str]) -> str:
 
 def _label(value: str, default: str) -> str:
     value = (value or "").strip().lower()
-    return value if value in Label.values else default
+    return value if value in LABELS else default
 
 
 def _emails(items, errors: list[str]) -> list[tuple[str, str]]:
@@ -384,6 +388,12 @@ def _look_up(organization, prepared: list[PreparedContact], options: ImportOptio
         for i, p in enumerate(prepared)
         if not p.errors
     }
+    for i, found in emails.items():
+        values = prepared[i].values
+        prepared[i].indexes = {
+            "email_index": found[0][0] if values["email"] else "",
+            "phone_index": phones[i][0][0] if values["phone"] else "",
+        }
     owners_sql = {MatchOn.EMAIL: EMAIL_OWNERS, MatchOn.PHONE: PHONE_OWNERS, MatchOn.EXTERNAL_ID: EXTERNAL_OWNERS}
     wanted = sorted({d for row in keys.values() for key in row for d in key})
     key_owners = _owners_by_digest(owners_sql[match_on], organization.pk, wanted)
@@ -605,17 +615,22 @@ def _children(organization, pairs: list[tuple[int, dict]]) -> dict[str, list[tup
     return added
 
 
-def _link_tags(organization, wanted: list[tuple[int, list[str]]], tag_ids: dict[str, int]) -> dict[int, list[int]]:
-    """Add the tags to the contacts (those not there yet); contact id -> new link ids."""
+def _link_tags(
+    organization, wanted: list[tuple[int, list[str]]], tag_ids: dict[str, int], *, new_contacts: bool = False
+) -> dict[int, list[int]]:
+    """Add the tags to the contacts (those not there yet); contact id -> new link ids.
+    Contacts created by this batch (`new_contacts`) have no tags to look up yet."""
     pairs = {(contact_id, tag_ids[name.casefold()]) for contact_id, names in wanted for name in names}
     if not pairs:
         return {}
-    contact_ids = sorted({c for c, _t in pairs})
-    existing = set(
-        ContactTag.objects.filter(organization=organization, contact_id__in=contact_ids).values_list(
-            "contact_id", "tag_id"
-        )
-    )
+    existing: set[tuple[int, int]] = set()
+    if not new_contacts:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT contact_id, tag_id FROM contacts_contacttag WHERE organization_id = %s AND contact_id = ANY(%s)",
+                [organization.pk, sorted({c for c, _t in pairs})],
+            )
+            existing = set(cursor.fetchall())
     new = sorted(pairs - existing)
     ids = insert_rows(ContactTag, organization, [{"contact_id": c, "tag_id": t} for c, t in new])
     links: dict[int, list[int]] = {}
@@ -818,21 +833,31 @@ def write_contacts(
         )
         blank = Contact(organization=organization)
         rows = [
-            _contact_row(
-                row.values,
-                company_id=company_ids.get(row.values["company"]),
-                owner_id=options.owner_id,
-                actor_id=actor_id,
-                now=now,
-                custom=merged_values(definitions, blank, row.values["custom"]) if row.values["custom"] else ({}, None),
-            )
+            {
+                **_contact_row(
+                    row.values,
+                    company_id=company_ids.get(row.values["company"]),
+                    owner_id=options.owner_id,
+                    actor_id=actor_id,
+                    now=now,
+                    custom=merged_values(definitions, blank, row.values["custom"])
+                    if row.values["custom"]
+                    else ({}, None),
+                ),
+                **row.indexes,
+            }
             for row in creates
         ]
         created = insert_rows(Contact, organization, rows)
         journal_created(organization, batch_ref, Contact, created, [row.line for row in creates])
         _children(organization, [(pk, row.values) for pk, row in zip(created, creates, strict=True)])
         tag_ids = _tag_ids(organization, [n for row in creates for n in row.values["tags"]])
-        _link_tags(organization, [(pk, row.values["tags"]) for pk, row in zip(created, creates, strict=True)], tag_ids)
+        _link_tags(
+            organization,
+            [(pk, row.values["tags"]) for pk, row in zip(created, creates, strict=True)],
+            tag_ids,
+            new_contacts=True,
+        )
         updated = _update_contacts(
             organization,
             updates,

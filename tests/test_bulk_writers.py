@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Company, Contact, ContactAddress, ContactEmail, ContactPhone, ContactTag
@@ -25,7 +25,7 @@ from imports.writers import (
 )
 from logicnet.audit.models import AuditEvent
 from logicnet.bulk.models import RevertEntry
-from logicnet.bulk.writes import BulkWriteError, insert_rows
+from logicnet.bulk.writes import BulkWriteError, insert_rows, update_rows
 from logicnet.tenancy.context import platform_reads, tenant_context
 from privacy.models import Suppression
 
@@ -314,6 +314,34 @@ def test_rls_other_organizations_rows_are_neither_matched_nor_touched(org_a, org
     # The bulk path refuses to run outside the organization's context.
     with tenant_context(org_b), pytest.raises(BulkWriteError):
         insert_rows(Contact, org_a, [{"first_name": "X"}])
+
+
+def test_a_batch_gets_permuted_ids_tokens_and_its_references_checked_per_statement(org_a, org_b, alice, charlie):
+    """The batch's ids come from one call (logicnet_next_id_batch), in the permuted range and
+    in row order; the token triggers write the name tokens; a reference to another
+    organization's row fails the whole statement like a missing one (checked once per INSERT,
+    logicnet/tenancy/rls.py), and so does an UPDATE that moves a row onto it."""
+    with tenant_context(org_b):
+        theirs = Company.objects.create(organization=org_b, name="Beta SRL", created_by=charlie)
+    with tenant_context(org_a):
+        ours = Company.objects.create(organization=org_a, name="Alfa SRL", created_by=alice)
+        rows = [{"first_name": f"Ion{i}", "last_name": "Popa", "company_id": ours.pk} for i in range(50)]
+        ids = insert_rows(Contact, org_a, rows)
+        assert len(set(ids)) == 50 and all(2**52 <= pk < 2**53 for pk in ids)
+        names = {contact.pk: contact.first_name for contact in Contact.objects.filter(pk__in=ids)}
+        assert [names[pk] for pk in ids] == [row["first_name"] for row in rows]  # ids in row order
+        assert search_contacts(org_a, "Ion7", limit=5)[0].pk == ids[7]
+        for company_id in (theirs.pk, ours.pk + 10**9):
+            with pytest.raises(IntegrityError, match="violates foreign key constraint"), transaction.atomic():
+                insert_rows(
+                    Contact,
+                    org_a,
+                    [{"first_name": "Ok", "company_id": ours.pk}, {"first_name": "No", "company_id": company_id}],
+                )
+        with pytest.raises(IntegrityError, match="violates foreign key constraint"), transaction.atomic():
+            update_rows(Contact, org_a, [{"id": ids[0], "company_id": theirs.pk}], ["company_id"])
+        assert update_rows(Contact, org_a, [{"id": pk, "company_id": ours.pk} for pk in ids], ["company_id"]) == 50
+        assert Contact.objects.filter(organization=org_a).count() == 50
 
 
 def test_rollback_mid_batch_leaves_nothing(org_a, alice):

@@ -1,5 +1,6 @@
-"""Joins three changes made side by side: interactions and tasks moved to the activity app,
-the retention sweep's probing token triggers, and saved views for the deal list."""
+"""Joins four changes made side by side: interactions and tasks moved to the activity app,
+the retention sweep's probing token triggers, saved views for the deal list, and name-token
+rows without foreign-key constraints (the bulk path)."""
 
 from django.db import migrations
 
@@ -9,6 +10,7 @@ class Migration(migrations.Migration):
         ("contacts", "0010_activity_models_moved_out"),
         ("contacts", "0010_retention_sweep_paths"),
         ("contacts", "0010_saved_view_entities"),
+        ("contacts", "0010_name_tokens_without_constraints"),
     ]
 
     operations = []

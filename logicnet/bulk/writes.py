@@ -12,9 +12,14 @@ Why this shape:
   not revoke it) and merged with INSERT ... SELECT / UPDATE ... FROM, which the policies
   check row by row as for any other write (another organization's row cannot be written or
   seen);
-- ids come from the tables' own defaults (the keyed permutation, logicnet/tenancy/ids.py):
-  the merge inserts in staging order and RETURNING gives the ids back in that order (what
-  Django's own bulk_create relies on with INSERT ... SELECT FROM UNNEST);
+- ids come from the keyed permutation of the table's sequence (logicnet/tenancy/ids.py), a
+  batch's worth drawn in one call of logicnet_next_id_batch (the column default would call
+  logicnet_next_id once per row, which cost as much again as the permutation); the merge
+  inserts in staging order and RETURNING gives the ids back in that order (what Django's own
+  bulk_create relies on with INSERT ... SELECT FROM UNNEST);
+- the database's own invariants hold without a per-row trigger: references to other tenant
+  tables are checked once per INSERT statement (logicnet/tenancy/rls.py) and the name-token
+  rows are written by statement triggers (contacts migrations 0002-0003, 0010);
 - values are sealed exactly as EncryptedMixin.pre_save seals them (format v2: padded, bound to
   organization, model, field and key version) and the search columns computed by the same
   functions (logicnet/encryption/blind.py), but with the organization's keys looked up once
@@ -26,7 +31,9 @@ Why this shape:
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
+import os
 import types
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -52,6 +59,7 @@ from logicnet.encryption.keys import count_encryptions, current_keys
 from logicnet.tenancy.context import active_organization_id
 
 _stage_numbers = itertools.count(1)
+NONCES_PER_READ = 4096
 
 
 class BulkWriteError(RuntimeError):
@@ -99,6 +107,29 @@ class BatchEncoder:
         self._shim = types.SimpleNamespace(organization_id=self.organization_id, organization=organization)
         self.sealed = 0
         self._token_cache: dict[str, dict[str, int]] = {}
+        # Worked out once per batch rather than per row: the fields with a normal form, and
+        # each search column with the attname of its source (None: name tokens).
+        self._normalised = [
+            name
+            for name, field in self.encrypted.items()
+            if isinstance(field, EncryptedEmailField | EncryptedPhoneField)
+        ]
+        self._derivations = [
+            (field, model._meta.get_field(field.source).attname if isinstance(field, BlindIndexField) else None)
+            for field in self.derived
+        ]
+        self._nonces, self._nonce_at, self._nonce_pid = b"", 0, os.getpid()
+
+    def _nonce(self) -> bytes:
+        """A fresh random 96-bit nonce (what crypto.seal draws), taken from random bytes read
+        a few thousand nonces at a time: one system call per value cost as much as the AES."""
+        if self._nonce_at >= len(self._nonces) or self._nonce_pid != os.getpid():
+            # A forked copy of the encoder must never reuse its parent's nonces (GCM).
+            self._nonces, self._nonce_at = os.urandom(crypto.NONCE_BYTES * NONCES_PER_READ), 0
+            self._nonce_pid = os.getpid()
+        start = self._nonce_at
+        self._nonce_at += crypto.NONCE_BYTES
+        return self._nonces[start : self._nonce_at]
 
     @property
     def country(self) -> str:
@@ -136,7 +167,8 @@ class BatchEncoder:
                     ]
                 }
             )
-        blob = crypto.seal(self._aead, crypto.pad(field.encode_plaintext(value)), self._associated[attname])
+        nonce = self._nonce()
+        blob = nonce + self._aead.encrypt(nonce, crypto.pad(field.encode_plaintext(value)), self._associated[attname])
         self.sealed += 1
         return self._prefix + base64.b64encode(blob).decode("ascii")
 
@@ -153,18 +185,18 @@ class BatchEncoder:
 
     def derive(self, row: dict[str, Any]) -> None:
         """Fill the row's search columns from its plaintext sources (those it does not set)."""
-        for field in self.derived:
+        for field, source in self._derivations:
             if field.attname in row:
                 continue
-            if isinstance(field, BlindIndexField):
-                row[field.attname] = self.blind_index(field, row.get(self.model._meta.get_field(field.source).attname))
+            if source is not None:
+                row[field.attname] = self.blind_index(field, row.get(source))
             else:
-                row[field.attname] = self.name_tokens(field, [row.get(source) or "" for source in field.sources])
+                row[field.attname] = self.name_tokens(field, [row.get(name) or "" for name in field.sources])
 
     def encode(self, row: dict[str, Any]) -> dict[str, Any]:
         """A row of plaintext values (by attname) as stored: normal forms, search columns,
         ciphertexts. The row passed in gets the normal forms (what a caller reads back)."""
-        for attname in self.encrypted:
+        for attname in self._normalised:
             if attname in row:
                 row[attname] = self.normal_form(attname, row[attname])
         self.derive(row)
@@ -213,6 +245,17 @@ def _stage(cursor, model: type[Model], columns: Sequence[str], rows: Iterable[Se
     return name
 
 
+def _is_token_array(model: type[Model], attname: str) -> bool:
+    return isinstance(model._meta.get_field(attname), PrefixTokensField)
+
+
+@functools.cache
+def _has_permuted_ids(model: type[Model]) -> bool:
+    from logicnet.tenancy.ids import permuted_id_models
+
+    return model in permuted_id_models()
+
+
 def insert_rows(
     model: type[Model],
     organization,
@@ -244,6 +287,7 @@ def insert_rows(
     defaults["organization_id"] = organization_id
     plain = [f.attname for f in fields if not _needs_preparing(f)]
     prepared = [f for f in fields if _needs_preparing(f)]
+    token_columns = [i for i, attname in enumerate(plain) if attname in derived and _is_token_array(model, attname)]
     encoded = []
     for row in rows:
         full = {**defaults, **row}
@@ -251,18 +295,37 @@ def insert_rows(
             raise BulkWriteError("a row names another organization")
         stored = encoder.encode(full)
         values = [stored.get(attname) for attname in plain]
+        for i in token_columns:
+            # An array literal COPY reads as it is: psycopg's array dumper cost more per row
+            # than the tokens' HMACs.
+            tokens = values[i]
+            if tokens is not None:
+                values[i] = "{" + ",".join(map(str, tokens)) + "}"
         values += [_db_value(field, stored.get(field.attname)) for field in prepared]
         encoded.append(values)
     encoder.flush_count()
     columns = [f.column for f in fields if not _needs_preparing(f)] + [f.column for f in fields if _needs_preparing(f)]
+    table = _quote(model._meta.db_table)
     with connection.cursor() as cursor:
         stage = _stage(cursor, model, columns, encoded)
         listed = ", ".join(_quote(c) for c in columns)
         conflict = " ON CONFLICT DO NOTHING" if on_conflict_do_nothing else ""
-        cursor.execute(
-            f"INSERT INTO {_quote(model._meta.db_table)} ({listed}) SELECT {listed} FROM {stage} ORDER BY bulk_n"
-            f"{conflict} RETURNING {_quote(pk.column)}"
-        )
+        if _has_permuted_ids(model):
+            # The batch's ids drawn in one call (logicnet_next_id_batch) rather than one call of
+            # the column's default per row: the same keyed permutation of the same sequence.
+            staged = ", ".join(f"s.{_quote(c)}" for c in columns)
+            cursor.execute(
+                f"INSERT INTO {table} ({_quote(pk.column)}, {listed}) SELECT i.id, {staged} FROM {stage} AS s"
+                " JOIN unnest(logicnet_next_id_batch(pg_get_serial_sequence(%s, %s)::regclass, %s))"
+                " WITH ORDINALITY AS i (id, n) ON i.n = s.bulk_n + 1"
+                f" ORDER BY s.bulk_n{conflict} RETURNING {_quote(pk.column)}",
+                [table, pk.column, len(encoded)],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {stage} ORDER BY bulk_n"
+                f"{conflict} RETURNING {_quote(pk.column)}"
+            )
         ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(f"DROP TABLE {stage}")
     return ids

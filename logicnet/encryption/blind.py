@@ -25,6 +25,7 @@ real matches (contacts/selectors.py).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import unicodedata
@@ -70,8 +71,10 @@ def normalize_phone(value: str, country: str | None) -> str:
     return normalize.phone_match_form(value, country)
 
 
+@functools.lru_cache(maxsize=65_536)
 def fold_text(value: str) -> str:
-    """Case- and diacritics-insensitive form: 'Ștefan' and 'ŞTEFAN' both become 'stefan'."""
+    """Case- and diacritics-insensitive form: 'Ștefan' and 'ŞTEFAN' both become 'stefan'.
+    Cached: a bulk write folds the same first names and surnames over and over."""
     decomposed = unicodedata.normalize("NFKD", value.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_FOLD)
 

@@ -144,6 +144,37 @@ BEGIN
     RETURN public.logicnet_permute_id(nextval(id_sequence), width, secret);
 END $$"""
 
+# The same ids, `how_many` at once, for the bulk write path (logicnet/bulk/writes.py): one
+# key lookup and one call for a whole batch instead of one each per row (the per-row call
+# cost as much as the permutation itself). The same checks: only the id sequences, and
+# only fresh positions (nextval), so it is no more an oracle than logicnet_next_id.
+NEXT_IDS_FUNCTION = f"""CREATE OR REPLACE FUNCTION logicnet_next_id_batch(id_sequence regclass, how_many integer)
+RETURNS bigint[] LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    secret bytea;
+    bigint_ids oid[];
+    integer_ids oid[];
+    width integer;
+BEGIN
+    SELECT k.key, k.sequences, k.integer_sequences INTO secret, bigint_ids, integer_ids
+        FROM public.{KEY_TABLE} k WHERE k.id = 1;
+    IF id_sequence::oid = ANY (bigint_ids) THEN
+        width := 52;
+    ELSIF id_sequence::oid = ANY (integer_ids) THEN
+        width := 30;
+    END IF;
+    IF secret IS NULL OR width IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+            MESSAGE = format('%s is not an id sequence', id_sequence);
+    END IF;
+    IF how_many < 0 OR how_many > 100000 THEN
+        RAISE EXCEPTION USING ERRCODE = 'numeric_value_out_of_range',
+            MESSAGE = format('%s ids at once: between 0 and 100000', how_many);
+    END IF;
+    RETURN ARRAY(SELECT public.logicnet_permute_id(nextval(id_sequence), width, secret)
+                 FROM generate_series(1, how_many));
+END $$"""
+
 
 def _key_table_statements(app: str, platform: str) -> list[str]:
     table = _quote(KEY_TABLE)
@@ -227,7 +258,7 @@ def id_statements() -> list[str]:
     platform = _quote(settings.DATABASE_PLATFORM_ROLE)
     permuted = permuted_id_models()
     statements = _key_table_statements(app, platform)
-    statements += [PERMUTE_FUNCTION, NEXT_ID_FUNCTION]
+    statements += [PERMUTE_FUNCTION, NEXT_ID_FUNCTION, NEXT_IDS_FUNCTION]
     statements += [
         _column_statement(model, settings.DATABASE_APP_USER, settings.DATABASE_PLATFORM_ROLE) for model in permuted
     ]

@@ -152,10 +152,16 @@ def _owner_policy(table: str) -> str:
 # --- references between tenant tables ---------------------------------------------------------
 # PostgreSQL checks a foreign key without row-level security: a reference to another
 # organization's row passed, while a nonexistent id failed, so a tenant could probe which
-# ids exist. A BEFORE trigger (which runs under the writer's row-level security, so another
+# ids exist. A trigger (which runs under the writer's row-level security, so another
 # organization's row is as invisible as a missing one) refuses both with one and the same
 # foreign-key error, before the constraint's own check. Rows written by the database's own
 # triggers (name tokens, from the row they index) are not checked again.
+# An INSERT is checked once per statement, over its transition table (one anti-join for a
+# bulk merge of thousands of rows, where a row trigger planned one query per row and cost
+# more than the insert itself); an UPDATE of the column is checked per row (PostgreSQL has
+# no transition tables for column-specific UPDATE triggers), only where the value changes (a
+# bulk update sets the column on every row it touches). The foreign keys are deferred, so
+# the statement's check still fails before the constraint's own.
 
 REFERENCE_TRIGGER_PREFIX = "tenant_ref_"
 
@@ -166,8 +172,9 @@ DECLARE
     found boolean;
     constraint_name name;
 BEGIN
-    -- TG_ARGV: referencing column, referenced table, referenced column
-    EXECUTE format('SELECT ($1).%I::text', TG_ARGV[0]) USING NEW INTO value;
+    -- TG_ARGV: referencing column, referenced table, referenced column. The column's value
+    -- through jsonb rather than a dynamic query (planned anew on every call).
+    value := to_jsonb(NEW) ->> TG_ARGV[0];
     IF value IS NULL THEN
         RETURN NEW;
     END IF;
@@ -183,6 +190,32 @@ BEGIN
             DETAIL = format('Key (%s)=(%s) is not present in table "%s".', TG_ARGV[0], value, TG_ARGV[1]);
     END IF;
     RETURN NEW;
+END $$"""
+
+INSERTED_REFERENCES_CHECK_FUNCTION = """CREATE OR REPLACE FUNCTION logicnet_tenant_references_inserted()
+RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+DECLARE
+    value text;
+    constraint_name name;
+BEGIN
+    -- TG_ARGV: referencing column, referenced table, referenced column. Rows inserted by
+    -- another trigger (name tokens) are not checked again, as with the row trigger.
+    IF pg_trigger_depth() > 1 THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT n.%1$I::text FROM inserted_rows n WHERE n.%1$I IS NOT NULL'
+                   ' AND NOT EXISTS (SELECT 1 FROM %2$I t WHERE t.%3$I = n.%1$I) LIMIT 1',
+                   TG_ARGV[0], TG_ARGV[1], TG_ARGV[2]) INTO value;
+    IF value IS NOT NULL THEN
+        SELECT c.conname INTO constraint_name FROM pg_constraint c
+            JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
+            WHERE c.contype = 'f' AND c.conrelid = TG_RELID AND a.attname = TG_ARGV[0] LIMIT 1;
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = format('insert or update on table "%s" violates foreign key constraint "%s"',
+                             TG_TABLE_NAME, constraint_name),
+            DETAIL = format('Key (%s)=(%s) is not present in table "%s".', TG_ARGV[0], value, TG_ARGV[1]);
+    END IF;
+    RETURN NULL;
 END $$"""
 
 
@@ -204,7 +237,7 @@ def tenant_references() -> list[tuple[type[Model], models.Field]]:
 
 
 def tenant_reference_statements() -> list[str]:
-    statements = [REFERENCE_CHECK_FUNCTION]
+    statements = [REFERENCE_CHECK_FUNCTION, INSERTED_REFERENCES_CHECK_FUNCTION]
     for model in rls_models():
         table = model._meta.db_table
         statements.append(
@@ -218,10 +251,14 @@ def tenant_reference_statements() -> list[str]:
         table, column = model._meta.db_table, field.column
         target = field.target_field
         trigger = _quote(f"{REFERENCE_TRIGGER_PREFIX}{column}"[:63])
+        inserted = _quote(f"{REFERENCE_TRIGGER_PREFIX}{column}"[:59] + "_ins")
         arguments = ", ".join(_literal(v) for v in (column, target.model._meta.db_table, target.column))
         statements += [
-            f"CREATE TRIGGER {trigger} BEFORE INSERT OR UPDATE OF {_quote(column)} ON {_quote(table)} FOR EACH ROW"
-            f" WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION logicnet_tenant_reference_check({arguments})",
+            f"CREATE TRIGGER {trigger} BEFORE UPDATE OF {_quote(column)} ON {_quote(table)} FOR EACH ROW"
+            f" WHEN (pg_trigger_depth() = 0 AND NEW.{_quote(column)} IS DISTINCT FROM OLD.{_quote(column)})"
+            f" EXECUTE FUNCTION logicnet_tenant_reference_check({arguments})",
+            f"CREATE TRIGGER {inserted} AFTER INSERT ON {_quote(table)} REFERENCING NEW TABLE AS inserted_rows"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION logicnet_tenant_references_inserted({arguments})",
         ]
     return statements
 

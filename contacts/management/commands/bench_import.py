@@ -60,6 +60,26 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backend_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend, when the server runs on this machine
+    (the embedded one does): with the process's own, it says what a row costs whatever else
+    the machine runs, where the wall-clock rate depends on the load."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class Command(BaseCommand):
     help = "Benchmark the contact import (bulk write path) against django-import-export."
 
@@ -184,6 +204,7 @@ class Command(BaseCommand):
     def import_file(self, organization: Organization, actor, path: str, batch_size: int) -> tuple[float, dict]:
         options = ImportOptions(source_detail="Benchmark file", lawful_basis="legitimate interest")
         totals = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+        cpu_before, backend_before = process_cpu_seconds(), backend_cpu_seconds()
         start = time.perf_counter()
         batch: list[ContactRecord] = []
         done = 0
@@ -206,6 +227,11 @@ class Command(BaseCommand):
         if batch:
             flush()
         elapsed = time.perf_counter() - start
+        cpu, backend = process_cpu_seconds() - cpu_before, backend_cpu_seconds()
+        per_row = f"  CPU per row: this process {cpu / max(done, 1) * 1e6:,.0f} µs"
+        if backend is not None and backend_before is not None:
+            per_row += f", its database backend {(backend - backend_before) / max(done, 1) * 1e6:,.0f} µs"
+        self.say(f"{per_row}; load average {os.getloadavg()[0]:.2f}")
         return done / elapsed, {**totals, "elapsed": elapsed}
 
     # --- django-import-export ------------------------------------------------------------------
