@@ -614,15 +614,12 @@ def prepare_transactions(
         references = {(p.values["kind"], p.values["reference"]) for p in prepared if p.values["reference"]}
         recorded: dict[tuple[str, str], int] = {}
         if references:
-            query = Q()
-            for kind, reference in references:
-                query |= Q(kind=kind, reference=reference)
-            for pk, kind, reference in (
-                Transaction.objects.filter(organization=organization)
-                .filter(query)
-                .values_list("pk", "kind", "reference")
-            ):
-                recorded.setdefault((kind, reference), pk)
+            stored = Transaction.objects.filter(
+                organization=organization, reference__in=sorted({reference for _kind, reference in references})
+            ).values_list("pk", "kind", "reference")
+            for pk, kind, reference in stored:
+                if (kind, reference) in references:
+                    recorded.setdefault((kind, reference), pk)
         seen: dict[tuple[str, str], int] = {}
         for row in prepared:
             if row.errors:
