@@ -600,7 +600,8 @@ def prepare_transactions(
     """Each record validated and read exactly as it will be stored (the preview), with the
     transaction it repeats (same type and reference) as its match."""
     with tenant_context(organization):
-        prepared = [_normalise_transaction(r, base_currency(organization)) for r in records]
+        base = base_currency(organization)
+        prepared = [_normalise_transaction(r, base) for r in records]
         digests = _Digests(organization)
         addresses = {p.values["contact"] for p in prepared if not p.errors and p.values["contact"]}
         owners = _email_owners(organization, digests, addresses) if addresses else {}
