@@ -24,7 +24,7 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
     kind = forms.ChoiceField(
-        label=_("The file holds"),
+        label=_("What it holds"),
         choices=Import.Kind.choices,
         initial=Import.Kind.CONTACTS,
         help_text=_("Deals and transactions name existing contacts by email address and companies by name."),

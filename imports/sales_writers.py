@@ -600,7 +600,8 @@ def prepare_transactions(
     """Each record validated and read exactly as it will be stored (the preview), with the
     transaction it repeats (same type and reference) as its match."""
     with tenant_context(organization):
-        prepared = [_normalise_transaction(r, base_currency(organization)) for r in records]
+        base = base_currency(organization)
+        prepared = [_normalise_transaction(r, base) for r in records]
         digests = _Digests(organization)
         addresses = {p.values["contact"] for p in prepared if not p.errors and p.values["contact"]}
         owners = _email_owners(organization, digests, addresses) if addresses else {}
@@ -614,15 +615,12 @@ def prepare_transactions(
         references = {(p.values["kind"], p.values["reference"]) for p in prepared if p.values["reference"]}
         recorded: dict[tuple[str, str], int] = {}
         if references:
-            query = Q()
-            for kind, reference in references:
-                query |= Q(kind=kind, reference=reference)
-            for pk, kind, reference in (
-                Transaction.objects.filter(organization=organization)
-                .filter(query)
-                .values_list("pk", "kind", "reference")
-            ):
-                recorded.setdefault((kind, reference), pk)
+            stored = Transaction.objects.filter(
+                organization=organization, reference__in=sorted({reference for _kind, reference in references})
+            ).values_list("pk", "kind", "reference")
+            for pk, kind, reference in stored:
+                if (kind, reference) in references:
+                    recorded.setdefault((kind, reference), pk)
         seen: dict[tuple[str, str], int] = {}
         for row in prepared:
             if row.errors:

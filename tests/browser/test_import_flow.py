@@ -107,7 +107,7 @@ def test_a_deals_file_walks_the_same_flow(new_page, start_job_worker, tmp_path):
 
     # The user says what the file holds.
     page.get_by_label("File").set_input_files(str(upload))
-    page.get_by_label("The file holds").select_option("deals")
+    page.get_by_label("What it holds").select_option("deals")
     page.get_by_role("button", name="Upload and continue").click()
 
     expect(page.get_by_role("heading", name="Map the columns")).to_be_visible()
@@ -118,7 +118,7 @@ def test_a_deals_file_walks_the_same_flow(new_page, start_job_worker, tmp_path):
     # No source or lawful basis to give for deals; the preview shows the stage and the error.
     expect(page.get_by_role("heading", name="Preview and options")).to_be_visible()
     expect(page.get_by_label("Lawful basis")).to_have_count(0)
-    expect(page.get_by_text("Proposal sent")).to_be_visible()
+    expect(page.get_by_text("Proposal sent", exact=True)).to_be_visible()
     expect(page.get_by_text("The pipeline Sales has no stage Closed", exact=False)).to_be_visible()
     page.get_by_role("button", name="Import 3 rows").click()
 
