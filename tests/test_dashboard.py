@@ -342,3 +342,19 @@ def test_a_member_who_sees_some_deals_gets_live_sums_and_the_page_says_how_fresh
     assert "last recounted from every deal 0\xa0minutes ago" in page
     client.force_login(bob)
     assert "data-totals-freshness" not in client.get(url, secure=True).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_nightly_beat_task_recounts_every_organization(platform_db, org_a, org_b, alice, charlie, settings):
+    from deals.models import DealSettings
+    from deals.tasks import recount_totals
+
+    assert settings.CELERY_BEAT_SCHEDULE["recount-deal-totals"]["task"] == recount_totals.name
+    pipeline = create_pipeline(organization=org_a, actor=alice, name="Sales", stages=[("Lead", 10)])
+    create_deal(organization=org_a, actor=alice, title="Roof", stage=stages(pipeline)[0], value=D("12.34"))
+    before = _stored_groups(org_a)
+    assert recount_totals() == 2
+    assert _stored_groups(org_a) == before and list(before.values()) == [(1, D("12.34"))]
+    for organization in (org_a, org_b):
+        with tenant_context(organization):
+            assert DealSettings.objects.get(organization=organization).totals_recounted_at is not None
