@@ -38,7 +38,7 @@ from activity.services import (
     update_interaction,
     update_task,
 )
-from contacts.access import get_company_for, get_contact_for, visible_companies, visible_contacts
+from contacts.access import get_company_for, get_contact_for, picked, visible_companies, visible_contacts
 from contacts.selectors import search_contacts
 from deals.access import get_deal_for, visible_deals
 from logicnet.forms import add_service_errors
@@ -151,10 +151,7 @@ def _interaction_form(
     organization's contacts are never listed in full)."""
     data = request.POST if request.method == "POST" else None
     chosen_ids = _ids(data.getlist("contacts")) if data is not None else list(initial.get("contacts", []))
-    chosen = list(visible_contacts(request.actor).filter(pk__in=chosen_ids)) if chosen_ids else []
-    chosen.sort(key=lambda contact: chosen_ids.index(contact.pk))
-    company_ids = {contact.company_id for contact in chosen if contact.company_id} | extra_companies
-    company_choices = list(visible_companies(request.actor).filter(pk__in=company_ids)) if company_ids else []
+    chosen, company_choices = picked(request.actor, chosen_ids, extra_companies)
     form = InteractionForm(
         data,
         initial=initial,

@@ -44,5 +44,16 @@ def visible_companies(actor: Actor) -> QuerySet[Company]:
     return Company.objects.filter(organization=actor.organization)
 
 
+def picked(actor: Actor, chosen_ids: list[int], extra_companies: set[int]) -> tuple[list[Contact], list[Company]]:
+    """What a form's contact picker holds: the chosen contacts the actor may see, in the order
+    chosen, and the companies to offer beside them (theirs and `extra_companies`). Only
+    these are rendered: an organization's contacts are never listed in full."""
+    chosen = list(visible_contacts(actor).filter(pk__in=chosen_ids)) if chosen_ids else []
+    chosen.sort(key=lambda contact: chosen_ids.index(contact.pk))
+    company_ids = {contact.company_id for contact in chosen if contact.company_id} | extra_companies
+    companies = list(visible_companies(actor).filter(pk__in=company_ids)) if company_ids else []
+    return chosen, companies
+
+
 def get_company_for(actor: Actor, pk: int) -> Company:
     return get_object_or_404(visible_companies(actor), pk=pk)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from contacts.access import visible_companies, visible_contacts
+from contacts.access import picked, visible_companies, visible_contacts
 from contacts.forms_lists import ListChoices, params_query
 from contacts.models import SavedView
 from contacts.selectors_lists import SORTS, count_up_to, paginate
@@ -52,9 +52,7 @@ def _ids(values) -> list[int]:
 def _deal_form(request, *, initial: dict, extra_companies: set[int], stages, editing: bool):
     data = request.POST if request.method == "POST" else None
     chosen_ids = _ids(data.getlist("contacts")) if data is not None else list(initial.get("contacts", []))
-    chosen = list(visible_contacts(request.actor).filter(pk__in=chosen_ids)) if chosen_ids else []
-    company_ids = {c.company_id for c in chosen if c.company_id} | extra_companies
-    company_choices = list(visible_companies(request.actor).filter(pk__in=company_ids)) if company_ids else []
+    chosen, company_choices = picked(request.actor, chosen_ids, extra_companies)
     form = DealForm(
         data,
         initial=initial,
