@@ -43,8 +43,22 @@ REFERENCES_TO_INTERACTIONS = [
 
 REPOINT_TRIGGER = """
 DO $$ BEGIN
-    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = '"{table}"'::regclass AND tgname = 'tenant_ref_interaction_id')
+    IF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = '"{table}"'::regclass
+               AND tgname = 'tenant_ref_interaction_id_ins')
     THEN
+        -- Inserts checked once per statement, updates per row where the value changes.
+        DROP TRIGGER tenant_ref_interaction_id_ins ON "{table}";
+        DROP TRIGGER IF EXISTS tenant_ref_interaction_id ON "{table}";
+        CREATE TRIGGER tenant_ref_interaction_id BEFORE UPDATE OF interaction_id ON "{table}"
+            FOR EACH ROW WHEN (pg_trigger_depth() = 0 AND NEW.interaction_id IS DISTINCT FROM OLD.interaction_id)
+            EXECUTE FUNCTION logicnet_tenant_reference_check('interaction_id', '{target}', 'id');
+        CREATE TRIGGER tenant_ref_interaction_id_ins AFTER INSERT ON "{table}"
+            REFERENCING NEW TABLE AS inserted_rows FOR EACH STATEMENT
+            EXECUTE FUNCTION logicnet_tenant_references_inserted('interaction_id', '{target}', 'id');
+    ELSIF EXISTS (SELECT FROM pg_trigger WHERE tgrelid = '"{table}"'::regclass
+                  AND tgname = 'tenant_ref_interaction_id')
+    THEN
+        -- A database from before the statement-level checks: its one row trigger.
         DROP TRIGGER tenant_ref_interaction_id ON "{table}";
         CREATE TRIGGER tenant_ref_interaction_id BEFORE INSERT OR UPDATE OF interaction_id ON "{table}"
             FOR EACH ROW WHEN (pg_trigger_depth() = 0)

@@ -203,6 +203,12 @@ BEGIN
     IF pg_trigger_depth() > 1 THEN
         RETURN NULL;
     END IF;
+    -- A column dropped since the triggers were made (a migration run backwards) has nothing
+    -- to check; the statement trigger, unlike a column's row trigger, is not dropped with it.
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = TG_RELID AND attname = TG_ARGV[0]
+                   AND NOT attisdropped) THEN
+        RETURN NULL;
+    END IF;
     EXECUTE format('SELECT n.%1$I::text FROM inserted_rows n WHERE n.%1$I IS NOT NULL'
                    ' AND NOT EXISTS (SELECT 1 FROM %2$I t WHERE t.%3$I = n.%1$I) LIMIT 1',
                    TG_ARGV[0], TG_ARGV[1], TG_ARGV[2]) INTO value;
