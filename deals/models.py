@@ -233,6 +233,9 @@ class Deal(TenantModel):
                 condition=Q(status="open"),
             ),
             models.Index(fields=["organization", "created_at", "id"], name="deal_org_created_idx"),
+            # The deal list's status tabs (open, won, lost), newest first: its count and pages
+            # read one status's range instead of filtering the organization's deals.
+            models.Index(fields=["organization", "status", "created_at", "id"], name="deal_org_status_idx"),
             models.Index(fields=["organization", "owner", "created_at", "id"], name="deal_org_owner_idx"),
             models.Index(fields=["organization", "company"], name="deal_company_idx"),
         ]
