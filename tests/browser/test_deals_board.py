@@ -60,6 +60,13 @@ def drag(page: Page, source, target) -> None:
     page.mouse.up()
 
 
+def won_and_lost_this_month(page: Page):
+    """The cells of this month's row in the table of "Deals won and lost per month"."""
+    chart = page.locator("section.chart-card", has=page.get_by_role("heading", name="Deals won and lost per month"))
+    chart.get_by_text("The numbers").click()
+    return chart.locator("tbody tr").last.locator("td")
+
+
 def stage_of(organization, title: str) -> str:
     with tenant_context(organization):
         for deal in Deal.objects.filter(organization=organization).select_related("stage"):
@@ -120,6 +127,13 @@ def test_pipeline_deals_drag_keyboard_won_lost_and_a_stale_move(new_page):
     expect(column(page, "Proposal sent").locator("[data-count]")).to_have_text("1")
     expect(first.locator("[data-count]")).to_have_text("2")
 
+    # The dashboard before: nothing won or lost this month.
+    board_url = page.url
+    page.goto(board_url.split("/deals/")[0] + "/")
+    this_month = won_and_lost_this_month(page)
+    expect(this_month).to_have_text(["0", "0"])
+    page.goto(board_url)
+
     # Won and lost (a reason is required).
     page.get_by_role("link", name="Gate", exact=True).click()
     page.get_by_role("button", name="Mark won").click()
@@ -132,13 +146,16 @@ def test_pipeline_deals_drag_keyboard_won_lost_and_a_stale_move(new_page):
     page.get_by_role("button", name="Mark lost").click()
     expect(page.locator("ul.messages")).to_contain_text("Marked lost.")
     expect(page.get_by_text("Too expensive")).to_be_visible()
+    # The dashboard after: one won and one lost this month.
+    page.goto(board_url.split("/deals/")[0] + "/")
+    expect(won_and_lost_this_month(page)).to_have_text(["1", "1"])
 
     # Two people, one deal: the teammate's board was opened before the owner's move.
     other: Page = new_page("teammate")
     sign_in(other, teammate)
-    other.goto(page.url.split("/deals/")[0] + "/deals/")
+    other.goto(board_url)
     expect(card(other, "Roof")).to_be_visible()
-    page.get_by_role("link", name="Board", exact=True).first.click()
+    page.goto(board_url)
     card(page, "Roof").locator("summary").click()
     card(page, "Roof").get_by_role("button", name="Negotiation").click()
     expect(column(page, "Negotiation").get_by_role("link", name="Roof")).to_be_visible()
