@@ -9,6 +9,8 @@ file is processing), and interactions that name one.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Exists, OuterRef
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -249,8 +251,6 @@ def matching_interactions(actor, params: dict[str, list[str]]):
 
 
 def _day(value: str):
-    import datetime
-
     try:
         return datetime.date.fromisoformat(value) if value else None
     except ValueError:
