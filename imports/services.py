@@ -24,6 +24,7 @@ from imports.models import Import, SavedMapping
 from imports.records import ImportOptions, MatchOn, Mode
 from logicnet import normalize
 from logicnet.audit.services import record_event
+from logicnet.bulk.ahead import prepared_ahead
 from logicnet.jobs.services import JobLost, start_job
 from logicnet.spreadsheet import safe_cell
 from logicnet.tenancy.context import tenant_context
@@ -355,6 +356,38 @@ class _FileDuplicates:
         return first if first != record.line else None
 
 
+@dataclasses.dataclass
+class _Batch:
+    records: list
+    readable: list  # the records given to the writer
+    errors: list[dict]  # rows failed or skipped before the writer
+    duplicates: int  # rows skipped as duplicates of an earlier row of the file
+    unreadable: int  # rows the reader could not read
+
+
+def _read_batches(organization_id: int, records, duplicates: _FileDuplicates) -> Iterator[_Batch]:
+    """The file's batches, read inside the organization's context (the upload is opened with
+    its key), each with the rows the writer is given and those it is not."""
+    while True:
+        with tenant_context(organization_id):
+            batch = list(itertools.islice(records, BATCH_SIZE))
+        if not batch:
+            return
+        errors = [{"line": r.line, "action": "failed", "reason": "; ".join(r.problems)} for r in batch if r.problems]
+        readable = []
+        for r in batch:
+            if r.problems:
+                continue
+            first = duplicates.first_line_of(r)
+            if first is None:
+                readable.append(r)
+            else:
+                reason = _("Duplicate of row %(line)s of this file.") % {"line": first}
+                errors.append({"line": r.line, "action": "skipped", "reason": reason})
+        unreadable = sum(1 for r in batch if r.problems)
+        yield _Batch(batch, readable, errors, len(batch) - len(readable) - unreadable, unreadable)
+
+
 def run_import(job, report) -> dict:
     """Write the file a batch at a time, each batch and the checkpoint in one transaction.
 
@@ -386,35 +419,28 @@ def run_import(job, report) -> dict:
             for record in itertools.islice(records, done):
                 if not record.problems:
                     duplicates.first_line_of(record)
-    while True:
-        # The error file of a batch is named by its first row, not its number: a job resumed
-        # after a change of BATCH_SIZE must not overwrite an earlier batch's file.
-        batch_index = done
-        # The file is opened with the organization's key: read the batch inside its context.
+    # The rows the writer is given are prepared in a thread a batch ahead, while the batch
+    # before them is in the database (logicnet/bulk/ahead.py), when the writer can.
+    with tenant_context(organization_id):
+        make_preparer = getattr(writers(), "batch_preparer", None) if imp.kind == Import.Kind.CONTACTS else None
+        preparer = make_preparer(organization, options, actor=actor) if make_preparer else None
+
+    def prepare(batch: _Batch):
+        return preparer(batch.readable) if preparer is not None else None
+
+    batches = _read_batches(organization_id, records, duplicates)
+    for batch, prepared in prepared_ahead(prepare, batches, thread=preparer is not None):
         with tenant_context(organization_id):
-            batch = list(itertools.islice(records, BATCH_SIZE))
-            if not batch:
-                break
             current = Import.objects.select_for_update().get(pk=import_id)
             if current.checkpoint != done:
                 raise JobLost(f"import {import_id}: another attempt moved the checkpoint")
             if current.cancel_requested:
                 break
-            errors = [
-                {"line": r.line, "action": "failed", "reason": "; ".join(r.problems)} for r in batch if r.problems
-            ]
-            readable = []
-            for r in batch:
-                if r.problems:
-                    continue
-                first = duplicates.first_line_of(r)
-                if first is None:
-                    readable.append(r)
-                else:
-                    reason = _("Duplicate of row %(line)s of this file.") % {"line": first}
-                    errors.append({"line": r.line, "action": "skipped", "reason": reason})
-            in_file_duplicates = len(batch) - len(readable) - sum(1 for r in batch if r.problems)
-            result = write(organization, readable, options, batch_ref=import_id, actor=actor) if readable else None
+            readable, errors = batch.readable, list(batch.errors)
+            extra = {"prepared": prepared} if prepared is not None else {}
+            result = (
+                write(organization, readable, options, batch_ref=import_id, actor=actor, **extra) if readable else None
+            )
             if result is not None:
                 errors += [{"line": o.line, "action": o.action, "reason": o.reason} for o in result.outcomes]
             errors += [
@@ -423,17 +449,17 @@ def run_import(job, report) -> dict:
                 for note in getattr(r, "notes_for_user", [])
             ]
             errors.sort(key=lambda e: e["line"])
-            storage.store_errors(organization_id, import_id, batch_index, errors)
+            # The error file of a batch is named by its first row, not its number: a job
+            # resumed after a change of BATCH_SIZE must not overwrite an earlier batch's file.
+            storage.store_errors(organization_id, import_id, done, errors)
             Import.objects.filter(pk=import_id).update(
-                checkpoint=done + len(batch),
+                checkpoint=done + len(batch.records),
                 created_count=F("created_count") + (result.created if result else 0),
                 updated_count=F("updated_count") + (result.updated if result else 0),
-                skipped_count=F("skipped_count") + (result.skipped if result else 0) + in_file_duplicates,
-                failed_count=F("failed_count")
-                + (result.failed if result else 0)
-                + (len(batch) - len(readable) - in_file_duplicates),
+                skipped_count=F("skipped_count") + (result.skipped if result else 0) + batch.duplicates,
+                failed_count=F("failed_count") + (result.failed if result else 0) + batch.unreadable,
             )
-        done += len(batch)
+        done += len(batch.records)
         report(done, total)
     with tenant_context(organization_id):
         imp = Import.objects.get(pk=import_id)

@@ -41,7 +41,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -71,7 +70,7 @@ from logicnet.bulk.journal import journal_created, journal_updated, journaled_li
 from logicnet.bulk.writes import BatchEncoder, insert_rows, stored_rows, update_rows
 from logicnet.encryption import blind
 from logicnet.encryption.fields import Sealed, update_derived_fields
-from logicnet.encryption.keys import current_keys
+from logicnet.encryption.keys import count_encryptions, current_keys
 from logicnet.tenancy.context import tenant_context
 from privacy.services.suppression import skip_reason, suppression_reasons
 
@@ -135,6 +134,9 @@ class PreparedContact:
     # The blind indexes of its email and phone under the current key, computed by the lookup
     # and stored as they are (the bulk encoder would compute them again).
     indexes: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The contact row a new contact would be stored as (sealed, search columns computed),
+    # but for what only the database knows (its company) and the time of the write.
+    stored: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass
@@ -168,7 +170,7 @@ def _emails(items, errors: list[str]) -> list[tuple[str, str]]:
         if not value:
             continue
         try:
-            validate_email(value)
+            normalize.validate_email(value)
         except ValidationError:
             errors.append(_("%(value)s is not a valid email address.") % {"value": value})
             continue
@@ -374,9 +376,83 @@ class _Looked:
     suppressed: dict[int, str]  # row index -> why (privacy.Suppression.Reason)
 
 
-def _look_up(organization, prepared: list[PreparedContact], options: ImportOptions) -> _Looked:
-    digests = _Digests(organization)
-    match_on = MatchOn(options.match_on)
+@dataclasses.dataclass
+class PreparedBatch:
+    """A batch's rows normalised, their digests computed and new contacts' rows sealed: all
+    of the write that needs no database (ContactBatchPreparer), so that it can be made while
+    the previous batch is in the database (logicnet/bulk/ahead.py)."""
+
+    rows: list[PreparedContact]
+    digests: _Digests
+    keys: dict[int, list[list[str]]]  # row index -> digests of each match key
+    emails: dict[int, list[list[str]]]  # row index -> digests of each email
+    phones: dict[int, list[list[str]]]  # row index -> digests of each phone
+    definitions: list[CustomField] = dataclasses.field(default_factory=list)  # the contact custom fields
+    sealed: int = 0  # values encrypted ahead (added to the key's count when written)
+    key_version: int = 0
+
+
+class ContactBatchPreparer:
+    """Prepares batches of contact records for one import: built inside the tenant context
+    (it reads the organization's keys and custom fields), then called with a batch's records
+    from any thread. A call touches no database connection."""
+
+    def __init__(self, organization, options: ImportOptions, *, actor, seal: bool = True) -> None:
+        self.organization = organization
+        self.options = options
+        self.actor_id = getattr(actor, "pk", actor)
+        self.country = organization.country
+        self.definitions = definitions_for(organization, CustomField.Entity.CONTACT)
+        self.digests = _Digests(organization)
+        self.encoder = BatchEncoder(Contact, organization) if seal else None
+        self.blank = Contact(organization=organization)
+
+    def __call__(self, records: list[ContactRecord]) -> PreparedBatch:
+        prepared = [_normalise(r, self.options, self.country, self.definitions) for r in records]
+        batch = _digest_rows(prepared, self.digests, MatchOn(self.options.match_on))
+        batch.definitions = self.definitions
+        if self.encoder is not None:
+            self._seal(batch)
+        return batch
+
+    def _seal(self, batch: PreparedBatch) -> None:
+        """Seal the row each valid record would be created as (most rows of an import are
+        new people; the few that match someone are sealed for nothing)."""
+        encoder, now = self.encoder, timezone.now()
+        for row in batch.rows:
+            if row.errors:
+                continue
+            values = row.values
+            stored = encoder.encode(
+                {
+                    **_contact_row(
+                        values,
+                        company_id=None,
+                        owner_id=self.options.owner_id,
+                        actor_id=self.actor_id,
+                        now=now,
+                        custom=merged_values(self.definitions, self.blank, values["custom"])
+                        if values["custom"]
+                        else ({}, None),
+                    ),
+                    **row.indexes,
+                }
+            )
+            for attname in encoder.encrypted:
+                value = stored.get(attname)
+                if isinstance(value, str) and value:
+                    stored[attname] = Sealed(value)
+            row.stored = stored
+        batch.sealed, batch.key_version = encoder.sealed, encoder.version
+        encoder.sealed = 0
+
+
+# What the import job prepares contact batches with, a batch ahead (imports/services.py).
+batch_preparer = ContactBatchPreparer
+
+
+def _digest_rows(prepared: list[PreparedContact], digests: _Digests, match_on: MatchOn) -> PreparedBatch:
+    """The blind-index digests a batch is looked up with (no database)."""
     keys = {i: _match_keys(p, digests, match_on) for i, p in enumerate(prepared) if not p.errors}
     emails = {
         i: [digests.email(v) for v in [p.values["email"], *(e for e, _l in p.values["extra_emails"])] if v]
@@ -394,6 +470,14 @@ def _look_up(organization, prepared: list[PreparedContact], options: ImportOptio
             "email_index": found[0][0] if values["email"] else "",
             "phone_index": phones[i][0][0] if values["phone"] else "",
         }
+    return PreparedBatch(prepared, digests, keys, emails, phones)
+
+
+def _look_up(organization, batch: PreparedBatch, options: ImportOptions) -> _Looked:
+    """The existing contacts the batch's rows match, the email addresses other contacts
+    hold, and the rows on the suppression list: a few queries for the whole batch."""
+    match_on = MatchOn(options.match_on)
+    keys, emails, phones = batch.keys, batch.emails, batch.phones
     owners_sql = {MatchOn.EMAIL: EMAIL_OWNERS, MatchOn.PHONE: PHONE_OWNERS, MatchOn.EXTERNAL_ID: EXTERNAL_OWNERS}
     wanted = sorted({d for row in keys.values() for key in row for d in key})
     key_owners = _owners_by_digest(owners_sql[match_on], organization.pk, wanted)
@@ -420,7 +504,7 @@ def _look_up(organization, prepared: list[PreparedContact], options: ImportOptio
         for i in emails
         if any(d in suppressed_digests for key in [*emails[i], *phones[i]] for d in key)
     }
-    return _Looked(digests, keys, emails, matches, conflicts, ambiguous, suppressed)
+    return _Looked(batch.digests, keys, emails, matches, conflicts, ambiguous, suppressed)
 
 
 # --- preview ----------------------------------------------------------------------------------
@@ -430,11 +514,9 @@ def prepare_contacts(organization, records: list[ContactRecord], options: Import
     """Each record validated and normalised exactly as it would be stored, with the existing
     contact it matches: the preview (a few queries for the whole list, whatever its length)."""
     with tenant_context(organization):
-        definitions = (
-            definitions_for(organization, CustomField.Entity.CONTACT) if any(r.custom for r in records) else []
-        )
-        prepared = [_normalise(r, options, organization.country, definitions) for r in records]
-        looked = _look_up(organization, prepared, options)
+        batch = ContactBatchPreparer(organization, options, actor=None, seal=False)(records)
+        prepared = batch.rows
+        looked = _look_up(organization, batch, options)
         restricted = _restricted(organization, [m for m in looked.matches.values() if m])
         seen: dict[str, int] = {}
         for i, row in enumerate(prepared):
@@ -448,7 +530,7 @@ def _restricted(organization, ids: list[int]) -> set[int]:
     if not ids:
         return set()
     return set(
-        Contact.objects.filter(organization=organization, pk__in=ids, restricted_at__isnull=False).values_list(
+        Contact.objects.filter(organization=organization, pk__any=ids, restricted_at__isnull=False).values_list(
             "pk", flat=True
         )
     )
@@ -533,7 +615,7 @@ def _company_ids(
         for digest in digests.name(name):
             by_digest.setdefault(digest, name)
     found: dict[str, int] = {}
-    rows = Company.objects.filter(organization=organization, name_index__in=list(by_digest)).order_by(
+    rows = Company.objects.filter(organization=organization, name_index__any=list(by_digest)).order_by(
         "created_at", "pk"
     )
     for digest, pk in rows.values_list("name_index", "pk"):
@@ -660,7 +742,7 @@ def _update_contacts(
     if not updates:
         return []
     ids = [pk for _row, pk in updates]
-    contacts = {c.pk: c for c in Contact.objects.select_for_update().filter(organization=organization, pk__in=ids)}
+    contacts = {c.pk: c for c in Contact.objects.select_for_update().filter(organization=organization, pk__any=ids)}
     raw = {pk: {a: _raw(c, a) for a in UPDATE_COLUMNS} for pk, c in contacts.items()}
     raw_versions = {pk: c.version for pk, c in contacts.items()}
     encoder = BatchEncoder(Contact, organization)
@@ -753,19 +835,19 @@ def _update_contacts(
 def _known_values(organization, ids: list[int]) -> dict[int, tuple[set[str], set[str], bool]]:
     """Per contact: the match forms of its emails, its phones, whether it has an address."""
     found: dict[int, tuple[set[str], set[str], bool]] = {pk: (set(), set(), False) for pk in ids}
-    for contact in Contact.objects.filter(organization=organization, pk__in=ids).only(
+    for contact in Contact.objects.filter(organization=organization, pk__any=ids).only(
         "pk", "organization_id", "email", "phone"
     ):
         if contact.email:
             found[contact.pk][0].add(normalize.email_match_form(contact.email))
         if contact.phone:
             found[contact.pk][1].add(contact.phone)
-    for extra in ContactEmail.objects.filter(organization=organization, contact_id__in=ids):
+    for extra in ContactEmail.objects.filter(organization=organization, contact_id__any=ids):
         found[extra.contact_id][0].add(normalize.email_match_form(extra.email))
-    for extra in ContactPhone.objects.filter(organization=organization, contact_id__in=ids):
+    for extra in ContactPhone.objects.filter(organization=organization, contact_id__any=ids):
         found[extra.contact_id][1].add(extra.phone)
     with_address = set(
-        ContactAddress.objects.filter(organization=organization, contact_id__in=ids).values_list(
+        ContactAddress.objects.filter(organization=organization, contact_id__any=ids).values_list(
             "contact_id", flat=True
         )
     )
@@ -776,20 +858,29 @@ def _known_values(organization, ids: list[int]) -> dict[int, tuple[set[str], set
 
 
 def write_contacts(
-    organization, records: list[ContactRecord], options: ImportOptions, *, batch_ref: int, actor
+    organization,
+    records: list[ContactRecord],
+    options: ImportOptions,
+    *,
+    batch_ref: int,
+    actor,
+    prepared: PreparedBatch | None = None,
 ) -> BatchResult:
     """Write one batch of records (see the module docstring for what happens to each row),
-    inside the caller's transaction; one audit event for the batch."""
+    inside the caller's transaction; one audit event for the batch. `prepared`: the batch
+    as a ContactBatchPreparer of this import made it (ahead, in another thread); made here
+    when not given."""
     result = BatchResult()
     now = timezone.now()
     actor_id = getattr(actor, "pk", actor)
     with tenant_context(organization):
         _check_owner(organization, options.owner_id)
-        definitions = (
-            definitions_for(organization, CustomField.Entity.CONTACT) if any(r.custom for r in records) else []
-        )
-        prepared = [_normalise(r, options, organization.country, definitions) for r in records]
-        looked = _look_up(organization, prepared, options)
+        batch = prepared or ContactBatchPreparer(organization, options, actor=actor)(records)
+        if batch.sealed:
+            count_encryptions(organization.pk, batch.key_version, batch.sealed)
+        definitions = batch.definitions
+        prepared = batch.rows
+        looked = _look_up(organization, batch, options)
         matched = [m for m in looked.matches.values() if m]
         restricted = _restricted(organization, matched)
         earlier = journaled_lines(organization, batch_ref, Contact, matched)
@@ -831,20 +922,13 @@ def write_contacts(
         company_ids, new_companies = _company_ids(
             organization, companies, actor, options.owner_id, batch_ref, looked.digests
         )
-        blank = Contact(organization=organization)
         rows = [
             {
-                **_contact_row(
-                    row.values,
-                    company_id=company_ids.get(row.values["company"]),
-                    owner_id=options.owner_id,
-                    actor_id=actor_id,
-                    now=now,
-                    custom=merged_values(definitions, blank, row.values["custom"])
-                    if row.values["custom"]
-                    else ({}, None),
-                ),
-                **row.indexes,
+                **row.stored,
+                "company_id": company_ids.get(row.values["company"]),
+                "source_date": now.date(),
+                "created_at": now,
+                "updated_at": now,
             }
             for row in creates
         ]
@@ -1041,9 +1125,9 @@ def write_companies(
         }
         if pairs:
             existing = set(
-                CompanyTag.objects.filter(organization=organization, company_id__in={c for c, _t in pairs}).values_list(
-                    "company_id", "tag_id"
-                )
+                CompanyTag.objects.filter(
+                    organization=organization, company_id__any={c for c, _t in pairs}
+                ).values_list("company_id", "tag_id")
             )
             insert_rows(CompanyTag, organization, [{"company_id": c, "tag_id": t} for c, t in sorted(pairs - existing)])
         result.created, result.updated = len(created), len(updated)
@@ -1064,7 +1148,7 @@ def _update_companies(organization, updates: list[PreparedCompany], *, actor_id,
     if not updates:
         return []
     ids = [row.match for row in updates]
-    companies = {c.pk: c for c in Company.objects.select_for_update().filter(organization=organization, pk__in=ids)}
+    companies = {c.pk: c for c in Company.objects.select_for_update().filter(organization=organization, pk__any=ids)}
     raw = {pk: {a: _raw(c, a) for a in COMPANY_COLUMNS} for pk, c in companies.items()}
     encoder = BatchEncoder(Company, organization)
     rows, journal = [], []

@@ -11,7 +11,10 @@ class LogicnetConfig(AppConfig):
         from django.apps import apps
         from django.db.models.signals import post_migrate
 
-        from logicnet import checks  # noqa: F401  (registers the project's system checks)
+        from logicnet import (
+            checks,  # noqa: F401  (registers the project's system checks)
+            lookups,  # noqa: F401  (field__any: a list as one array parameter)
+        )
         from logicnet.tenancy.rls import sync_database_security
 
         # Runs after every migrate, so a new tenant model gets its row-level security policy

@@ -80,7 +80,7 @@ def journaled_lines(organization, batch_ref: int, model: type[Model], ids: Seque
     if not ids:
         return {}
     rows = RevertEntry.objects.filter(
-        organization_id=organization.pk, batch_ref=batch_ref, target=target_of(model), record_id__in=list(ids)
+        organization_id=organization.pk, batch_ref=batch_ref, target=target_of(model), record_id__any=list(ids)
     ).values_list("record_id", "line")
     return dict(rows)
 
@@ -92,7 +92,9 @@ def _restore(organization, model: type[Model], entries: list[RevertEntry], actor
     current = {}
     if has_version:
         current = dict(
-            model._base_manager.filter(organization_id=organization.pk, pk__in=list(by_id)).values_list("pk", "version")
+            model._base_manager.filter(organization_id=organization.pk, pk__any=list(by_id)).values_list(
+                "pk", "version"
+            )
         )
     else:
         current = dict.fromkeys(model._base_manager.filter(pk__in=list(by_id)).values_list("pk", flat=True))

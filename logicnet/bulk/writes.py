@@ -60,6 +60,10 @@ from logicnet.tenancy.context import active_organization_id
 
 _stage_numbers = itertools.count(1)
 NONCES_PER_READ = 4096
+# Forks of this process so far, counted in the child: an encoder's unused nonces are drawn
+# again after a fork (os.getpid() per value was a system call per sealed value).
+_forks = [0]
+os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
 
 
 class BulkWriteError(RuntimeError):
@@ -118,15 +122,15 @@ class BatchEncoder:
             (field, model._meta.get_field(field.source).attname if isinstance(field, BlindIndexField) else None)
             for field in self.derived
         ]
-        self._nonces, self._nonce_at, self._nonce_pid = b"", 0, os.getpid()
+        self._nonces, self._nonce_at, self._nonce_fork = b"", 0, _forks[0]
 
     def _nonce(self) -> bytes:
         """A fresh random 96-bit nonce (what crypto.seal draws), taken from random bytes read
         a few thousand nonces at a time: one system call per value cost as much as the AES."""
-        if self._nonce_at >= len(self._nonces) or self._nonce_pid != os.getpid():
+        if self._nonce_at >= len(self._nonces) or self._nonce_fork != _forks[0]:
             # A forked copy of the encoder must never reuse its parent's nonces (GCM).
             self._nonces, self._nonce_at = os.urandom(crypto.NONCE_BYTES * NONCES_PER_READ), 0
-            self._nonce_pid = os.getpid()
+            self._nonce_fork = _forks[0]
         start = self._nonce_at
         self._nonce_at += crypto.NONCE_BYTES
         return self._nonces[start : self._nonce_at]

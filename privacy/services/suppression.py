@@ -68,7 +68,7 @@ def suppression_reasons(organization_id: int, digests: Iterable[str]) -> dict[st
     if not wanted:
         return {}
     found: dict[str, str] = {}
-    rows = Suppression.objects.filter(organization_id=organization_id, digest__in=wanted).values_list(
+    rows = Suppression.objects.filter(organization_id=organization_id, digest__any=wanted).values_list(
         "digest", "reason"
     )
     for digest, reason in rows:

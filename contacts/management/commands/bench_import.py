@@ -16,6 +16,7 @@ Seeds, measures and removes its own data (organizations `benchimport-*`).
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import random
 import resource
@@ -29,7 +30,8 @@ from accounts.models import Organization, User
 from contacts.benchmarks import FIRST_NAMES, JOBS, STEMS, SUFFIXES, analyze, delete_users, make_bench_organization
 from contacts.models import Contact
 from imports.records import Address, ContactRecord, ImportOptions, Labelled
-from imports.writers import write_contacts
+from imports.writers import ContactBatchPreparer, write_contacts
+from logicnet.bulk.ahead import prepared_ahead
 from logicnet.bulk.writes import insert_rows
 from logicnet.encryption import blind
 from logicnet.tenancy.context import tenant_context
@@ -90,6 +92,9 @@ class Command(BaseCommand):
         parser.add_argument("--overlap", type=float, default=0.1, help="share of rows matching existing contacts")
         parser.add_argument("--no-compare", action="store_true", help="skip django-import-export")
         parser.add_argument(
+            "--no-ahead", action="store_true", help="prepare each batch in turn (no preparing thread), to compare"
+        )
+        parser.add_argument(
             "--compare-rows", type=int, default=100_000, help="rows given to django-import-export (at most --rows)"
         )
 
@@ -97,7 +102,8 @@ class Command(BaseCommand):
         self.stdout.write(line)
         self.stdout.flush()
 
-    def handle(self, *args, rows, existing, batch_size, overlap, no_compare, compare_rows, **options):
+    def handle(self, *args, rows, existing, batch_size, overlap, no_compare, no_ahead, compare_rows, **options):
+        self.ahead = not no_ahead
         self.rng = random.Random(2026)  # noqa: S311 - benchmark data, not secrets
         self.remove_bench_data()
         actor = User.objects.create_user(f"{SLUG_PREFIX}member@bench.example.invalid", None, full_name="Bench")
@@ -206,26 +212,21 @@ class Command(BaseCommand):
         totals = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
         cpu_before, backend_before = process_cpu_seconds(), backend_cpu_seconds()
         start = time.perf_counter()
-        batch: list[ContactRecord] = []
         done = 0
-
-        def flush() -> None:
-            nonlocal done
+        records = self.records(path)
+        with tenant_context(organization):
+            preparer = ContactBatchPreparer(organization, options, actor=actor)
+        # As the import job does: the next batch is prepared in a thread while this one is
+        # written (logicnet/bulk/ahead.py).
+        batches = iter(lambda: list(itertools.islice(records, batch_size)), [])
+        for batch, prepared in prepared_ahead(preparer, batches, thread=self.ahead):
             with transaction.atomic(), tenant_context(organization):
-                result = write_contacts(organization, batch, options, batch_ref=1, actor=actor)
+                result = write_contacts(organization, batch, options, batch_ref=1, actor=actor, prepared=prepared)
             for key in totals:
                 totals[key] += getattr(result, key)
             done += len(batch)
-            batch.clear()
             if done % (batch_size * 20) == 0:
                 self.say(f"  {done:,} rows ({done / (time.perf_counter() - start):,.0f}/s)")
-
-        for record in self.records(path):
-            batch.append(record)
-            if len(batch) >= batch_size:
-                flush()
-        if batch:
-            flush()
         elapsed = time.perf_counter() - start
         cpu, backend = process_cpu_seconds() - cpu_before, backend_cpu_seconds()
         per_row = f"  CPU per row: this process {cpu / max(done, 1) * 1e6:,.0f} µs"

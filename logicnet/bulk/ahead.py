@@ -1,0 +1,70 @@
+"""Preparing the next batch of a bulk write while the current one is in the database.
+
+    for batch, prepared in prepared_ahead(preparer, batches):
+        write(batch, prepared=prepared)   # meanwhile a thread prepares the next batch
+
+An import spends about half of its time in Python work that needs no database (reading
+values, normalising emails and phones, blind-index digests, AES-GCM) and half waiting for
+PostgreSQL; the thread does the first kind for batch N+1 while the caller waits on the
+database for batch N (psycopg releases the GIL while it waits), so the two overlap on two
+cores instead of taking turns.
+
+- `batches` is read in the caller's thread (reading may need the tenant context and the
+  database), one batch ahead; an error reading batch N+1 is raised after batch N was
+  handed over, as it would be without the thread.
+- `prepare` runs in the worker thread and must not touch a database connection (Django's
+  are per thread: the worker's would be outside the tenant context and the caller's
+  transaction). It runs in the caller's language, so the row errors it writes read the same.
+- batches are prepared and handed over in order; an error preparing one is raised when the
+  caller reaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from django.utils import translation
+
+Batch = TypeVar("Batch")
+Prepared = TypeVar("Prepared")
+_END = object()
+
+
+def prepared_ahead(
+    prepare: Callable[[Batch], Prepared], batches: Iterable[Batch], *, thread: bool = True
+) -> Iterator[tuple[Batch, Prepared]]:
+    """(batch, prepare(batch)) for each batch in order, the next one prepared meanwhile.
+    `thread=False` prepares each in turn (the same results; to compare)."""
+    if not thread:
+        for batch in batches:
+            yield batch, prepare(batch)
+        return
+    language = translation.get_language()
+
+    def run(batch: Batch) -> Prepared:
+        with translation.override(language):
+            return prepare(batch)
+
+    pending = iter(batches)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-ahead")
+    try:
+        batch = next(pending, _END)
+        future = pool.submit(run, batch) if batch is not _END else None
+        while future is not None:
+            prepared = future.result()
+            failure = None
+            try:
+                upcoming = next(pending, _END)
+            except Exception as exc:  # raised once the batch before it is handed over
+                upcoming, failure = _END, exc
+            future = pool.submit(run, upcoming) if upcoming is not _END else None
+            yield batch, prepared
+            if failure is not None:
+                raise failure
+            batch = upcoming
+    finally:
+        # The caller stopped early (a cancelled import) or failed: a batch not started yet
+        # is dropped, one being prepared is waited for (seconds at most).
+        pool.shutdown(wait=True, cancel_futures=True)
