@@ -67,7 +67,7 @@ from imports.records import BatchResult, CompanyRecord, ContactRecord, ImportOpt
 from logicnet import normalize
 from logicnet.audit.services import record_batch_event
 from logicnet.bulk.journal import journal_created, journal_updated, journaled_lines, revert_batch
-from logicnet.bulk.writes import BatchEncoder, insert_rows, stored_rows, update_rows
+from logicnet.bulk.writes import BatchEncoder, bound_cursor, insert_rows, stored_rows, update_rows
 from logicnet.encryption import blind
 from logicnet.encryption.fields import Sealed, update_derived_fields
 from logicnet.encryption.keys import count_encryptions, current_keys
@@ -332,7 +332,7 @@ def _owners_by_digest(sql_parts: list[str], organization_id: int, digests: list[
     if not digests:
         return {}
     found: dict[str, int] = {}
-    with connection.cursor() as cursor:
+    with bound_cursor() as cursor:
         for sql in sql_parts:
             cursor.execute(sql, [organization_id, digests])
             for digest, pk in cursor.fetchall():
@@ -341,7 +341,7 @@ def _owners_by_digest(sql_parts: list[str], organization_id: int, digests: list[
 
 
 def _lookup(table: str, column: str, id_column: str = "id") -> str:
-    return f"SELECT {column}, {id_column} FROM {table} WHERE organization_id = %s AND {column} = ANY(%s)"
+    return f"SELECT {column}, {id_column} FROM {table} WHERE organization_id = %s AND {column} = ANY(%b)"
 
 
 EMAIL_OWNERS = [

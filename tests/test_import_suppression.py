@@ -97,3 +97,23 @@ def test_erased_before_objected_and_a_withheld_erasure_leaves_the_objection(org_
     assert reasons(org_a) == [("email", "objected")]
     result = imported(org_a, alice, [record(2, "Ana", email="ana@exemplu.ro")])
     assert result.outcomes[0].reason == OBJECTED
+
+
+def test_a_list_longer_than_the_batch_is_searched_and_a_shorter_one_read_whole(org_a, alice):
+    """suppression_reasons reads a short list whole and matches it in Python, and searches a
+    long one on its index: both give the same answers."""
+    from privacy.services.suppression import suppress_values, suppression_reasons
+
+    with tenant_context(org_a):
+        suppress_values(org_a, emails=[f"gone{i}@exemplu.ro" for i in range(5)], reason=Suppression.Reason.ERASED)
+        suppress_values(org_a, emails=["gone0@exemplu.ro"], reason=Suppression.Reason.OBJECTED)
+        digests = dict(Suppression.objects.values_list("digest", "reason").order_by("reason"))
+    asked_few = [next(iter(digests)), "0" * 32]  # fewer digests asked than the list holds
+    asked_many = [*digests, *(f"{n:032x}" for n in range(20))]  # more asked than it holds
+    with tenant_context(org_a):
+        few, many = suppression_reasons(org_a.pk, asked_few), suppression_reasons(org_a.pk, asked_many)
+    assert few == {asked_few[0]: Suppression.Reason.ERASED}  # an erasure before an objection
+    assert many == dict.fromkeys(digests, Suppression.Reason.ERASED)
+    # And through an import, for a row in a batch smaller than the list.
+    result = imported(org_a, alice, [record(2, "Gone", email="GONE3@exemplu.ro")])
+    assert [(o.line, o.action, o.reason) for o in result.outcomes] == [(2, "skipped", ERASED)]
