@@ -169,6 +169,14 @@ for _prefix, _label in (("Home", "home"), ("Business", "work"), ("Work", "work")
     )
     _add("country", [f"{_prefix} Country", f"{_prefix} Country/Region"], label=_label, group=f"a{_label}")
 
+# An address without a prefix (a shop's own spreadsheet, a Salesforce report): one address of
+# the default label.
+_add("street", ["Street", "Street Address", "Mailing Street", "Stradă", "Strada"], group="a")
+_add("city", ["City", "Town", "Mailing City", "Oraș", "Oras", "Localitate"], group="a")
+_add("region", ["State", "Region", "County", "State/Province", "Mailing State/Province", "Județ", "Judet"], group="a")
+_add("postal_code", ["Zip", "Zip Code", "Postal Code", "Postcode", "Mailing Zip/Postal Code", "Cod poștal"], group="a")
+_add("country", ["Country", "Country/Region", "Mailing Country", "Țară", "Tara"], group="a")
+
 # Google's numbered columns: "E-mail 2 - Value", "Phone 3 - Type", "Address 1 - City" …
 _NUMBERED = re.compile(r"^(e-mail|email|phone|address|organization|organisation)\s*(\d+)\s*-\s*(.+)$")
 _NUMBERED_PARTS = {

@@ -35,6 +35,9 @@ REVERT_JOB = "imports.revert"
 # tables, lookups, the audit event, the error file) is spread over more rows, and the
 # benchmark (bench_import) writes batches of the same size.
 BATCH_SIZE = 5000
+# Contact batches are prepared in a thread one batch ahead (logicnet/bulk/ahead.py); the
+# benchmark turns it off to show what the thread gives (bench_import --no-ahead).
+PREPARE_AHEAD = True
 PREVIEW_ROWS = 20
 
 
@@ -429,7 +432,7 @@ def run_import(job, report) -> dict:
         return preparer(batch.readable) if preparer is not None else None
 
     batches = _read_batches(organization_id, records, duplicates)
-    for batch, prepared in prepared_ahead(prepare, batches, thread=preparer is not None):
+    for batch, prepared in prepared_ahead(prepare, batches, thread=preparer is not None and PREPARE_AHEAD):
         with tenant_context(organization_id):
             current = Import.objects.select_for_update().get(pk=import_id)
             if current.checkpoint != done:

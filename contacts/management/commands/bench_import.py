@@ -1,10 +1,13 @@
-"""Benchmark of the contact import's write path: a generated CSV (10 columns) read with the
-csv module into ContactRecords and written by imports.writers.write_contacts a batch per
-transaction, as the import job does, into an organization that already holds contacts (with
-encryption, blind indexes, name tokens, dedupe on email against the existing contacts and
-inside the file, companies matched or created, tags, the revert journal and one audit event
-per batch); then the same file through django-import-export at its best settings (use_bulk,
-skip_diff, force_init_instance: no lookups, no diff) into the same model, and the ratio.
+"""Benchmark of the contact import end to end: a generated CSV (10 columns) uploaded as a member
+uploads it (stored encrypted, read through once, mapped automatically) and imported by the
+import job (imports.services.run_import, in this process: read back from the encrypted upload,
+each batch prepared a batch ahead in a thread and written in one transaction with its
+checkpoint and error file) into an organization that already holds contacts (with encryption,
+blind indexes, name tokens, dedupe on email against the existing contacts and inside the file,
+companies matched or created, tags, addresses, the suppression list, the revert journal and one
+audit event per batch); then the same file through django-import-export at its best settings
+(use_bulk, skip_diff, force_init_instance: no lookups, no diff) into the same model, and the
+ratio.
 
     make bench BENCH=bench_import                                    # 100,000 rows into 50,000
     make bench BENCH=bench_import ARGS="--existing 1000000"          # the issue's size
@@ -16,7 +19,6 @@ Seeds, measures and removes its own data (organizations `benchimport-*`).
 from __future__ import annotations
 
 import csv
-import itertools
 import os
 import random
 import resource
@@ -24,14 +26,12 @@ import tempfile
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import connection, transaction
+from django.db import connection
 
 from accounts.models import Organization, User
 from contacts.benchmarks import FIRST_NAMES, JOBS, STEMS, SUFFIXES, analyze, delete_users, make_bench_organization
 from contacts.models import Contact
-from imports.records import Address, ContactRecord, ImportOptions, Labelled
-from imports.writers import ContactBatchPreparer, write_contacts
-from logicnet.bulk.ahead import prepared_ahead
+from imports.records import ImportOptions
 from logicnet.bulk.writes import insert_rows
 from logicnet.encryption import blind
 from logicnet.tenancy.context import tenant_context
@@ -191,49 +191,68 @@ class Command(BaseCommand):
 
     # --- the import ------------------------------------------------------------------------
 
-    def records(self, path: str):
-        with open(path, newline="", encoding="utf-8") as handle:
-            for line, row in enumerate(csv.DictReader(handle), start=2):
-                yield ContactRecord(
-                    line=line,
-                    first_name=row["First Name"],
-                    last_name=row["Last Name"],
-                    emails=[Labelled(row["E-mail"])] if row["E-mail"] else [],
-                    phones=[Labelled(row["Phone"])] if row["Phone"] else [],
-                    company=row["Company"],
-                    job_title=row["Job Title"],
-                    addresses=[Address(city=row["City"], country=row["Country"])],
-                    tags=[t for t in row["Tags"].split(";") if t],
-                    notes=row["Notes"],
-                )
-
     def import_file(self, organization: Organization, actor, path: str, batch_size: int) -> tuple[float, dict]:
-        options = ImportOptions(source_detail="Benchmark file", lawful_basis="legitimate interest")
-        totals = {"created": 0, "updated": 0, "skipped": 0, "failed": 0}
+        """The file through the import as a member runs it: uploaded (stored encrypted and read
+        through once), mapped automatically, then the import job (imports.services.run_import:
+        read from the encrypted upload, batches prepared a batch ahead in a thread, written a
+        batch per transaction with its checkpoint and error file), in this process."""
+
+        from imports import services
+
+        saved = services.BATCH_SIZE, services.PREPARE_AHEAD
+        services.BATCH_SIZE, services.PREPARE_AHEAD = batch_size, self.ahead
+        try:
+            return self._import_file(organization, actor, path, services)
+        finally:
+            services.BATCH_SIZE, services.PREPARE_AHEAD = saved
+
+    def _import_file(self, organization: Organization, actor, path: str, services) -> tuple[float, dict]:
+        from django.core.files import File
+
+        from imports.models import Import
+        from logicnet.jobs.services import execute_job
+
         cpu_before, backend_before = process_cpu_seconds(), backend_cpu_seconds()
         start = time.perf_counter()
-        done = 0
-        records = self.records(path)
+        with open(path, "rb") as handle:
+            imp = services.create_import(
+                organization=organization, actor=actor, uploaded=File(handle, name="bench.csv")
+            )
+        uploaded = time.perf_counter() - start
+        mapped = [f"{c.field}" for c in services.mapping.columns_from_json(imp.columns)]
+        self.say(f"  upload: stored encrypted and read through in {uploaded:.1f}s; mapped {', '.join(mapped)}")
+        services.set_mapping(
+            imp=imp, actor=actor, columns=services.mapping.columns_from_json(imp.columns), kind=imp.kind
+        )
+        services.set_options(
+            imp=imp, options=ImportOptions(source_detail="Benchmark file", lawful_basis="legitimate interest")
+        )
+        imp, _started = services.start_import(imp=imp, actor=actor)
+        job_start = time.perf_counter()
+        execute_job(organization_id=organization.pk, job_id=imp.job_id, final_attempt=True)
+        finished = time.perf_counter()
         with tenant_context(organization):
-            preparer = ContactBatchPreparer(organization, options, actor=actor)
-        # As the import job does: the next batch is prepared in a thread while this one is
-        # written (logicnet/bulk/ahead.py).
-        batches = iter(lambda: list(itertools.islice(records, batch_size)), [])
-        for batch, prepared in prepared_ahead(preparer, batches, thread=self.ahead):
-            with transaction.atomic(), tenant_context(organization):
-                result = write_contacts(organization, batch, options, batch_ref=1, actor=actor, prepared=prepared)
-            for key in totals:
-                totals[key] += getattr(result, key)
-            done += len(batch)
-            if done % (batch_size * 20) == 0:
-                self.say(f"  {done:,} rows ({done / (time.perf_counter() - start):,.0f}/s)")
-        elapsed = time.perf_counter() - start
+            imp = Import.objects.get(pk=imp.pk)
+        if imp.status != Import.Status.DONE:
+            raise RuntimeError(f"the import ended {imp.status}")
+        done = imp.rows_total
         cpu, backend = process_cpu_seconds() - cpu_before, backend_cpu_seconds()
-        per_row = f"  CPU per row: this process {cpu / max(done, 1) * 1e6:,.0f} µs"
+        per_row = f"  CPU per row (upload and job): this process {cpu / max(done, 1) * 1e6:,.0f} µs"
         if backend is not None and backend_before is not None:
             per_row += f", its database backend {(backend - backend_before) / max(done, 1) * 1e6:,.0f} µs"
         self.say(f"{per_row}; load average {os.getloadavg()[0]:.2f}")
-        return done / elapsed, {**totals, "elapsed": elapsed}
+        self.say(
+            f"  the job: {done:,} rows in {finished - job_start:.1f}s = {done / (finished - job_start):,.0f} rows/s"
+            f"{'' if self.ahead else ' (no preparing thread)'}"
+        )
+        totals = {
+            "created": imp.created_count,
+            "updated": imp.updated_count,
+            "skipped": imp.skipped_count,
+            "failed": imp.failed_count,
+            "elapsed": finished - start,
+        }
+        return done / (finished - start), totals
 
     # --- django-import-export ------------------------------------------------------------------
 
