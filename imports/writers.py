@@ -137,6 +137,7 @@ class PreparedContact:
     # The contact row a new contact would be stored as (sealed, search columns computed),
     # but for what only the database knows (its company) and the time of the write.
     stored: dict[str, Any] | None = None
+    children: dict[type, list[dict[str, Any]]] | None = None  # its further emails, phones, addresses, sealed
 
 
 @dataclasses.dataclass
@@ -405,6 +406,7 @@ class ContactBatchPreparer:
         self.definitions = definitions_for(organization, CustomField.Entity.CONTACT)
         self.digests = _Digests(organization)
         self.encoder = BatchEncoder(Contact, organization) if seal else None
+        self.child_encoders = {model: BatchEncoder(model, organization) for model in CHILD_MODELS} if seal else {}
         self.blank = Contact(organization=organization)
 
     def __call__(self, records: list[ContactRecord]) -> PreparedBatch:
@@ -423,7 +425,7 @@ class ContactBatchPreparer:
             if row.errors:
                 continue
             values = row.values
-            stored = encoder.encode(
+            row.stored = encoder.encode_ahead(
                 {
                     **_contact_row(
                         values,
@@ -438,13 +440,14 @@ class ContactBatchPreparer:
                     **row.indexes,
                 }
             )
-            for attname in encoder.encrypted:
-                value = stored.get(attname)
-                if isinstance(value, str) and value:
-                    stored[attname] = Sealed(value)
-            row.stored = stored
-        batch.sealed, batch.key_version = encoder.sealed, encoder.version
-        encoder.sealed = 0
+            row.children = {
+                model: [self.child_encoders[model].encode_ahead(child) for child in children]
+                for model, children in _child_rows(values).items()
+            }
+        batch.key_version = encoder.version
+        for each in (encoder, *self.child_encoders.values()):
+            batch.sealed += each.sealed
+            each.sealed = 0
 
 
 # What the import job prepares contact batches with, a batch ahead (imports/services.py).
@@ -677,20 +680,25 @@ def _contact_row(values: dict, *, company_id, owner_id, actor_id, now, custom) -
     }
 
 
-def _children(organization, pairs: list[tuple[int, dict]]) -> dict[str, list[tuple[int, int]]]:
-    """Insert the further emails, phones and addresses of (contact id, values) pairs; per model
-    label, (contact id, new row id)."""
-    emails, phones, addresses = [], [], []
-    for contact_id, values in pairs:
-        emails += [
-            {"contact_id": contact_id, "email": e, "label": label} for e, label in values.get("extra_emails", [])
-        ]
-        phones += [
-            {"contact_id": contact_id, "phone": p, "label": label} for p, label in values.get("extra_phones", [])
-        ]
-        addresses += [{"contact_id": contact_id, **a} for a in values.get("addresses", [])]
+CHILD_MODELS = (ContactEmail, ContactPhone, ContactAddress)
+
+
+def _child_rows(values: dict) -> dict[type, list[dict[str, Any]]]:
+    """The further emails, phones and addresses of a row's values, as rows of their models
+    (without the contact)."""
+    return {
+        ContactEmail: [{"email": e, "label": label} for e, label in values.get("extra_emails", [])],
+        ContactPhone: [{"phone": p, "label": label} for p, label in values.get("extra_phones", [])],
+        ContactAddress: [dict(a) for a in values.get("addresses", [])],
+    }
+
+
+def _children(organization, pairs: list[tuple[int, dict[type, list[dict]]]]) -> dict[str, list[tuple[int, int]]]:
+    """Insert the further emails, phones and addresses of (contact id, _child_rows) pairs;
+    per model label, (contact id, new row id)."""
     added: dict[str, list[tuple[int, int]]] = {}
-    for model, rows in ((ContactEmail, emails), (ContactPhone, phones), (ContactAddress, addresses)):
+    for model in CHILD_MODELS:
+        rows = [{"contact_id": contact_id, **child} for contact_id, children in pairs for child in children[model]]
         if rows:
             ids = insert_rows(model, organization, rows)
             added[model._meta.label_lower] = [(row["contact_id"], pk) for row, pk in zip(rows, ids, strict=True)]
@@ -821,7 +829,8 @@ def _update_contacts(
         row["updated_at"] = now
         row["updated_by_id"] = actor_id
     update_rows(Contact, organization, rows, [*UPDATE_COLUMNS, "version", "updated_at", "updated_by_id"])
-    for label, pairs in _children(organization, [(pk, extra) for pk, extra in children if pk in by_id]).items():
+    added = _children(organization, [(pk, _child_rows(extra)) for pk, extra in children if pk in by_id])
+    for label, pairs in added.items():
         for contact_id, child in pairs:
             by_id[contact_id]["added"].setdefault(label, []).append(child)
     tag_ids = _tag_ids(organization, [n for _pk, names in tags for n in names])
@@ -934,7 +943,7 @@ def write_contacts(
         ]
         created = insert_rows(Contact, organization, rows)
         journal_created(organization, batch_ref, Contact, created, [row.line for row in creates])
-        _children(organization, [(pk, row.values) for pk, row in zip(created, creates, strict=True)])
+        _children(organization, [(pk, row.children) for pk, row in zip(created, creates, strict=True)])
         tag_ids = _tag_ids(organization, [n for row in creates for n in row.values["tags"]])
         _link_tags(
             organization,

@@ -211,6 +211,17 @@ class BatchEncoder:
                 stored[attname] = self.seal(attname, stored[attname])
         return stored
 
+    def encode_ahead(self, row: dict[str, Any]) -> dict[str, Any]:
+        """`encode`, with each ciphertext wrapped as Sealed: a row that insert_rows takes as
+        it is (seal() passes a Sealed value through), made ahead of the write, in any thread
+        (logicnet/bulk/ahead.py)."""
+        stored = self.encode(row)
+        for attname in self.encrypted:
+            value = stored.get(attname)
+            if isinstance(value, str) and value:
+                stored[attname] = Sealed(value)
+        return stored
+
     def flush_count(self) -> None:
         """Add this batch's encryptions to the key's count (NIST SP 800-38D, keys.py)."""
         count_encryptions(self.organization_id, self.version, self.sealed)
