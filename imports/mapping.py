@@ -360,7 +360,7 @@ def _plan(columns: list[Column]) -> _Plan:
 
 
 def _digits(value: str) -> str:
-    return "".join(ch for ch in value if ch.isdigit()) or value
+    return "".join(filter(str.isdigit, value)) or value
 
 
 def _collect(cells: list[str], sources: list[tuple[int, str, int | None]], key) -> list[Labelled]:

@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from django.db.models import F
 from django.utils import timezone
@@ -197,15 +197,24 @@ def set_options(*, imp: Import, options: ImportOptions) -> Import:
     return imp
 
 
-def iter_records(imp: Import) -> Iterator:
-    """The file's records in order, read from the encrypted upload as it streams."""
+def read_file(imp: Import) -> tuple[Iterator, Callable[[list], list]]:
+    """(items, to_records): the file's items in order, read from the encrypted upload as it
+    streams (inside the organization's context: the upload is opened with its key), and the
+    function that turns a list of them into records, row by row and touching no database
+    (the import job runs it in its preparing thread). A vCard file's items are records."""
     info = file_info(imp)
     opener = storage.opener_for(imp)
     if info.kind == "vcard":
-        yield from readers.vcards(info, opener)
-        return
+        return readers.vcards(info, opener), list
     columns = mapping.columns_from_json(imp.columns)
-    yield from mapping.records(readers.rows(info, opener), columns, kind=imp.kind)
+    return readers.rows(info, opener), lambda rows: list(mapping.records(rows, columns, kind=imp.kind))
+
+
+def iter_records(imp: Import) -> Iterator:
+    """The file's records in order."""
+    items, to_records = read_file(imp)
+    for chunk in iter(lambda: list(itertools.islice(items, 1000)), []):
+        yield from to_records(chunk)
 
 
 @dataclasses.dataclass
@@ -366,29 +375,35 @@ class _Batch:
     errors: list[dict]  # rows failed or skipped before the writer
     duplicates: int  # rows skipped as duplicates of an earlier row of the file
     unreadable: int  # rows the reader could not read
+    prepared: object = None  # what the writer's preparer made of `readable`
 
 
-def _read_batches(organization_id: int, records, duplicates: _FileDuplicates) -> Iterator[_Batch]:
-    """The file's batches, read inside the organization's context (the upload is opened with
-    its key), each with the rows the writer is given and those it is not."""
+def _batch_of(records: list, duplicates: _FileDuplicates) -> _Batch:
+    """The rows the writer is given and those it is not (unreadable, or repeating an earlier
+    row of the file). Batches come here in file order (`duplicates` remembers)."""
+    errors = [{"line": r.line, "action": "failed", "reason": "; ".join(r.problems)} for r in records if r.problems]
+    readable = []
+    for r in records:
+        if r.problems:
+            continue
+        first = duplicates.first_line_of(r)
+        if first is None:
+            readable.append(r)
+        else:
+            reason = _("Duplicate of row %(line)s of this file.") % {"line": first}
+            errors.append({"line": r.line, "action": "skipped", "reason": reason})
+    unreadable = sum(1 for r in records if r.problems)
+    return _Batch(records, readable, errors, len(records) - len(readable) - unreadable, unreadable)
+
+
+def _read_chunks(organization_id: int, items: Iterator) -> Iterator[list]:
+    """The file's items a batch at a time, read inside the organization's context."""
     while True:
         with tenant_context(organization_id):
-            batch = list(itertools.islice(records, BATCH_SIZE))
-        if not batch:
+            chunk = list(itertools.islice(items, BATCH_SIZE))
+        if not chunk:
             return
-        errors = [{"line": r.line, "action": "failed", "reason": "; ".join(r.problems)} for r in batch if r.problems]
-        readable = []
-        for r in batch:
-            if r.problems:
-                continue
-            first = duplicates.first_line_of(r)
-            if first is None:
-                readable.append(r)
-            else:
-                reason = _("Duplicate of row %(line)s of this file.") % {"line": first}
-                errors.append({"line": r.line, "action": "skipped", "reason": reason})
-        unreadable = sum(1 for r in batch if r.problems)
-        yield _Batch(batch, readable, errors, len(batch) - len(readable) - unreadable, unreadable)
+        yield chunk
 
 
 def run_import(job, report) -> dict:
@@ -415,24 +430,27 @@ def run_import(job, report) -> dict:
     report(done, total)
     # Deals and transactions have no match key: their writer tells repeated rows itself.
     duplicates = _FileDuplicates(options.match_on, organization.country, enabled=imp.kind not in SALES_KINDS)
-    records = iter_records(imp)
+    items, to_records = read_file(imp)
     if done:
         # a resumed job passes over the rows already written, remembering their keys
-        with tenant_context(organization_id):
-            for record in itertools.islice(records, done):
+        for chunk in _read_chunks(organization_id, itertools.islice(items, done)):
+            for record in to_records(chunk):
                 if not record.problems:
                     duplicates.first_line_of(record)
-    # The rows the writer is given are prepared in a thread a batch ahead, while the batch
-    # before them is in the database (logicnet/bulk/ahead.py), when the writer can.
+    # Each batch is read here and made into records, checked for repeats and prepared for
+    # the writer in a thread, a batch ahead, while the batch before it is in the database
+    # (logicnet/bulk/ahead.py). One thread, so batches pass `duplicates` in file order.
     with tenant_context(organization_id):
         make_preparer = getattr(writers(), "batch_preparer", None) if imp.kind == Import.Kind.CONTACTS else None
         preparer = make_preparer(organization, options, actor=actor) if make_preparer else None
 
-    def prepare(batch: _Batch):
-        return preparer(batch.readable) if preparer is not None else None
+    def prepare(chunk: list) -> _Batch:
+        batch = _batch_of(to_records(chunk), duplicates)
+        if preparer is not None:
+            batch.prepared = preparer(batch.readable)
+        return batch
 
-    batches = _read_batches(organization_id, records, duplicates)
-    for batch, prepared in prepared_ahead(prepare, batches, thread=preparer is not None and PREPARE_AHEAD):
+    for _chunk, batch in prepared_ahead(prepare, _read_chunks(organization_id, items), thread=PREPARE_AHEAD):
         with tenant_context(organization_id):
             current = Import.objects.select_for_update().get(pk=import_id)
             if current.checkpoint != done:
@@ -440,7 +458,7 @@ def run_import(job, report) -> dict:
             if current.cancel_requested:
                 break
             readable, errors = batch.readable, list(batch.errors)
-            extra = {"prepared": prepared} if prepared is not None else {}
+            extra = {"prepared": batch.prepared} if batch.prepared is not None else {}
             result = (
                 write(organization, readable, options, batch_ref=import_id, actor=actor, **extra) if readable else None
             )
