@@ -86,3 +86,14 @@ def test_the_worker_writes_in_the_callers_language():
         out = list(prepared_ahead(lambda b: _(b), ["The row has no name."]))
     assert expected != "The row has no name."
     assert out == [("The row has no name.", expected)]
+
+
+def test_the_switch_interval_is_shorter_while_batches_are_prepared_and_restored_after():
+    import sys
+
+    before = sys.getswitchinterval()
+    seen = []
+    for _batch, _prepared in prepared_ahead(lambda b: b, [1, 2]):
+        seen.append(sys.getswitchinterval())
+    assert seen and all(interval <= 0.0005 for interval in seen)
+    assert sys.getswitchinterval() == before

@@ -26,9 +26,10 @@ real matches (contacts/selectors.py).
 from __future__ import annotations
 
 import functools
-import hmac
+import hashlib
 import re
 import unicodedata
+from typing import Any
 
 from logicnet import normalize
 from logicnet.encryption.keys import OrganizationKeys
@@ -86,8 +87,27 @@ def words(value: str) -> list[str]:
 # --- keyed digests -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _keyed(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hash states for a key (RFC 2104), computed once: a
+    digest is then two copies and three short updates. hmac.digest() set up OpenSSL's HMAC
+    for every call (about 7 µs) and let go of the GIL each time, so beside a busy thread
+    (an import's preparing thread, logicnet/bulk/ahead.py) each call waited for it. Holds
+    no more than the key itself, which the key cache holds anyway."""
+    block = key if len(key) <= 64 else hashlib.sha256(key).digest()
+    block = block.ljust(64, b"\0")
+    return (
+        hashlib.sha256(bytes(b ^ 0x36 for b in block)),
+        hashlib.sha256(bytes(b ^ 0x5C for b in block)),
+    )
+
+
 def _digest(key: bytes, message: str) -> bytes:
-    return hmac.digest(key, message.encode(), "sha256")
+    inner, outer = _keyed(key)
+    inner, outer = inner.copy(), outer.copy()
+    inner.update(message.encode())
+    outer.update(inner.digest())
+    return outer.digest()
 
 
 def blind_index(keys: OrganizationKeys, version: int, purpose: str, normalized: str) -> str:
