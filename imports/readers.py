@@ -332,7 +332,7 @@ def _csv_rows(info: FileInfo, opener: Opener, bom: int) -> Iterator[tuple[int, l
                 problems.append(_("A NUL character was removed from this row."))
                 nul_seen.clear()
             position += 1  # the row as a spreadsheet numbers it, blank rows included
-            if not any(c.strip() for c in cells):
+            if not "".join(cells).strip():
                 continue
             if len(cells) == 1:
                 # a row written with another delimiter than the rest of the file

@@ -97,3 +97,14 @@ def test_the_switch_interval_is_shorter_while_batches_are_prepared_and_restored_
         seen.append(sys.getswitchinterval())
     assert seen and all(interval <= 0.0005 for interval in seen)
     assert sys.getswitchinterval() == before
+
+
+def test_the_collector_runs_less_often_while_batches_are_prepared_and_as_before_after():
+    import gc
+
+    before = gc.get_threshold()
+    seen = [gc.get_threshold()[0] for _batch, _prepared in prepared_ahead(lambda b: b, [1, 2])]
+    seen += [gc.get_threshold()[0] for _batch, _prepared in prepared_ahead(lambda b: b, [1], thread=False)]
+    assert seen == [50_000] * 3
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
