@@ -378,3 +378,46 @@ def test_upload_checks_the_csrf_token_and_keeps_the_file_off_the_disk_unsealed(o
     assert response.status_code == 302
     with tenant_context(org_a):
         assert Import.objects.get().rows_total == 120_000
+
+
+def test_the_real_writer_with_batches_prepared_ahead_resumes_after_a_kill(org_a, alice, monkeypatch):
+    """The real writer, each batch prepared in the job's preparing thread while the one before
+    it is written: the third batch dies half-way (its transaction rolls back, the batch
+    prepared after it is dropped); the next attempt resumes from the checkpoint with no
+    duplicate, no lost row, and duplicates inside the file still found across batches."""
+    from imports import writers
+
+    monkeypatch.setattr(services, "BATCH_SIZE", 4)
+    text = "First Name,E-mail Address\n" + "".join(f"Ana{i},ana{i}@example.net\n" for i in range(17))
+    text += "Ana again,ANA2@example.net\n"  # a repeat of line 4, in the last batch
+    imp = services.create_import(
+        organization=org_a, actor=alice, uploaded=SimpleUploadedFile("c.csv", text.encode("utf-8"))
+    )
+    services.set_mapping(imp=imp, actor=alice, columns=services.mapping.columns_from_json(imp.columns), kind="contacts")
+    imp, _ = services.start_import(imp=imp, actor=alice)
+    real_write, calls, threads = writers.write_contacts, [], set()
+
+    def dies_in_the_third_batch(organization, records, options, **kwargs):
+        calls.append(len(records))
+        threads.add(kwargs.get("prepared") is not None)
+        result = real_write(organization, records, options, **kwargs)
+        if len(calls) == 3:
+            raise RuntimeError("worker killed mid-batch")
+        return result
+
+    monkeypatch.setattr(writers, "write_contacts", dies_in_the_third_batch)
+    with pytest.raises(JobFailed):
+        run(imp.job_id, org_a, final=False)
+    assert threads == {True}  # every batch came prepared
+    imp = refreshed(imp)
+    assert (imp.checkpoint, imp.created_count) == (8, 8)
+    monkeypatch.setattr(writers, "write_contacts", real_write)
+    run(imp.job_id, org_a)
+    imp = refreshed(imp)
+    assert imp.status == Import.Status.DONE
+    assert (imp.checkpoint, imp.created_count, imp.skipped_count) == (18, 17, 1)
+    with tenant_context(org_a):
+        emails = sorted(c.email for c in Contact.objects.all())
+    assert emails == sorted(f"ana{i}@example.net" for i in range(17))
+    rows = list(csv.reader(io.StringIO(services.error_report(imp).lstrip("\ufeff"))))
+    assert rows[1:] == [["19", "skipped", "Duplicate of row 4 of this file."]]
