@@ -108,3 +108,18 @@ def test_the_collector_runs_less_often_while_batches_are_prepared_and_as_before_
     assert seen == [50_000] * 3
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_preparer_that_touches_the_database_is_refused():
+    from django.db import connection
+
+    from logicnet.bulk.ahead import PreparerUsedDatabase
+
+    def reads_the_database(batch):
+        with connection.cursor() as cursor:  # this thread's own connection: no tenant, no transaction
+            cursor.execute("SELECT 1")
+        return batch
+
+    with pytest.raises(PreparerUsedDatabase):
+        list(prepared_ahead(reads_the_database, [1]))

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from django.db import connections
 from django.utils import translation
 
 Batch = TypeVar("Batch")
@@ -35,6 +36,10 @@ Prepared = TypeVar("Prepared")
 _END = object()
 SWITCH_INTERVAL = 0.0005  # seconds
 GC_THRESHOLD = 50_000  # allocations between collections of the youngest generation
+
+
+class PreparerUsedDatabase(RuntimeError):
+    """A preparer touched the database from the preparing thread."""
 
 
 @contextlib.contextmanager
@@ -70,7 +75,14 @@ def prepared_ahead(
 
     def run(batch: Batch) -> Prepared:
         with translation.override(language):
-            return prepare(batch)
+            prepared = prepare(batch)
+        opened = [c for c in connections.all(initialized_only=True) if c.connection is not None]
+        if opened:
+            # Outside the tenant context and the caller's transaction: refuse the result.
+            for connection in opened:
+                connection.close()
+            raise PreparerUsedDatabase(f"{prepare!r} opened a database connection in the preparing thread")
+        return prepared
 
     pending = iter(batches)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-ahead")
