@@ -138,6 +138,50 @@ def test_the_permutation_is_a_permutation_in_range(db):
     _refused("SELECT logicnet_permute_id(%s, 52, %s)", [2**52, key], match="outside", error=DataError)
 
 
+def test_the_batch_permutation_gives_the_same_ids_as_the_single_one(db):
+    """logicnet_permute_ids (what logicnet_next_id_batch numbers a bulk write with) is the
+    same permutation as logicnet_permute_id, position by position, at both widths, at the
+    bottom, in the middle and at the top of the domain."""
+    key = bytes(range(32))
+    for bits in (52, 30):
+        for first in (0, 12_345_678, 2**bits - 20_000):
+            ((single, batch),) = _fetch(
+                "SELECT array_agg(logicnet_permute_id(g, %(bits)s, %(key)s) ORDER BY g),"
+                " logicnet_permute_ids(array_agg(g ORDER BY g), %(bits)s, %(key)s)"
+                " FROM generate_series(%(first)s::bigint, %(first)s::bigint + 19999) g",
+                {"bits": bits, "key": key, "first": first},
+            )
+            assert len(batch) == 20_000 and batch == single, (bits, first)
+    # Positions in any order, and the same refusals.
+    ((shuffled,),) = _fetch("SELECT logicnet_permute_ids(ARRAY[7, 3, 7, 0]::bigint[], 52, %s)", [key])
+    assert shuffled == [_fetch("SELECT logicnet_permute_id(%s, 52, %s)", [n, key])[0][0] for n in (7, 3, 7, 0)]
+    assert _fetch("SELECT logicnet_permute_ids('{}'::bigint[], 52, %s)", [key]) == [([],)]
+    _refused("SELECT logicnet_permute_ids(ARRAY[%s]::bigint[], 52, %s)", [2**52, key], match="outside", error=DataError)
+    _refused("SELECT logicnet_permute_ids(ARRAY[-1]::bigint[], 30, %s)", [key], match="outside", error=DataError)
+
+
+def test_a_bulk_batch_of_ids_is_the_permutation_of_the_next_positions(committed_db):
+    """logicnet_next_id_batch draws the next positions of the table's sequence and numbers
+    them with the database's key exactly as logicnet_next_id does one at a time."""
+    sequence = "contacts_contact_id_seq"
+    use_database_role("owner")
+    try:
+        ((key,),) = _fetch(f"SELECT key FROM {KEY_TABLE}")
+        ((last, called),) = _fetch(f"SELECT last_value, is_called FROM {sequence}")
+        ((ids,),) = _fetch("SELECT logicnet_next_id_batch(%s::regclass, 5000)", [sequence])
+        first = last + 1 if called else last
+        ((expected,),) = _fetch(
+            "SELECT array_agg(logicnet_permute_id(g, 52, %s) ORDER BY g) FROM generate_series(%s::bigint, %s::bigint) g",
+            [key, first, first + 4999],
+        )
+        ((single,),) = _fetch("SELECT logicnet_next_id(%s::regclass)", [sequence])
+        ((after,),) = _fetch("SELECT logicnet_permute_id(%s, 52, %s)", [first + 5000, key])
+    finally:
+        use_database_role("app")
+    assert ids == expected
+    assert single == after  # the single-row default continues the same numbering
+
+
 ID_DEFAULTS = """
     SELECT c.relname, a.attidentity, pg_get_expr(d.adbin, d.adrelid)
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
