@@ -14,7 +14,7 @@ from logicnet.encryption.fields import (
     EncryptedTextField,
     PrefixTokensField,
 )
-from logicnet.tenancy.models import TenantModel
+from logicnet.tenancy.models import TenantModel, organization_field
 
 
 class Label(models.TextChoices):
@@ -26,6 +26,9 @@ class Label(models.TextChoices):
 
 class Tag(TenantModel):
     """A label staff put on contacts and companies. Tag names are not personal data."""
+
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
 
     name = models.CharField(_("name"), max_length=60)
     created_at = models.DateTimeField(default=timezone.now)
@@ -60,6 +63,9 @@ class TrackedModel(TenantModel):
 class Company(TrackedModel):
     """A business the organization deals with. Its name can identify a sole trader, so it
     is encrypted like a person's name; so are its phones, address and notes."""
+
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
 
     class Size(models.TextChoices):
         MICRO = "1-9", _("1 to 9 employees")
@@ -113,6 +119,9 @@ class Contact(TrackedModel):
     database can search (see logicnet/encryption/blind.py). `email` and `phone` are the
     primary ones; further addresses and numbers live in ContactEmail / ContactPhone.
     """
+
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
 
     class Status(models.TextChoices):
         LEAD = "lead", _("Lead")
@@ -253,6 +262,9 @@ class CompanyNameToken(TenantModel):
 class ContactEmail(TenantModel):
     """A further email address of a contact (the primary one is on the contact)."""
 
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="extra_emails")
     label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.OTHER)
     email = EncryptedEmailField(_("email address"), max_length=254)
@@ -271,6 +283,9 @@ class ContactEmail(TenantModel):
 class ContactPhone(TenantModel):
     """A further phone number of a contact."""
 
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="extra_phones")
     label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.OTHER)
     phone = EncryptedPhoneField(_("phone"))
@@ -287,6 +302,9 @@ class ContactPhone(TenantModel):
 
 
 class ContactAddress(TenantModel):
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="addresses")
     label = models.CharField(_("label"), max_length=8, choices=Label.choices, default=Label.WORK)
     street = EncryptedCharField(_("street"), max_length=200, blank=True)
@@ -303,6 +321,9 @@ class ContactAddress(TenantModel):
 
 
 class ContactTag(TenantModel):
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
 
@@ -315,6 +336,9 @@ class ContactTag(TenantModel):
 
 
 class CompanyTag(TenantModel):
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
+
     company = models.ForeignKey(Company, on_delete=models.CASCADE)
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
 

@@ -716,6 +716,32 @@ def test_a_new_organizations_slug_does_not_tell_that_the_name_is_taken(alice, ch
 # --- (3) every tenant table has its policy ----------------------------------------------------------
 
 
+def test_every_tenant_table_keeps_an_index_led_by_its_organization(db):
+    """The row-level security predicate, a cascade from the organization and the foreign
+    key's check when one is deleted all look rows up by organization: a model that drops its
+    own index on it (organization_field(db_index=False)) must keep another that starts with it."""
+    tables = sorted({_model(label)._meta.db_table for label in TENANT_LABELS if not _model(label)._meta.proxy})
+    led = {
+        table
+        for (table,) in _fetch(
+            "SELECT i.indrelid::regclass::text FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            " WHERE a.attname = 'organization_id' AND i.indpred IS NULL"
+        )
+    }
+    assert [table for table in tables if table not in led and f'"{table}"' not in led] == []
+    # The import's tables carry no index on the organization alone any more.
+    alone = {
+        table
+        for (table,) in _fetch(
+            "SELECT i.indrelid::regclass::text FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            " WHERE a.attname = 'organization_id' AND i.indnatts = 1"
+        )
+    }
+    assert not alone & {"contacts_contact", "contacts_contactaddress", "contacts_contacttag", "bulk_revertentry"}
+
+
 @pytest.mark.parametrize("label", TENANT_LABELS)
 def test_tenant_table_has_forced_row_level_security(label, db):
     table = _model(label)._meta.db_table

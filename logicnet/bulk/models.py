@@ -8,10 +8,13 @@ from django.db import models
 from django.utils import timezone
 
 from logicnet.encryption.fields import EncryptedJSONField
-from logicnet.tenancy.models import TenantModel
+from logicnet.tenancy.models import TenantModel, organization_field
 
 
 class RevertEntry(TenantModel):
+    # Led by the organization, its other indexes serve lookups by it (organization_field).
+    organization = organization_field(db_index=False)
+
     class Action(models.TextChoices):
         CREATED = "created", "created"
         UPDATED = "updated", "updated"

@@ -3,6 +3,21 @@ from django.db import models
 from django_scopes import ScopedManager
 
 
+def organization_field(*, db_index: bool = True) -> models.ForeignKey:
+    """TenantModel's organization foreign key. `db_index=False` for a model whose other
+    indexes all start with the organization: any of them serves a lookup by organization
+    (the row-level security predicate, a cascade from the organization, the foreign key's
+    own check when one is deleted), and a bulk write maintains one index fewer per row.
+    The tenancy tests check that every tenant table keeps an index led by its organization."""
+    return models.ForeignKey(
+        settings.TENANCY_ORGANIZATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        db_index=db_index,
+    )
+
+
 class TenantModel(models.Model):
     """Base of every tenant-owned model: non-null organization, scoped default manager.
 
@@ -11,9 +26,7 @@ class TenantModel(models.Model):
     Declare uniqueness per tenant: UniqueConstraint(fields=["organization", ...]).
     """
 
-    organization = models.ForeignKey(
-        settings.TENANCY_ORGANIZATION_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
-    )
+    organization = organization_field()
 
     objects = ScopedManager(organization="organization")
 
