@@ -212,6 +212,51 @@ def test_token_rows_follow_their_contact(org_a, ana):
         assert not ContactNameToken.objects.exists()
 
 
+def test_token_rows_follow_bulk_updates_and_deletes_without_an_index_on_the_contact(org_a, org_b, alice, charlie):
+    """The statement triggers find a contact's token rows through the token index, from the
+    contact's old array (migration 0013): a multi-row update or delete leaves the token
+    table equal to the arrays, and another organization's look-alike rows untouched."""
+    from contacts.models import Contact, ContactNameToken
+
+    def token_rows(organization) -> dict[int, list[int]]:
+        with tenant_context(organization):
+            rows: dict[int, list[int]] = {}
+            for contact_id, token in ContactNameToken.objects.values_list("contact_id", "token"):
+                rows.setdefault(contact_id, []).append(token)
+            return {pk: sorted(tokens) for pk, tokens in rows.items()}
+
+    def arrays(organization) -> dict[int, list[int]]:
+        with tenant_context(organization):
+            return {pk: sorted(tokens) for pk, tokens in Contact.objects.values_list("pk", "name_tokens") if tokens}
+
+    ours = [
+        create_contact(organization=org_a, actor=alice, data={"first_name": name, "last_name": "Popescu"}).pk
+        for name in ("Ana", "Maria", "Ioana")
+    ]
+    create_contact(organization=org_b, actor=charlie, data={"first_name": "Ana", "last_name": "Popescu"})
+    theirs = token_rows(org_b)
+    assert token_rows(org_a) == arrays(org_a) and len(token_rows(org_a)) == 3
+    with tenant_context(org_a):
+        (third,) = Contact.objects.filter(pk=ours[2]).values_list("name_tokens", flat=True)
+        changed = Contact.objects.filter(pk__in=ours[:2]).update(name_tokens=third[:5])
+        untouched = Contact.objects.filter(pk__in=ours).update(status=Contact.Status.CUSTOMER)
+    assert (changed, untouched) == (2, 3)
+    assert token_rows(org_a) == arrays(org_a)
+    assert token_rows(org_a)[ours[0]] == sorted(third[:5])
+    with tenant_context(org_a):
+        Contact.objects.filter(pk__in=ours[:2]).delete()
+    assert token_rows(org_a) == arrays(org_a) and list(token_rows(org_a)) == [ours[2]]
+    assert token_rows(org_b) == theirs
+    index_columns = {
+        column
+        for (column,) in _fetch_all(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+            " WHERE i.indrelid = 'contacts_contactnametoken'::regclass"
+        )
+    }
+    assert "contact_id" not in index_columns
+
+
 def test_bulk_created_contacts_are_searchable(org_a):
     from contacts.models import Contact
 
@@ -380,3 +425,9 @@ def test_a_country_change_reindexes_national_numbers_through_its_job(org_a, alic
         assert job.state == Job.State.SUCCEEDED, job.error
         assert Contact.objects.get(pk=contact.pk).phone == "+49301234567"
     assert [c.pk for c in find_contacts_by_phone(org_a, "+49 30 1234567")] == [contact.pk]
+
+
+def _fetch_all(sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
