@@ -61,8 +61,9 @@ ID_EXEMPT: dict[str, str] = {
     ),
 }
 
-ROUNDS = 8  # even: logicnet_permute_ids runs two rounds a step
-assert ROUNDS % 2 == 0
+ROUNDS = 8
+if ROUNDS % 2:  # logicnet_permute_ids runs two rounds a step
+    raise RuntimeError("the permutation's rounds must be even in number")
 
 # Bits of the permuted domain by the key column's type. A smallint key (at most 32,767
 # rows) is too narrow to hide anything and is left as it is.
