@@ -189,3 +189,20 @@ def test_a_members_account_erasure_leaves_the_organization_and_its_contacts(plat
         assert Membership.objects.filter(organization=org_a).count() == 1  # alice's
     assert scan_tables(["bob@example.com", "Bob Beta"]) == []
     assert verify_audit_log().intact
+
+
+def test_a_persons_search_tokens_are_found_through_the_tokens_they_hold(org_a, alice):
+    """The token tables are indexed by organization and token, not by contact: the registry
+    reaches a person's token rows through the tokens on their row (one index probe each),
+    and counts exactly the rows the trigger wrote."""
+    from contacts.models import ContactNameToken
+    from logicnet.personal_data.registry import registry
+
+    ana = create_contact(organization=org_a, actor=alice, data={"first_name": "Ana-Maria", "last_name": "Ștefănescu"})
+    create_contact(organization=org_a, actor=alice, data={"first_name": "Ana", "last_name": "Pop"})
+    with tenant_context(org_a):
+        holding = next(h for h in registry.holdings("contact", ana) if h.model == "contacts.ContactNameToken")
+        sql = str(holding.rows.query)
+        expected = ContactNameToken.objects.filter(organization=org_a, contact=ana).count()
+        assert '"token" = ANY(' in sql
+        assert holding.count == expected > 0

@@ -652,6 +652,7 @@ class Registry:
                 rows = model._base_manager.filter(**path.filter_kwargs(subject))
                 if organization_id is not None and _has_organization(model):
                     rows = rows.filter(organization_id=organization_id)
+                rows = self._through_source_tokens(model, subject, rows)
                 found.append(
                     Holding(
                         model._meta.label,
@@ -664,6 +665,18 @@ class Registry:
                     )
                 )
         return found
+
+    def _through_source_tokens(self, model, subject, rows):
+        """A search table's rows about the row they derive from, found through the tokens
+        that row holds (the table is indexed by organization and token, not by the row:
+        contacts/migrations/0013), or a lookup by row would read the organization's every
+        token."""
+        source = self.derived_table(model)
+        label, _dot, field_name = source.rpartition(".")
+        if not source or subject._meta.label != label:
+            return rows
+        column = next(name for name, rule in self.rules_for(model).items() if rule.derived_from == source)
+        return rows.filter(**{f"{column}__any": list(getattr(subject, field_name) or [])})
 
     # --- checking -------------------------------------------------------------------------
 
