@@ -352,9 +352,17 @@ def sweep_organization(
         for model in applied.models:
             line = result["rules"].setdefault(
                 f"{applied.key}:{model._meta.label}",
-                {"rule": applied.key, "model": model._meta.label, "action": applied.action, "rows": 0, "deleted": {}},
+                {
+                    "rule": applied.key,
+                    "model": model._meta.label,
+                    "action": applied.action,
+                    "rows": 0,
+                    "deleted": {},
+                    "seconds": 0.0,
+                },
             )
             while True:
+                batch_started = time.monotonic()
                 with tenant_context(organization_id):
                     ids = _claim_batch(applied, model, organization_id, now, batch_size)
                     if not ids:
@@ -371,6 +379,7 @@ def sweep_organization(
                         details={"rule": applied.key, "deleted": deleted},
                     )
                 line["rows"] += len(ids)
+                line["seconds"] = round(line["seconds"] + time.monotonic() - batch_started, 3)
                 for label, count in deleted.items():
                     line["deleted"][label] = line["deleted"].get(label, 0) + count
                 result["batches"] += 1
