@@ -419,6 +419,11 @@ def sweep_organization(
                 done += len(ids)
                 if report is not None:
                     report(done, max(total, done))
+                if len(ids) < batch_size:
+                    # A short batch took every expired row not locked by another sweep
+                    # (which does those): a further claim would only read the batch's rows
+                    # again to find nothing.
+                    break
     result["rows"] = done
     result["seconds"] = round(time.monotonic() - started, 3)
     return result

@@ -8,12 +8,19 @@ many interactions (--interactions), of which --expired (5 %) are past the organi
 periods (contacts: no change and no interaction for two years, anonymised; interactions:
 older than five years, deleted); a few expired rows are under a legal hold. The seed goes
 through the one bulk write path (logicnet/bulk: COPY into staging, merged under row-level
-security), an organization per process (--seed-workers). Then sweeps
-every organization, one after the other as the nightly jobs do, while another process
+security), an organization per process (--seed-workers). Then sweeps every organization as
+its nightly job does (the job row claimed, progress saved after every batch), one after the
+other or --sweep-workers at once as that many Celery workers would, while another process
 requests the contacts list of the organization being swept through the Django test client
-(every middleware, the tenant context, the template). Prints rows/s of the sweep, the page's
-median and p95 before and during the sweep, and checks that exactly the expired rows went.
-Removes what it seeded unless --keep.
+(every middleware, the tenant context, the template). Prints rows/s of the sweep, the CPU a
+row costs in the sweeping processes and in their database backends (what a busy machine does
+not inflate as it does wall time), the time per rule, the page's median and p95 before and
+during the sweep, and checks that exactly the expired rows went.
+
+Removes what it seeded unless --keep. --reuse takes a kept seed of the same sizes and
+seeds again only what its sweep took (the expired rows), then VACUUM ANALYZE, as autovacuum
+would have done between two nights: a million contacts take minutes to seed, a top-up
+seconds.
 """
 
 from __future__ import annotations
@@ -41,10 +48,11 @@ from contacts.management.commands.bench_import import backend_cpu_seconds
 from contacts.models import Contact
 from logicnet.bulk.writes import insert_rows
 from logicnet.jobs.models import Job
+from logicnet.jobs.services import execute_job
 from logicnet.tenancy.context import acting_user, tenant_context
 from retention.models import LegalHold, RetentionOverride
 from retention.services.settings import place_hold, set_retention_period
-from retention.services.sweep import BATCH_SIZE, preview, sweep_organization
+from retention.services.sweep import BATCH_SIZE, SWEEP_JOB, preview
 
 SLUG_PREFIX = "benchret-"
 USER_DOMAIN = "@bench-retention.example"
@@ -132,7 +140,7 @@ def _sweep_organizations(orgs, now, batch_size: int, current, following) -> dict
         if index >= len(orgs):
             break
         current.value = index  # the page requested is the organization being swept
-        result = sweep_organization(orgs[index].pk, now=now, batch_size=batch_size)
+        result = _sweep_as_job(orgs[index].pk, now, batch_size)
         totals["rows"] += result["rows"]
         totals["batches"] += result["batches"]
         totals["organizations"] += 1
@@ -149,6 +157,24 @@ def _sweep_organizations(orgs, now, batch_size: int, current, following) -> dict
     after = backend_cpu_seconds()
     totals["backend_cpu"] = None if backend is None or after is None else after - backend
     return totals
+
+
+def _sweep_as_job(organization_id: int, now, batch_size: int) -> dict:
+    """The organization's sweep as its nightly job runs it (what the Celery task calls): the
+    job row claimed, the rows to do counted for the progress bar, progress saved after every
+    batch, the result stored; the result."""
+    with tenant_context(organization_id):
+        job = Job.objects.create(
+            organization_id=organization_id,
+            kind=SWEEP_JOB,
+            params={"as_of": now.isoformat(), "batch_size": batch_size},
+        )
+    execute_job(organization_id=organization_id, job_id=job.pk, final_attempt=True)
+    with tenant_context(organization_id):
+        job.refresh_from_db()
+    if job.state != Job.State.SUCCEEDED:
+        raise CommandError(f"the sweep job of organization {organization_id} ended {job.state}: {job.error}")
+    return job.result
 
 
 def _sweep_in_child(orgs, now, batch_size: int, current, following, outcomes) -> None:
