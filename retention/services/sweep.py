@@ -9,21 +9,21 @@ the rule ages:
    (the rule's `activity`), not yet anonymised, not under a legal hold, and not locked by
    another sweep (FOR UPDATE SKIP LOCKED: two sweeps at once split the rows between them,
    neither waits nor acts twice);
-2. set-based, in the same short transaction inside the organization's tenant context, one
-   statement per table with the batch (BATCH_SIZE rows) as one array parameter
-   (`id = ANY(%s)`):
-   - delete: the rows go, with the rows that cascade from them (an interaction's
-     participants, a released hold naming it) deleted first, one DELETE per table;
+2. set-based, in the same short transaction inside the organization's tenant context, the
+   batch (BATCH_SIZE rows) passed as one array parameter:
+   - delete: the rows go with the rows that cascade from them (an interaction's
+     participants, a released hold naming it), in one statement (one data-modifying WITH
+     query per table);
    - anonymise: the rows about the same person that the registry erases by deleting them
-     (extra emails, phones, addresses, tags, tasks, deal links) go, one DELETE per table;
+     (extra emails, phones, addresses, tags, tasks, deal links) go, all in one statement;
      then one UPDATE empties the fields the registry classifies under the rule as the
      erasure engine empties them (offboarding._erased_value; search columns with their
-     sources, the name-token rows follow by a statement-level trigger); a foreign key to
-     empty is emptied by its own UPDATE over the rows that have one (every write of a
-     foreign key costs a per-row tenant check);
+     sources and foreign keys; the name-token rows follow by a statement-level trigger);
 3. one audit event for the batch, with the rule, the counts and the ids.
 A killed sweep keeps every committed batch; the next run finds only what is left (deleted
 rows are gone, anonymised ones no longer match), so it resumes where the last one stopped.
+A batch shorter than BATCH_SIZE ends its rule: it took every expired row no other sweep had
+locked, so a further claim would only read the batch's rows again to find nothing.
 """
 
 from __future__ import annotations
