@@ -72,9 +72,11 @@ def make_bench_organization(slug: str, name: str) -> Organization:
     return organization
 
 
-def analyze(tables: Iterable[str], say: Callable[[str], None]) -> None:
+def analyze(tables: Iterable[str], say: Callable[[str], None], *, vacuum: bool = False) -> None:
     """Fresh statistics, as autovacuum would gather soon after a load. ANALYZE is the
-    table owner's, so it runs on an owner connection when one is available."""
+    table owner's, so it runs on an owner connection when one is available. With `vacuum`,
+    the dead rows a previous run left are cleared first (VACUUM ANALYZE), as autovacuum
+    would have between two nights."""
     import psycopg
 
     owner = settings.DATABASE_OWNER
@@ -88,7 +90,7 @@ def analyze(tables: Iterable[str], say: Callable[[str], None]) -> None:
             autocommit=True,
         ) as conn:
             for table in tables:
-                conn.execute(f"ANALYZE {table}")
+                conn.execute(f"{'VACUUM ANALYZE' if vacuum else 'ANALYZE'} {table}")
     except psycopg.Error as exc:
         say(f"  (no ANALYZE as the owner: {exc}; the planner uses autovacuum's statistics)")
 

@@ -31,3 +31,29 @@ def test_bench_retention_seeds_sweeps_measures_and_cleans_up(committed_db):
 
     assert not Organization.objects.filter(slug__startswith=SLUG_PREFIX).exists()
     assert not User.objects.filter(email__endswith=USER_DOMAIN).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_retention_reuses_a_kept_seed_and_sweeps_with_two_workers(committed_db):
+    """--keep leaves the seed; --reuse seeds again only what the sweep took (the expired
+    rows), so the second sweep has the same work to do; two workers split the organizations."""
+    args = {"contacts": 400, "organizations": 2, "expired": 0.1, "batch_size": 50, "requests": 3}
+    call_command("bench_retention", keep=True, stdout=StringIO(), **args)
+    out = StringIO()
+    call_command("bench_retention", reuse=True, sweep_workers=2, stdout=out, **args)
+    text = out.getvalue()
+    print(text)  # the figures, with -s
+
+    assert "reusing the kept 400 contacts and 1,200 interactions in 2 organizations" in text
+    assert "seeding 400" not in text
+    assert re.search(r"sweep: [\d,]+ rows in [\d.]+s = [\d,]+ rows/s \(\d+ batches, .*2 worker\(s\)", text), text
+    assert "contact: 34" in text and "interaction: 120" in text
+    assert "check: 34 contacts anonymised (expected 34)" in text
+    assert "nothing left to do: True" in text
+
+    # A different size is not reused: the kept organizations are removed and seeded anew.
+    out = StringIO()
+    call_command("bench_retention", **{**args, "contacts": 300, "reuse": False}, stdout=out)
+    assert "seeding 300 contacts" in out.getvalue()
+    assert not Organization.objects.filter(slug__startswith=SLUG_PREFIX).exists()
+    assert not User.objects.filter(email__endswith=USER_DOMAIN).exists()

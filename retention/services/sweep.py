@@ -9,21 +9,21 @@ the rule ages:
    (the rule's `activity`), not yet anonymised, not under a legal hold, and not locked by
    another sweep (FOR UPDATE SKIP LOCKED: two sweeps at once split the rows between them,
    neither waits nor acts twice);
-2. set-based, in the same short transaction inside the organization's tenant context, one
-   statement per table with the batch (BATCH_SIZE rows) as one array parameter
-   (`id = ANY(%s)`):
-   - delete: the rows go, with the rows that cascade from them (an interaction's
-     participants, a released hold naming it) deleted first, one DELETE per table;
+2. set-based, in the same short transaction inside the organization's tenant context, the
+   batch (BATCH_SIZE rows) passed as one array parameter:
+   - delete: the rows go with the rows that cascade from them (an interaction's
+     participants, a released hold naming it), in one statement (one data-modifying WITH
+     query per table);
    - anonymise: the rows about the same person that the registry erases by deleting them
-     (extra emails, phones, addresses, tags, tasks, deal links) go, one DELETE per table;
+     (extra emails, phones, addresses, tags, tasks, deal links) go, all in one statement;
      then one UPDATE empties the fields the registry classifies under the rule as the
      erasure engine empties them (offboarding._erased_value; search columns with their
-     sources, the name-token rows follow by a statement-level trigger); a foreign key to
-     empty is emptied by its own UPDATE over the rows that have one (every write of a
-     foreign key costs a per-row tenant check);
+     sources and foreign keys; the name-token rows follow by a statement-level trigger);
 3. one audit event for the batch, with the rule, the counts and the ids.
 A killed sweep keeps every committed batch; the next run finds only what is left (deleted
 rows are gone, anonymised ones no longer match), so it resumes where the last one stopped.
+A batch shorter than BATCH_SIZE ends its rule: it took every expired row no other sweep had
+locked, so a further claim would only read the batch's rows again to find nothing.
 """
 
 from __future__ import annotations
@@ -210,15 +210,24 @@ def preview(organization_id: int, *, now: datetime.datetime | None = None) -> li
 
 
 def _to_do_total(rules: list[AppliedRule], organization_id: int, now: datetime.datetime) -> int:
-    total = 0
-    for applied in rules:
-        if not applied.sweeps:
-            continue
-        with tenant_context(organization_id):
+    """What the sweep has to do, for its progress bar: every rule's rows counted in one
+    statement (one round trip, not one per rule and table)."""
+    counts, params = [], []
+    with tenant_context(organization_id):
+        for applied in rules:
+            if not applied.sweeps:
+                continue
             for model in applied.models:
-                rows = expired_rows(applied, model, organization_id, now)
-                total += without_holds(model, rows, organization_id).count()
-    return total
+                rows = without_holds(model, expired_rows(applied, model, organization_id, now), organization_id)
+                sql, rows_params = rows.order_by().values("pk").query.sql_with_params()
+                counts.append(f"(SELECT count(*) FROM ({sql}) AS rule_{len(counts)})")
+                params.extend(rows_params)
+        if not counts:
+            return 0
+        with connection.cursor() as cursor:
+            # The ORM's own SQL for each rule's rows, its values as parameters.
+            cursor.execute(f"SELECT {' + '.join(counts)}", params)  # nosec B608
+            return cursor.fetchone()[0]
 
 
 def _claim_batch(applied: AppliedRule, model, organization_id: int, now, batch_size: int) -> list[int]:
@@ -272,15 +281,52 @@ def _leaf_cascades(model) -> list | None:
 def _delete_rows(model, attname: str, organization_id: int, ids: list[int]) -> dict[str, int]:
     """DELETE the rows of `model` whose `attname` is in the batch, as one statement when
     nothing points at them (the ORM's collector otherwise); the counts per model."""
+    if _is_leaf(model):
+        return _delete_leaf_rows([(model, attname)], organization_id, ids)
     rows = model._base_manager.filter(_among(model, attname, ids))
     if has_organization(model):
-        # The organization first: every index of a tenant table starts with it.
         rows = rows.filter(organization_id=organization_id)
-    if _is_leaf(model):
-        count = rows._raw_delete(rows.db)
-        return {model._meta.label: count} if count else {}
     _total, per_model = rows.only("pk").delete()
     return {label: count for label, count in per_model.items() if count}
+
+
+def _delete_leaf_rows(targets: list[tuple[type[models.Model], str]], organization_id: int, ids: list[int]):
+    """DELETE, for each (model, attname), the rows whose `attname` is in the batch, all in
+    one statement (one data-modifying WITH query per table): the batch travels once, as one
+    array, and one round trip does what took one statement per table, each with its own
+    parse, plan and copy of the array, though most of those tables hold nothing of the
+    batch's. Only for tables nothing points at (the ORM's collector is not needed). The
+    counts per model; foreign keys are checked at commit (deferred), so a row and the rows
+    pointing at it may go in the same statement."""
+    if not targets:
+        return {}
+    quote = connection.ops.quote_name
+    first = targets[0][0]
+    batch_field = first._meta.pk if targets[0][1] == "pk" else _concrete(first)[targets[0][1]]
+    params: list[Any] = [list(ids)]
+    deletes = []
+    for n, (model, attname) in enumerate(targets):
+        column = model._meta.pk.column if attname == "pk" else _concrete(model)[attname].column
+        where = f"t.{quote(column)} IN (SELECT id FROM batch)"
+        if has_organization(model):
+            # The organization first: every index of a tenant table starts with it.
+            where = f"t.{quote(_concrete(model)['organization_id'].column)} = %s AND {where}"
+            params.append(organization_id)
+        deletes.append(f"d{n} AS (DELETE FROM {quote(model._meta.db_table)} AS t WHERE {where} RETURNING 1)")
+    counts = ", ".join(f"(SELECT count(*) FROM d{n})" for n in range(len(targets)))
+    # Table and column names from the models' own metadata; the ids travel as one parameter.
+    sql = (
+        f"WITH batch AS MATERIALIZED (SELECT unnest(%s::{batch_field.db_type(connection)}[]) AS id), "  # nosec B608
+        f"{', '.join(deletes)} SELECT {counts}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    deleted: dict[str, int] = {}
+    for (model, _attname), count in zip(targets, found, strict=True):
+        if count:
+            _add_counts(deleted, {model._meta.label: count})
+    return deleted
 
 
 def _add_counts(into: dict[str, int], counts: dict[str, int]) -> None:
@@ -289,39 +335,38 @@ def _add_counts(into: dict[str, int], counts: dict[str, int]) -> None:
 
 
 def _delete_batch(model, organization_id: int, ids: list[int]) -> dict[str, int]:
-    """The rows of the batch and the rows that cascade from them, set-based: one DELETE per
-    table (the ORM's collector would load the batch's rows first). Returns the counts of the
-    rows that went with them (an interaction's participants); the batch's own are its ids."""
+    """The rows of the batch and the rows that cascade from them, set-based, in one
+    statement (the ORM's collector would load the batch's rows first). Returns the counts
+    of the rows that went with them (an interaction's participants); the batch's own are
+    its ids."""
     cascades = _leaf_cascades(model)
     if cascades is None:
         _total, per_model = model._base_manager.filter(_among(model, "pk", ids)).only("pk").delete()
         return {label: count for label, count in per_model.items() if count and label != model._meta.label}
-    deleted: dict[str, int] = {}
-    for relation in cascades:
-        _add_counts(deleted, _delete_rows(relation.related_model, relation.field.attname, organization_id, ids))
-    rows = model._base_manager.filter(_among(model, "pk", ids))
-    rows._raw_delete(rows.db)
+    targets = [(relation.related_model, relation.field.attname) for relation in cascades]
+    deleted = _delete_leaf_rows([(model, "pk"), *targets], organization_id, ids)
+    deleted.pop(model._meta.label, None)
     return deleted
 
 
-def _anonymise_batch(model, rule_key: str, organization_id: int, ids: list[int]) -> dict[str, int]:
-    """Set-based: the person's own rows that the registry erases by deleting them go with one
-    DELETE per table, then one UPDATE empties the batch's fields. Foreign keys are emptied by
-    a statement of their own over the rows that have one: a per-row trigger checks every
-    foreign key written (logicnet/tenancy/rls.py), and most rows have none to empty."""
-    deleted: dict[str, int] = {}
-    for other, column in dependent_rows(model, rule_key):
-        _add_counts(deleted, _delete_rows(other, column, organization_id, ids))
+def _anonymise_batch(
+    model, rule_key: str, organization_id: int, ids: list[int], dependents: list | None = None
+) -> dict[str, int]:
+    """Set-based: the person's own rows that the registry erases by deleting them go (one
+    statement for all the tables nothing points at), then one UPDATE empties the batch's
+    fields, foreign keys included: the per-row tenant check of a foreign key fires only
+    where its value changes (logicnet/tenancy/rls.py), and returns at once on an emptied one."""
+    if dependents is None:
+        dependents = dependent_rows(model, rule_key)
+    deleted = _delete_leaf_rows([(m, c) for m, c in dependents if _is_leaf(m)], organization_id, ids)
+    for other, column in dependents:
+        if not _is_leaf(other):
+            _add_counts(deleted, _delete_rows(other, column, organization_id, ids))
     values = anonymised_values(model, rule_key)
-    rows = model._base_manager.filter(_among(model, "pk", ids))
-    fields = _concrete(model)
-    for attname in [name for name, value in values.items() if value is None and fields[name].is_relation]:
-        values.pop(attname)
-        rows.filter(**{f"{attname}__isnull": False}).update(**{attname: None})
     if any(f.name == "version" for f in model._meta.concrete_fields):
         # An edit form opened before the sweep must not write the person's data back.
         values["version"] = models.F("version") + 1
-    rows.update(**values)
+    model._base_manager.filter(_among(model, "pk", ids)).update(**values)
     return deleted
 
 
@@ -352,15 +397,25 @@ def sweep_organization(
         for model in applied.models:
             line = result["rules"].setdefault(
                 f"{applied.key}:{model._meta.label}",
-                {"rule": applied.key, "model": model._meta.label, "action": applied.action, "rows": 0, "deleted": {}},
+                {
+                    "rule": applied.key,
+                    "model": model._meta.label,
+                    "action": applied.action,
+                    "rows": 0,
+                    "deleted": {},
+                    "seconds": 0.0,
+                },
             )
+            # Read from the registry once per table, not once per batch.
+            dependents = dependent_rows(model, applied.key) if applied.action == RetentionAction.ANONYMISE else []
             while True:
+                batch_started = time.monotonic()
                 with tenant_context(organization_id):
                     ids = _claim_batch(applied, model, organization_id, now, batch_size)
                     if not ids:
                         break
                     if applied.action == RetentionAction.ANONYMISE:
-                        deleted = _anonymise_batch(model, applied.key, organization_id, ids)
+                        deleted = _anonymise_batch(model, applied.key, organization_id, ids, dependents)
                     else:
                         deleted = _delete_batch(model, organization_id, ids)
                     record_batch_event(
@@ -371,12 +426,18 @@ def sweep_organization(
                         details={"rule": applied.key, "deleted": deleted},
                     )
                 line["rows"] += len(ids)
+                line["seconds"] = round(line["seconds"] + time.monotonic() - batch_started, 3)
                 for label, count in deleted.items():
                     line["deleted"][label] = line["deleted"].get(label, 0) + count
                 result["batches"] += 1
                 done += len(ids)
                 if report is not None:
                     report(done, max(total, done))
+                if len(ids) < batch_size:
+                    # A short batch took every expired row not locked by another sweep
+                    # (which does those): a further claim would only read the batch's rows
+                    # again to find nothing.
+                    break
     result["rows"] = done
     result["seconds"] = round(time.monotonic() - started, 3)
     return result
