@@ -67,7 +67,15 @@ from imports.records import BatchResult, CompanyRecord, ContactRecord, ImportOpt
 from logicnet import normalize
 from logicnet.audit.services import record_batch_event
 from logicnet.bulk.journal import journal_created, journal_updated, journaled_lines, revert_batch
-from logicnet.bulk.writes import BatchEncoder, bound_cursor, insert_rows, stored_rows, update_rows
+from logicnet.bulk.writes import (
+    BatchEncoder,
+    RowLayout,
+    bound_cursor,
+    insert_encoded,
+    insert_rows,
+    stored_rows,
+    update_rows,
+)
 from logicnet.encryption import blind
 from logicnet.encryption.fields import Sealed, update_derived_fields
 from logicnet.encryption.keys import count_encryptions, current_keys
@@ -136,8 +144,9 @@ class PreparedContact:
     indexes: dict[str, str] = dataclasses.field(default_factory=dict)
     # The contact row a new contact would be stored as (sealed, search columns computed),
     # but for what only the database knows (its company) and the time of the write.
-    stored: dict[str, Any] | None = None
-    children: dict[type, list[dict[str, Any]]] | None = None  # its further emails, phones, addresses, sealed
+    encoded: list[Any] | None = None  # as its batch's contact layout encodes it (PreparedBatch.layouts)
+    # Its further emails, phones and addresses, encoded by their layouts (the contact id unset).
+    children: dict[type, list[list[Any]]] | None = None
 
 
 @dataclasses.dataclass
@@ -391,6 +400,7 @@ class PreparedBatch:
     definitions: list[CustomField] = dataclasses.field(default_factory=list)  # the contact custom fields
     sealed: int = 0  # values encrypted ahead (added to the key's count when written)
     key_version: int = 0
+    layouts: dict[type, RowLayout] = dataclasses.field(default_factory=dict)  # of the encoded rows
 
 
 class ContactBatchPreparer:
@@ -408,6 +418,7 @@ class ContactBatchPreparer:
         self.encoder = BatchEncoder(Contact, organization) if seal else None
         self.child_encoders = {model: BatchEncoder(model, organization) for model in CHILD_MODELS} if seal else {}
         self.blank = Contact(organization=organization)
+        self.layouts: dict[type, RowLayout] = {}
 
     def __call__(self, records: list[ContactRecord]) -> PreparedBatch:
         prepared = [_normalise(r, self.options, self.country, self.definitions) for r in records]
@@ -418,33 +429,40 @@ class ContactBatchPreparer:
         return batch
 
     def _seal(self, batch: PreparedBatch) -> None:
-        """Seal the row each valid record would be created as (most rows of an import are
-        new people; the few that match someone are sealed for nothing)."""
+        """Encode (seal and index) the row each valid record would be created as, and its
+        further emails, phones and addresses, as COPY takes them: the write then only sets
+        the company, the contact id and the time (most rows of an import are new people; the
+        few that match someone are sealed for nothing)."""
         encoder, now = self.encoder, timezone.now()
+        layouts = self.layouts
         for row in batch.rows:
             if row.errors:
                 continue
             values = row.values
-            row.stored = encoder.encode_ahead(
-                {
-                    **_contact_row(
-                        values,
-                        company_id=None,
-                        owner_id=self.options.owner_id,
-                        actor_id=self.actor_id,
-                        now=now,
-                        custom=merged_values(self.definitions, self.blank, values["custom"])
-                        if values["custom"]
-                        else ({}, None),
-                    ),
-                    **row.indexes,
-                }
-            )
-            row.children = {
-                model: [self.child_encoders[model].encode_ahead(child) for child in children]
-                for model, children in _child_rows(values).items()
+            contact = {
+                **_contact_row(
+                    values,
+                    company_id=None,
+                    owner_id=self.options.owner_id,
+                    actor_id=self.actor_id,
+                    now=now,
+                    custom=merged_values(self.definitions, self.blank, values["custom"])
+                    if values["custom"]
+                    else ({}, None),
+                ),
+                **row.indexes,
             }
-        batch.key_version = encoder.version
+            if Contact not in layouts:
+                layouts[Contact] = RowLayout(Contact, self.organization, contact, encoder)
+            row.encoded = layouts[Contact].encode(contact)
+            row.children = {}
+            for model, children in _child_rows(values).items():
+                if children and model not in layouts:
+                    layouts[model] = RowLayout(
+                        model, self.organization, CHILD_COLUMNS[model], self.child_encoders[model]
+                    )
+                row.children[model] = [layouts[model].encode({"contact_id": None, **child}) for child in children]
+        batch.key_version, batch.layouts = encoder.version, layouts
         for each in (encoder, *self.child_encoders.values()):
             batch.sealed += each.sealed
             each.sealed = 0
@@ -693,6 +711,27 @@ def _child_rows(values: dict) -> dict[type, list[dict[str, Any]]]:
     }
 
 
+CHILD_COLUMNS = {
+    ContactEmail: ("contact_id", "email", "label"),
+    ContactPhone: ("contact_id", "phone", "label"),
+    ContactAddress: ("contact_id", "label", "street", "city", "postal_code", "region", "country"),
+}
+
+
+def _encoded_children(organization, layouts: dict[type, RowLayout], created: list[tuple[int, PreparedContact]]) -> None:
+    """Insert the further emails, phones and addresses of newly created contacts, encoded ahead
+    (ContactBatchPreparer), with their contact's new id."""
+    for model in CHILD_MODELS:
+        rows = []
+        contact_at = layouts[model].position("contact_id") if model in layouts else 0
+        for pk, row in created:
+            for values in row.children.get(model, ()):
+                values[contact_at] = pk
+                rows.append(values)
+        if rows:
+            insert_encoded(layouts[model], organization, rows)
+
+
 def _children(organization, pairs: list[tuple[int, dict[type, list[dict]]]]) -> dict[str, list[tuple[int, int]]]:
     """Insert the further emails, phones and addresses of (contact id, _child_rows) pairs;
     per model label, (contact id, new row id)."""
@@ -931,19 +970,18 @@ def write_contacts(
         company_ids, new_companies = _company_ids(
             organization, companies, actor, options.owner_id, batch_ref, looked.digests
         )
-        rows = [
-            {
-                **row.stored,
-                "company_id": company_ids.get(row.values["company"]),
-                "source_date": now.date(),
-                "created_at": now,
-                "updated_at": now,
-            }
-            for row in creates
-        ]
-        created = insert_rows(Contact, organization, rows)
+        created = []
+        if creates:
+            layout = batch.layouts[Contact]
+            company_at, date_at, created_at, updated_at = (
+                layout.position(name) for name in ("company_id", "source_date", "created_at", "updated_at")
+            )
+            for row in creates:
+                row.encoded[company_at] = company_ids.get(row.values["company"])
+                row.encoded[date_at], row.encoded[created_at], row.encoded[updated_at] = now.date(), now, now
+            created = insert_encoded(layout, organization, [row.encoded for row in creates])
         journal_created(organization, batch_ref, Contact, created, [row.line for row in creates])
-        _children(organization, [(pk, row.children) for pk, row in zip(created, creates, strict=True)])
+        _encoded_children(organization, batch.layouts, list(zip(created, creates, strict=True)))
         tag_ids = _tag_ids(organization, [n for row in creates for n in row.values["tags"]])
         _link_tags(
             organization,

@@ -211,17 +211,6 @@ class BatchEncoder:
                 stored[attname] = self.seal(attname, stored[attname])
         return stored
 
-    def encode_ahead(self, row: dict[str, Any]) -> dict[str, Any]:
-        """`encode`, with each ciphertext wrapped as Sealed: a row that insert_rows takes as
-        it is (seal() passes a Sealed value through), made ahead of the write, in any thread
-        (logicnet/bulk/ahead.py)."""
-        stored = self.encode(row)
-        for attname in self.encrypted:
-            value = stored.get(attname)
-            if isinstance(value, str) and value:
-                stored[attname] = Sealed(value)
-        return stored
-
     def flush_count(self) -> None:
         """Add this batch's encryptions to the key's count (NIST SP 800-38D, keys.py)."""
         count_encryptions(self.organization_id, self.version, self.sealed)
@@ -274,6 +263,55 @@ def _has_permuted_ids(model: type[Model]) -> bool:
     return model in permuted_id_models()
 
 
+class RowLayout:
+    """How rows of a model with a given set of columns become COPY rows: every concrete field
+    the rows leave out takes the model's default (computed once), the primary key the
+    table's (the keyed id permutation); values are normalised, indexed and sealed by the
+    encoder. Made once per batch (or per import, by a preparer that encodes rows ahead, in
+    any thread: encoding touches no database)."""
+
+    def __init__(self, model: type[Model], organization, given: Iterable[str], encoder: BatchEncoder) -> None:
+        self.model, self.encoder = model, encoder
+        self.organization_id = int(getattr(organization, "pk", organization))
+        pk = model._meta.pk
+        fields = [f for f in model._meta.concrete_fields if f is not pk]
+        given = set(given)
+        unknown = given - {f.attname for f in fields}
+        if unknown:
+            raise BulkWriteError(f"{model._meta.label} has no columns {sorted(unknown)}")
+        derived = {f.attname for f in encoder.derived}
+        self.defaults = {
+            f.attname: f.get_default() for f in fields if f.attname not in given and f.attname not in derived
+        }
+        self.defaults["organization_id"] = self.organization_id
+        self.plain = [f.attname for f in fields if not _needs_preparing(f)]
+        self.prepared = [f for f in fields if _needs_preparing(f)]
+        self.token_columns = [
+            i for i, attname in enumerate(self.plain) if attname in derived and _is_token_array(model, attname)
+        ]
+        self.attnames = self.plain + [f.attname for f in self.prepared]
+        self.columns = [f.column for f in fields if not _needs_preparing(f)] + [f.column for f in self.prepared]
+
+    def position(self, attname: str) -> int:
+        """Where a column's value sits in an encoded row (to set it after encoding)."""
+        return self.attnames.index(attname)
+
+    def encode(self, row: dict[str, Any], db=None) -> list[Any]:
+        full = {**self.defaults, **row}
+        if full["organization_id"] != self.organization_id:
+            raise BulkWriteError("a row names another organization")
+        stored = self.encoder.encode(full)
+        values = [stored.get(attname) for attname in self.plain]
+        for i in self.token_columns:
+            # An array literal COPY reads as it is: psycopg's array dumper cost more per row
+            # than the tokens' HMACs.
+            tokens = values[i]
+            if tokens is not None:
+                values[i] = "{" + ",".join(map(str, tokens)) + "}"
+        values += [_db_value(field, stored.get(field.attname), db) for field in self.prepared]
+        return values
+
+
 def insert_rows(
     model: type[Model],
     organization,
@@ -282,47 +320,31 @@ def insert_rows(
     encoder: BatchEncoder | None = None,
     on_conflict_do_nothing: bool = False,
 ) -> list[int]:
-    """Insert rows (dicts of attname -> plaintext value) and return their new ids, in order.
-
-    1. every concrete field the row leaves out takes the model's default (computed once per
-       batch); the primary key takes the table's (the keyed id permutation);
-    2. values are normalised, indexed and sealed by the batch's encoder;
-    3. COPY into a staging table, INSERT ... SELECT in staging order, RETURNING the ids.
-    With `on_conflict_do_nothing` (link rows such as tags) rows already there are skipped and
-    the ids returned are only those inserted (order then means nothing)."""
-    organization_id = require_tenant(organization)
+    """Insert rows (dicts of attname -> plaintext value) and return their new ids, in order:
+    encoded by a RowLayout, then `insert_encoded`. With `on_conflict_do_nothing` (link rows
+    such as tags) rows already there are skipped and the ids returned are only those
+    inserted (order then means nothing)."""
+    require_tenant(organization)
     if not rows:
         return []
     encoder = encoder or BatchEncoder(model, organization)
-    pk = model._meta.pk
-    fields = [f for f in model._meta.concrete_fields if f is not pk]
-    given = set().union(*(row.keys() for row in rows))
-    unknown = given - {f.attname for f in fields}
-    if unknown:
-        raise BulkWriteError(f"{model._meta.label} has no columns {sorted(unknown)}")
-    derived = {f.attname for f in encoder.derived}
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in given and f.attname not in derived}
-    defaults["organization_id"] = organization_id
-    plain = [f.attname for f in fields if not _needs_preparing(f)]
-    prepared = [f for f in fields if _needs_preparing(f)]
-    token_columns = [i for i, attname in enumerate(plain) if attname in derived and _is_token_array(model, attname)]
-    encoded, db = [], connections[DEFAULT_DB_ALIAS]
-    for row in rows:
-        full = {**defaults, **row}
-        if full["organization_id"] != organization_id:
-            raise BulkWriteError("a row names another organization")
-        stored = encoder.encode(full)
-        values = [stored.get(attname) for attname in plain]
-        for i in token_columns:
-            # An array literal COPY reads as it is: psycopg's array dumper cost more per row
-            # than the tokens' HMACs.
-            tokens = values[i]
-            if tokens is not None:
-                values[i] = "{" + ",".join(map(str, tokens)) + "}"
-        values += [_db_value(field, stored.get(field.attname), db) for field in prepared]
-        encoded.append(values)
+    layout = RowLayout(model, organization, set().union(*(row.keys() for row in rows)), encoder)
+    db = connections[DEFAULT_DB_ALIAS]
+    encoded = [layout.encode(row, db) for row in rows]
     encoder.flush_count()
-    columns = [f.column for f in fields if not _needs_preparing(f)] + [f.column for f in fields if _needs_preparing(f)]
+    return insert_encoded(layout, organization, encoded, on_conflict_do_nothing=on_conflict_do_nothing)
+
+
+def insert_encoded(
+    layout: RowLayout, organization, encoded: Sequence[list[Any]], *, on_conflict_do_nothing: bool = False
+) -> list[int]:
+    """Insert rows a RowLayout encoded (their encryptions already counted): COPY into a
+    staging table, INSERT ... SELECT in staging order, RETURNING the ids."""
+    require_tenant(organization)
+    if not encoded:
+        return []
+    model, columns = layout.model, layout.columns
+    pk = model._meta.pk
     table = _quote(model._meta.db_table)
     with connection.cursor() as cursor:
         stage = _stage(cursor, model, columns, encoded)
