@@ -458,9 +458,8 @@ class ContactBatchPreparer:
             row.children = {}
             for model, children in _child_rows(values).items():
                 if children and model not in layouts:
-                    layouts[model] = RowLayout(
-                        model, self.organization, CHILD_COLUMNS[model], self.child_encoders[model]
-                    )
+                    columns = {"contact_id", *children[0]}
+                    layouts[model] = RowLayout(model, self.organization, columns, self.child_encoders[model])
                 row.children[model] = [layouts[model].encode({"contact_id": None, **child}) for child in children]
         batch.key_version, batch.layouts = encoder.version, layouts
         for each in (encoder, *self.child_encoders.values()):
@@ -711,21 +710,15 @@ def _child_rows(values: dict) -> dict[type, list[dict[str, Any]]]:
     }
 
 
-CHILD_COLUMNS = {
-    ContactEmail: ("contact_id", "email", "label"),
-    ContactPhone: ("contact_id", "phone", "label"),
-    ContactAddress: ("contact_id", "label", "street", "city", "postal_code", "region", "country"),
-}
-
-
 def _encoded_children(organization, layouts: dict[type, RowLayout], created: list[tuple[int, PreparedContact]]) -> None:
     """Insert the further emails, phones and addresses of newly created contacts, encoded ahead
     (ContactBatchPreparer), with their contact's new id."""
     for model in CHILD_MODELS:
-        rows = []
-        contact_at = layouts[model].position("contact_id") if model in layouts else 0
+        if model not in layouts:
+            continue  # no row of the import so far had one
+        contact_at, rows = layouts[model].position("contact_id"), []
         for pk, row in created:
-            for values in row.children.get(model, ()):
+            for values in row.children[model]:
                 values[contact_at] = pk
                 rows.append(values)
         if rows:

@@ -92,26 +92,24 @@ def prepared_ahead(
     # step of the write. A shorter interval while both threads run.
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
-    collections = fewer_collections()
-    collections.__enter__()
     try:
-        batch = next(pending, _END)
-        future = pool.submit(run, batch) if batch is not _END else None
-        while future is not None:
-            prepared = future.result()
-            failure = None
-            try:
-                upcoming = next(pending, _END)
-            except Exception as exc:  # raised once the batch before it is handed over
-                upcoming, failure = _END, exc
-            future = pool.submit(run, upcoming) if upcoming is not _END else None
-            yield batch, prepared
-            if failure is not None:
-                raise failure
-            batch = upcoming
+        with fewer_collections():
+            batch = next(pending, _END)
+            future = pool.submit(run, batch) if batch is not _END else None
+            while future is not None:
+                prepared = future.result()
+                failure = None
+                try:
+                    upcoming = next(pending, _END)
+                except Exception as exc:  # raised once the batch before it is handed over
+                    upcoming, failure = _END, exc
+                future = pool.submit(run, upcoming) if upcoming is not _END else None
+                yield batch, prepared
+                if failure is not None:
+                    raise failure
+                batch = upcoming
     finally:
         # The caller stopped early (a cancelled import) or failed: a batch not started yet
         # is dropped, one being prepared is waited for (seconds at most).
         pool.shutdown(wait=True, cancel_futures=True)
         sys.setswitchinterval(interval)
-        collections.__exit__(None, None, None)

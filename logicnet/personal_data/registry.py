@@ -667,10 +667,8 @@ class Registry:
         return found
 
     def _through_source_tokens(self, model, subject, rows):
-        """A search table's rows about the row they derive from, found through the tokens
-        that row holds (the table is indexed by organization and token, not by the row:
-        contacts/migrations/0013), or a lookup by row would read the organization's every
-        token."""
+        """A search table's rows about the row they derive from, narrowed to the tokens that
+        row holds: the lookup then uses the table's (organization, token, row) index."""
         source = self.derived_table(model)
         label, _dot, field_name = source.rpartition(".")
         if not source or subject._meta.label != label:
