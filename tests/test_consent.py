@@ -15,6 +15,7 @@ from django.db import connection, connections, transaction
 from django.db.utils import ProgrammingError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from consent import selectors
@@ -574,7 +575,8 @@ def test_the_ledger_exports_as_csv_by_date_purpose_and_version(client, org_a, al
     assert {r["contact_id"] for r in everything} == {str(ana.pk)}
     assert len(export_csv(client, org_a, purpose=newsletter.pk)) == 3
     assert [r["consent"] for r in export_csv(client, org_a, purpose=newsletter.pk, version=2)] == ["given"]
-    today = selectors.history(org_a, ana.pk)[0].recorded_at.date()
+    # The filter's days are the platform's calendar days (Europe/Bucharest), not UTC's.
+    today = timezone.localdate(selectors.history(org_a, ana.pk)[0].recorded_at)
     assert len(export_csv(client, org_a, date_from=today.isoformat(), date_to=today.isoformat())) == 4
     assert export_csv(client, org_a, date_to="2020-01-01") == []
 
