@@ -686,7 +686,7 @@ def _contact_row(values: dict, *, company_id, owner_id, actor_id, now, custom) -
         "preferred_language": values["preferred_language"],
         "source": values["source"],
         "source_detail": values["source_detail"],
-        "source_date": now.date(),
+        "source_date": timezone.localdate(now),
         "external_id": values["external_id"],
         "custom": plain,
         "custom_personal": personal,
@@ -969,9 +969,10 @@ def write_contacts(
             company_at, date_at, created_at, updated_at = (
                 layout.position(name) for name in ("company_id", "source_date", "created_at", "updated_at")
             )
+            today = timezone.localdate(now)  # the platform's calendar day, as a contact made by hand
             for row in creates:
                 row.encoded[company_at] = company_ids.get(row.values["company"])
-                row.encoded[date_at], row.encoded[created_at], row.encoded[updated_at] = now.date(), now, now
+                row.encoded[date_at], row.encoded[created_at], row.encoded[updated_at] = today, now, now
             created = insert_encoded(layout, organization, [row.encoded for row in creates])
         journal_created(organization, batch_ref, Contact, created, [row.line for row in creates])
         _encoded_children(organization, batch.layouts, list(zip(created, creates, strict=True)))

@@ -124,6 +124,19 @@ def test_creates_contacts_as_the_service_stores_them(org_a, alice):
     assert first_name.startswith("v2.") and "Popescu" not in email
 
 
+def test_the_obtained_on_day_is_the_platforms_calendar_day(org_a, alice, monkeypatch):
+    # 22:30 UTC on 6 December is 00:30 on 7 December in Bucharest: an import then, like a
+    # contact added by hand then, was obtained on the 7th (an access request shows the day).
+    late = datetime.datetime(2026, 12, 6, 22, 30, tzinfo=datetime.UTC)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    with transaction.atomic(), tenant_context(org_a):
+        write_contacts(org_a, [record(2, "Ana", email="ana@late.ro")], options(), batch_ref=3, actor=alice)
+    by_hand = create_contact(organization=org_a, actor=alice, data={"first_name": "Ion", "email": "ion@late.ro"})
+    (imported,) = [c for c in contacts_of(org_a) if c.pk != by_hand.pk]
+    assert imported.source_date == by_hand.source_date == datetime.date(2026, 12, 7)
+    assert imported.created_at == late
+
+
 def test_preview_shows_what_will_be_stored_with_errors_and_matches(org_a, alice, existing):
     rows = [
         record(2, "Ana", email="ANA@example.ro"),
