@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.selectors import members_of
 from logicnet.files import delete_files_older_than
@@ -66,7 +67,7 @@ def export_members(job, report) -> dict:
         writer = csv.writer(handle)
         writer.writerow(["name", "email", "role", "member_since"])
         for index, (name, email, role, created_at) in enumerate(rows, start=1):
-            writer.writerow([safe_cell(name), safe_cell(email), role, created_at.date().isoformat()])
+            writer.writerow([safe_cell(name), safe_cell(email), role, timezone.localdate(created_at).isoformat()])
             if index % 500 == 0 or index == total:
                 report(index, total)
     partial.replace(path)  # a crash mid-write never leaves a half file under the final name

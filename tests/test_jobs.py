@@ -19,6 +19,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from accounts.exports import MEMBER_EXPORT, export_path
+from accounts.models import Membership
 from logicnet.audit.models import AuditEvent
 from logicnet.jobs.models import Job
 from logicnet.jobs.registry import job_handler
@@ -133,6 +134,10 @@ def test_member_export_runs_on_a_worker_and_downloads(job_worker, client, alice,
         ("reader@example.com", "read_only"),
     ]
     assert "charlie" not in str(rows)
+    # The day a member joined is the platform's calendar day (Europe/Bucharest), not UTC's.
+    with tenant_context(org_a):
+        joined = Membership.objects.get(organization=org_a, user__email="alice@example.com").created_at
+    assert [row[3] for row in rows if row[1] == "alice@example.com"] == [timezone.localdate(joined).isoformat()]
 
     with tenant_context(org_a):
         actions = set(AuditEvent.objects.values_list("action", flat=True))
