@@ -138,6 +138,30 @@ def new_page(request, chromium, live_site) -> Iterator[Callable[..., object]]:
         _save_pages(request.node, contexts)
     for _label, context in contexts:
         context.close()
+    _wait_for_requests_to_end()
+
+
+def _wait_for_requests_to_end(seconds: float = 10.0) -> None:
+    """A request the live server is still answering when the pages close (a click's page
+    load, a poll) could hold its locks while pytest-django's flush truncates every table,
+    and the two deadlock. Waits, at most `seconds`, until no other client connection to the
+    test database is in a statement or a transaction."""
+    import time
+
+    from django.db import connection
+
+    deadline = time.monotonic() + seconds
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                " AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')"
+            )
+            (busy,) = cursor.fetchone()
+        if not busy or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
 
 
 def _save_pages(item, contexts) -> None:
