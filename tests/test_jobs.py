@@ -9,7 +9,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from celery.signals import task_postrun
@@ -35,6 +35,7 @@ from logicnet.jobs.services import (
 )
 from logicnet.jobs.tasks import requeue_stalled_jobs
 from logicnet.tenancy.context import tenant_context
+from tests.conftest import use_database_role
 from tests.factories import make_member, make_user
 
 WAIT_SECONDS = 30
@@ -91,6 +92,14 @@ def _wait_until_finished(organization, job_id: int) -> Job:
 
 
 def test_member_export_runs_on_a_worker_and_downloads(job_worker, client, alice, bob, charlie, reader, org_a, org_b):
+    # Alice joined at 22:30 UTC on 6 December: the 7th in Bucharest, the day the file gives.
+    use_database_role("owner")  # the application role may not rewrite a membership's date
+    try:
+        Membership.objects.filter(organization=org_a, user=alice).update(
+            created_at=datetime(2026, 12, 6, 22, 30, tzinfo=UTC)
+        )
+    finally:
+        use_database_role("app")
     client.force_login(alice)
     response = client.post(reverse("members_export", args=[org_a.slug]))
     assert response.status_code == 302
@@ -134,10 +143,7 @@ def test_member_export_runs_on_a_worker_and_downloads(job_worker, client, alice,
         ("reader@example.com", "read_only"),
     ]
     assert "charlie" not in str(rows)
-    # The day a member joined is the platform's calendar day (Europe/Bucharest), not UTC's.
-    with tenant_context(org_a):
-        joined = Membership.objects.get(organization=org_a, user__email="alice@example.com").created_at
-    assert [row[3] for row in rows if row[1] == "alice@example.com"] == [timezone.localdate(joined).isoformat()]
+    assert [row[3] for row in rows if row[1] == "alice@example.com"] == ["2026-12-07"]
 
     with tenant_context(org_a):
         actions = set(AuditEvent.objects.values_list("action", flat=True))
